@@ -1,0 +1,299 @@
+"""Agreement numbers: percent agreement, Krippendorff's alpha, Cohen's kappa, and gold.
+
+Written with numpy (the `krippendorff` package is GPL and only a test oracle here). Every
+coefficient carries the number of comparable units behind it; with none, or with no variation
+to measure, it is "undefined", never 0 (DESIGN.md section 3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from labeler.models import Criterion, Label, ScaleKind, Value
+
+MISSING = -1
+
+
+# ---------------------------------------------------------------- coefficients
+
+
+@dataclass(frozen=True)
+class Coefficient:
+    value: float | None
+    n: int
+    """Comparable units (cases) behind the number."""
+    reason: str = ""
+    """Why the value is undefined, when it is."""
+
+    @property
+    def defined(self) -> bool:
+        return self.value is not None
+
+    @property
+    def band(self) -> str:
+        return landis_koch(self.value)
+
+    def as_dict(self) -> dict:
+        return {"value": None if self.value is None else round(self.value, 4), "n": self.n,
+                "band": self.band, **({"undefined": self.reason} if self.reason else {})}
+
+
+def landis_koch(x: float | None) -> str:
+    """Landis and Koch's words for a chance-corrected coefficient."""
+    if x is None:
+        return "undefined"
+    if x < 0:
+        return "poor"
+    if x <= 0.20:
+        return "slight"
+    if x <= 0.40:
+        return "fair"
+    if x <= 0.60:
+        return "moderate"
+    if x <= 0.80:
+        return "substantial"
+    return "almost perfect"
+
+
+def _counts(data: np.ndarray, n_values: int) -> np.ndarray:
+    """units x values: how many coders gave each value to each unit. `data` is coders x units."""
+    coders, units = data.shape
+    counts = np.zeros((units, n_values), dtype=np.float64)
+    mask = data != MISSING
+    u_idx = np.broadcast_to(np.arange(units), data.shape)[mask]
+    np.add.at(counts, (u_idx, data[mask]), 1.0)
+    return counts
+
+
+def krippendorff_alpha(data: np.ndarray, n_values: int, level: str = "nominal") -> Coefficient:
+    """Krippendorff's alpha for `data` (coders x units, value indexes, MISSING for none).
+
+    Values are indexes into the scale in order, so "ordinal" uses the rank-based distance.
+    """
+    data = np.asarray(data, dtype=np.int64)
+    if data.ndim != 2 or data.size == 0:
+        return Coefficient(None, 0, "no labels")
+    counts = _counts(data, n_values)
+    m = counts.sum(axis=1)
+    pairable = m >= 2
+    n_units = int(pairable.sum())
+    if n_units == 0:
+        return Coefficient(None, 0, "no case has two labels")
+    c = counts[pairable]
+    w = 1.0 / (m[pairable] - 1.0)
+    o = (c * w[:, None]).T @ c - np.diag((c * w[:, None]).sum(axis=0))
+    n_c = o.sum(axis=1)
+    n = n_c.sum()
+    delta = _distance(n_c, level)
+    d_e = (np.outer(n_c, n_c) * delta).sum()
+    if d_e == 0:
+        return Coefficient(None, n_units, "every value is the same: no variation to measure")
+    d_o = (o * delta).sum()
+    return Coefficient(float(1.0 - (n - 1.0) * d_o / d_e), n_units)
+
+
+def _distance(n_c: np.ndarray, level: str) -> np.ndarray:
+    k = len(n_c)
+    idx = np.arange(k)
+    if level == "nominal":
+        return (idx[:, None] != idx[None, :]).astype(np.float64)
+    if level == "ordinal":
+        cum = np.concatenate([[0.0], np.cumsum(n_c)])
+        lo = np.minimum(idx[:, None], idx[None, :])
+        hi = np.maximum(idx[:, None], idx[None, :])
+        between = cum[hi + 1] - cum[lo]
+        return (between - (n_c[:, None] + n_c[None, :]) / 2.0) ** 2
+    if level == "interval":
+        return (idx[:, None] - idx[None, :]).astype(np.float64) ** 2
+    raise ValueError(f"unknown level {level!r}")
+
+
+def cohen_kappa(a: np.ndarray, b: np.ndarray, n_values: int, weights: str | None = None) -> Coefficient:
+    """Cohen's kappa between two raters over the units both rated (weights: None or 'quadratic')."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    both = (a != MISSING) & (b != MISSING)
+    n = int(both.sum())
+    if n == 0:
+        return Coefficient(None, 0, "no case rated by both")
+    conf = confusion(a[both], b[both], n_values).astype(np.float64)
+    idx = np.arange(n_values)
+    if weights == "quadratic":
+        w = (idx[:, None] - idx[None, :]).astype(np.float64) ** 2
+    else:
+        w = (idx[:, None] != idx[None, :]).astype(np.float64)
+    expected = np.outer(conf.sum(axis=1), conf.sum(axis=0)) / n
+    denom = (w * expected).sum()
+    if denom == 0:
+        return Coefficient(None, n, "no variation: both raters used one and the same value")
+    return Coefficient(float(1.0 - (w * conf).sum() / denom), n)
+
+
+def confusion(a: np.ndarray, b: np.ndarray, n_values: int) -> np.ndarray:
+    """n_values x n_values counts: rows are `a`'s values, columns `b`'s."""
+    m = np.zeros((n_values, n_values), dtype=np.int64)
+    np.add.at(m, (a, b), 1)
+    return m
+
+
+def percent_agreement(data: np.ndarray, n_values: int) -> Coefficient:
+    """Mean share of agreeing pairs per case, over cases with two or more labels."""
+    data = np.asarray(data, dtype=np.int64)
+    if data.size == 0:
+        return Coefficient(None, 0, "no labels")
+    counts = _counts(data, n_values)
+    m = counts.sum(axis=1)
+    pairable = m >= 2
+    if not pairable.any():
+        return Coefficient(None, 0, "no case has two labels")
+    c, mm = counts[pairable], m[pairable]
+    agree_pairs = (c * (c - 1)).sum(axis=1) / 2.0
+    pairs = mm * (mm - 1) / 2.0
+    return Coefficient(float((agree_pairs / pairs).mean()), int(pairable.sum()))
+
+
+# ---------------------------------------------------------------- over a dataset
+
+
+def level_of(criterion: Criterion) -> str:
+    return "ordinal" if criterion.scale.type is ScaleKind.ordinal else "nominal"
+
+
+def kappa_weights(criterion: Criterion) -> str | None:
+    return "quadratic" if criterion.scale.type is ScaleKind.ordinal else None
+
+
+@dataclass
+class Ratings:
+    """One criterion's values as a matrix: raters x cases, scale-value indexes, MISSING for none."""
+
+    criterion_id: str
+    criterion: Criterion
+    raters: list[str]
+    cases: list[str]
+    data: np.ndarray
+
+    @property
+    def n_values(self) -> int:
+        return len(self.criterion.scale.points)
+
+    @classmethod
+    def build(cls, criterion_id: str, criterion: Criterion, by_rater: dict[str, dict[str, Value]], cases: Sequence[str]) -> "Ratings":
+        raters = sorted(by_rater)
+        index = {v: i for i, v in enumerate(criterion.scale.values())}
+        col = {cid: j for j, cid in enumerate(cases)}
+        data = np.full((len(raters), len(cases)), MISSING, dtype=np.int64)
+        for i, r in enumerate(raters):
+            row = data[i]
+            for cid, v in by_rater[r].items():
+                j = col.get(cid)
+                if j is not None:
+                    row[j] = index.get(v, MISSING)
+        return cls(criterion_id, criterion, raters, list(cases), data)
+
+    def alpha(self) -> Coefficient:
+        return krippendorff_alpha(self.data, self.n_values, level_of(self.criterion))
+
+    def percent(self) -> Coefficient:
+        return percent_agreement(self.data, self.n_values)
+
+    def pairwise_kappa(self) -> dict[tuple[str, str], Coefficient]:
+        w = kappa_weights(self.criterion)
+        return {
+            (self.raters[i], self.raters[j]): cohen_kappa(self.data[i], self.data[j], self.n_values, w)
+            for i, j in combinations(range(len(self.raters)), 2)
+        }
+
+    def vs(self, other: dict[str, Value]) -> dict[str, tuple[Coefficient, Coefficient]]:
+        """Each rater against reference values (gold, or a judge): (percent agreement, kappa)."""
+        index = {v: i for i, v in enumerate(self.criterion.scale.values())}
+        ref = np.full(len(self.cases), MISSING, dtype=np.int64)
+        for j, cid in enumerate(self.cases):
+            if cid in other:
+                ref[j] = index.get(other[cid], MISSING)
+        out = {}
+        for i, r in enumerate(self.raters):
+            out[r] = agreement_with(self.data[i], ref, self.n_values, kappa_weights(self.criterion))
+        return out
+
+
+def agreement_with(a: np.ndarray, ref: np.ndarray, n_values: int, weights: str | None) -> tuple[Coefficient, Coefficient]:
+    both = (a != MISSING) & (ref != MISSING)
+    n = int(both.sum())
+    pct = Coefficient(float((a[both] == ref[both]).mean()), n) if n else Coefficient(None, 0, "no case with both values")
+    return pct, cohen_kappa(a, ref, n_values, weights)
+
+
+# ---------------------------------------------------------------- gold
+
+
+@dataclass
+class GoldValue:
+    value: Value
+    source: str
+    """'adjudicated' or 'consensus'."""
+
+
+def consensus(values: Iterable[Value], min_labels: int = 2) -> Value | None:
+    """The value when at least `min_labels` annotators all gave it, else None."""
+    vals = list(values)
+    if len(vals) >= min_labels and all(v == vals[0] for v in vals):
+        return vals[0]
+    return None
+
+
+@dataclass
+class CriterionReport:
+    criterion: str
+    scale: str
+    level: str
+    alpha: Coefficient
+    percent: Coefficient
+    labels: int
+    kappas: dict[tuple[str, str], Coefficient] = field(default_factory=dict)
+    vs_gold: dict[str, tuple[Coefficient, Coefficient]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "criterion": self.criterion,
+            "scale": self.scale,
+            "level": self.level,
+            "labels": self.labels,
+            "percent_agreement": self.percent.as_dict(),
+            "alpha": self.alpha.as_dict(),
+            "pairwise_kappa": [{"a": a, "b": b, **k.as_dict()} for (a, b), k in self.kappas.items()],
+            "vs_gold": {r: {"percent": p.as_dict(), "kappa": k.as_dict()} for r, (p, k) in self.vs_gold.items()},
+        }
+
+
+def criterion_report(cid: str, criterion: Criterion, by_rater: dict[str, dict[str, Value]], cases: Sequence[str],
+                     gold: dict[str, Value] | None = None) -> CriterionReport:
+    r = Ratings.build(cid, criterion, by_rater, cases)
+    return CriterionReport(
+        criterion=cid,
+        scale=criterion.scale.type.value,
+        level=level_of(criterion),
+        alpha=r.alpha(),
+        percent=r.percent(),
+        labels=int((r.data != MISSING).sum()),
+        kappas=r.pairwise_kappa(),
+        vs_gold=r.vs(gold) if gold is not None else {},
+    )
+
+
+def labels_to_values(labels: dict[str, dict[str, Label]], criterion: str, keep: set[str] | None = None,
+                     current: "callable | None" = None) -> dict[str, dict[str, Value]]:
+    """annotator -> case -> value for one criterion, keeping only labels `current(label)` accepts."""
+    out: dict[str, dict[str, Value]] = {}
+    for ann, by_case in labels.items():
+        vals = {}
+        for cid, lab in by_case.items():
+            if criterion in lab.values and (keep is None or cid in keep) and (current is None or current(lab)):
+                vals[cid] = lab.values[criterion]
+        if vals:
+            out[ann] = vals
+    return out

@@ -1,0 +1,309 @@
+"""The `labeler` command: thin subcommands; heavy imports (textual, numpy) only inside the one that needs them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from labeler import __version__
+from labeler.errors import LabelerError
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def _err(msg: str) -> None:
+    from labeler.safetext import inert
+
+    sys.stderr.write(f"error: {inert(msg)}\n")
+
+
+def _open(ref: str, progress: bool = True):
+    """Open a dataset, with a progress bar when the first open of a big one takes a while."""
+    from labeler.store import open_dataset
+
+    if not progress or not sys.stderr.isatty():
+        return open_dataset(ref)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    bar: dict[str, Any] = {}
+
+    def tick(done: int, total: int) -> None:
+        if "p" not in bar:
+            p = Progress("reading cases", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=_console(True), transient=True)
+            p.start()
+            bar["p"], bar["t"] = p, p.add_task("cases", total=total)
+        bar["p"].update(bar["t"], completed=done)
+
+    try:
+        return open_dataset(ref, tick)
+    finally:
+        if "p" in bar:
+            bar["p"].stop()
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_init(a: argparse.Namespace) -> int:
+    from labeler.scaffold import scaffold
+
+    made = scaffold(Path(a.root), a.name, overlap=a.overlap)
+    for p in made:
+        print(f"created {p}")
+    print(f"next: edit {made[0]}, then `labeler import {a.name} FILE.jsonl` and `labeler label {a.name}`")
+    return EXIT_OK
+
+
+def cmd_import(a: argparse.Namespace) -> int:
+    from labeler.importer import FieldMap, import_cases
+
+    ds = _open(a.dataset)
+    fields = FieldMap(id=a.id_field, input=a.input_field, output=a.output_field, reference=a.reference_field,
+                      context=a.context_field, tags=a.tags_field, tier=a.tier_field)
+    result = import_cases(Path(a.file), ds.cases, fields, tier=a.tier, source=a.source or "")
+    if result.added:
+        ds.add_cases(result.added)
+    summary = {"added": len(result.added), "duplicates_skipped": result.duplicates, "cases": len(ds.cases)}
+    if a.json:
+        print(json.dumps(summary))
+    else:
+        print(f"imported {summary['added']} new cases into {ds.name} ({summary['duplicates_skipped']} duplicates skipped; {summary['cases']} cases now)")
+    return EXIT_OK
+
+
+def cmd_sample(a: argparse.Namespace) -> int:
+    from labeler.importer import sample
+
+    ds = _open(a.dataset)
+    mix = [float(x) for x in a.mix.split(",")] if a.mix else None
+    picked, strata = sample(ds.cases, a.n, by=a.by, mix=mix, seed=a.seed)
+    if a.into:
+        from labeler.scaffold import dataset_like
+
+        target = dataset_like(ds, a.into)
+        new = [ds.cases[cid] for cid in picked if cid not in target.cases]
+        if new:
+            target.add_cases(new)
+    if a.json:
+        print(json.dumps({"seed": a.seed, "picked": picked, "strata": {k: {"picked": p, "available": n} for k, (p, n) in strata.items()}}))
+        return EXIT_OK
+    from rich.table import Table
+
+    t = Table(title=f"sample of {len(picked)} from {ds.name} (seed {a.seed})")
+    t.add_column("stratum")
+    t.add_column("picked", justify="right")
+    t.add_column("available", justify="right")
+    for k, (p, n) in strata.items():
+        t.add_row(k, str(p), str(n))
+    _console().print(t)
+    if a.into:
+        print(f"wrote {len(picked)} cases into datasets/{a.into}")
+    else:
+        print("\n".join(picked))
+    return EXIT_OK
+
+
+def cmd_validate(a: argparse.Namespace) -> int:
+    from labeler.validate import validate_paths
+
+    paths = [Path(p) for p in a.paths] or [Path.cwd()]
+    findings = validate_paths(paths)
+    errors = [f for f in findings if f.severity == "error"]
+    if a.json:
+        print(json.dumps([{"path": str(f.path), "line": f.line, "severity": f.severity, "message": f.message} for f in findings]))
+    else:
+        from labeler.safetext import inert
+
+        for f in findings:
+            print(inert(str(f)))
+        print(f"{len(errors)} error(s), {len(findings) - len(errors)} warning(s)" if findings else "ok: everything validates")
+    return EXIT_FAIL if errors else EXIT_OK
+
+
+def cmd_status(a: argparse.Namespace) -> int:
+    from labeler.status import dataset_status
+
+    ds = _open(a.dataset)
+    st = dataset_status(ds, days=a.days)
+    if a.json:
+        print(json.dumps(st, default=str))
+        return EXIT_OK
+    from rich.table import Table
+
+    con = _console()
+    con.print(f"[bold]{ds.name}[/]  rubric {ds.config.rubric} v{ds.config.rubric_version}  overlap k={ds.config.overlap}")
+    t = Table(title="cases by tier")
+    for col in ("tier", "cases", f"with >= k labels"):
+        t.add_column(col, justify="right" if col != "tier" else "left")
+    for tier, row in st["tiers"].items():
+        t.add_row(tier, str(row["cases"]), str(row["overlap_reached"]))
+    t.add_row("all", str(st["cases"]), f"{st['overlap_reached']} ({st['overlap_reached'] / max(1, st['cases']):.0%})", style="bold")
+    con.print(t)
+    t = Table(title="labels per annotator")
+    for col in ("annotator", "current", "stale", "flagged", "last label"):
+        t.add_column(col)
+    for ann, row in st["annotators"].items():
+        t.add_row(ann, str(row["current"]), str(row["stale"]), str(row["flagged"]), str(row["last"] or "-"))
+    con.print(t)
+    con.print(f"flagged cases (rubric unclear): {len(st['flagged_cases'])}"
+              + (f"  {', '.join(st['flagged_cases'][:8])}{' ...' if len(st['flagged_cases']) > 8 else ''}" if st['flagged_cases'] else ""))
+    con.print(f"cases added more than {a.days} days ago still short of k labels: {len(st['old_unfinished'])}")
+    for p in ds.problems:
+        con.print(f"[red]problem:[/] {p}", markup=True)
+    return EXIT_OK
+
+
+def cmd_agreement(a: argparse.Namespace) -> int:
+    from labeler.report import agreement_groups, check_gates
+
+    ds = _open(a.dataset)
+    groups = agreement_groups(ds, a.by)
+    failures = check_gates(agreement_groups(ds, "criterion")[0], a.min_alpha, a.min_agreement) if (a.min_alpha is not None or a.min_agreement is not None) else []
+    if a.json:
+        print(json.dumps({"dataset": ds.name, "rubric": ds.config.rubric, "rubric_version": ds.config.rubric_version,
+                          "by": a.by, "groups": [g.as_dict() for g in groups],
+                          "gates": {"min_alpha": a.min_alpha, "min_agreement": a.min_agreement,
+                                    "failures": [{"criterion": f.criterion, "what": f.what} for f in failures]}}, indent=2))
+    else:
+        from labeler.render import agreement_tables
+
+        con = _console()
+        for table in agreement_tables(groups, a.by):
+            con.print(table)
+        for f in failures:
+            sys.stderr.write(f"gate failed: {f}\n")
+        if (a.min_alpha is not None or a.min_agreement is not None) and not failures:
+            print("gates met")
+    return EXIT_FAIL if failures else EXIT_OK
+
+
+def cmd_label(a: argparse.Namespace) -> int:
+    from labeler.identity import resolve_identity
+
+    ds = _open(a.dataset)
+    ident = resolve_identity(a.annotator, ds.path)
+    from labeler.ui.app import LabelerApp
+
+    app = LabelerApp(ds, mode="label", identity=ident, tiers=set(a.tier or []) or None, tags=set(a.tag or []) or None)
+    app.run()
+    return app.return_code or EXIT_OK
+
+
+def cmd_review(a: argparse.Namespace) -> int:
+    from labeler.identity import resolve_identity
+
+    ds = _open(a.dataset)
+    ident = resolve_identity(a.lead, ds.path)
+    from labeler.ui.app import LabelerApp
+
+    app = LabelerApp(ds, mode="review", identity=ident)
+    app.run()
+    return app.return_code or EXIT_OK
+
+
+# ---------------------------------------------------------------- parser
+
+
+def _fraction(s: str) -> float:
+    x = float(s.rstrip("%")) / (100 if s.endswith("%") else 1)
+    if not 0 <= x <= 1:
+        raise argparse.ArgumentTypeError("must be between 0 and 1 (or a percentage like 80%)")
+    return x
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="labeler", description="Golden sets for LLM features: label, agree, adjudicate, judge. Plain YAML in git.")
+    p.add_argument("--version", action="version", version=f"labeler {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, func: Callable, help: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.set_defaults(func=func)
+        return sp
+
+    sp = add("init", cmd_init, "Scaffold a rubric (rubrics/NAME/v1.yaml) and an empty dataset (datasets/NAME/).")
+    sp.add_argument("name")
+    sp.add_argument("--root", default=".", help="workspace folder (default: here)")
+    sp.add_argument("--overlap", type=int, default=2, help="labels wanted per case (default 2)")
+
+    sp = add("import", cmd_import, "Import cases from JSONL or CSV; duplicates (same input + output) are skipped.")
+    sp.add_argument("dataset")
+    sp.add_argument("file")
+    sp.add_argument("--id-field", default=None, help="field holding a case id (default: an id from the content hash)")
+    sp.add_argument("--input-field", default="input")
+    sp.add_argument("--output-field", default="output")
+    sp.add_argument("--reference-field", default="reference")
+    sp.add_argument("--context-field", default="context")
+    sp.add_argument("--tags-field", default="tags")
+    sp.add_argument("--tier-field", default="tier")
+    sp.add_argument("--tier", default="golden", choices=["golden", "adversarial", "regression"], help="tier for rows without one")
+    sp.add_argument("--source", default=None, help="where the cases came from (default: the file name)")
+    sp.add_argument("--json", action="store_true")
+
+    sp = add("sample", cmd_sample, "Pick a reproducible stratified golden set (common / edge / adversarial by default).")
+    sp.add_argument("dataset")
+    sp.add_argument("--n", type=int, default=300)
+    sp.add_argument("--by", default=None, help="stratify by a case field (tier, difficulty, source) or tag:NAME")
+    sp.add_argument("--mix", default=None, help="percentages per stratum, e.g. 60,25,15")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--into", default=None, help="write the selection into this dataset (created with the same rubric)")
+    sp.add_argument("--json", action="store_true")
+
+    sp = add("validate", cmd_validate, "Check every rubric, dataset, label and reference; path:line messages; exit 1 on errors.")
+    sp.add_argument("paths", nargs="*")
+    sp.add_argument("--json", action="store_true")
+
+    sp = add("status", cmd_status, "Cases by tier, labels per annotator, overlap reached, flagged and old cases.")
+    sp.add_argument("dataset")
+    sp.add_argument("--days", type=int, default=14)
+    sp.add_argument("--json", action="store_true")
+
+    sp = add("agreement", cmd_agreement, "Agreement per criterion (percent, Krippendorff's alpha, Cohen's kappa); gates for CI.")
+    sp.add_argument("dataset")
+    sp.add_argument("--by", default="criterion", choices=["criterion", "version", "annotator", "tier", "tag"])
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--min-alpha", type=float, default=None, help="exit 1 when a criterion's alpha is below this")
+    sp.add_argument("--min-agreement", type=_fraction, default=None, help="exit 1 when a criterion's percent agreement is below this (0.8 or 80%%)")
+
+    sp = add("label", cmd_label, "Open the labeling screen for one annotator (blind to the others).")
+    sp.add_argument("dataset")
+    sp.add_argument("--annotator", default=None, help="default: the repo's git user.name")
+    sp.add_argument("--tier", action="append", choices=["golden", "adversarial", "regression"], help="only this tier (repeatable)")
+    sp.add_argument("--tag", action="append", help="only cases with this tag (repeatable)")
+
+    sp = add("review", cmd_review, "Open the lead's disagreement queue: side by side, adjudicate gold.")
+    sp.add_argument("dataset")
+    sp.add_argument("--lead", default=None, help="who adjudicates (default: the repo's git user.name)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except LabelerError as e:
+        _err(str(e))
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

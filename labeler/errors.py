@@ -1,0 +1,36 @@
+"""Errors that name what is wrong and where, in one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class LabelerError(Exception):
+    """An error for the user: its message is one line that says what and where."""
+
+
+class FileFormatError(LabelerError):
+    """A file that does not parse or validate: reported as `path:line: what is wrong`."""
+
+    def __init__(self, path: Path | str, line: int | None, message: str):
+        self.path = Path(path)
+        self.line = line
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
+        return f"{where}: {self.message}"
+
+
+def pydantic_message(exc: Exception) -> tuple[tuple, str]:
+    """(location, message) of the first error in a pydantic ValidationError."""
+    errors = exc.errors()  # type: ignore[attr-defined]
+    first = errors[0]
+    loc = tuple(first.get("loc", ()))
+    msg = first.get("msg", "invalid")
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    where = ".".join(str(p) for p in loc)
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    return loc, (f"{where}: {msg}" if where else msg) + more

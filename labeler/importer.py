@@ -1,0 +1,171 @@
+"""Bring cases in (JSONL, CSV) and pick a stratified golden set out of a pool."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterator
+
+from pydantic import ValidationError
+
+from labeler.errors import FileFormatError, LabelerError, pydantic_message
+from labeler.models import Case, content_hash_of
+
+
+@dataclass
+class FieldMap:
+    id: str | None = None
+    input: str = "input"
+    output: str = "output"
+    reference: str | None = "reference"
+    context: str | None = "context"
+    tier: str | None = "tier"
+    tags: str | None = "tags"
+    notes: str | None = "notes"
+    difficulty: str | None = "difficulty"
+
+
+@dataclass
+class ImportResult:
+    added: list[Case] = field(default_factory=list)
+    duplicates: int = 0
+    """Rows whose input + output is already in the dataset or earlier in the file."""
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, row) from a .jsonl/.json-lines or .csv file."""
+    if not path.is_file():
+        raise LabelerError(f"{path}: no such file")
+    if path.suffix.lower() == ".csv":
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            for row in reader:
+                yield reader.line_num, row
+        return
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as e:
+                raise FileFormatError(path, i, f"not a JSON object: {e.msg}") from None
+            if not isinstance(row, dict):
+                raise FileFormatError(path, i, "each line must be a JSON object")
+            yield i, row
+
+
+def import_cases(path: Path, existing: dict[str, Case], fields: FieldMap, tier: str = "golden",
+                 source: str = "", today: date | None = None) -> ImportResult:
+    """New cases from `path`, deduplicated by a content hash of input + output; ids are stable."""
+    today = today or date.today()
+    seen = {c.content_hash() for c in existing.values()}
+    ids = set(existing)
+    out = ImportResult()
+    for line, row in read_rows(path):
+        for need in (fields.input, fields.output):
+            if need not in row or row[need] is None:
+                raise FileFormatError(path, line, f"missing field {need!r} (map it with --{'input' if need == fields.input else 'output'}-field)")
+        inp, outp = str(row[fields.input]), str(row[fields.output])
+        h = content_hash_of(inp, outp)
+        if h in seen:
+            out.duplicates += 1
+            continue
+        seen.add(h)
+        cid = str(row[fields.id]) if fields.id and row.get(fields.id) not in (None, "") else f"c-{h[:10]}"
+        if cid in ids:
+            raise FileFormatError(path, line, f"case id {cid!r} already exists with different content")
+        ids.add(cid)
+        data: dict[str, Any] = {"id": cid, "input": inp, "output": outp, "tier": tier, "added": today,
+                                "source": source or path.name}
+        for attr in ("reference", "context", "tier", "notes", "difficulty"):
+            key = getattr(fields, attr)
+            if key and row.get(key) not in (None, ""):
+                data[attr] = row[key]
+        if fields.tags and row.get(fields.tags) not in (None, ""):
+            raw = row[fields.tags]
+            data["tags"] = raw if isinstance(raw, list) else [t.strip() for t in str(raw).replace(";", ",").split(",") if t.strip()]
+        try:
+            out.added.append(Case.model_validate(data))
+        except ValidationError as e:
+            raise FileFormatError(path, line, pydantic_message(e)[1]) from None
+    return out
+
+
+# ---------------------------------------------------------------- sampling
+
+DEFAULT_STRATA = ("common", "edge", "adversarial")
+DEFAULT_MIX = (60, 25, 15)
+
+
+def default_stratum(case: Case) -> str:
+    """common / edge / adversarial, from tier and difficulty."""
+    if case.tier.value == "adversarial":
+        return "adversarial"
+    if case.difficulty == "hard" or "edge" in case.tags:
+        return "edge"
+    return "common"
+
+
+def stratum_of(case: Case, by: str | None) -> str:
+    if by is None:
+        return default_stratum(case)
+    if by.startswith("tag:"):
+        return by[4:] if by[4:] in case.tags else "other"
+    value = getattr(case, by, None)
+    if value is None:
+        return "none"
+    return getattr(value, "value", str(value))
+
+
+def sample(cases: dict[str, Case], n: int, by: str | None = None, mix: list[float] | None = None,
+           seed: int = 0) -> tuple[list[str], dict[str, tuple[int, int]]]:
+    """A reproducible stratified selection of `n` case ids; also stratum -> (picked, available).
+
+    Strata follow `mix` (percentages, in the order: common, edge, adversarial by default, or the
+    strata of `by` from most to least frequent). A short stratum gives its share to the others.
+    """
+    if n <= 0:
+        raise LabelerError("--n must be positive")
+    groups: dict[str, list[str]] = {}
+    for cid in sorted(cases):
+        groups.setdefault(stratum_of(cases[cid], by), []).append(cid)
+    if by is None:
+        names = list(DEFAULT_STRATA) + sorted(set(groups) - set(DEFAULT_STRATA))
+        weights = list(mix) if mix else list(DEFAULT_MIX)
+    else:
+        names = sorted(groups, key=lambda g: (-len(groups[g]), g))
+        weights = list(mix) if mix else [len(groups[g]) for g in names]
+    if len(weights) > len(names):
+        raise LabelerError(f"--mix has {len(weights)} parts but there are only {len(names)} strata: {', '.join(names)}")
+    weights += [0.0] * (len(names) - len(weights))
+    rng = random.Random(seed)
+    pools = {g: rng.sample(groups.get(g, []), len(groups.get(g, []))) for g in names}
+    total = min(n, sum(len(p) for p in pools.values()))
+    want = _apportion(total, weights, {g: len(pools[g]) for g in names}, names)
+    picked = [cid for g in names for cid in pools[g][: want[g]]]
+    return sorted(picked), {g: (want[g], len(pools[g])) for g in names}
+
+
+def _apportion(total: int, weights: list[float], caps: dict[str, int], names: list[str]) -> dict[str, int]:
+    want = {g: 0 for g in names}
+    remaining = total
+    active = [g for g, w in zip(names, weights) if w > 0 and caps[g] > 0] or [g for g in names if caps[g] > 0]
+    w_of = dict(zip(names, weights))
+    while remaining > 0 and active:
+        wsum = sum(w_of[g] or 1 for g in active)
+        shares = {g: remaining * (w_of[g] or 1) / wsum for g in active}
+        floors = {g: int(shares[g]) for g in active}
+        left = remaining - sum(floors.values())
+        for g in sorted(active, key=lambda g: -(shares[g] - floors[g]))[:left]:
+            floors[g] += 1
+        for g in active:
+            take = min(floors[g], caps[g] - want[g])
+            want[g] += take
+            remaining -= take
+        active = [g for g in active if want[g] < caps[g]]
+    return want

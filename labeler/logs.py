@@ -1,0 +1,139 @@
+"""Append-only record logs: one record per line, valid YAML and fast to read.
+
+Each record is a line `- {json}`: the file is a YAML sequence a person can read and git can
+diff (one new label = one added line), and each line after `- ` is JSON, so reading 50,000
+records takes milliseconds. Saving is O(1): append one line and fsync.
+
+A crash mid-append leaves at most one torn last line (no trailing newline). It is reported,
+ignored on load, and moved aside to `<file>.torn` before the next append, never silently lost.
+A file edited by hand into ordinary block YAML still loads (slow path, with path:line errors).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labeler.errors import FileFormatError
+from labeler.yamlio import fsync_dir, load_rt, read_text
+
+# JSON leaves these raw with ensure_ascii=False, but YAML forbids them unescaped.
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+def record_line(record: dict[str, Any]) -> str:
+    text = json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
+    text = _YAML_UNSAFE.sub(lambda m: "\\u%04x" % ord(m.group()), text)
+    return f"- {text}\n"
+
+
+@dataclass
+class LogRead:
+    records: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    """(line number, record) in file order."""
+    torn_tail: str | None = None
+    """An incomplete last line left by a crash, if any."""
+
+
+def read_log(path: Path) -> LogRead:
+    """Read every record; raises FileFormatError(path, line) on anything but a torn tail."""
+    text = read_text(path)
+    out = LogRead()
+    lines = text.split("\n")
+    ends_clean = text.endswith("\n") or text == ""
+    last = len(lines) - 1
+    for i, line in enumerate(lines):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line.startswith("- {"):
+            try:
+                rec = json.loads(line[2:])
+            except ValueError:
+                rec = None
+            if isinstance(rec, dict):
+                out.records.append((i + 1, rec))
+                continue
+        if i == last and not ends_clean:
+            out.torn_tail = line
+            continue
+        return _read_as_yaml(path, text)
+    return out
+
+
+def _read_as_yaml(path: Path, text: str) -> LogRead:
+    """The slow path for a log someone edited by hand."""
+    doc = load_rt(path, text)
+    out = LogRead()
+    if doc is None:
+        return out
+    if not isinstance(doc, list):
+        raise FileFormatError(path, 1, "expected a list of records (lines starting with '- ')")
+    for i, item in enumerate(doc):
+        line = doc.lc.item(i)[0] + 1
+        if not isinstance(item, dict):
+            raise FileFormatError(path, line, "each record must be a mapping")
+        out.records.append((line, _plain(item)))
+    return out
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, str):
+        return str(obj)
+    return obj
+
+
+def _set_aside_torn_tail(path: Path) -> None:
+    """Cut an incomplete last line off `path`, keeping its bytes in `<path>.torn`."""
+    with open(path, "rb+") as f:
+        data = f.read()
+        if not data or data.endswith(b"\n"):
+            return
+        cut = data.rfind(b"\n") + 1
+        with open(path.with_name(path.name + ".torn"), "ab") as side:
+            side.write(data[cut:] + b"\n")
+            side.flush()
+            os.fsync(side.fileno())
+        f.truncate(cut)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+class LogWriter:
+    """Appends records to one log file; each append is durable when it returns."""
+
+    def __init__(self, path: Path, header: str):
+        self.path = path
+        self.header = header
+        self._checked = False
+
+    def append(self, record: dict[str, Any]) -> None:
+        self.append_many([record])
+
+    def append_many(self, records: list[dict[str, Any]]) -> None:
+        data = "".join(record_line(r) for r in records).encode("utf-8")
+        new = not self.path.exists()
+        if new:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            data = "".join(f"# {h}\n" for h in self.header.splitlines()).encode() + data
+        elif not self._checked:
+            _set_aside_torn_tail(self.path)
+        self._checked = True
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if new:
+            fsync_dir(self.path.parent)

@@ -1,0 +1,295 @@
+"""Every file format labeler reads or writes, as a pydantic v2 model.
+
+YAML in git is the truth; these models are the contract for what a file may hold.
+Nothing here does I/O: `store` and `yamlio` read and write, this module validates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date as Date, datetime
+from enum import Enum
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from labeler.names import check_safe_name
+
+Value = Union[int, str]
+"""A scale value: an int for ordinal points, a string for binary and categorical ones."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# ---------------------------------------------------------------- rubric
+
+
+class ScaleKind(str, Enum):
+    binary = "binary"
+    ordinal = "ordinal"
+    categorical = "categorical"
+
+
+class ScalePoint(_Model):
+    label: str
+    when: str = ""
+    examples: list[str] = Field(default_factory=list)
+    key: str | None = None
+    """The key that picks this point; derived from the scale when absent."""
+
+
+class Scale(_Model):
+    type: ScaleKind
+    points: dict[Value, ScalePoint]
+
+    @model_validator(mode="after")
+    def _check_points(self) -> "Scale":
+        if self.type is ScaleKind.binary and len(self.points) != 2:
+            raise ValueError(f"a binary scale has exactly 2 points, not {len(self.points)}")
+        if self.type is ScaleKind.ordinal:
+            if not all(isinstance(v, int) for v in self.points):
+                raise ValueError("ordinal scale points must be integers (such as 0, 1, 2)")
+        if len(self.points) < 2:
+            raise ValueError("a scale needs at least 2 points")
+        if len(self.points) > 10:
+            raise ValueError("a scale has at most 10 points (one key each)")
+        keys = [k for k in self.keys().values()]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"two scale points share a key: {keys}")
+        return self
+
+    def values(self) -> list[Value]:
+        """Values in scale order (ordinal: ascending)."""
+        vals = list(self.points)
+        if self.type is ScaleKind.ordinal:
+            vals.sort()
+        return vals
+
+    def keys(self) -> dict[Value, str]:
+        """The key that picks each value: 0-9 for ordinal, y/n for binary, 1-9 for categories."""
+        out: dict[Value, str] = {}
+        vals = list(self.points)
+        for i, v in enumerate(vals):
+            point = self.points[v]
+            if point.key:
+                out[v] = point.key
+            elif self.type is ScaleKind.ordinal and 0 <= int(v) <= 9:
+                out[v] = str(v)
+            elif self.type is ScaleKind.binary:
+                positive = str(v).lower() in {"pass", "yes", "true", "y", "ok", "good"}
+                if not positive and str(vals[1 - i]).lower() not in {"pass", "yes", "true", "y", "ok", "good"}:
+                    positive = i == 0
+                out[v] = "y" if positive else "n"
+            else:
+                out[v] = str((i + 1) % 10)
+        return out
+
+    def coerce(self, raw: Any) -> Value:
+        """The scale value `raw` stands for, or ValueError naming the allowed values."""
+        for v in self.points:
+            if raw == v or (isinstance(raw, str) and str(v) == raw.strip()):
+                return v
+        if isinstance(raw, bool) and self.type is ScaleKind.binary:
+            for v, k in self.keys().items():
+                if (k == "y") == raw:
+                    return v
+        allowed = ", ".join(str(v) for v in self.points)
+        raise ValueError(f"{raw!r} is not on the scale (allowed: {allowed})")
+
+
+class Criterion(_Model):
+    question: str
+    description: str = ""
+    scale: Scale
+
+    def content_hash(self) -> str:
+        """Hash of what an annotator reads: a change here makes old labels stale."""
+        return _short_hash(self.model_dump(mode="json"))
+
+
+class ChangelogEntry(_Model):
+    version: int
+    date: Date | None = None
+    author: str = ""
+    summary: str = ""
+    resolves: list[str] = Field(default_factory=list)
+
+
+class Rubric(_Model):
+    name: str
+    version: int = Field(ge=1)
+    task: str = ""
+    criteria: dict[str, Criterion]
+    changelog: list[ChangelogEntry] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str) -> str:
+        return check_safe_name(v, "rubric name")
+
+    @field_validator("criteria")
+    @classmethod
+    def _criteria(cls, v: dict[str, Criterion]) -> dict[str, Criterion]:
+        if not v:
+            raise ValueError("a rubric needs at least one criterion")
+        for cid in v:
+            check_safe_name(cid, "criterion id")
+        return v
+
+    def content_hash(self) -> str:
+        """Hash of the task and criteria (not the changelog): a used version must keep it."""
+        return _short_hash({"task": self.task, "criteria": {k: c.model_dump(mode="json") for k, c in self.criteria.items()}})
+
+    def criterion_hashes(self) -> dict[str, str]:
+        return {cid: c.content_hash() for cid, c in self.criteria.items()}
+
+
+# ---------------------------------------------------------------- dataset
+
+
+class Tier(str, Enum):
+    golden = "golden"
+    adversarial = "adversarial"
+    regression = "regression"
+
+
+TIER_ORDER = {Tier.golden: 0, Tier.adversarial: 1, Tier.regression: 2}
+
+
+class DatasetConfig(_Model):
+    name: str
+    description: str = ""
+    rubric: str
+    rubric_version: int = Field(ge=1)
+    overlap: int = Field(default=2, ge=1, le=50)
+    """k: labels wanted per case."""
+
+    @field_validator("name", "rubric")
+    @classmethod
+    def _safe(cls, v: str) -> str:
+        return check_safe_name(v, "name")
+
+
+class Case(_Model):
+    id: str
+    input: str
+    output: str
+    reference: str | None = None
+    context: str | None = None
+    tier: Tier = Tier.golden
+    tags: list[str] = Field(default_factory=list)
+    difficulty: Literal["easy", "medium", "hard"] | None = None
+    notes: str = ""
+    added: Date | None = None
+    source: str = ""
+
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, v: str) -> str:
+        return check_safe_name(v, "case id")
+
+    def content_hash(self) -> str:
+        """Identity of what is judged: input + output (used to dedupe imports)."""
+        return content_hash_of(self.input, self.output)
+
+
+def content_hash_of(input: str, output: str) -> str:
+    h = hashlib.sha256()
+    h.update(input.encode("utf-8", "surrogatepass"))
+    h.update(b"\x00")
+    h.update(output.encode("utf-8", "surrogatepass"))
+    return h.hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- labels and what follows them
+
+
+class Flag(_Model):
+    kind: Literal["rubric_unclear", "rubric_gap", "gold_wrong"] = "rubric_unclear"
+    criterion: str | None = None
+    reason: str = ""
+
+
+class Label(_Model):
+    """One annotator's label of one case: one line in labels/<annotator>.yaml; the last line per case wins."""
+
+    case: str
+    rubric: int = Field(ge=1, description="rubric version the label was made under")
+    rubric_hash: str = ""
+    values: dict[str, Value] = Field(default_factory=dict)
+    note: str = ""
+    flags: list[Flag] = Field(default_factory=list)
+    at: datetime | None = None
+    seconds: float | None = None
+    email: str | None = None
+    suggested: str | None = None
+    """Name of the judge run whose values were shown as suggestions, if any."""
+    retract: bool = False
+    """An undo: the annotator withdrew their label of this case."""
+
+
+class Adjudication(_Model):
+    """A lead's gold value per criterion for one case: one line in adjudications/<lead>.yaml."""
+
+    case: str
+    rubric: int = Field(ge=1)
+    gold: dict[str, Value] = Field(default_factory=dict)
+    reasons: dict[str, str] = Field(default_factory=dict)
+    gaps: dict[str, str] = Field(default_factory=dict)
+    """criterion -> why the rubric could not decide it ("rubric gap", feeds the next version)."""
+    by: str = ""
+    at: datetime | None = None
+
+
+class JudgeRun(_Model):
+    """judge/<run>/run.yaml: what produced a run's verdicts, so two runs can be compared honestly."""
+
+    name: str
+    model: str
+    endpoint_host: str = ""
+    rubric: str
+    rubric_version: int
+    rubric_hash: str = ""
+    prompt_template: str = ""
+    prompt_hash: str = ""
+    settings: dict[str, Any] = Field(default_factory=dict)
+    started: datetime | None = None
+    finished: datetime | None = None
+
+
+class CriterionVerdict(_Model):
+    value: Value | None = None
+    rationale: str = ""
+
+
+class Verdict(_Model):
+    """One judge answer for one case: one line in judge/<run>/verdicts.yaml."""
+
+    case: str
+    values: dict[str, CriterionVerdict] = Field(default_factory=dict)
+    repeat: int = 0
+    error: str | None = None
+    raw: str | None = None
+    cache_key: str = ""
+    tokens: int | None = None
+    at: datetime | None = None
+
+
+class Audit(_Model):
+    """A person's check of one judge verdict: one line in judge/<run>/audits/<auditor>.yaml."""
+
+    case: str
+    criterion: str
+    correct: bool
+    reason: Literal["", "judge_misread", "rubric_ambiguous", "gold_wrong", "other"] = ""
+    note: str = ""
+    by: str = ""
+    at: datetime | None = None
+
+
+def _short_hash(obj: Any) -> str:
+    blob = json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]

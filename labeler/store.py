@@ -1,0 +1,529 @@
+"""Load and save rubrics, datasets, labels, adjudications and judge runs.
+
+Layout (YAML in git is the truth):
+
+    rubrics/<rubric>/v<N>.yaml                 hand-edited, round-trip (comments survive)
+    rubrics/<rubric>/judge.md                  the judge's prompt template
+    datasets/<name>/dataset.yaml               hand-edited, round-trip
+    datasets/<name>/cases.yaml                 mapping case id -> case; import appends
+    datasets/<name>/labels/<annotator>.yaml    append-only log, one line per label
+    datasets/<name>/adjudications/<lead>.yaml  append-only log
+    datasets/<name>/judge/<run>/run.yaml       what produced the run
+    datasets/<name>/judge/<run>/verdicts.yaml  append-only log
+    datasets/<name>/judge/<run>/audits/<who>.yaml
+    datasets/<name>/.cache/                    derived, git-ignored, safe to delete
+
+Each annotator writes only their own file, so clones merge without conflicts. A file that
+does not parse is reported as path:line, and never written to until it is fixed.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from labeler.errors import FileFormatError, LabelerError, pydantic_message
+from labeler.logs import LogWriter, read_log
+from labeler.models import (
+    Adjudication,
+    Audit,
+    Case,
+    DatasetConfig,
+    JudgeRun,
+    Label,
+    Rubric,
+    Verdict,
+)
+from labeler.names import check_safe_name
+from labeler.yamlio import (
+    atomic_write,
+    dump_fast,
+    dump_rt,
+    line_of,
+    load_fast,
+    load_rt,
+    merge_into,
+    read_text,
+)
+
+M = TypeVar("M", bound=BaseModel)
+Progress = Callable[[int, int], None]
+"""progress(done, total) callback for long loads."""
+
+CACHE_VERSION = 3
+_VERSION_FILE = re.compile(r"^v(\d+)\.yaml$")
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def validate_model(model: type[M], data: Any, path: Path, doc: Any = None, base_line: int | None = None) -> M:
+    """`model.model_validate(data)`, with failures reported as path:line."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        loc, msg = pydantic_message(e)
+        line = line_of(doc, loc) if doc is not None else base_line
+        raise FileFormatError(path, line, msg) from None
+
+
+# ---------------------------------------------------------------- hand-edited files
+
+
+def load_rubric_file(path: Path) -> Rubric:
+    doc = load_rt(path)
+    if not isinstance(doc, dict):
+        raise FileFormatError(path, 1, "a rubric file must be a mapping (name, version, task, criteria)")
+    rubric = validate_model(Rubric, doc, path, doc)
+    m = _VERSION_FILE.match(path.name)
+    if m and int(m.group(1)) != rubric.version:
+        raise FileFormatError(path, line_of(doc, ["version"]), f"version {rubric.version} does not match file name {path.name}")
+    if path.parent.name != rubric.name:
+        raise FileFormatError(path, line_of(doc, ["name"]), f"rubric name {rubric.name!r} does not match its folder {path.parent.name!r}")
+    return rubric
+
+
+def save_model_rt(path: Path, model: BaseModel, header: str = "") -> None:
+    """Save a hand-edited kind of file, keeping the comments and key order already there."""
+    data = model.model_dump(mode="json", exclude_defaults=False, exclude_none=True)
+    if path.exists():
+        doc = load_rt(path)
+        text = dump_rt(merge_into(doc, data))
+    else:
+        text = (header + dump_rt(merge_into({}, data))) if header else dump_rt(merge_into({}, data))
+    atomic_write(path, text)
+
+
+# ---------------------------------------------------------------- cases
+
+
+def _case_starts(lines: list[str]) -> list[int]:
+    """Indexes of column-0 lines that start a top-level key (a case)."""
+    return [i for i, ln in enumerate(lines) if ln and ln[0] not in " \t#\r\n-." and ":" in ln]
+
+
+def parse_cases(path: Path, progress: Progress | None = None) -> dict[str, Case]:
+    """Parse cases.yaml in chunks (for a progress bar); errors carry path:line."""
+    text = read_text(path)
+    lines = text.splitlines(keepends=True)
+    starts = _case_starts(lines)
+    total = len(starts)
+    cases: dict[str, Case] = {}
+    chunk = 500
+    was_enabled = gc.isenabled()
+    gc.disable()  # the GC dominates large parses (DESIGN.md)
+    try:
+        if not starts:
+            data = load_fast(path, text)
+            if data not in (None, {}):
+                raise FileFormatError(path, 1, "cases.yaml must be a mapping of case id to case")
+            return {}
+        if any(ln.strip() and not ln.lstrip().startswith("#") for ln in lines[: starts[0]]):
+            raise FileFormatError(path, 1, "cases.yaml must be a mapping of case id to case")
+        for lo in range(0, total, chunk):
+            a = starts[lo]
+            b = starts[lo + chunk] if lo + chunk < total else len(lines)
+            data = load_fast(path, "".join(lines[a:b]), line_offset=a)
+            if not isinstance(data, dict):
+                raise FileFormatError(path, a + 1, "cases.yaml must be a mapping of case id to case")
+            seg_starts = {lines[i].split(":", 1)[0].strip().strip("'\""): i for i in starts[lo : lo + chunk]}
+            for cid, body in data.items():
+                cid = str(cid)
+                start = seg_starts.get(cid, a)
+                if cid in cases:
+                    raise FileFormatError(path, start + 1, f"duplicate case id {cid!r}")
+                if not isinstance(body, dict):
+                    raise FileFormatError(path, start + 1, f"case {cid!r} must be a mapping (input, output, ...)")
+                if "id" in body and str(body["id"]) != cid:
+                    raise FileFormatError(path, start + 1, f"case {cid!r} has a different id field {body['id']!r}")
+                try:
+                    cases[cid] = Case.model_validate({**body, "id": cid})
+                except ValidationError as e:
+                    loc, msg = pydantic_message(e)
+                    raise FileFormatError(path, _field_line(lines, start, loc), f"case {cid}: {msg}") from None
+            if progress:
+                progress(min(lo + chunk, total), total)
+    finally:
+        if was_enabled:
+            gc.enable()
+    return cases
+
+
+def _field_line(lines: list[str], start: int, loc: tuple) -> int:
+    if loc:
+        key = str(loc[0])
+        for i in range(start + 1, len(lines)):
+            ln = lines[i]
+            if ln and ln[0] not in " \t":
+                break
+            if ln.lstrip().startswith(key + ":"):
+                return i + 1
+    return start + 1
+
+
+def cases_text(cases: Iterable[Case]) -> str:
+    """cases.yaml text for `cases`: mapping keyed by id, multi-line text as `|` blocks."""
+    data = {}
+    for c in cases:
+        body = c.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+        body.pop("id")
+        for key in ("input", "output"):  # required, even when empty
+            body.setdefault(key, getattr(c, key))
+        data[c.id] = body
+    return dump_fast(data) if data else ""
+
+
+CASES_HEADER = "# Cases to label: id -> input, output, reference, context, tier, tags, ...\n"
+
+
+# ---------------------------------------------------------------- the workspace
+
+
+class Workspace:
+    """A folder holding rubrics/ and datasets/ (usually a git repo's top level)."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._rubrics: dict[tuple[str, int], Rubric] = {}
+
+    @classmethod
+    def find(cls, start: Path | None = None) -> "Workspace":
+        """The nearest folder upward from `start` that has rubrics/ or datasets/."""
+        here = Path(start or Path.cwd()).resolve()
+        for folder in (here, *here.parents):
+            if (folder / "datasets").is_dir() or (folder / "rubrics").is_dir():
+                return cls(folder)
+        return cls(here)
+
+    @property
+    def rubrics_dir(self) -> Path:
+        return self.root / "rubrics"
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.root / "datasets"
+
+    def rubric_dir(self, name: str) -> Path:
+        return self.rubrics_dir / check_safe_name(name, "rubric name")
+
+    def rubric_versions(self, name: str) -> dict[int, Path]:
+        folder = self.rubric_dir(name)
+        out = {}
+        if folder.is_dir():
+            for p in folder.iterdir():
+                m = _VERSION_FILE.match(p.name)
+                if m:
+                    out[int(m.group(1))] = p
+        return dict(sorted(out.items()))
+
+    def rubric(self, name: str, version: int) -> Rubric:
+        key = (name, version)
+        if key not in self._rubrics:
+            path = self.rubric_dir(name) / f"v{version}.yaml"
+            if not path.exists():
+                raise LabelerError(f"{path}: rubric {name} has no version {version}")
+            self._rubrics[key] = load_rubric_file(path)
+        return self._rubrics[key]
+
+    def dataset_names(self) -> list[str]:
+        if not self.datasets_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.datasets_dir.iterdir() if (p / "dataset.yaml").is_file())
+
+    def dataset(self, name_or_path: str | Path, progress: Progress | None = None) -> "Dataset":
+        return Dataset.open(self, name_or_path, progress)
+
+
+def open_dataset(ref: str | Path, progress: Progress | None = None) -> "Dataset":
+    """Open a dataset by folder path or by name under the nearest datasets/ folder."""
+    p = Path(ref)
+    if (p / "dataset.yaml").is_file():
+        root = p.resolve().parent.parent
+        return Dataset.open(Workspace(root), p.resolve(), progress)
+    ws = Workspace.find()
+    return Dataset.open(ws, str(ref), progress)
+
+
+# ---------------------------------------------------------------- a dataset
+
+
+@dataclass
+class Problem:
+    path: Path
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return str(FileFormatError(self.path, self.line, self.message))
+
+
+@dataclass
+class Dataset:
+    ws: Workspace
+    path: Path
+    config: DatasetConfig
+    cases: dict[str, Case] = field(default_factory=dict)
+    labels: dict[str, dict[str, Label]] = field(default_factory=dict)
+    """annotator -> case id -> their latest label (retracted labels removed)."""
+    label_lines: dict[str, dict[str, int]] = field(default_factory=dict)
+    """annotator -> case id -> line of that label in their file (for path:line reports)."""
+    adjudications: dict[str, Adjudication] = field(default_factory=dict)
+    """case id -> adjudication, merged across leads (latest per criterion wins)."""
+    problems: list[Problem] = field(default_factory=list)
+    """Files that could not be read; they are never written to."""
+    _writers: dict[Path, LogWriter] = field(default_factory=dict, repr=False)
+
+    # ---- opening
+
+    @classmethod
+    def open(cls, ws: Workspace, ref: str | Path, progress: Progress | None = None) -> "Dataset":
+        path = Path(ref) if isinstance(ref, Path) else ws.datasets_dir / check_safe_name(str(ref), "dataset name")
+        cfg_path = path / "dataset.yaml"
+        if not cfg_path.is_file():
+            known = ", ".join(ws.dataset_names()) or "none"
+            raise LabelerError(f"{cfg_path}: no such dataset (datasets here: {known})")
+        doc = load_rt(cfg_path)
+        if not isinstance(doc, dict):
+            raise FileFormatError(cfg_path, 1, "dataset.yaml must be a mapping")
+        config = validate_model(DatasetConfig, doc, cfg_path, doc)
+        ds = cls(ws=ws, path=path, config=config)
+        ds._load(progress)
+        return ds
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def cases_path(self) -> Path:
+        return self.path / "cases.yaml"
+
+    @property
+    def labels_dir(self) -> Path:
+        return self.path / "labels"
+
+    @property
+    def adjudications_dir(self) -> Path:
+        return self.path / "adjudications"
+
+    @property
+    def judge_dir(self) -> Path:
+        return self.path / "judge"
+
+    @property
+    def cache_path(self) -> Path:
+        return self.path / ".cache" / "store.pickle"
+
+    def rubric(self, version: int | None = None) -> Rubric:
+        return self.ws.rubric(self.config.rubric, version or self.config.rubric_version)
+
+    def rubric_versions(self) -> dict[int, Path]:
+        return self.ws.rubric_versions(self.config.rubric)
+
+    def label_path(self, annotator: str) -> Path:
+        return self.labels_dir / f"{check_safe_name(annotator, 'annotator')}.yaml"
+
+    def adjudication_path(self, lead: str) -> Path:
+        return self.adjudications_dir / f"{check_safe_name(lead, 'lead')}.yaml"
+
+    def _load(self, progress: Progress | None) -> None:
+        cache = self._read_cache()
+        fresh: dict[str, Any] = {}
+
+        def cached(path: Path, parse: Callable[[Path], Any]) -> Any:
+            rel = str(path.relative_to(self.path))
+            st = path.stat()
+            stamp = (st.st_size, st.st_mtime_ns)
+            hit = cache.get(rel)
+            if hit and hit[0] == stamp:
+                fresh[rel] = hit
+                return hit[1]
+            value = parse(path)
+            fresh[rel] = (stamp, value)
+            return value
+
+        if self.cases_path.exists():
+            self.cases = cached(self.cases_path, lambda p: parse_cases(p, progress))
+        for path in _yaml_files(self.labels_dir):
+            annotator = path.stem
+            try:
+                check_safe_name(annotator, "annotator")
+                records = cached(path, lambda p: _parse_log(p, Label))
+            except FileFormatError as e:
+                self.problems.append(Problem(e.path, e.line, e.message))
+                continue
+            latest: dict[str, Label] = {}
+            lines: dict[str, int] = {}
+            for line, label in records:
+                if label.retract:
+                    latest.pop(label.case, None)
+                    lines.pop(label.case, None)
+                else:
+                    latest[label.case] = label
+                    lines[label.case] = line
+            self.labels[annotator] = latest
+            self.label_lines[annotator] = lines
+        for path in _yaml_files(self.adjudications_dir):
+            try:
+                records = cached(path, lambda p: _parse_log(p, Adjudication))
+            except FileFormatError as e:
+                self.problems.append(Problem(e.path, e.line, e.message))
+                continue
+            for _, adj in records:
+                self._merge_adjudication(adj)
+        if fresh != cache:
+            self._write_cache(fresh)
+
+    def _merge_adjudication(self, adj: Adjudication) -> None:
+        prev = self.adjudications.get(adj.case)
+        if prev is None or prev.rubric != adj.rubric:
+            if prev is None or adj.rubric >= prev.rubric:
+                self.adjudications[adj.case] = adj.model_copy(deep=True)
+            return
+        merged = prev.model_copy(deep=True)
+        merged.gold.update(adj.gold)
+        merged.reasons.update(adj.reasons)
+        merged.gaps.update(adj.gaps)
+        merged.by, merged.at = adj.by, adj.at
+        self.adjudications[adj.case] = merged
+
+    def _read_cache(self) -> dict[str, Any]:
+        try:
+            with open(self.cache_path, "rb") as f:
+                version, entries = pickle.load(f)
+            return entries if version == CACHE_VERSION else {}
+        except Exception:  # a missing or stale cache is rebuilt, never trusted
+            return {}
+
+    def _write_cache(self, entries: dict[str, Any]) -> None:
+        try:
+            folder = self.cache_path.parent
+            folder.mkdir(parents=True, exist_ok=True)
+            gitignore = folder / ".gitignore"
+            if not gitignore.exists():
+                gitignore.write_text("# derived by labeler; safe to delete\n*\n")
+            tmp = self.cache_path.with_suffix(f".{os.getpid()}.tmp")
+            with open(tmp, "wb") as f:
+                pickle.dump((CACHE_VERSION, entries), f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.cache_path)
+        except OSError:
+            pass  # the cache is an optimisation; a read-only checkout still works
+
+    # ---- saving
+
+    def _writer(self, path: Path, header: str) -> LogWriter:
+        if any(p.path == path for p in self.problems):
+            bad = next(p for p in self.problems if p.path == path)
+            raise LabelerError(f"refusing to write to a file that does not load: {bad}")
+        if path not in self._writers:
+            self._writers[path] = LogWriter(path, header)
+        return self._writers[path]
+
+    def save_label(self, annotator: str, label: Label) -> None:
+        """Append `label` to the annotator's log; durable when this returns."""
+        path = self.label_path(annotator)
+        header = (
+            f"labels by {annotator} for dataset {self.name}: one label per line; "
+            "the last line for a case wins.\nWritten by labeler; safe to read, diff and merge."
+        )
+        record = label.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+        record.setdefault("values", {})
+        record = {"case": record.pop("case"), "rubric": record.pop("rubric"), **record}
+        self._writer(path, header).append(record)
+        mine = self.labels.setdefault(annotator, {})
+        if label.retract:
+            mine.pop(label.case, None)
+        else:
+            mine[label.case] = label
+
+    def save_adjudication(self, lead: str, adj: Adjudication) -> None:
+        path = self.adjudication_path(lead)
+        header = f"adjudications by {lead} for dataset {self.name}: gold values per case; later lines win."
+        record = adj.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+        record = {"case": record.pop("case"), "rubric": record.pop("rubric"), **record}
+        self._writer(path, header).append(record)
+        self._merge_adjudication(adj)
+
+    def save_config(self) -> None:
+        save_model_rt(self.path / "dataset.yaml", self.config)
+
+    def add_cases(self, new: list[Case]) -> None:
+        """Append new cases to cases.yaml (O(new); earlier text and comments untouched)."""
+        for c in new:
+            if c.id in self.cases:
+                raise LabelerError(f"{self.cases_path}: case id {c.id!r} already exists")
+        path = self.cases_path
+        old = path.read_text(encoding="utf-8") if path.exists() else CASES_HEADER
+        if old and not old.endswith("\n"):
+            old += "\n"
+        atomic_write(path, old + cases_text(new))
+        for c in new:
+            self.cases[c.id] = c
+
+    # ---- judge runs and audits
+
+    def judge_runs(self) -> list[str]:
+        if not self.judge_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.judge_dir.iterdir() if (p / "run.yaml").is_file())
+
+    def judge_run(self, run: str) -> tuple[JudgeRun, dict[str, list[Verdict]]]:
+        """A run's description and its verdicts by case (several when --repeat was used)."""
+        folder = self.judge_dir / check_safe_name(run, "run name")
+        meta_path = folder / "run.yaml"
+        if not meta_path.is_file():
+            known = ", ".join(self.judge_runs()) or "none"
+            raise LabelerError(f"{meta_path}: no judge run {run!r} (runs: {known})")
+        doc = load_rt(meta_path)
+        meta = validate_model(JudgeRun, doc, meta_path, doc)
+        verdicts: dict[str, list[Verdict]] = {}
+        vpath = folder / "verdicts.yaml"
+        if vpath.exists():
+            for _, v in _parse_log(vpath, Verdict):
+                verdicts.setdefault(v.case, []).append(v)
+        return meta, verdicts
+
+    def audits(self, run: str) -> dict[tuple[str, str], Audit]:
+        """(case, criterion) -> the latest audit of run's verdict."""
+        out: dict[tuple[str, str], Audit] = {}
+        for path in _yaml_files(self.judge_dir / check_safe_name(run, "run name") / "audits"):
+            for _, a in _parse_log(path, Audit):
+                out[(a.case, a.criterion)] = a
+        return out
+
+    # ---- views
+
+    def annotators(self) -> list[str]:
+        return sorted(self.labels)
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix == ".yaml" and not p.name.startswith("."))
+
+
+def _parse_log(path: Path, model: type[M]) -> list[tuple[int, M]]:
+    read = read_log(path)
+    out = []
+    for line, rec in read.records:
+        out.append((line, validate_model(model, rec, path, base_line=line)))
+    return out
+
+
+def log_writer(path: Path, header: str) -> LogWriter:
+    return LogWriter(path, header)
+
+
+def load_yaml_model(path: Path, model: type[M]) -> M:
+    doc = load_rt(path)
+    return validate_model(model, doc, path, doc)
