@@ -1,0 +1,156 @@
+"""The lead's disagreement queue: see every annotator's value side by side, set gold. No UI here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from labeler.agreement import Coefficient
+from labeler.models import Adjudication, Rubric, Value
+from labeler.report import Disagreement, agreement_groups, disagreements
+from labeler.store import Dataset
+from labeler.versions import VersionIndex
+
+
+@dataclass
+class Opinion:
+    annotator: str
+    value: Value | None
+    note: str
+    flag: str | None
+    stale: bool
+
+
+class ReviewSession:
+    def __init__(self, ds: Dataset, lead: str, criterion: str | None = None, tier: str | None = None,
+                 annotator: str | None = None, include_adjudicated: bool = False):
+        self.ds = ds
+        self.lead = lead
+        self.criterion = criterion
+        self.tier = tier
+        self.annotator = annotator
+        self.include_adjudicated = include_adjudicated
+        self.versions = VersionIndex(ds)
+        self.rubric: Rubric = self.versions.in_force
+        self.criteria = list(self.rubric.criteria)
+        self.index = 0
+        self.focus = 0
+        self.refresh()
+
+    def refresh(self, keep: str | None = None) -> None:
+        self.queue: list[Disagreement] = disagreements(
+            self.ds, self.versions, criterion=self.criterion, tier=self.tier, annotator=self.annotator,
+            include_adjudicated=self.include_adjudicated)
+        ids = [d.case for d in self.queue]
+        if keep in ids:
+            self.index = ids.index(keep)
+        self.index = min(self.index, max(0, len(self.queue) - 1))
+        self.numbers = {r.criterion: (r.alpha, r.percent) for r in agreement_groups(self.ds, "criterion")[0].reports}
+        self._focus_first_open()
+
+    @property
+    def current(self) -> Disagreement | None:
+        return self.queue[self.index] if self.queue else None
+
+    @property
+    def focused(self) -> str:
+        return self.criteria[self.focus]
+
+    def _focus_first_open(self) -> None:
+        d = self.current
+        if d is None:
+            return
+        gold = self.gold_of(d.case)
+        for i, c in enumerate(self.criteria):
+            if c in d.criteria and c not in gold:
+                self.focus = i
+                return
+        for i, c in enumerate(self.criteria):
+            if c in d.criteria:
+                self.focus = i
+                return
+
+    def select(self, index: int) -> None:
+        if self.queue:
+            self.index = max(0, min(index, len(self.queue) - 1))
+            self._focus_first_open()
+
+    def move(self, delta: int) -> None:
+        self.focus = (self.focus + delta) % len(self.criteria)
+
+    def opinions(self, case_id: str, criterion: str) -> list[Opinion]:
+        """Every annotator's value and note for one criterion (stale ones marked)."""
+        out = []
+        for ann in sorted(self.ds.labels):
+            lab = self.ds.labels[ann].get(case_id)
+            if lab is None:
+                continue
+            current = criterion in self.versions.current_criteria(lab)
+            flag = next((f.reason or "rubric unclear" for f in lab.flags if f.criterion in (None, criterion)), None)
+            out.append(Opinion(ann, lab.values.get(criterion), lab.note, flag, not current and criterion in lab.values))
+        return out
+
+    def gold_of(self, case_id: str) -> dict[str, Value]:
+        adj = self.ds.adjudications.get(case_id)
+        if adj is None or adj.rubric != self.rubric.version:
+            return {}
+        return dict(adj.gold)
+
+    def adjudication_of(self, case_id: str) -> Adjudication | None:
+        adj = self.ds.adjudications.get(case_id)
+        return adj if adj is not None and adj.rubric == self.rubric.version else None
+
+    def _save(self, **fields) -> None:
+        d = self.current
+        assert d is not None
+        adj = Adjudication(case=d.case, rubric=self.rubric.version, by=self.lead,
+                           at=datetime.now(timezone.utc).replace(microsecond=0), **fields)
+        self.ds.save_adjudication(self.lead, adj)
+
+    def set_gold(self, key: str) -> str:
+        """Set the focused criterion's gold value by its key; saved at once. Returns a message."""
+        d = self.current
+        if d is None:
+            return "queue empty"
+        c = self.focused
+        crit = self.rubric.criteria[c]
+        value = next((v for v, k in crit.scale.keys().items() if k == key), None)
+        if value is None:
+            return f"{key!r} is not a value of {c} (keys: {'/'.join(crit.scale.keys().values())})"
+        self._save(gold={c: value})
+        remaining = [x for x in d.criteria if x not in self.gold_of(d.case) and x not in self._gaps(d.case)]
+        if remaining:
+            self.focus = self.criteria.index(remaining[0])
+            return f"gold {c} = {value}"
+        case = d.case
+        self.refresh(keep=None if not self.include_adjudicated else case)
+        return f"gold {c} = {value}; {case} adjudicated"
+
+    def _gaps(self, case_id: str) -> dict[str, str]:
+        adj = self.adjudication_of(case_id)
+        return adj.gaps if adj else {}
+
+    def set_reason(self, text: str) -> str:
+        if self.current is None:
+            return "queue empty"
+        self._save(reasons={self.focused: text.strip()})
+        return f"reason saved for {self.focused}"
+
+    def mark_gap(self, text: str) -> str:
+        """Mark the focused criterion "rubric gap": collected for the next rubric version."""
+        if self.current is None:
+            return "queue empty"
+        self._save(gaps={self.focused: text.strip() or "rubric gap"})
+        return f"{self.focused} marked as a rubric gap"
+
+    def toggle_adjudicated(self) -> None:
+        keep = self.current.case if self.current else None
+        self.include_adjudicated = not self.include_adjudicated
+        self.refresh(keep=keep)
+
+    def lowest_alpha(self) -> str | None:
+        defined = {c: a.value for c, (a, _) in self.numbers.items() if a.value is not None}
+        return min(defined, key=defined.get) if defined else None
+
+    def header_numbers(self) -> dict[str, tuple[Coefficient, Coefficient]]:
+        return self.numbers

@@ -1,0 +1,71 @@
+"""The Textual app: picks the screen (label or review), asks who you are when git does not say."""
+
+from __future__ import annotations
+
+from textual.app import App
+
+from labeler.identity import Identity
+from labeler.names import check_safe_name
+from labeler.store import Dataset
+from labeler.ui.commands import LabelerCommands
+
+
+class LabelerApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "labeler"
+    COMMANDS = App.COMMANDS | {LabelerCommands}
+
+    def __init__(self, ds: Dataset, mode: str = "label", identity: Identity | None = None,
+                 tiers: set[str] | None = None, tags: set[str] | None = None) -> None:
+        super().__init__()
+        self.ds = ds
+        self.mode = mode
+        self.identity = identity
+        self.tiers = tiers
+        self.tags = tags
+
+    def on_mount(self) -> None:
+        if self.identity is None:
+            from labeler.ui.screens.prompt import TextPrompt
+
+            self.push_screen(TextPrompt("Who is labeling? (a short name: it becomes labels/<name>.yaml)"), self._named)
+        else:
+            self._start()
+
+    def _named(self, name: str | None) -> None:
+        if not name:
+            self.exit(return_code=1, message="no annotator name given")
+            return
+        try:
+            self.identity = Identity(check_safe_name(name.strip(), "annotator"))
+        except ValueError as e:
+            self.notify(str(e), severity="error")
+            from labeler.ui.screens.prompt import TextPrompt
+
+            self.push_screen(TextPrompt("Who is labeling? (letters, digits, - and _)"), self._named)
+            return
+        self._start()
+
+    def _start(self) -> None:
+        assert self.identity is not None
+        if self.mode == "review":
+            from labeler.review import ReviewSession
+            from labeler.ui.screens.review import ReviewScreen
+
+            self.push_screen(ReviewScreen(ReviewSession(self.ds, self.identity.name)))
+        else:
+            from labeler.session import LabelSession
+            from labeler.ui.screens.label import LabelScreen
+
+            session = LabelSession(self.ds, self.identity.name, self.identity.email, self.tiers, self.tags)
+            self.push_screen(LabelScreen(session))
+
+    def switch_dataset(self, name: str) -> None:
+        """Command palette: open another dataset of the same workspace in the same mode."""
+        try:
+            self.ds = self.ds.ws.dataset(name)
+        except Exception as e:  # a broken dataset is reported, the app keeps running
+            self.notify(str(e), severity="error", timeout=10)
+            return
+        self.pop_screen()
+        self._start()

@@ -1,0 +1,203 @@
+"""The annotator's screen: one case, the rubric, one key per value. Presents a LabelSession."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from labeler.errors import LabelerError
+from labeler.queue import Status
+from labeler.session import LabelSession, Outcome
+from labeler.ui.screens.help import HelpScreen
+from labeler.ui.screens.prompt import TextPrompt
+from labeler.ui.widgets.case_view import CaseView
+from labeler.ui.widgets.rubric_panel import RubricPanel
+
+VALUE_KEYS = [str(d) for d in range(10)] + ["y", "n"]
+
+
+def _fmt_seconds(s: float) -> str:
+    s = int(s)
+    return f"{s // 60}:{s % 60:02d}"
+
+
+class LabelScreen(Screen):
+    """Label cases blind, by keys alone; every completed label is on disk before the next case shows."""
+
+    BINDINGS = [
+        Binding("1", "value('1')", "Set value", key_display="0-9/y/n", tooltip="pick a value for the focused criterion; the last one saves and opens the next case"),
+        *[Binding(k, f"value('{k}')", "value", show=False) for k in VALUE_KEYS if k != "1"],
+        Binding("up,k", "move(-1)", "Criterion", key_display="↑↓", tooltip="focus the previous / next criterion"),
+        Binding("down,j", "move(1)", "Criterion", show=False),
+        Binding("enter", "submit", "Save+next", tooltip="save the label (all criteria set) and open the next case"),
+        Binding("x", "clear", "Clear", show=False, tooltip="clear the focused criterion's value"),
+        Binding("s", "skip", "Skip", tooltip="skip this case for now (it comes back at the end)"),
+        Binding("p", "previous", "Prev", tooltip="go back to the previous case"),
+        Binding("u", "undo", "Undo", tooltip="withdraw the last label you saved and reopen its case"),
+        Binding("c", "note", "Note", tooltip="write a free-text note on this case"),
+        Binding("f", "flag", "Flag unclear", tooltip="flag the focused criterion: the rubric is unclear here (give a reason)"),
+        Binding("g", "jump", "Go to", tooltip="jump to a case by id"),
+        Binding("slash", "search", "Search", key_display="/", tooltip="search case ids and text"),
+        Binding("m", "markdown", "Markdown", show=False, tooltip="toggle Markdown rendering of the text (literal by default)"),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="every key"),
+        Binding("q", "quit", "Quit", tooltip="quit (everything saved stays saved)"),
+    ]
+
+    def __init__(self, session: LabelSession) -> None:
+        super().__init__()
+        self.session = session
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        yield Static(id="progress")
+        with Horizontal(id="label-main"):
+            yield CaseView(id="case")
+            with VerticalScroll(id="rubric-scroll"):
+                yield RubricPanel(id="rubric")
+        yield Static(id="message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        ds = self.session.ds
+        self.title = f"labeler · {ds.name}"
+        self.sub_title = f"{self.session.annotator} · rubric {self.session.rubric.name} v{self.session.rubric.version}"
+        self.refresh_case()
+        self.set_interval(1.0, self.refresh_progress)
+
+    # ---- presenting
+
+    def refresh_case(self) -> None:
+        s = self.session
+        d = s.draft
+        if d is None:
+            self.query_one(CaseView).display = False
+            self.query_one(RubricPanel).update(Text("Nothing left to label in this queue. Press q to quit, g to open a case by id.", style="bold"))
+            self.refresh_progress()
+            return
+        self.query_one(CaseView).display = True
+        status = s.status_of(d.case_id)
+        badge = {Status.todo: "", Status.stale: "STALE: the rubric changed since you labeled this", Status.done: "labeled by you"}[status]
+        self.query_one(CaseView).show(s.ds.cases[d.case_id], badge)
+        self.refresh_rubric()
+        self.refresh_progress()
+
+    def refresh_rubric(self) -> None:
+        s = self.session
+        d = s.draft
+        if d is None:
+            return
+        flags = {f.criterion for f in d.flags if f.criterion}
+        self.query_one(RubricPanel).show(s.rubric, d.values, d.focus, d.stale, flags)
+
+    def refresh_progress(self) -> None:
+        s = self.session
+        p = s.queue.progress()
+        k = s.ds.config.overlap
+        t = Text()
+        t.append(f" {s.annotator} ", style="reverse bold")
+        t.append(f"  mine {p.mine_done} labeled · {len(s.queue.order)} in queue")
+        if p.stale:
+            t.append(f" · {p.stale} stale", style="yellow")
+        t.append(f"  ·  overlap k={k}: {p.overlap_cases}/{p.total} ({p.overlap_cases / max(1, p.total):.0%})")
+        t.append(f"  ·  {s.labels_per_hour():.0f}/h")
+        if s.draft is not None:
+            t.append(f"  ·  this case {_fmt_seconds(s.seconds_on_case())}")
+        self.query_one("#progress", Static).update(t)
+
+    def show_outcome(self, out: Outcome) -> None:
+        msg = self.query_one("#message", Static)
+        if out.advanced or out.saved:
+            self.refresh_case()
+        else:
+            self.refresh_rubric()
+        text = Text()
+        if out.saved:
+            text.append("✓ saved  ", style="green bold")
+        if out.message:
+            text.append(out.message)
+        msg.update(text)
+
+    # ---- actions (the session does the work)
+
+    def on_resize(self, event) -> None:
+        self.set_class(event.size.width >= 140, "-wide")
+
+    def action_value(self, key: str) -> None:
+        self._guard(lambda: self.session.press(key))
+
+    def action_move(self, delta: int) -> None:
+        self.session.move(delta)
+        self.refresh_rubric()
+
+    def action_submit(self) -> None:
+        self.show_outcome(self.session.submit())
+
+    def action_clear(self) -> None:
+        self.session.clear()
+        self.refresh_rubric()
+
+    def action_skip(self) -> None:
+        self.show_outcome(self.session.skip())
+
+    def action_previous(self) -> None:
+        self.show_outcome(self.session.previous())
+
+    def action_undo(self) -> None:
+        self._guard(self.session.undo)
+
+    def action_note(self) -> None:
+        d = self.session.draft
+        if d is None:
+            return
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                self._guard(lambda: self.session.set_note(text))
+
+        self.app.push_screen(TextPrompt(f"Note on {d.case_id}", d.note), done)
+
+    def action_flag(self) -> None:
+        if self.session.draft is None:
+            return
+        c = self.session.focused
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                self._guard(lambda: self.session.flag_unclear(text))
+
+        self.app.push_screen(TextPrompt(f"Rubric unclear for {c}: why?", placeholder="what could not be decided"), done)
+
+    def action_jump(self) -> None:
+        self.app.push_screen(TextPrompt("Go to case id"), lambda cid: cid and self.jump_to(cid))
+
+    def jump_to(self, case_id: str) -> None:
+        self._guard(lambda: self.session.jump(case_id))
+
+    def action_search(self) -> None:
+        self.app.push_screen(TextPrompt("Search case ids and text"), lambda q: q and self._guard(lambda: self.session.search(q)))
+
+    def action_markdown(self) -> None:
+        on_ = self.query_one(CaseView).toggle_markdown()
+        self.query_one("#message", Static).update(Text("Markdown rendering on" if on_ else "literal text"))
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.BINDINGS, self.session.rubric, "Labeling keys"))
+
+    def action_quit(self) -> None:
+        self.session._leave()
+        self.app.exit()
+
+    def _guard(self, fn) -> None:
+        """Run a session step; a failure (a file that cannot be written) is shown, never a crash."""
+        try:
+            out = fn()
+        except (LabelerError, OSError) as e:
+            self.notify(str(e), severity="error", timeout=10)
+            return
+        if out is not None:
+            self.show_outcome(out)

@@ -1,0 +1,76 @@
+"""The case being labeled: input, output, reference, context, notes. Untrusted text stays text."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown, Static
+
+from labeler.models import Case
+from labeler.safetext import display, one_line
+
+SECTIONS = ("input", "output", "reference", "context", "notes")
+
+
+class CaseView(VerticalScroll):
+    """Shows one case. Text is made inert (no markup, no escapes) and shown literally by default."""
+
+    DEFAULT_CSS = """
+    CaseView .section-title { color: $text-muted; text-style: bold; margin-top: 1; }
+    CaseView .section-title.output { color: $accent; }
+    CaseView .body { padding: 0 1; }
+    CaseView .body.output { border-left: thick $accent; }
+    CaseView .hidden { display: none; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.markdown = False
+        self._case: Case | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="case-meta", classes="meta")
+        for s in SECTIONS:
+            yield Static(s.upper(), classes=f"section-title {s}", id=f"title-{s}")
+            yield Static(classes=f"body {s}", id=f"body-{s}")
+
+    def show(self, case: Case, badge: str = "") -> None:
+        self._case = case
+        meta = Text()
+        meta.append(one_line(case.id, 60), style="bold")
+        meta.append(f"  {case.tier.value}", style="italic")
+        if case.difficulty:
+            meta.append(f"  {case.difficulty}")
+        if case.tags:
+            meta.append("  tags: " + one_line(", ".join(case.tags), 60), style="dim")
+        if badge:
+            meta.append(f"  {badge}", style="bold yellow")
+        self.query_one("#case-meta", Static).update(meta)
+        for s in SECTIONS:
+            text = getattr(case, s) or ""
+            body = self.query_one(f"#body-{s}", Static)
+            title = self.query_one(f"#title-{s}", Static)
+            hidden = not text
+            body.set_class(hidden, "hidden")
+            title.set_class(hidden, "hidden")
+            if not hidden:
+                body.update(self._body(text, s))
+        self.scroll_home(animate=False)
+
+    def _body(self, text: str, section: str):
+        safe = display(text)
+        if self.markdown and section in ("output", "reference", "input"):
+            from rich.markdown import Markdown as RichMarkdown
+
+            return RichMarkdown(safe)
+        return Text(safe)
+
+    def toggle_markdown(self) -> bool:
+        self.markdown = not self.markdown
+        if self._case is not None:
+            for s in ("input", "output", "reference"):
+                text = getattr(self._case, s) or ""
+                if text:
+                    self.query_one(f"#body-{s}", Static).update(self._body(text, s))
+        return self.markdown

@@ -1,0 +1,63 @@
+"""The rubric in force: every criterion with its keys and value, the focused one explained."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from labeler.models import Rubric, Value
+from labeler.safetext import display
+
+
+def value_text(v: Value | None) -> str:
+    return "·" if v is None else str(v)
+
+
+class RubricPanel(Static):
+    """Renders criteria (one decision at a time: the focused one is bright, the rest quiet)."""
+
+    DEFAULT_CSS = """
+    RubricPanel { padding: 0 1; }
+    """
+
+    def show(self, rubric: Rubric, values: dict[str, Value], focus: int, stale: dict[str, Value] | None = None,
+             flags: set[str] | None = None, suggestions: dict[str, Value] | None = None, title: str = "") -> None:
+        stale = stale or {}
+        flags = flags or set()
+        t = Text()
+        t.append(title or f"rubric {rubric.name} v{rubric.version}", style="bold")
+        t.append("\n")
+        ids = list(rubric.criteria)
+        width = min(max(len(c) for c in ids), 24)
+        for i, (cid, crit) in enumerate(rubric.criteria.items()):
+            focused = i == focus
+            t.append("▶ " if focused else "  ", style="bold" if focused else "")
+            name = cid if len(cid) <= width else cid[: width - 1] + "…"
+            t.append(name.ljust(width), style="bold" if focused else "dim" if cid in values else "")
+            keys = crit.scale.keys()
+            for v in crit.scale.values():
+                chosen = values.get(cid) == v
+                label = f"[{keys[v]}]" if keys[v] != str(v) else f"{v}"
+                t.append(f" {label}", style="reverse bold" if chosen else ("" if focused else "dim"))
+            if cid in stale:
+                t.append(f"  stale: was {stale[cid]}", style="yellow")
+            if suggestions and cid in suggestions and cid not in values:
+                t.append(f"  judge: {suggestions[cid]}", style="italic cyan")
+            if cid in flags:
+                t.append("  ⚑ unclear", style="magenta")
+            t.append("\n")
+        if ids:
+            cid = ids[focus % len(ids)]
+            crit = rubric.criteria[cid]
+            t.append("\n")
+            t.append(display(crit.question, 2000) + "\n", style="bold")
+            if crit.description:
+                t.append(display(crit.description.strip(), 4000) + "\n", style="")
+            keys = crit.scale.keys()
+            for v in crit.scale.values():
+                p = crit.scale.points[v]
+                t.append(f"\n {keys[v]} ", style="reverse bold")
+                t.append(f" {v}: {display(p.label, 200)}", style="bold")
+                if p.when:
+                    t.append(f" — {display(p.when, 1000)}")
+        self.update(t)
