@@ -73,12 +73,12 @@ def agreement_groups(ds: Dataset, by: str = "criterion") -> list[Group]:
     cases = list(ds.cases)
     if by == "version":
         groups = []
-        for v in sorted({lab.rubric for labs in ds.labels.values() for lab in labs.values()}):
+        for v in sorted({lab.rubric for records in ds.history.values() for lab in records if not lab.retract}):
             r = versions.rubric(v)
             if r is None:
                 continue
             g = Group(f"rubric v{v}" + (" (in force)" if v == rubric.version else ""), f"v{v}")
-            made_under = {a: {cid: lab for cid, lab in labs.items() if lab.rubric == v} for a, labs in ds.labels.items()}
+            made_under = ds.labels_under(v)
             for c, crit in r.criteria.items():
                 vals = {a: {cid: lab.values[c] for cid, lab in labs.items() if c in lab.values and cid in ds.cases}
                         for a, labs in made_under.items()}

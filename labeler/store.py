@@ -163,7 +163,7 @@ def _field_line(lines: list[str], start: int, loc: tuple) -> int:
         key = str(loc[0])
         for i in range(start + 1, len(lines)):
             ln = lines[i]
-            if ln and ln[0] not in " \t":
+            if ln.strip() and ln[0] not in " \t":
                 break
             if ln.lstrip().startswith(key + ":"):
                 return i + 1
@@ -274,6 +274,8 @@ class Dataset:
     cases: dict[str, Case] = field(default_factory=dict)
     labels: dict[str, dict[str, Label]] = field(default_factory=dict)
     """annotator -> case id -> their latest label (retracted labels removed)."""
+    history: dict[str, list[Label]] = field(default_factory=dict)
+    """annotator -> every label record in file order (earlier versions included, for --by version)."""
     label_lines: dict[str, dict[str, int]] = field(default_factory=dict)
     """annotator -> case id -> line of that label in their file (for path:line reports)."""
     adjudications: dict[str, Adjudication] = field(default_factory=dict)
@@ -372,6 +374,7 @@ class Dataset:
                     lines[label.case] = line
             self.labels[annotator] = latest
             self.label_lines[annotator] = lines
+            self.history[annotator] = [label for _, label in records]
         for path in _yaml_files(self.adjudications_dir):
             try:
                 records = cached(path, lambda p: _parse_log(p, Adjudication))
@@ -439,6 +442,7 @@ class Dataset:
         record.setdefault("values", {})
         record = {"case": record.pop("case"), "rubric": record.pop("rubric"), **record}
         self._writer(path, header).append(record)
+        self.history.setdefault(annotator, []).append(label)
         mine = self.labels.setdefault(annotator, {})
         if label.retract:
             mine.pop(label.case, None)
@@ -504,6 +508,22 @@ class Dataset:
 
     def annotators(self) -> list[str]:
         return sorted(self.labels)
+
+    def labels_under(self, version: int) -> dict[str, dict[str, Label]]:
+        """annotator -> case -> their last label made under rubric `version` (later versions ignored)."""
+        out: dict[str, dict[str, Label]] = {}
+        for ann, records in self.history.items():
+            mine: dict[str, Label] = {}
+            for lab in records:
+                if lab.rubric != version:
+                    continue
+                if lab.retract:
+                    mine.pop(lab.case, None)
+                else:
+                    mine[lab.case] = lab
+            if mine:
+                out[ann] = mine
+        return out
 
 
 def _yaml_files(folder: Path) -> list[Path]:

@@ -31,7 +31,7 @@ def block_safe(text: str) -> bool:
 def rt_yaml() -> YAML:
     """A round-trip YAML instance (one per call: YAML objects are not thread-safe)."""
     y = YAML()
-    y.width = 4096
+    y.width = 1 << 30  # never rewrap a long line
     y.indent(mapping=2, sequence=4, offset=2)
     y.preserve_quotes = True
     return y
@@ -53,7 +53,7 @@ def _fast_yaml() -> YAML:
         except ImportError:  # pragma: no cover - the extra is a declared dependency
             pass
     y = YAML(typ="safe", pure=main.CParser is None)
-    y.width = 4096
+    y.width = 1 << 30  # never rewrap a long line
     y.default_flow_style = False
     y.allow_unicode = True
     y.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
@@ -84,7 +84,10 @@ def literal_blocks(obj: Any) -> Any:
 def _error_from_yaml(path: Path, exc: YAMLError, line_offset: int = 0) -> FileFormatError:
     line = None
     if isinstance(exc, MarkedYAMLError) and exc.problem_mark is not None:
-        line = exc.problem_mark.line + 1 + line_offset
+        mark = exc.problem_mark
+        if "<stream end>" in str(getattr(exc, "problem", "")) and exc.context_mark is not None:
+            mark = exc.context_mark  # "unclosed [ at line 3" beats "end of file"
+        line = mark.line + 1 + line_offset
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
     msg = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
@@ -135,18 +138,34 @@ def dump_fast(data: Any) -> str:
 def merge_into(doc: Any, data: Any) -> Any:
     """Merge plain `data` into a loaded round-trip `doc` so comments and key order survive."""
     if isinstance(doc, dict) and isinstance(data, dict):
-        for k in [k for k in doc if k not in data]:
+        # JSON dumps turn int keys (scale points 0, 1, 2) into strings: match keys by their text.
+        original = {str(k): k for k in doc}
+        wanted = {str(k) for k in data}
+        for k in [k for k in doc if str(k) not in wanted]:
             del doc[k]
         for k, v in data.items():
-            doc[k] = merge_into(doc[k], v) if k in doc else literal_blocks(v)
+            key = original.get(str(k), k)
+            if key in doc:
+                doc[key] = merge_into(doc[key], v)
+            elif v not in ([], {}, "", None):  # an empty default the file left out stays out
+                doc[key] = literal_blocks(v)
         return doc
     if isinstance(doc, list) and isinstance(data, list):
         out = [merge_into(doc[i], v) if i < len(doc) else literal_blocks(v) for i, v in enumerate(data)]
         doc[:] = out
         return doc
-    if isinstance(doc, str) and isinstance(data, str) and doc == data:
-        return doc  # keep the original scalar style
+    if _same_scalar(doc, data):
+        return doc  # keep the original scalar and its style
     return literal_blocks(data)
+
+
+def _same_scalar(doc: Any, data: Any) -> bool:
+    if doc == data and type(doc) is type(data) or (isinstance(doc, str) and isinstance(data, str) and doc == data):
+        return True
+    iso = getattr(doc, "isoformat", None)
+    if iso is not None and isinstance(data, str):
+        return iso() == data
+    return isinstance(doc, (int, float)) and not isinstance(doc, bool) and doc == data and not isinstance(data, bool)
 
 
 def fsync_dir(folder: Path) -> None:
