@@ -7,8 +7,8 @@ from pathlib import Path
 
 from labeler.errors import FileFormatError, LabelerError
 from labeler.logs import read_log
-from labeler.models import Rubric
-from labeler.store import Dataset, Workspace, load_rubric_file
+from labeler.models import Label, Rubric
+from labeler.store import Dataset, Workspace, _parse_log, load_rubric_file
 
 
 @dataclass
@@ -106,8 +106,10 @@ def validate_dataset(ws: Workspace, folder: Path) -> list[Finding]:
         if torn is not None:
             out.append(Finding(path, None, "the last line is incomplete (a crash mid-save); it is ignored and set aside on the next save", "warning"))
         used_hashes: dict[int, set[tuple[str, int]]] = {}
-        for cid, label in ds.labels[ann].items():
-            line = lines.get(cid)
+        for line, label in _parse_log(path, Label):  # every record, not only the latest per case
+            cid = label.case
+            if label.retract:
+                continue
             if cid not in ds.cases:
                 out.append(Finding(path, line, f"label for unknown case {cid!r}"))
                 continue

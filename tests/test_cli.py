@@ -1,0 +1,108 @@
+"""The CLI through a real subprocess: exit codes, messages, --json."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "labeler", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_every_command_has_help(tmp_path: Path):
+    for cmd in ("init", "import", "sample", "validate", "status", "agreement", "label", "review"):
+        r = run(tmp_path, cmd, "--help")
+        assert r.returncode == 0 and "usage: labeler" in r.stdout, cmd
+
+
+def test_validate_passes_on_example_and_fails_on_broken_copy(example: Path, example_ds: Path):
+    r = run(example, "validate")
+    assert r.returncode == 0, r.stdout + r.stderr
+    lab = example_ds / "labels" / "alice.yaml"
+    lines = lab.read_text().splitlines(keepends=True)
+    lines[3] = lines[3].replace('"tone": ', '"tonality": ')
+    lab.write_text("".join(lines))
+    r = run(example, "validate")
+    assert r.returncode == 1
+    assert "alice.yaml:" in r.stdout and "unknown criterion 'tonality'" in r.stdout
+
+
+def test_validate_catches_a_used_rubric_edited_in_place(example: Path):
+    p = example / "rubrics" / "support-summary" / "v1.yaml"
+    p.write_text(p.read_text().replace("The tone fits.", "The tone fits well."))
+    r = run(example, "validate", "--json")
+    assert r.returncode == 1
+    msgs = [f["message"] for f in json.loads(r.stdout)]
+    assert any("v1 was edited in place" in m for m in msgs)
+
+
+def test_validate_reports_unknown_cases_and_values(example: Path, example_ds: Path):
+    with open(example_ds / "labels" / "zed.yaml", "w") as f:
+        f.write('- {"case": "nope", "rubric": 2, "values": {}}\n')
+        f.write('- {"case": "wrong-item-good", "rubric": 2, "values": {"tone": 7}}\n')
+        f.write('- {"case": "wrong-item-bad", "rubric": 9, "values": {}}\n')
+    r = run(example, "validate")
+    assert r.returncode == 1
+    assert "zed.yaml:1: error: label for unknown case 'nope'" in r.stdout
+    assert "zed.yaml:2: error: label: tone: 7 is not on the scale" in r.stdout
+
+
+def test_agreement_gates(example: Path):
+    r = run(example, "agreement", "support-summary", "--json")
+    data = json.loads(r.stdout)
+    assert r.returncode == 0 and data["groups"][0]["criteria"][0]["alpha"]["n"] > 0
+    r = run(example, "agreement", "support-summary", "--min-alpha", "0.8")
+    assert r.returncode == 1
+    assert "gate failed: tone: alpha" in r.stderr and "under_80_words" in r.stderr
+    r = run(example, "agreement", "support-summary", "--min-agreement", "0.5")
+    assert r.returncode == 0 and "gates met" in r.stdout
+    for by in ("version", "annotator", "tier", "tag"):
+        r = run(example, "agreement", "support-summary", "--by", by)
+        assert r.returncode == 0, by
+
+
+def test_init_import_dedupe_sample_status(tmp_path: Path):
+    assert run(tmp_path, "init", "demo").returncode == 0
+    assert run(tmp_path, "init", "demo").returncode == 1  # never overwrites
+    rows = [{"input": f"q{i}", "output": f"a{i}", "tags": "x,y", "difficulty": "hard" if i % 5 == 0 else "easy"} for i in range(40)]
+    rows.append(rows[3])  # duplicate
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    r = run(tmp_path, "import", "demo", str(src), "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"added": 40, "duplicates_skipped": 1, "cases": 40}
+    r = run(tmp_path, "import", "demo", str(src), "--json")
+    assert json.loads(r.stdout)["added"] == 0  # idempotent: stable ids, dedupe by content
+    csv = tmp_path / "in.csv"
+    csv.write_text("prompt,completion\nhello,world\n")
+    r = run(tmp_path, "import", "demo", str(csv), "--input-field", "prompt", "--output-field", "completion", "--json")
+    assert json.loads(r.stdout)["added"] == 1
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"input": "a", "output": "b"}\nnot json\n')
+    r = run(tmp_path, "import", "demo", str(bad))
+    assert r.returncode == 1 and "bad.jsonl:2:" in r.stderr
+    a = run(tmp_path, "sample", "demo", "--n", "10", "--seed", "7", "--json")
+    b = run(tmp_path, "sample", "demo", "--n", "10", "--seed", "7", "--json")
+    assert a.returncode == 0 and a.stdout == b.stdout
+    picked = json.loads(a.stdout)
+    assert len(picked["picked"]) == 10
+    assert picked["strata"]["edge"]["picked"] >= 2  # hard cases are the edge stratum
+    r = run(tmp_path, "sample", "demo", "--n", "10", "--into", "demo-golden")
+    assert r.returncode == 0 and (tmp_path / "datasets" / "demo-golden" / "cases.yaml").exists()
+    r = run(tmp_path, "status", "demo", "--json")
+    st = json.loads(r.stdout)
+    assert st["cases"] == 41 and st["overlap_reached"] == 0
+    assert run(tmp_path, "validate").returncode == 0
+
+
+def test_errors_are_one_line_with_nonzero_exit(tmp_path: Path, example: Path):
+    r = run(example, "status", "nope")
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "no such dataset" in r.stderr
+    (example / "datasets" / "support-summary" / "dataset.yaml").write_text("name: [\n")
+    r = run(example, "status", "support-summary")
+    assert r.returncode == 1 and "dataset.yaml:2: invalid YAML" in r.stderr and r.stderr.count("\n") == 1

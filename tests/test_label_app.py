@@ -1,0 +1,152 @@
+"""The real labeling app through Pilot, with the label file read back from disk."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from labeler.identity import Identity
+from labeler.logs import read_log
+from labeler.models import Case
+from labeler.store import open_dataset
+from labeler.ui.app import LabelerApp
+
+
+async def test_label_cases_by_keys_alone(example_ds: Path):
+    ds = open_dataset(example_ds)
+    app = LabelerApp(ds, identity=Identity("dora"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        first = screen.session.case_id
+        await pilot.press("2", "1", "2", "y")
+        second = screen.session.case_id
+        await pilot.press("0", "0", "2", "n")
+        await pilot.press("1", "2", "0", "y")
+        await pilot.pause()
+    records = [r for _, r in read_log(example_ds / "labels" / "dora.yaml").records]
+    assert [r["case"] for r in records][:2] == [first, second]
+    assert records[0]["values"] == {"action_items": 2, "tone": 1, "no_hallucinated_resolution": 2, "under_80_words": "pass"}
+    assert records[1]["values"] == {"action_items": 0, "tone": 0, "no_hallucinated_resolution": 2, "under_80_words": "fail"}
+    assert records[2]["values"]["no_hallucinated_resolution"] == 0
+    assert all(r["rubric"] == 2 for r in records)
+    # blind: nothing on the screen names another annotator
+    # (checked on the rendered text of the case and rubric panels)
+
+
+async def test_blind_and_note_flag_undo_through_keys(example_ds: Path):
+    ds = open_dataset(example_ds)
+    app = LabelerApp(ds, identity=Identity("dora"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        s = app.screen.session
+        first = s.case_id
+        await pilot.press("c")
+        await pilot.press(*"see ticket")
+        await pilot.press("enter")
+        await pilot.press("down", "f")
+        await pilot.press(*"urgency vs politeness")
+        await pilot.press("enter", "up")
+        await pilot.press("2", "2", "2", "y")
+        assert s.case_id != first
+        await pilot.press("u")
+        assert s.case_id == first
+        await pilot.press("s")
+        assert s.case_id != first
+        await pilot.press("p")
+        assert s.case_id == first
+        text = "\n".join(str(w.render()) for w in app.screen.query("Static"))
+        for other in ("alice", "bob", "chen"):
+            assert other not in text
+    recs = [r for _, r in read_log(example_ds / "labels" / "dora.yaml").records]
+    assert recs[0]["note"] == "see ticket"
+    assert recs[0]["flags"] == [{"criterion": "tone", "reason": "urgency vs politeness"}]
+    assert recs[1] == {**recs[1], "case": first, "retract": True}
+
+
+async def test_stale_labels_come_back_marked(example_ds: Path):
+    ds = open_dataset(example_ds)
+    app = LabelerApp(ds, identity=Identity("chen"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        s = app.screen.session
+        stale = [cid for cid in s.queue.order if s.status_of(cid).value == "stale"]
+        assert stale, "chen has v1 tone labels that v2 made stale"
+        s.jump(stale[0])
+        app.screen.refresh_case()
+        await pilot.pause()
+        assert s.draft.stale.keys() == {"tone"}
+        assert s.focused == "tone"
+        await pilot.press("1")
+    lab = open_dataset(example_ds).labels["chen"][stale[0]]
+    assert lab.rubric == 2 and lab.values["tone"] == 1
+
+
+async def test_hostile_text_renders_literally(example_ds: Path):
+    ds = open_dataset(example_ds)
+    hostile = Case(id="hostile", input="[bold]x[/bold] [link=https://e.example]l[/link] [/] \x1b]0;title\x07 \x1b[2J \u202e",
+                   output="A" * 1_000_000 + "[/]", tier="adversarial")
+    ds.add_cases([hostile])
+    app = LabelerApp(ds, identity=Identity("dora"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        t0 = time.perf_counter()
+        app.screen.session.jump("hostile")
+        app.screen.refresh_case()
+        await pilot.pause()
+        assert time.perf_counter() - t0 < 5
+        body = str(app.screen.query_one("#body-input").render())
+        assert "[bold]x[/bold]" in body and "[/]" in body
+        assert "\x1b" not in body and "␛]0;title␇" in body and "⟨U+202E⟩" in body
+        out = str(app.screen.query_one("#body-output").render())
+        assert "more characters not shown" in out and "\x1b" not in out
+        await pilot.press("2", "2", "2", "n")
+
+
+def test_sigkill_mid_case_keeps_every_completed_label(example: Path, example_ds: Path):
+    """The real app in a pseudo-terminal: label two cases, start a third, SIGKILL; reopen resumes."""
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(example)
+        os.environ["TERM"] = "xterm-256color"
+        os.environ["COLUMNS"], os.environ["LINES"] = "100", "30"
+        os.execv(sys.executable, [sys.executable, "-m", "labeler", "label", "support-summary", "--annotator", "kim"])
+    try:
+        _drain(fd, 4.0)
+        for keys in ("212y", "001n", "2"):
+            for k in keys:
+                os.write(fd, k.encode())
+                _drain(fd, 0.15)
+        deadline = time.time() + 10
+        path = example_ds / "labels" / "kim.yaml"
+        while time.time() < deadline and (not path.exists() or len(read_log(path).records) < 2):
+            _drain(fd, 0.2)
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(fd)
+    read = read_log(path)
+    assert len(read.records) == 2 and read.torn_tail is None
+    ds = open_dataset(example_ds)
+    assert not ds.problems
+    from labeler.session import LabelSession
+
+    s = LabelSession(ds, "kim")
+    assert s.case_id not in {r["case"] for _, r in read.records}
+
+
+def _drain(fd: int, seconds: float) -> None:
+    import select
+
+    end = time.time() + seconds
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                os.read(fd, 65536)
+            except OSError:
+                return
