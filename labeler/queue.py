@@ -43,12 +43,24 @@ class LabelQueue:
         return Status.done if self.versions.is_current(label) else Status.stale
 
     def current_count(self, case_id: str) -> int:
-        n = 0
-        for labels in self.ds.labels.values():
-            lab = labels.get(case_id)
-            if lab is not None and self.versions.is_current(lab):
-                n += 1
-        return n
+        """How many annotators hold a current label of `case_id` (computed in refresh, kept up to date)."""
+        return self._counts.get(case_id, 0)
+
+    def _count_all(self) -> None:
+        counts: dict[str, int] = {}
+        mine = 0
+        stale = 0
+        for ann, labels in self.ds.labels.items():
+            for cid, lab in labels.items():
+                if cid not in self.ds.cases:
+                    continue
+                cur = self.versions.is_current(lab)
+                if cur:
+                    counts[cid] = counts.get(cid, 0) + 1
+                if ann == self.annotator:
+                    mine += cur
+                    stale += not cur
+        self._counts, self._mine, self._stale = counts, mine, stale
 
     def _matches(self, case_id: str) -> bool:
         case = self.ds.cases[case_id]
@@ -61,6 +73,7 @@ class LabelQueue:
     def refresh(self) -> None:
         """Recompute the order: my unlabeled cases that need labels (fewest first, then tier), then my stale ones."""
         k = self.ds.config.overlap
+        self._count_all()
         todo, stale = [], []
         for pos, (cid, case) in enumerate(self.ds.cases.items()):
             if not self._matches(cid):
@@ -86,15 +99,23 @@ class LabelQueue:
                 return cid
         return None
 
+    def labeled(self, case_id: str, was: Status) -> None:
+        """This annotator just saved a label of `case_id`: update order and counts in O(queue), not O(dataset)."""
+        now = self.status(case_id)
+        if now is Status.done and was is not Status.done:
+            self._counts[case_id] = self._counts.get(case_id, 0) + 1
+            self._mine += 1
+            self._stale -= was is Status.stale
+        elif now is not Status.done and was is Status.done:
+            self._counts[case_id] = max(0, self._counts.get(case_id, 0) - 1)
+            self._mine -= 1
+        if now is Status.done:
+            if case_id in self.order:
+                self.order.remove(case_id)
+        elif case_id not in self.order and self._matches(case_id):
+            self.order.insert(0, case_id)
+
     def progress(self) -> Progress:
-        mine = self.ds.labels.get(self.annotator, {})
-        done = sum(1 for cid, lab in mine.items() if cid in self.ds.cases and self.versions.is_current(lab))
-        stale = sum(1 for cid, lab in mine.items() if cid in self.ds.cases and not self.versions.is_current(lab))
         k = self.ds.config.overlap
-        counts: dict[str, int] = {}
-        for labels in self.ds.labels.values():
-            for cid, lab in labels.items():
-                if cid in self.ds.cases and self.versions.is_current(lab):
-                    counts[cid] = counts.get(cid, 0) + 1
-        overlap = sum(1 for n in counts.values() if n >= k)
-        return Progress(mine_done=done, total=len(self.ds.cases), overlap_cases=overlap, stale=stale)
+        overlap = sum(1 for n in self._counts.values() if n >= k)
+        return Progress(mine_done=self._mine, total=len(self.ds.cases), overlap_cases=overlap, stale=self._stale)

@@ -229,6 +229,7 @@ class LabelSession:
         d = self.draft
         assert d is not None
         previous = self.ds.labels.get(self.annotator, {}).get(d.case_id)
+        was = self.queue.status(d.case_id)
         label = Label(
             case=d.case_id, rubric=self.rubric.version, rubric_hash=self.rubric.content_hash(),
             values={c: d.values[c] for c in self.criteria}, note=d.note, flags=list(d.flags),
@@ -239,7 +240,7 @@ class LabelSession:
         self._undo.append((d.case_id, previous))
         self.saved_count += 1
         d.dirty = False
-        self.queue.refresh()
+        self.queue.labeled(d.case_id, was)
 
     # ---- note, flag, undo
 
@@ -272,13 +273,14 @@ class LabelSession:
             return Outcome(message="nothing to undo")
         case_id, previous = self._undo.pop()
         undone = self.ds.labels.get(self.annotator, {}).get(case_id)
+        was = self.queue.status(case_id)
         if previous is None:
             self.ds.save_label(self.annotator, Label(case=case_id, rubric=self.rubric.version, retract=True,
                                                      at=datetime.now(timezone.utc).replace(microsecond=0)))
         else:
             self.ds.save_label(self.annotator, previous)
         self.saved_count = max(0, self.saved_count - 1)
-        self.queue.refresh()
+        self.queue.labeled(case_id, was)
         self.draft = None
         self.open(case_id, remember=False)
         if undone is not None:

@@ -16,8 +16,10 @@ class LabelerApp(App):
     COMMANDS = App.COMMANDS | {LabelerCommands}
 
     def __init__(self, ds: Dataset, mode: str = "label", identity: Identity | None = None,
-                 tiers: set[str] | None = None, tags: set[str] | None = None) -> None:
+                 tiers: set[str] | None = None, tags: set[str] | None = None, clock=None) -> None:
         super().__init__()
+        self.clock = clock
+        """A monotonic clock for the session (tests freeze it so snapshots are stable)."""
         self.ds = ds
         self.mode = mode
         self.identity = identity
@@ -57,7 +59,8 @@ class LabelerApp(App):
             from labeler.session import LabelSession
             from labeler.ui.screens.label import LabelScreen
 
-            session = LabelSession(self.ds, self.identity.name, self.identity.email, self.tiers, self.tags)
+            extra = {"clock": self.clock} if self.clock else {}
+            session = LabelSession(self.ds, self.identity.name, self.identity.email, self.tiers, self.tags, **extra)
             self.push_screen(LabelScreen(session))
 
     def switch_dataset(self, name: str) -> None:

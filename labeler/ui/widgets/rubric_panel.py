@@ -28,7 +28,7 @@ class RubricPanel(Static):
         t.append(title or f"rubric {rubric.name} v{rubric.version}", style="bold")
         t.append("\n")
         ids = list(rubric.criteria)
-        width = min(max(len(c) for c in ids), 24)
+        width = min(max(len(c) for c in ids), 20)
         for i, (cid, crit) in enumerate(rubric.criteria.items()):
             focused = i == focus
             t.append("▶ " if focused else "  ", style="bold" if focused else "")

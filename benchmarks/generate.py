@@ -1,0 +1,58 @@
+"""Generate a large synthetic workspace: N cases, A annotators' labels (default 10,000 x 5).
+
+    python benchmarks/generate.py /tmp/bench --cases 10000 --annotators 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import sys
+from pathlib import Path
+
+from labeler.logs import LogWriter
+from labeler.models import Case
+from labeler.store import CASES_HEADER, cases_text
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def generate(root: Path, n_cases: int, n_annotators: int, seed: int = 1) -> Path:
+    rng = random.Random(seed)
+    if root.exists():
+        shutil.rmtree(root)
+    shutil.copytree(REPO / "rubrics", root / "rubrics")
+    ds = root / "datasets" / "big"
+    ds.mkdir(parents=True)
+    (ds / "dataset.yaml").write_text("name: big\nrubric: support-summary\nrubric_version: 2\noverlap: 3\n")
+    words = "refund invoice charge login reset password order shipping delay cancel plan export error crash urgent please".split()
+    tiers = ["golden"] * 7 + ["adversarial", "regression", "regression"]
+    cases = []
+    for i in range(n_cases):
+        body = "\n".join(" ".join(rng.choice(words) for _ in range(14)) for _ in range(6))
+        cases.append(Case(id=f"c-{i:05d}", input=f"Subject: ticket {i}\n\n{body}", output=" ".join(rng.choice(words) for _ in range(60)),
+                          tier=rng.choice(tiers), tags=[rng.choice(words), rng.choice(words)]))
+    (ds / "cases.yaml").write_text(CASES_HEADER + cases_text(cases))
+    from labeler.store import Workspace
+
+    h = Workspace(root).rubric("support-summary", 2).content_hash()
+    for a in range(n_annotators):
+        recs = []
+        for i in range(n_cases):
+            if rng.random() < 0.8:
+                recs.append({"case": f"c-{i:05d}", "rubric": 2, "rubric_hash": h,
+                             "values": {"action_items": rng.randint(0, 2), "tone": rng.randint(0, 2),
+                                        "no_hallucinated_resolution": rng.randint(0, 2), "under_80_words": rng.choice(["pass", "fail"])},
+                             "at": "2026-11-01T10:00:00Z", "seconds": 30.0})
+        LogWriter(ds / "labels" / f"ann{a}.yaml", "synthetic").append_many(recs)
+    return ds
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("root", type=Path)
+    p.add_argument("--cases", type=int, default=10_000)
+    p.add_argument("--annotators", type=int, default=5)
+    a = p.parse_args()
+    print(generate(a.root, a.cases, a.annotators), file=sys.stderr)

@@ -1,0 +1,38 @@
+"""SVG snapshots of the screens (slow: kept few). Update with: pytest tests/test_snapshots.py --snapshot-update"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from labeler.identity import Identity
+from labeler.store import open_dataset
+from labeler.ui.app import LabelerApp
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _app(mode: str = "label") -> LabelerApp:
+    ds = open_dataset(REPO / "datasets" / "support-summary")
+    return LabelerApp(ds, mode=mode, identity=Identity("snap"), clock=lambda: 1000.0)
+
+
+@pytest.mark.snapshot
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_label_screen(snap_compare, size):
+    assert snap_compare(_app(), terminal_size=size)
+
+
+@pytest.mark.snapshot
+def test_label_screen_hostile_case(snap_compare):
+    async def open_hostile(pilot):
+        pilot.app.screen.jump_to("adv-markup-injection")
+        await pilot.pause()
+
+    assert snap_compare(_app(), terminal_size=(100, 30), run_before=open_hostile)
+
+
+@pytest.mark.snapshot
+def test_review_screen(snap_compare):
+    assert snap_compare(_app("review"), terminal_size=(140, 40))
