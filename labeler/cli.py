@@ -206,7 +206,9 @@ def cmd_review(a: argparse.Namespace) -> int:
     ident = resolve_identity(a.lead, ds.path)
     from labeler.ui.app import LabelerApp
 
-    app = LabelerApp(ds, mode="review", identity=ident)
+    app = LabelerApp(ds, mode="review", identity=ident,
+                     review_filters={"criterion": a.criterion, "tier": a.tier, "annotator": a.annotator,
+                                     "include_adjudicated": a.all})
     app.run()
     return app.return_code or EXIT_OK
 
@@ -284,6 +286,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("review", cmd_review, "Open the lead's disagreement queue: side by side, adjudicate gold.")
     sp.add_argument("dataset")
     sp.add_argument("--lead", default=None, help="who adjudicates (default: the repo's git user.name)")
+    sp.add_argument("--criterion", default=None, help="only disagreements on this criterion")
+    sp.add_argument("--tier", default=None, choices=["golden", "adversarial", "regression"])
+    sp.add_argument("--annotator", default=None, help="only cases this annotator labeled")
+    sp.add_argument("--all", action="store_true", help="include cases already adjudicated")
     return p
 
 

@@ -16,8 +16,10 @@ class LabelerApp(App):
     COMMANDS = App.COMMANDS | {LabelerCommands}
 
     def __init__(self, ds: Dataset, mode: str = "label", identity: Identity | None = None,
-                 tiers: set[str] | None = None, tags: set[str] | None = None, clock=None) -> None:
+                 tiers: set[str] | None = None, tags: set[str] | None = None, clock=None,
+                 review_filters: dict | None = None) -> None:
         super().__init__()
+        self.review_filters = review_filters or {}
         self.clock = clock
         """A monotonic clock for the session (tests freeze it so snapshots are stable)."""
         self.ds = ds
@@ -54,7 +56,7 @@ class LabelerApp(App):
             from labeler.review import ReviewSession
             from labeler.ui.screens.review import ReviewScreen
 
-            self.push_screen(ReviewScreen(ReviewSession(self.ds, self.identity.name)))
+            self.push_screen(ReviewScreen(ReviewSession(self.ds, self.identity.name, **self.review_filters)))
         else:
             from labeler.session import LabelSession
             from labeler.ui.screens.label import LabelScreen
