@@ -92,13 +92,6 @@ class LabelQueue:
         stale.sort()
         self.order = [t[-1] for t in todo] + [s[-1] for s in stale]
 
-    def next_after(self, case_id: str | None) -> str | None:
-        """The first queued case that is not `case_id`."""
-        for cid in self.order:
-            if cid != case_id:
-                return cid
-        return None
-
     def labeled(self, case_id: str, was: Status) -> None:
         """This annotator just saved a label of `case_id`: update order and counts in O(queue), not O(dataset)."""
         now = self.status(case_id)

@@ -276,8 +276,6 @@ class Dataset:
     """annotator -> case id -> their latest label (retracted labels removed)."""
     history: dict[str, list[Label]] = field(default_factory=dict)
     """annotator -> every label record in file order (earlier versions included, for --by version)."""
-    label_lines: dict[str, dict[str, int]] = field(default_factory=dict)
-    """annotator -> case id -> line of that label in their file (for path:line reports)."""
     adjudications: dict[str, Adjudication] = field(default_factory=dict)
     """case id -> adjudication, merged across leads (latest per criterion wins)."""
     problems: list[Problem] = field(default_factory=list)
@@ -375,16 +373,12 @@ class Dataset:
                 self.problems.append(Problem(e.path, e.line, e.message))
                 continue
             latest: dict[str, Label] = {}
-            lines: dict[str, int] = {}
-            for line, label in records:
+            for _, label in records:
                 if label.retract:
                     latest.pop(label.case, None)
-                    lines.pop(label.case, None)
                 else:
                     latest[label.case] = label
-                    lines[label.case] = line
             self.labels[annotator] = latest
-            self.label_lines[annotator] = lines
             self.history[annotator] = [label for _, label in records]
         for path in _yaml_files(self.adjudications_dir):
             try:
@@ -554,12 +548,3 @@ def _parse_log(path: Path, model: type[M]) -> list[tuple[int, M]]:
     for line, rec in read.records:
         out.append((line, validate_model(model, rec, path, base_line=line)))
     return out
-
-
-def log_writer(path: Path, header: str) -> LogWriter:
-    return LogWriter(path, header)
-
-
-def load_yaml_model(path: Path, model: type[M]) -> M:
-    doc = load_rt(path)
-    return validate_model(model, doc, path, doc)

@@ -100,7 +100,7 @@ def validate_dataset(ws: Workspace, folder: Path) -> list[Finding]:
     if rubric(ds.config.rubric_version) is None and not any(f.path.name.startswith("v") for f in out):
         out.append(Finding(ds.path / "dataset.yaml", None,
                            f"rubric {ds.config.rubric} v{ds.config.rubric_version} does not exist in {ws.rubric_dir(ds.config.rubric)}"))
-    for ann, lines in ds.label_lines.items():
+    for ann in ds.labels:
         path = ds.label_path(ann)
         torn = read_log(path).torn_tail
         if torn is not None:

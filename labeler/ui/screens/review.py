@@ -13,10 +13,11 @@ from textual.widgets.option_list import Option
 
 from labeler.errors import LabelerError
 from labeler.review import ReviewSession
-from labeler.safetext import display, one_line
+from labeler.safetext import one_line
 from labeler.ui.screens.help import HelpScreen
 from labeler.ui.screens.prompt import TextPrompt
 from labeler.ui.widgets.case_view import CaseView
+from labeler.ui.widgets.rubric_panel import explain_criterion
 
 VALUE_KEYS = [str(d) for d in range(10)] + ["y", "n"]
 
@@ -138,16 +139,9 @@ class ReviewScreen(Screen):
             info.append(f"{a}: ", style="bold")
             info.append(one_line(note, 200) + "\n")
         info.append(f"\n{s.focused}: ", style="bold")
-        info.append(display(crit.question, 500) + "\n")
-        if crit.description:
-            info.append(display(crit.description.strip(), 2000) + "\n", style="dim")
-        keys = crit.scale.keys()
-        for v in crit.scale.values():
-            p = crit.scale.points[v]
-            info.append(f" {keys[v]} ", style="reverse bold")
-            info.append(f" {v}: {display(p.label, 100)} — {display(p.when, 400)}\n")
+        info.append_text(explain_criterion(crit, description_style="dim"))
         if adj and s.focused in adj.reasons:
-            info.append(f"reason: {one_line(adj.reasons[s.focused], 200)}\n", style="green")
+            info.append(f"\nreason: {one_line(adj.reasons[s.focused], 200)}\n", style="green")
         from rich.console import Group
 
         self.query_one("#opinions", Static).update(Group(t, info))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from labeler.models import Rubric, Value
+from labeler.models import Criterion, Rubric, Value
 from labeler.safetext import display
 
 
@@ -47,17 +47,22 @@ class RubricPanel(Static):
                 t.append("  ⚑ unclear", style="magenta")
             t.append("\n")
         if ids:
-            cid = ids[focus % len(ids)]
-            crit = rubric.criteria[cid]
             t.append("\n")
-            t.append(display(crit.question, 2000) + "\n", style="bold")
-            if crit.description:
-                t.append(display(crit.description.strip(), 4000) + "\n", style="")
-            keys = crit.scale.keys()
-            for v in crit.scale.values():
-                p = crit.scale.points[v]
-                t.append(f"\n {keys[v]} ", style="reverse bold")
-                t.append(f" {v}: {display(p.label, 200)}", style="bold")
-                if p.when:
-                    t.append(f" — {display(p.when, 1000)}")
+            t.append_text(explain_criterion(rubric.criteria[ids[focus % len(ids)]]))
         self.update(t)
+
+
+def explain_criterion(crit: Criterion, description_style: str = "") -> Text:
+    """A criterion's question, description and each scale point with its key (inert text)."""
+    t = Text()
+    t.append(display(crit.question, 2000) + "\n", style="bold")
+    if crit.description:
+        t.append(display(crit.description.strip(), 4000) + "\n", style=description_style)
+    keys = crit.scale.keys()
+    for v in crit.scale.values():
+        p = crit.scale.points[v]
+        t.append(f"\n {keys[v]} ", style="reverse bold")
+        t.append(f" {v}: {display(p.label, 200)}", style="bold")
+        if p.when:
+            t.append(f" — {display(p.when, 1000)}")
+    return t
