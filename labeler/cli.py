@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -143,7 +142,7 @@ def cmd_status(a: argparse.Namespace) -> int:
     con = _console()
     con.print(f"[bold]{ds.name}[/]  rubric {ds.config.rubric} v{ds.config.rubric_version}  overlap k={ds.config.overlap}")
     t = Table(title="cases by tier")
-    for col in ("tier", "cases", f"with >= k labels"):
+    for col in ("tier", "cases", "with >= k labels"):
         t.add_column(col, justify="right" if col != "tier" else "left")
     for tier, row in st["tiers"].items():
         t.add_row(tier, str(row["cases"]), str(row["overlap_reached"]))

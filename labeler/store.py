@@ -20,8 +20,6 @@ does not parse is reported as path:line, and never written to until it is fixed.
 from __future__ import annotations
 
 import gc
-import os
-import pickle
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -30,6 +28,7 @@ from typing import Any, Callable, Iterable, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from labeler.cache import FileCache
 from labeler.errors import FileFormatError, LabelerError, pydantic_message
 from labeler.logs import LogWriter, read_log
 from labeler.models import (
@@ -58,7 +57,6 @@ M = TypeVar("M", bound=BaseModel)
 Progress = Callable[[int, int], None]
 """progress(done, total) callback for long loads."""
 
-CACHE_VERSION = 3
 _VERSION_FILE = re.compile(r"^v(\d+)\.yaml$")
 
 
@@ -321,7 +319,8 @@ class Dataset:
 
     @property
     def cache_path(self) -> Path:
-        return self.path / ".cache" / "store.pickle"
+        """The cache entry of cases.yaml (the big one)."""
+        return FileCache(self.path, self.path / ".cache").entry_path(self.cases_path)
 
     def rubric(self, version: int | None = None) -> Rubric:
         return self.ws.rubric(self.config.rubric, version or self.config.rubric_version)
@@ -345,22 +344,7 @@ class Dataset:
                 gc.enable()
 
     def _load_files(self, progress: Progress | None) -> None:
-        cache = self._read_cache()
-        fresh: dict[str, Any] = {}
-        changed: list[str] = []
-
-        def cached(path: Path, parse: Callable[[Path], Any]) -> Any:
-            rel = str(path.relative_to(self.path))
-            st = path.stat()
-            stamp = (st.st_size, st.st_mtime_ns)
-            hit = cache.get(rel)
-            if hit and hit[0] == stamp:
-                fresh[rel] = hit
-                return hit[1]
-            value = parse(path)
-            fresh[rel] = (stamp, value)
-            changed.append(rel)
-            return value
+        cached = FileCache(self.path, self.path / ".cache").get
 
         if self.cases_path.exists():
             self.cases = cached(self.cases_path, lambda p: parse_cases(p, progress))
@@ -388,8 +372,6 @@ class Dataset:
                 continue
             for _, adj in records:
                 self._merge_adjudication(adj)
-        if changed or fresh.keys() != cache.keys():
-            self._write_cache(fresh)
 
     def _merge_adjudication(self, adj: Adjudication) -> None:
         prev = self.adjudications.get(adj.case)
@@ -403,33 +385,6 @@ class Dataset:
         merged.gaps.update(adj.gaps)
         merged.by, merged.at = adj.by, adj.at
         self.adjudications[adj.case] = merged
-
-    def _read_cache(self) -> dict[str, Any]:
-        was_enabled = gc.isenabled()
-        gc.disable()  # unpickling 10^5 small objects: the GC would triple the time
-        try:
-            with open(self.cache_path, "rb") as f:
-                version, entries = pickle.load(f)
-            return entries if version == CACHE_VERSION else {}
-        except Exception:  # a missing or stale cache is rebuilt, never trusted
-            return {}
-        finally:
-            if was_enabled:
-                gc.enable()
-
-    def _write_cache(self, entries: dict[str, Any]) -> None:
-        try:
-            folder = self.cache_path.parent
-            folder.mkdir(parents=True, exist_ok=True)
-            gitignore = folder / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("# derived by labeler; safe to delete\n*\n")
-            tmp = self.cache_path.with_suffix(f".{os.getpid()}.tmp")
-            with open(tmp, "wb") as f:
-                pickle.dump((CACHE_VERSION, entries), f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.cache_path)
-        except OSError:
-            pass  # the cache is an optimisation; a read-only checkout still works
 
     # ---- saving
 

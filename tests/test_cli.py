@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess:

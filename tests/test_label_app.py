@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from labeler.identity import Identity
 from labeler.logs import read_log

@@ -12,9 +12,9 @@ import pytest
 
 from labeler.errors import FileFormatError, LabelerError
 from labeler.logs import LogWriter, read_log, record_line
-from labeler.models import Case, Label, Rubric
-from labeler.store import Dataset, Workspace, load_rubric_file, open_dataset, parse_cases, save_model_rt
-from labeler.yamlio import atomic_write, block_safe, dump_fast, load_fast, load_rt
+from labeler.models import Case, Label
+from labeler.store import load_rubric_file, open_dataset, parse_cases, save_model_rt
+from labeler.yamlio import atomic_write, dump_fast, load_rt
 
 
 def test_rubric_round_trip_is_byte_identical(example: Path):
