@@ -23,9 +23,17 @@ def generate(root: Path, n_cases: int, n_annotators: int, seed: int = 1) -> Path
     if root.exists():
         shutil.rmtree(root)
     shutil.copytree(REPO / "rubrics", root / "rubrics")
+    # a 5-criterion rubric: the shipped one plus a "grounded" criterion
+    v2 = (REPO / "rubrics" / "support-summary" / "v2.yaml").read_text()
+    extra = ("  grounded:\n    question: Is every fact in the summary in the ticket?\n    scale:\n      type: ordinal\n"
+             "      points:\n        0: {label: invented}\n        1: {label: partly}\n        2: {label: grounded}\n")
+    bench = v2.replace("name: support-summary", "name: bench").replace("version: 2\ntask", "version: 1\ntask")
+    bench = bench[: bench.index("changelog:")] .rstrip("\n") + "\n" + extra
+    (root / "rubrics" / "bench").mkdir()
+    (root / "rubrics" / "bench" / "v1.yaml").write_text(bench)
     ds = root / "datasets" / "big"
     ds.mkdir(parents=True)
-    (ds / "dataset.yaml").write_text("name: big\nrubric: support-summary\nrubric_version: 2\noverlap: 3\n")
+    (ds / "dataset.yaml").write_text("name: big\nrubric: bench\nrubric_version: 1\noverlap: 3\n")
     words = "refund invoice charge login reset password order shipping delay cancel plan export error crash urgent please".split()
     tiers = ["golden"] * 7 + ["adversarial", "regression", "regression"]
     cases = []
@@ -36,14 +44,15 @@ def generate(root: Path, n_cases: int, n_annotators: int, seed: int = 1) -> Path
     (ds / "cases.yaml").write_text(CASES_HEADER + cases_text(cases))
     from labeler.store import Workspace
 
-    h = Workspace(root).rubric("support-summary", 2).content_hash()
+    h = Workspace(root).rubric("bench", 1).content_hash()
     for a in range(n_annotators):
         recs = []
         for i in range(n_cases):
             if rng.random() < 0.8:
                 recs.append({"case": f"c-{i:05d}", "rubric": 2, "rubric_hash": h,
                              "values": {"action_items": rng.randint(0, 2), "tone": rng.randint(0, 2),
-                                        "no_hallucinated_resolution": rng.randint(0, 2), "under_80_words": rng.choice(["pass", "fail"])},
+                                        "no_hallucinated_resolution": rng.randint(0, 2), "under_80_words": rng.choice(["pass", "fail"]),
+                                        "grounded": rng.randint(0, 2)},
                              "at": "2026-11-01T10:00:00Z", "seconds": 30.0})
         LogWriter(ds / "labels" / f"ann{a}.yaml", "synthetic").append_many(recs)
     return ds
