@@ -38,3 +38,8 @@ def resolve_identity(annotator: str | None, cwd: Path) -> Identity | None:
             except ValueError:
                 continue
     return None
+
+
+def git_user_name(cwd: Path) -> str | None:
+    """The repo's git user.name as written (for changelog authors)."""
+    return _git_config("user.name", cwd)

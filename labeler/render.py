@@ -61,3 +61,96 @@ def _annotator_table(g: Group) -> Table:
                 cells.append(Text(f"{p.value:.0%} / {kv} ({p.n})"))
         t.add_row(a, *cells)
     return t
+
+
+# ---------------------------------------------------------------- rubrics
+
+from rich.console import Group as RenderGroup  # noqa: E402
+
+from labeler.models import Rubric  # noqa: E402
+from labeler.safetext import display  # noqa: E402
+
+
+def rubric_view(r: Rubric) -> RenderGroup:
+    parts: list = [Text.assemble((f"{r.name} v{r.version}", "bold"), f"  (content hash {r.content_hash()})")]
+    if r.task:
+        parts.append(Text(display(" ".join(r.task.split())), style="italic"))
+    for cid, c in r.criteria.items():
+        t = Table(title=Text.assemble((cid, "bold"), f"  {c.scale.type.value}: ", display(c.question)), title_justify="left",
+                  show_header=True, expand=True)
+        t.add_column("key", no_wrap=True)
+        t.add_column("value", no_wrap=True)
+        t.add_column("label")
+        t.add_column("when it applies")
+        keys = c.scale.keys()
+        for v in c.scale.values():
+            p = c.scale.points[v]
+            t.add_row(keys[v], str(v), display(p.label), display(p.when))
+        if c.description:
+            parts.append(Text(""))
+            parts.append(t)
+            parts.append(Text(display(c.description.strip()), style="dim"))
+        else:
+            parts.append(t)
+    if r.changelog:
+        ch = Table(title="changelog", title_justify="left", expand=True)
+        for col in ("version", "date", "author", "summary", "resolves"):
+            ch.add_column(col)
+        for e in r.changelog:
+            ch.add_row(str(e.version), str(e.date or ""), display(e.author), display(e.summary.strip()), display(", ".join(e.resolves)))
+        parts.append(ch)
+    return RenderGroup(*parts)
+
+
+def word_diff_text(ops: list[tuple[str, str]]) -> Text:
+    t = Text()
+    for op, words in ops:
+        style = {"=": "", "-": "red strike", "+": "green bold"}[op]
+        t.append(display(words) + " ", style=style)
+    return t
+
+
+def rubric_diff_view(diffs, a: Rubric, b: Rubric) -> RenderGroup:
+    parts: list = [Text(f"{a.name}: v{a.version} -> v{b.version}", style="bold")]
+    for d in diffs:
+        mark = {"added": ("+ ", "green"), "removed": ("- ", "red"), "changed": ("~ ", "yellow"), "same": ("  ", "dim")}[d.status]
+        parts.append(Text.assemble((mark[0] + d.criterion, mark[1] + " bold"), f"  {d.status}"))
+        for key, ops in d.fields.items():
+            parts.append(Text.assemble(f"    {key}: ", word_diff_text(ops)))
+        if d.scale_type:
+            parts.append(Text(f"    scale type: {d.scale_type[0]} -> {d.scale_type[1]}", style="yellow"))
+        for v, what in d.points.items():
+            parts.append(Text(f"    point {v}: {what}", style={"added": "green", "removed": "red", "changed": "yellow"}[what]))
+    return RenderGroup(*parts)
+
+
+def health_table(items, min_alpha: float, min_cases: int) -> Table:
+    t = Table(title=f"rubric health (stable: alpha >= {min_alpha} on {min_cases}+ cases with 2+ labels)", title_justify="left")
+    t.add_column("criterion")
+    versions = sorted({v for h in items for v, _, _ in h.history})
+    for v in versions:
+        t.add_column(f"v{v} alpha (n)", justify="right")
+    t.add_column("trend")
+    t.add_column("in force", justify="right")
+    t.add_column("verdict")
+    for h in items:
+        by_v = {v: a for v, a, _ in h.history}
+        cells = [Text("-", style="dim") if v not in by_v or by_v[v].value is None else Text(f"{by_v[v].value:.2f} ({by_v[v].n})") for v in versions]
+        trend = sparkline([by_v[v].value if v in by_v else None for v in versions])
+        now = "undefined" if h.alpha.value is None else f"{h.alpha.value:.2f} ({h.alpha.n})"
+        style = {"stable": "green", "unstable": "red", "not enough data": "yellow"}[h.verdict]
+        t.add_row(h.criterion, *cells, trend, now, Text(h.verdict, style=style))
+    return t
+
+
+def sparkline(values: list[float | None]) -> Text:
+    """Alpha per version as bars (alpha in [-1, 1] mapped to 8 levels; blank when undefined)."""
+    bars = "▁▂▃▄▅▆▇█"
+    t = Text()
+    for v in values:
+        if v is None:
+            t.append(" ")
+        else:
+            i = int(round((max(-1.0, min(1.0, v)) + 1) / 2 * (len(bars) - 1)))
+            t.append(bars[i], style="green" if v >= 0.8 else "yellow" if v >= 0.667 else "red")
+    return t

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from labeler.agreement import CriterionReport, GoldValue, consensus, criterion_report
+from labeler.agreement import Coefficient, CriterionReport, GoldValue, consensus, criterion_report
 from labeler.models import Label, Value
 from labeler.store import Dataset
 from labeler.versions import VersionIndex
@@ -189,4 +189,46 @@ def disagreements(ds: Dataset, versions: VersionIndex | None = None, *, criterio
             continue
         out.append(Disagreement(cid, score, split, flags, len(labs), adjudicated))
     out.sort(key=lambda d: (-d.score, d.case))
+    return out
+
+
+# ---------------------------------------------------------------- rubric health
+
+
+@dataclass
+class Health:
+    criterion: str
+    history: list[tuple[int, Coefficient, Coefficient]]
+    """(version, alpha, percent) from labels made under each version."""
+    alpha: Coefficient
+    """Under the version in force, labels that carried over included."""
+    percent: Coefficient
+    verdict: str
+    """'stable', 'unstable' or 'not enough data'."""
+
+    def as_dict(self) -> dict:
+        return {"criterion": self.criterion, "verdict": self.verdict, "alpha": self.alpha.as_dict(),
+                "percent_agreement": self.percent.as_dict(),
+                "by_version": [{"version": v, "alpha": a.as_dict(), "percent_agreement": p.as_dict()} for v, a, p in self.history]}
+
+
+def rubric_health(ds: Dataset, min_alpha: float = 0.8, min_cases: int = 20) -> list[Health]:
+    """Per criterion: agreement by rubric version, and whether the rubric in force is stable for it:
+    alpha >= min_alpha with at least min_cases cases labeled by two or more annotators."""
+    now = {r.criterion: r for r in agreement_groups(ds, "criterion")[0].reports}
+    by_version = agreement_groups(ds, "version")
+    out = []
+    for c, r in now.items():
+        history = []
+        for g in by_version:
+            for rep in g.reports:
+                if rep.criterion == c:
+                    history.append((int(g.key[1:]), rep.alpha, rep.percent))
+        if r.alpha.n < min_cases:
+            verdict = "not enough data"
+        elif r.alpha.value is not None and r.alpha.value >= min_alpha:
+            verdict = "stable"
+        else:
+            verdict = "unstable"
+        out.append(Health(c, history, r.alpha, r.percent, verdict))
     return out

@@ -32,6 +32,8 @@ class ReviewScreen(Screen):
         Binding("left,h", "case(-1)", "Prev case", show=False),
         Binding("r", "reason", "Reason", tooltip="write the reason for the focused criterion's gold value"),
         Binding("g", "gap", "Rubric gap", tooltip="mark the focused criterion a rubric gap (collected for the next version)"),
+        Binding("t", "tighten", "Tighten", tooltip="edit the focused criterion with the evidence beside it; saving makes the next rubric version"),
+        Binding("H", "health", "Health", tooltip="rubric health: agreement per criterion by rubric version"),
         Binding("a", "toggle_adjudicated", "Show done", tooltip="show or hide cases already adjudicated"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
@@ -202,6 +204,32 @@ class ReviewScreen(Screen):
     def action_toggle_adjudicated(self) -> None:
         self.session.toggle_adjudicated()
         self.refresh_all()
+
+    def action_tighten(self) -> None:
+        from labeler.identity import git_user_name
+        from labeler.ui.screens.tighten import TightenScreen
+
+        s = self.session
+        author = git_user_name(s.ds.path) or s.lead
+
+        def done(bump) -> None:
+            if bump is None:
+                return
+            from labeler.store import Dataset
+
+            ds = Dataset.open(s.ds.ws, s.ds.path)
+            self.app.ds = ds
+            self.session = ReviewSession(ds, s.lead, s.criterion, s.tier, s.annotator, s.include_adjudicated)
+            self.sub_title = f"lead {s.lead} · rubric v{self.session.rubric.version}"
+            self.say(f"✓ wrote {bump.path.name}; moved: {', '.join(bump.moved) or 'no dataset'}")
+            self.refresh_all()
+
+        self.app.push_screen(TightenScreen(s, s.focused, author), done)
+
+    def action_health(self) -> None:
+        from labeler.ui.screens.health import HealthScreen
+
+        self.app.push_screen(HealthScreen(self.session.ds))
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.BINDINGS, self.session.rubric, "Review keys"))

@@ -1,0 +1,166 @@
+"""The tightening loop: bump a rubric to a new version, with a changelog naming the cases that forced it.
+
+A version that labels reference never changes in place: every edit is a new file v<N+1>.yaml,
+copied from the latest (comments kept), with a changelog entry. Datasets on the old version move
+to the new one; labels on unchanged criteria carry over, the others become stale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from labeler.errors import LabelerError
+from labeler.models import Rubric
+from labeler.rubric import changed_criteria, word_diff
+from labeler.store import Dataset, Workspace, load_rubric_file
+from labeler.yamlio import atomic_write, dump_rt, literal_blocks, load_rt
+
+
+@dataclass
+class Evidence:
+    """Why a criterion needs tightening: cases marked "rubric gap" by a lead or flagged "rubric unclear"."""
+
+    case: str
+    criterion: str | None
+    kind: str
+    """'rubric_gap' or 'rubric_unclear'."""
+    who: str
+    reason: str
+
+
+def collect_evidence(ds: Dataset, since_version: int | None = None) -> list[Evidence]:
+    """Gap marks and unclear flags made under the rubric version in force (or `since_version`)."""
+    v = since_version or ds.config.rubric_version
+    out: list[Evidence] = []
+    for ann, labels in sorted(ds.labels.items()):
+        for cid, lab in labels.items():
+            if lab.rubric != v:
+                continue
+            for f in lab.flags:
+                if f.kind == "rubric_unclear":
+                    out.append(Evidence(cid, f.criterion, "rubric_unclear", ann, f.reason))
+    for cid, adj in sorted(ds.adjudications.items()):
+        if adj.rubric != v:
+            continue
+        for c, why in adj.gaps.items():
+            out.append(Evidence(cid, c, "rubric_gap", adj.by, why))
+    return out
+
+
+def resolves_from(evidence: list[Evidence], criterion: str | None = None) -> list[str]:
+    """Case ids (sorted, unique) behind the evidence, optionally for one criterion."""
+    return sorted({e.case for e in evidence if criterion is None or e.criterion in (None, criterion)})
+
+
+@dataclass
+class Bump:
+    path: Path
+    rubric: Rubric
+    moved: list[str] = field(default_factory=list)
+    """Datasets moved to the new version."""
+
+
+def latest_version(ws: Workspace, name: str) -> int:
+    versions = ws.rubric_versions(name)
+    if not versions:
+        raise LabelerError(f"{ws.rubric_dir(name)}: no rubric versions (v1.yaml, ...)")
+    return max(versions)
+
+
+def new_version_text(ws: Workspace, name: str, *, author: str, summary: str, resolves: list[str],
+                     edits: dict[str, dict[str, Any]] | None = None, today: date | None = None) -> tuple[int, str]:
+    """The text of v<N+1>.yaml: the latest version with its comments, `edits` applied, a changelog entry added.
+
+    `edits` maps criterion id -> {"description": str, "question": str, "points": {value: when}}.
+    """
+    n = latest_version(ws, name)
+    src = ws.rubric_dir(name) / f"v{n}.yaml"
+    doc = load_rt(src)
+    doc["version"] = n + 1
+    for cid, change in (edits or {}).items():
+        crit = doc["criteria"].get(cid)
+        if crit is None:
+            raise LabelerError(f"{src}: no criterion {cid!r} to edit")
+        for key in ("question", "description"):
+            if key in change and change[key] is not None:
+                crit[key] = literal_blocks(change[key].rstrip() + "\n") if "\n" in change[key].strip() or key == "description" else change[key]
+        for value, when in (change.get("points") or {}).items():
+            points = crit["scale"]["points"]
+            key = next((k for k in points if str(k) == str(value)), None)
+            if key is None:
+                raise LabelerError(f"{src}: criterion {cid} has no scale point {value!r}")
+            points[key]["when"] = when
+    entry = {"version": n + 1, "date": (today or date.today()), "author": author, "summary": literal_blocks(summary.rstrip() + "\n") if "\n" in summary.strip() else summary.strip()}
+    if resolves:
+        entry["resolves"] = list(resolves)
+    doc.setdefault("changelog", [])
+    doc["changelog"].append(entry)
+    from ruamel.yaml.comments import CommentedSeq
+
+    if isinstance(doc["changelog"][-1].get("resolves"), list):
+        seq = CommentedSeq(doc["changelog"][-1]["resolves"])
+        seq.fa.set_flow_style()
+        doc["changelog"][-1]["resolves"] = seq
+    return n + 1, dump_rt(doc)
+
+
+def write_version(ws: Workspace, name: str, version: int, text: str, move_datasets: bool = True) -> Bump:
+    """Write v<version>.yaml (refusing to overwrite), check it, and move datasets on the previous version."""
+    path = ws.rubric_dir(name) / f"v{version}.yaml"
+    if path.exists():
+        raise LabelerError(f"{path}: already exists; versions are never overwritten")
+    atomic_write(path, text)
+    rubric = load_rubric_file(path)  # raises path:line if the edit broke it; the file stays for fixing
+    bump = Bump(path, rubric)
+    if move_datasets:
+        for ds_name in ws.dataset_names():
+            ds = Dataset.open(ws, ds_name)
+            if ds.config.rubric == name and ds.config.rubric_version == version - 1:
+                ds.config.rubric_version = version
+                ds.save_config()
+                bump.moved.append(ds_name)
+    return bump
+
+
+# ---------------------------------------------------------------- diff
+
+
+@dataclass
+class CriterionDiff:
+    criterion: str
+    status: str
+    """'added', 'removed', 'changed' or 'same'."""
+    fields: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    """question/description -> word diff, for changed text."""
+    points: dict[str, str] = field(default_factory=dict)
+    """scale value -> 'added' | 'removed' | 'changed'."""
+    scale_type: tuple[str, str] | None = None
+
+
+def diff_rubrics(a: Rubric, b: Rubric) -> list[CriterionDiff]:
+    """Criterion by criterion, what changed from version a to version b."""
+    what = changed_criteria(a, b)
+    out = []
+    for cid in list(b.criteria) + [c for c in a.criteria if c not in b.criteria]:
+        status = what.get(cid, "same")
+        d = CriterionDiff(cid, status)
+        if status == "changed":
+            ca, cb = a.criteria[cid], b.criteria[cid]
+            for key in ("question", "description"):
+                if getattr(ca, key) != getattr(cb, key):
+                    d.fields[key] = word_diff(getattr(ca, key), getattr(cb, key))
+            if ca.scale.type != cb.scale.type:
+                d.scale_type = (ca.scale.type.value, cb.scale.type.value)
+            pa, pb = ca.scale.points, cb.scale.points
+            for v in list(pb) + [v for v in pa if v not in pb]:
+                if v not in pa:
+                    d.points[str(v)] = "added"
+                elif v not in pb:
+                    d.points[str(v)] = "removed"
+                elif pa[v] != pb[v]:
+                    d.points[str(v)] = "changed"
+        out.append(d)
+    return out
