@@ -1,0 +1,450 @@
+"""The LLM judge: the rubric turned into a prompt and a JSON schema, answered through any
+OpenAI-compatible endpoint, validated, and stored verdict by verdict (resumable, Ctrl-C safe).
+
+The judge is "just another annotator" for the numbers: its verdicts live beside the labels
+(judge/<run>/verdicts.yaml, one line per case and repeat) and are compared with gold later.
+API keys come from the environment and are never written anywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlparse
+
+from labeler.errors import LabelerError
+from labeler.logs import LogWriter
+from labeler.models import Case, CriterionVerdict, JudgeRun, Rubric, ScaleKind, Verdict
+from labeler.names import check_safe_name
+from labeler.store import Dataset, save_model_rt
+
+DEFAULT_TEMPLATE = """You are grading a model output against a rubric.
+
+Task: {task}
+
+{criteria}
+
+--- INPUT ---
+{input}
+
+--- OUTPUT TO GRADE ---
+{output}
+{reference}{context}
+Answer with JSON only: {{"<criterion id>": {{"value": <one allowed value>, "rationale": "<one sentence>"}}, ...}}
+"""
+
+_FIELD = re.compile(r"\{\{|\}\}|\{(task|criteria|input|output|reference|context|case_id)\}")
+
+
+# ---------------------------------------------------------------- prompt and schema
+
+
+def template_path(ds: Dataset) -> Path:
+    return ds.ws.rubric_dir(ds.config.rubric) / "judge.md"
+
+
+def load_template(ds: Dataset) -> str:
+    p = template_path(ds)
+    return p.read_text(encoding="utf-8") if p.is_file() else DEFAULT_TEMPLATE
+
+
+def criteria_text(rubric: Rubric) -> str:
+    """Each criterion's question, description, and allowed values with when each applies."""
+    parts = []
+    for cid, c in rubric.criteria.items():
+        lines = [f"## {cid}: {c.question}"]
+        if c.description.strip():
+            lines.append(c.description.strip())
+        lines.append("Allowed values:")
+        for v in c.scale.values():
+            p = c.scale.points[v]
+            lines.append(f"- {json.dumps(v)}: {p.label}" + (f" ({p.when})" if p.when else ""))
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def render_prompt(template: str, rubric: Rubric, case: Case) -> str:
+    """Fill the template in one pass: case text is inserted, never re-read as template syntax."""
+    fields = {
+        "task": rubric.task.strip(),
+        "criteria": criteria_text(rubric),
+        "input": case.input,
+        "output": case.output,
+        "reference": f"\n--- REFERENCE ANSWER ---\n{case.reference}\n" if case.reference else "",
+        "context": f"\n--- CONTEXT ---\n{case.context}\n" if case.context else "",
+        "case_id": case.id,
+    }
+
+    def sub(m: re.Match) -> str:
+        tok = m.group(0)
+        if tok == "{{":
+            return "{"
+        if tok == "}}":
+            return "}"
+        return fields[m.group(1)]
+
+    return _FIELD.sub(sub, template)
+
+
+def verdict_schema(rubric: Rubric) -> dict[str, Any]:
+    """JSON schema of an answer: per criterion only its allowed values, plus a short rationale."""
+    props = {}
+    for cid, c in rubric.criteria.items():
+        values = c.scale.values()
+        vtype = "integer" if c.scale.type is ScaleKind.ordinal else "string"
+        props[cid] = {
+            "type": "object",
+            "properties": {"value": {"type": vtype, "enum": values}, "rationale": {"type": "string"}},
+            "required": ["value", "rationale"],
+            "additionalProperties": False,
+        }
+    return {"type": "object", "properties": props, "required": list(rubric.criteria), "additionalProperties": False}
+
+
+def response_format(rubric: Rubric) -> dict[str, Any]:
+    return {"type": "json_schema", "json_schema": {"name": "verdict", "strict": True, "schema": verdict_schema(rubric)}}
+
+
+def parse_answer(text: str | None, rubric: Rubric) -> dict[str, CriterionVerdict]:
+    """Validate an answer against the rubric; ValueError says what is wrong."""
+    if not text or not text.strip():
+        raise ValueError("empty answer")
+    raw = text.strip()
+    fence = re.match(r"^```(?:json)?\s*(.*?)\s*```$", raw, re.S)
+    if fence:
+        raw = fence.group(1)
+    try:
+        data = json.loads(raw)
+    except ValueError as e:
+        raise ValueError(f"not JSON ({e.msg} at char {e.pos})") from None
+    if not isinstance(data, dict):
+        raise ValueError("the answer is not a JSON object")
+    out = {}
+    for cid, c in rubric.criteria.items():
+        item = data.get(cid)
+        if item is None:
+            raise ValueError(f"no value for criterion {cid!r}")
+        if not isinstance(item, dict):
+            item = {"value": item}
+        try:
+            value = c.scale.coerce(item.get("value"))
+        except ValueError as e:
+            raise ValueError(f"{cid}: {e}") from None
+        out[cid] = CriterionVerdict(value=value, rationale=str(item.get("rationale", ""))[:2000])
+    unknown = set(data) - set(rubric.criteria)
+    if unknown:
+        raise ValueError(f"unknown criteria {sorted(unknown)}")
+    return out
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def cache_key(prompt: str, model: str, settings: dict[str, Any], repeat: int) -> str:
+    """Prompt (which holds the case content and rubric) + model + settings + repeat index."""
+    blob = json.dumps({"p": sha(prompt), "m": model, "s": settings, "r": repeat}, sort_keys=True)
+    return sha(blob)
+
+
+# ---------------------------------------------------------------- a run
+
+
+@dataclass
+class JudgeConfig:
+    model: str
+    run: str
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    concurrency: int = 8
+    temperature: float = 0.0
+    repeat: int = 1
+    timeout: float = 60.0
+    retries: int = 2
+    structured: bool = True
+    cases: str | None = None
+    """A filter: tier:NAME, tag:NAME, or a comma-separated list of case ids (glob * allowed)."""
+    limit: int | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """What changes the answers (and so the cache key); not concurrency, timeouts or keys."""
+        return {"temperature": self.temperature}
+
+
+@dataclass
+class Summary:
+    planned: int = 0
+    done: int = 0
+    skipped: int = 0
+    errors: Counter = field(default_factory=Counter)
+    tokens: int = 0
+    tokens_reported: bool = False
+    seconds: float = 0.0
+    interrupted: bool = False
+    structured: bool = True
+
+    def as_dict(self) -> dict:
+        return {"planned": self.planned, "done": self.done, "skipped_cached": self.skipped, "errors": dict(self.errors),
+                "tokens": self.tokens if self.tokens_reported else None, "seconds": round(self.seconds, 2),
+                "interrupted": self.interrupted, "structured_output": self.structured}
+
+
+def select_cases(ds: Dataset, spec: str | None, limit: int | None) -> list[Case]:
+    cases = list(ds.cases.values())
+    if spec:
+        if spec.startswith("tier:"):
+            cases = [c for c in cases if c.tier.value == spec[5:]]
+        elif spec.startswith("tag:"):
+            cases = [c for c in cases if spec[4:] in c.tags]
+        else:
+            import fnmatch
+
+            pats = [p.strip() for p in spec.split(",") if p.strip()]
+            cases = [c for c in cases if any(fnmatch.fnmatchcase(c.id, p) for p in pats)]
+            missing = [p for p in pats if "*" not in p and p not in ds.cases]
+            if missing:
+                raise LabelerError(f"--cases: no case {missing[0]!r} in {ds.name}")
+    return cases[:limit] if limit else cases
+
+
+def api_key(env_name: str) -> str:
+    import os
+
+    key = os.environ.get(env_name)
+    if not key:
+        raise LabelerError(f"no API key: set {env_name} (or name another variable with --api-key-env)")
+    return key
+
+
+def run_folder(ds: Dataset, run: str) -> Path:
+    return ds.judge_dir / check_safe_name(run, "run name")
+
+
+def prepare_run(ds: Dataset, cfg: JudgeConfig, template: str) -> JudgeRun:
+    """run.yaml for this run: created, or checked against the settings a previous attempt used."""
+    rubric = ds.rubric()
+    folder = run_folder(ds, cfg.run)
+    host = urlparse(cfg.base_url).netloc if cfg.base_url else "api.openai.com"
+    meta = JudgeRun(
+        name=cfg.run, model=cfg.model, endpoint_host=host, rubric=rubric.name, rubric_version=rubric.version,
+        rubric_hash=rubric.content_hash(), prompt_template=str(template_path(ds).relative_to(ds.ws.root)) if template_path(ds).is_file() else "(built-in)",
+        prompt_hash=sha(template), settings={**cfg.settings(), "repeat": cfg.repeat, "structured_output": cfg.structured},
+        started=datetime.now(timezone.utc).replace(microsecond=0),
+    )
+    path = folder / "run.yaml"
+    if path.exists():
+        old, _ = ds.judge_run(cfg.run)
+        for attr in ("model", "rubric_version", "rubric_hash", "prompt_hash"):
+            if getattr(old, attr) != getattr(meta, attr):
+                raise LabelerError(f"{path}: run {cfg.run!r} was made with {attr} {getattr(old, attr)!r}, "
+                                   f"not {getattr(meta, attr)!r}; use a new --run name to compare")
+        meta.started = old.started
+        meta.settings = {**old.settings, **{k: v for k, v in meta.settings.items() if k != "structured_output"}}
+    save_model_rt(path, meta, header=f"# Judge run {cfg.run}: what produced the verdicts in verdicts.yaml.\n")
+    return meta
+
+
+@dataclass
+class Job:
+    case: Case
+    repeat: int
+    prompt: str
+    key: str
+
+
+def plan(ds: Dataset, cfg: JudgeConfig, template: str) -> tuple[list[Job], int]:
+    """Jobs still to do, and how many are already done (cached) in this run's verdicts."""
+    rubric = ds.rubric()
+    done: set[str] = set()
+    if (run_folder(ds, cfg.run) / "run.yaml").exists():
+        _, verdicts = ds.judge_run(cfg.run)
+        done = {v.cache_key for vs in verdicts.values() for v in vs if v.error is None and v.cache_key}
+    jobs, skipped = [], 0
+    for case in select_cases(ds, cfg.cases, cfg.limit):
+        prompt = render_prompt(template, rubric, case)
+        for r in range(cfg.repeat):
+            key = cache_key(prompt, cfg.model, cfg.settings(), r)
+            if key in done:
+                skipped += 1
+            else:
+                jobs.append(Job(case, r, prompt, key))
+    return jobs, skipped
+
+
+SYSTEM = "You are a careful evaluator. Follow the rubric exactly and answer with JSON only."
+
+
+async def _ask(client, cfg: JudgeConfig, rubric: Rubric, messages: list[dict], state: dict) -> Any:
+    import openai
+
+    kwargs: dict[str, Any] = {"model": cfg.model, "messages": messages, "temperature": cfg.temperature, "timeout": cfg.timeout}
+    if state["structured"]:
+        kwargs["response_format"] = response_format(rubric)
+        try:
+            return await client.chat.completions.create(**kwargs)
+        except openai.BadRequestError as e:
+            if "response_format" not in str(e) and "json_schema" not in str(e):
+                raise
+            state["structured"] = False  # the server has no structured output: ask for JSON in words
+            kwargs.pop("response_format")
+    return await client.chat.completions.create(**kwargs)
+
+
+async def judge_one(client, cfg: JudgeConfig, rubric: Rubric, job: Job, state: dict) -> Verdict:
+    """Ask, validate, re-ask once on an invalid answer; every failure becomes a recorded error."""
+    import openai
+
+    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": job.prompt}]
+    now = lambda: datetime.now(timezone.utc).replace(microsecond=0)  # noqa: E731
+    tokens = 0
+    raw = None
+    try:
+        for attempt in range(2):
+            resp = await _ask(client, cfg, rubric, messages, state)
+            if getattr(resp, "usage", None) is not None and resp.usage.total_tokens is not None:
+                tokens += resp.usage.total_tokens
+                state["tokens_reported"] = True
+            raw = resp.choices[0].message.content if resp.choices else None
+            try:
+                values = parse_answer(raw, rubric)
+            except ValueError as e:
+                if attempt == 0:
+                    messages += [{"role": "assistant", "content": raw or ""},
+                                 {"role": "user", "content": f"That answer is invalid: {e}. Answer again with JSON only, "
+                                                             "one allowed value and a rationale per criterion."}]
+                    continue
+                return Verdict(case=job.case.id, repeat=job.repeat, error="invalid_answer", raw=(raw or "")[:20000],
+                               cache_key=job.key, tokens=tokens or None, at=now(), values={})
+            return Verdict(case=job.case.id, repeat=job.repeat, values=values, cache_key=job.key, tokens=tokens or None, at=now())
+    except openai.APITimeoutError:
+        kind = "timeout"
+    except openai.RateLimitError:
+        kind = "rate_limited"
+    except openai.APIStatusError as e:
+        kind = f"http_{e.status_code}"
+    except openai.APIConnectionError:
+        kind = "connection"
+    return Verdict(case=job.case.id, repeat=job.repeat, error=kind, raw=raw, cache_key=job.key, tokens=tokens or None, at=now())
+
+
+def make_client(cfg: JudgeConfig):
+    import openai
+
+    return openai.AsyncOpenAI(api_key=api_key(cfg.api_key_env), base_url=cfg.base_url, max_retries=cfg.retries,
+                              timeout=cfg.timeout)
+
+
+async def run_async(ds: Dataset, cfg: JudgeConfig, progress: Callable[[int, int], None] | None = None,
+                    client=None, stop: asyncio.Event | None = None) -> Summary:
+    """Judge every planned case; each verdict is appended (fsynced) as it arrives.
+
+    Setting `stop` (the CLI sets it on Ctrl-C) cancels the requests in flight; every verdict
+    finished so far is already on disk as a whole line, and a rerun picks up the rest.
+    """
+    if cfg.concurrency < 1:
+        raise LabelerError("--concurrency must be at least 1")
+    if cfg.repeat > 1 and cfg.temperature == 0:
+        raise LabelerError("--repeat needs --temperature above 0 (identical answers tell nothing about consistency)")
+    template = load_template(ds)
+    rubric = ds.rubric()
+    client = client or make_client(cfg)
+    meta = prepare_run(ds, cfg, template)
+    jobs, skipped = plan(ds, cfg, template)
+    summary = Summary(planned=len(jobs) + skipped, skipped=skipped)
+    writer = LogWriter(run_folder(ds, cfg.run) / "verdicts.yaml", f"verdicts of judge run {cfg.run}: one case (and repeat) per line")
+    state = {"structured": cfg.structured, "tokens_reported": False}
+    sem = asyncio.Semaphore(cfg.concurrency)
+    t0 = time.perf_counter()
+    finished = 0
+
+    async def work(job: Job) -> None:
+        nonlocal finished
+        async with sem:
+            v = await judge_one(client, cfg, rubric, job, state)
+        writer.append({"case": v.case, **v.model_dump(mode="json", exclude_none=True, exclude_defaults=True)})
+        finished += 1
+        if v.error:
+            summary.errors[v.error] += 1
+        else:
+            summary.done += 1
+        summary.tokens += v.tokens or 0
+        if progress:
+            progress(finished, len(jobs))
+
+    tasks = [asyncio.create_task(work(j)) for j in jobs]
+    everything = asyncio.gather(*tasks)
+    watcher = asyncio.create_task((stop or asyncio.Event()).wait())
+    try:
+        await asyncio.wait([everything, watcher], return_when=asyncio.FIRST_COMPLETED)
+        if not everything.done():
+            summary.interrupted = True
+            for t in tasks:
+                t.cancel()
+        (outcome,) = await asyncio.gather(everything, return_exceptions=True)
+        if not summary.interrupted and isinstance(outcome, BaseException):
+            raise outcome
+    finally:
+        watcher.cancel()
+        summary.seconds = time.perf_counter() - t0
+        summary.tokens_reported = state["tokens_reported"]
+        summary.structured = state["structured"]
+        if not summary.interrupted:
+            meta.finished = datetime.now(timezone.utc).replace(microsecond=0)
+        meta.settings["structured_output"] = state["structured"]
+        save_model_rt(run_folder(ds, cfg.run) / "run.yaml", meta)
+        await client.close()
+    return summary
+
+
+# ---------------------------------------------------------------- self-consistency and compare
+
+
+def first_values(verdicts: dict[str, list[Verdict]]) -> dict[str, dict[str, Any]]:
+    """case -> criterion -> value, from each case's first successful verdict (repeat 0 preferred)."""
+    out = {}
+    for cid, vs in verdicts.items():
+        ok = sorted((v for v in vs if v.error is None), key=lambda v: v.repeat)
+        if ok:
+            out[cid] = {c: cv.value for c, cv in ok[0].values.items()}
+    return out
+
+
+def self_consistency(verdicts: dict[str, list[Verdict]], rubric: Rubric) -> dict[str, tuple[float | None, int]]:
+    """criterion -> (share of cases whose repeats all agree, cases with 2+ successful repeats)."""
+    out = {}
+    for c in rubric.criteria:
+        agree = n = 0
+        for vs in verdicts.values():
+            vals = [v.values[c].value for v in vs if v.error is None and c in v.values]
+            if len(vals) >= 2:
+                n += 1
+                agree += len(set(map(str, vals))) == 1
+        out[c] = (agree / n if n else None, n)
+    return out
+
+
+@dataclass
+class RunComparison:
+    criterion: str
+    agreement: float | None
+    n: int
+    differ: list[tuple[str, Any, Any]]
+
+
+def compare_runs(a: dict[str, list[Verdict]], b: dict[str, list[Verdict]], rubric: Rubric) -> list[RunComparison]:
+    """Per criterion: how often two runs agree, and the cases where they differ."""
+    va, vb = first_values(a), first_values(b)
+    out = []
+    for c in rubric.criteria:
+        both = [cid for cid in va if cid in vb and c in va[cid] and c in vb[cid]]
+        differ = [(cid, va[cid][c], vb[cid][c]) for cid in both if va[cid][c] != vb[cid][c]]
+        out.append(RunComparison(c, (1 - len(differ) / len(both)) if both else None, len(both), differ))
+    return out

@@ -1,0 +1,169 @@
+"""A small OpenAI-compatible HTTP server on 127.0.0.1 for tests and benchmarks.
+
+Speaks /v1/chat/completions, /v1/files and /v1/batches. What it answers is steered by markers in
+the prompt, so one run can mix behaviours: @@429@@ / @@500@@ (fail once, then answer),
+@@429always@@ / @@500always@@, @@garbage@@ (never JSON), @@garbage_once@@ (JSON on the re-ask),
+@@outside@@ (a value off the scale), @@hang@@ (never answers in time), @@pick0@@ (first allowed value).
+Otherwise it answers every criterion with the last allowed value. It counts every call per prompt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+import uuid
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class FakeOpenAI:
+    def __init__(self, criteria: dict[str, list[Any]] | None = None, structured: bool = True, delay: float = 0.0,
+                 usage: bool = True):
+        self.criteria = criteria or {}
+        """criterion -> allowed values, for answers when the request carries no schema."""
+        self.structured = structured
+        self.delay = delay
+        self.usage = usage
+        self.calls: Counter = Counter()
+        self.total = 0
+        self.files: dict[str, bytes] = {}
+        self.batches: dict[str, dict] = {}
+        self.lock = threading.Lock()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> "FakeOpenAI":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    # ---- answering
+
+    def answer(self, body: dict) -> tuple[int, dict]:
+        prompt = "\n".join(m.get("content") or "" for m in body.get("messages", []) if m.get("role") == "user")
+        first_prompt = next((m.get("content") or "" for m in body.get("messages", []) if m.get("role") == "user"), "")
+        key = hashlib.sha256(first_prompt.encode()).hexdigest()[:12]
+        with self.lock:
+            self.calls[key] += 1
+            self.total += 1
+            n = self.calls[key]
+        if self.delay:
+            time.sleep(self.delay)
+        rf = body.get("response_format")
+        if rf and rf.get("type") == "json_schema" and not self.structured:
+            return 400, {"error": {"message": "response_format json_schema is not supported by this server",
+                                   "type": "invalid_request_error", "param": "response_format"}}
+        if "@@hang@@" in prompt:
+            time.sleep(30)
+        if "@@429always@@" in prompt or ("@@429@@" in prompt and n == 1):
+            return 429, {"error": {"message": "rate limited", "type": "rate_limit"}}
+        if "@@500always@@" in prompt or ("@@500@@" in prompt and n == 1):
+            return 500, {"error": {"message": "boom", "type": "server_error"}}
+        if rf and rf.get("type") == "json_schema":
+            props = rf["json_schema"]["schema"]["properties"]
+            allowed = {c: p["properties"]["value"]["enum"] for c, p in props.items()}
+        else:
+            allowed = self.criteria
+        retry = len([m for m in body.get("messages", []) if m.get("role") == "user"]) > 1
+        if "@@garbage@@" in prompt or ("@@garbage_once@@" in prompt and not retry):
+            content = "I think it is pretty good {not json"
+        else:
+            pick = 0 if "@@pick0@@" in prompt else -1
+            values = {c: {"value": (7 if "@@outside@@" in prompt else vals[pick]), "rationale": f"server picked {vals[pick]}"}
+                      for c, vals in allowed.items()}
+            content = json.dumps(values)
+        resp = {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:8]}", "object": "chat.completion", "created": int(time.time()),
+            "model": body.get("model", "fake"),
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        }
+        if self.usage:
+            resp["usage"] = {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
+        return 200, resp
+
+    def run_batch(self, batch_id: str) -> None:
+        b = self.batches[batch_id]
+        lines = []
+        for raw in self.files[b["input_file_id"]].decode().splitlines():
+            if not raw.strip():
+                continue
+            req = json.loads(raw)
+            status, body = self.answer(req["body"])
+            lines.append(json.dumps({"id": f"resp-{uuid.uuid4().hex[:6]}", "custom_id": req["custom_id"],
+                                     "response": {"status_code": status, "request_id": "r", "body": body}, "error": None}))
+        out_id = f"file-{uuid.uuid4().hex[:8]}"
+        self.files[out_id] = ("\n".join(lines) + "\n").encode()
+        b.update(status="completed", output_file_id=out_id,
+                 request_counts={"total": len(lines), "completed": len(lines), "failed": 0})
+
+    # ---- HTTP
+
+    def _handler(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def _send(self, status: int, body: Any, raw: bytes | None = None) -> None:
+                data = raw if raw is not None else json.dumps(body).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json" if raw is None else "application/octet-stream")
+                    self.send_header("Content-Length", str(len(data)))
+                    if status == 429:
+                        self.send_header("Retry-After", "0")
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                raw = self.rfile.read(length)
+                if self.path.endswith("/chat/completions"):
+                    status, body = server.answer(json.loads(raw))
+                    return self._send(status, body)
+                if self.path.endswith("/files"):
+                    m = re.search(rb'name="file"; filename="[^"]*"\r\n(?:[^\r\n]+\r\n)*\r\n(.*?)\r\n--', raw, re.S)
+                    fid = f"file-{uuid.uuid4().hex[:8]}"
+                    server.files[fid] = m.group(1) if m else b""
+                    return self._send(200, {"id": fid, "object": "file", "bytes": len(server.files[fid]), "created_at": 0,
+                                            "filename": "batch.jsonl", "purpose": "batch", "status": "processed"})
+                if self.path.endswith("/batches"):
+                    req = json.loads(raw)
+                    bid = f"batch_{uuid.uuid4().hex[:8]}"
+                    server.batches[bid] = {"id": bid, "object": "batch", "endpoint": req["endpoint"], "errors": None,
+                                           "input_file_id": req["input_file_id"], "completion_window": req["completion_window"],
+                                           "status": "validating", "output_file_id": None, "error_file_id": None,
+                                           "created_at": int(time.time()), "request_counts": {"total": 0, "completed": 0, "failed": 0}}
+                    return self._send(200, server.batches[bid])
+                self._send(404, {"error": {"message": f"no route {self.path}"}})
+
+            def do_GET(self) -> None:
+                m = re.search(r"/batches/([^/]+)$", self.path)
+                if m and m.group(1) in server.batches:
+                    b = server.batches[m.group(1)]
+                    if b["status"] == "validating":
+                        b["status"] = "in_progress"
+                    elif b["status"] == "in_progress":
+                        server.run_batch(b["id"])
+                    return self._send(200, b)
+                m = re.search(r"/files/([^/]+)/content$", self.path)
+                if m and m.group(1) in server.files:
+                    return self._send(200, None, raw=server.files[m.group(1)])
+                self._send(404, {"error": {"message": f"no route {self.path}"}})
+
+        return Handler
