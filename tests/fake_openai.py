@@ -114,6 +114,8 @@ class FakeOpenAI:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real endpoints do
+            disable_nagle_algorithm = True  # headers and body go out at once (no 40 ms delayed-ACK stalls)
             def log_message(self, *args) -> None:
                 pass
 
@@ -167,3 +169,11 @@ class FakeOpenAI:
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
 
         return Handler
+
+
+if __name__ == "__main__":  # serve from its own process (benchmarks): prints the base URL, runs until killed
+    import sys
+
+    with FakeOpenAI(delay=float(sys.argv[1]) if len(sys.argv) > 1 else 0.0) as srv:
+        print(srv.base_url, flush=True)
+        threading.Event().wait()
