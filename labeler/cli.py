@@ -193,7 +193,10 @@ def cmd_label(a: argparse.Namespace) -> int:
     ident = resolve_identity(a.annotator, ds.path)
     from labeler.ui.app import LabelerApp
 
-    app = LabelerApp(ds, mode="label", identity=ident, tiers=set(a.tier or []) or None, tags=set(a.tag or []) or None)
+    if a.suggest:
+        ds.judge_run(a.suggest)  # a missing run is a one-line error before the screen opens
+    app = LabelerApp(ds, mode="label", identity=ident, tiers=set(a.tier or []) or None, tags=set(a.tag or []) or None,
+                     suggest=a.suggest)
     app.run()
     return app.return_code or EXIT_OK
 
@@ -511,6 +514,48 @@ def _judge_compare(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_calibrate(a: argparse.Namespace) -> int:
+    from labeler.calibrate import below_bar, calibrate, groups
+
+    ds = _open(a.dataset)
+    meta, verdicts = ds.judge_run(a.run)
+    if meta.rubric_version != ds.config.rubric_version:
+        sys.stderr.write(f"note: run {a.run} used rubric v{meta.rubric_version}; the dataset is on v{ds.config.rubric_version}\n")
+    result = [(title, calibrate(ds, verdicts, cases)) for title, cases in groups(ds, a.by)]
+    overall = calibrate(ds, verdicts) if a.by != "criterion" else result[0][1]
+    failures = below_bar(overall, a.min) if a.min is not None else []
+    if a.json:
+        print(json.dumps({"dataset": ds.name, "run": a.run, "model": meta.model, "by": a.by, "min": a.min,
+                          "groups": [{"group": t, "criteria": [c.as_dict() for c in items]} for t, items in result],
+                          "failures": failures}, indent=2))
+    else:
+        from labeler.render import calibration_tables
+
+        con = _console()
+        for t in calibration_tables(result, a.run):
+            con.print(t)
+        for f in failures:
+            sys.stderr.write(f"under the bar: {f}\n")
+        if a.min is not None and not failures:
+            print(f"every criterion at or above {a.min:.0%}")
+    return EXIT_FAIL if failures else EXIT_OK
+
+
+def cmd_audit(a: argparse.Namespace) -> int:
+    from labeler.identity import resolve_identity
+
+    ds = _open(a.dataset)
+    ds.judge_run(a.run)  # a missing run is a one-line error before the screen opens
+    if a.vs:
+        ds.judge_run(a.vs)
+    ident = resolve_identity(a.auditor, ds.path)
+    from labeler.ui.app import LabelerApp
+
+    app = LabelerApp(ds, mode="audit", identity=ident, audit_runs=(a.run, a.vs))
+    app.run()
+    return app.return_code or EXIT_OK
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -570,7 +615,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("agreement", cmd_agreement, "Agreement per criterion (percent, Krippendorff's alpha, Cohen's kappa); gates for CI.")
     sp.add_argument("dataset")
-    sp.add_argument("--by", default="criterion", choices=["criterion", "version", "annotator", "tier", "tag"])
+    sp.add_argument("--by", default="criterion", choices=["criterion", "version", "annotator", "tier", "tag", "suggestion"])
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--min-alpha", type=float, default=None, help="exit 1 when a criterion's alpha is below this")
     sp.add_argument("--min-agreement", type=_fraction, default=None, help="exit 1 when a criterion's percent agreement is below this (0.8 or 80%%)")
@@ -632,11 +677,26 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--poll", type=float, default=10.0, help=argparse.SUPPRESS)
     sp.add_argument("--json", action="store_true")
 
+    sp = add("calibrate", cmd_calibrate, "Judge vs human gold per criterion (agreement, kappa, confusion), beside each annotator; a gate for CI.")
+    sp.add_argument("dataset")
+    sp.add_argument("--run", required=True)
+    sp.add_argument("--by", default="criterion", choices=["criterion", "tier", "tag"])
+    sp.add_argument("--min", type=_fraction, default=None, help="exit 1 naming the criteria whose judge agreement is below this (0.8 or 80%%)")
+    sp.add_argument("--json", action="store_true")
+
+    sp = add("audit", cmd_audit, "Audit the judge: its verdicts beside gold and each annotator; mark right or wrong.")
+    sp.add_argument("dataset")
+    sp.add_argument("--run", required=True)
+    sp.add_argument("--vs", default=None, help="a second run to show side by side")
+    sp.add_argument("--auditor", default=None, help="default: the repo's git user.name")
+
     sp = add("label", cmd_label, "Open the labeling screen for one annotator (blind to the others).")
     sp.add_argument("dataset")
     sp.add_argument("--annotator", default=None, help="default: the repo's git user.name")
     sp.add_argument("--tier", action="append", choices=["golden", "adversarial", "regression"], help="only this tier (repeatable)")
     sp.add_argument("--tag", action="append", help="only cases with this tag (repeatable)")
+    sp.add_argument("--suggest", default=None, metavar="RUN",
+                    help="pre-fill the judge's values of RUN as suggestions (off by default: they anchor annotators; recorded per label)")
 
     sp = add("review", cmd_review, "Open the lead's disagreement queue: side by side, adjudicate gold.")
     sp.add_argument("dataset")

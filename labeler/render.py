@@ -154,3 +154,27 @@ def sparkline(values: list[float | None]) -> Text:
             i = int(round((max(-1.0, min(1.0, v)) + 1) / 2 * (len(bars) - 1)))
             t.append(bars[i], style="green" if v >= 0.8 else "yellow" if v >= 0.667 else "red")
     return t
+
+
+def calibration_tables(result, run: str) -> list[Table]:
+    tables = []
+    for title, items in result:
+        t = Table(title=f"judge {run} vs gold: {title}", title_justify="left")
+        for col in ("criterion", "n", "judge agree", "judge kappa", "", "annotators (agree / kappa)", "no gold", "errors"):
+            t.add_column(col, justify="left" if col in ("criterion", "", "annotators (agree / kappa)") else "right")
+        for c in items:
+            hum = "  ".join(f"{a} {p.value:.0%}/{'undef' if k.value is None else f'{k.value:.2f}'}" for a, (p, k) in c.humans.items())
+            t.add_row(c.criterion, str(c.judge_percent.n), coef_text(c.judge_percent, True), coef_text(c.judge_kappa),
+                      band_text(c.judge_kappa), hum or "-", str(c.no_gold), str(c.errors))
+        tables.append(t)
+        for c in items:
+            if not c.judge_percent.n:
+                continue
+            m = Table(title=f"{c.criterion}: rows judge, columns gold", title_justify="left", show_edge=False)
+            m.add_column("")
+            for v in c.values:
+                m.add_column(str(v), justify="right")
+            for v, row in zip(c.values, c.confusion):
+                m.add_row(str(v), *[Text(str(x), style="bold" if i == c.values.index(v) else ("red" if x else "dim")) for i, x in enumerate(row)])
+            tables.append(m)
+    return tables

@@ -9,7 +9,7 @@ from labeler.models import Label, Value
 from labeler.store import Dataset
 from labeler.versions import VersionIndex
 
-GROUPINGS = ("criterion", "version", "annotator", "tier", "tag")
+GROUPINGS = ("criterion", "version", "annotator", "tier", "tag", "suggestion")
 
 
 def current_values(ds: Dataset, versions: VersionIndex) -> dict[str, dict[str, dict[str, Value]]]:
@@ -94,6 +94,18 @@ def agreement_groups(ds: Dataset, by: str = "criterion") -> list[Group]:
         for c, crit in rubric.criteria.items():
             g.reports.append(criterion_report(c, crit, values[c], cases, gold_values(g_all, c)))
         return [g]
+    if by == "suggestion":
+        groups = []
+        for shown, title in ((False, "labels made without judge suggestions"), (True, "labels made with judge suggestions shown")):
+            g = Group(title, "suggested" if shown else "unsuggested")
+            for c, crit in rubric.criteria.items():
+                vals = {a: {cid: v for cid, v in vv.items() if bool(ds.labels[a][cid].suggested) == shown}
+                        for a, vv in values[c].items()}
+                vals = {a: vv for a, vv in vals.items() if vv}
+                g.reports.append(criterion_report(c, crit, vals, cases, gold_values(g_all, c)))
+            g.cases = len({cid for a in ds.labels for cid, lab in ds.labels[a].items() if bool(lab.suggested) == shown})
+            groups.append(g)
+        return groups
     if by == "tier":
         keys = sorted({case.tier.value for case in ds.cases.values()})
         members = {k: [cid for cid, case in ds.cases.items() if case.tier.value == k] for k in keys}
@@ -148,6 +160,8 @@ class Disagreement:
     flags: int
     labels: int
     adjudicated: bool
+    disputed: bool = False
+    """An audit of the judge said the human gold looks wrong."""
 
 
 def disagreements(ds: Dataset, versions: VersionIndex | None = None, *, criterion: str | None = None,
@@ -157,6 +171,7 @@ def disagreements(ds: Dataset, versions: VersionIndex | None = None, *, criterio
     versions = versions or VersionIndex(ds)
     rubric = versions.in_force
     values = current_values(ds, versions)
+    disputes = ds.gold_disputes()
     out = []
     for cid, case in ds.cases.items():
         if tier and case.tier.value != tier:
@@ -180,14 +195,22 @@ def disagreements(ds: Dataset, versions: VersionIndex | None = None, *, criterio
             spread = (max(idx) - min(idx)) / max(1, len(order) - 1) if crit.scale.type.value == "ordinal" else 1.0
             score += spread + (len(distinct) - 1)
         score += 0.5 * flags
+        adj = ds.adjudications.get(cid)
+        # an auditor said the gold looks wrong: back to review until a lead adjudicates after that
+        open_disputes = [a for a in disputes.get(cid, []) if (criterion is None or a.criterion == criterion)
+                         and not (adj and adj.at and a.at and adj.at >= a.at and a.criterion in adj.gold)]
+        for a in open_disputes:
+            if a.criterion not in split:
+                split.append(a.criterion)
+            score += 1.0
         if not split and not flags:
             continue
-        adjudicated = cid in ds.adjudications and all(
-            c in ds.adjudications[cid].gold or c in ds.adjudications[cid].gaps for c in split
-        ) and ds.adjudications[cid].rubric == rubric.version
+        adjudicated = not open_disputes and adj is not None and all(
+            c in adj.gold or c in adj.gaps for c in split
+        ) and adj.rubric == rubric.version
         if adjudicated and not include_adjudicated:
             continue
-        out.append(Disagreement(cid, score, split, flags, len(labs), adjudicated))
+        out.append(Disagreement(cid, score, split, flags, len(labs), adjudicated, bool(open_disputes)))
     out.sort(key=lambda d: (-d.score, d.case))
     return out
 

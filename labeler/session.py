@@ -39,8 +39,15 @@ class Draft:
 
 class LabelSession:
     def __init__(self, ds: Dataset, annotator: str, email: str | None = None,
-                 tiers: set[str] | None = None, tags: set[str] | None = None, clock=time.monotonic):
+                 tiers: set[str] | None = None, tags: set[str] | None = None, clock=time.monotonic,
+                 suggest: str | None = None):
         self.ds = ds
+        self.suggest_run = suggest
+        self.suggestions: dict[str, dict[str, Value]] = {}
+        if suggest:
+            from labeler.judge import first_values
+
+            self.suggestions = first_values(ds.judge_run(suggest)[1])
         self.annotator = annotator
         self.email = email
         self.queue = LabelQueue(ds, annotator, tiers, tags)
@@ -185,6 +192,23 @@ class LabelSession:
         if v is None:
             keys = "/".join(self.rubric.criteria[c].scale.keys().values())
             return Outcome(message=f"{key!r} is not a value of {c} (keys: {keys})")
+        return self.set_value(v)
+
+    def suggestion(self) -> dict[str, Value]:
+        """The judge's values for the open case (only with --suggest)."""
+        if self.draft is None:
+            return {}
+        return {c: v for c, v in self.suggestions.get(self.draft.case_id, {}).items() if c in self.rubric.criteria}
+
+    def accept(self) -> Outcome:
+        """Take the judge's suggestion for the focused criterion (one key), then move on as a value key does."""
+        v = self.suggestion().get(self.focused)
+        if v is None:
+            return Outcome(message=f"no suggestion for {self.focused}")
+        return self.set_value(v)
+
+    def set_value(self, v: Value) -> Outcome:
+        c = self.focused
         d = self.draft
         was_complete = self.complete
         if d.values.get(c) != v:
@@ -235,6 +259,7 @@ class LabelSession:
             values={c: d.values[c] for c in self.criteria}, note=d.note, flags=list(d.flags),
             at=datetime.now(timezone.utc).replace(microsecond=0),
             seconds=round(self.clock() - self.case_started, 1), email=self.email,
+            suggested=self.suggest_run if self.suggestion() else None,
         )
         self.ds.save_label(self.annotator, label)
         self._undo.append((d.case_id, previous))

@@ -461,6 +461,23 @@ class Dataset:
                 verdicts.setdefault(v.case, []).append(v)
         return meta, verdicts
 
+    def save_audit(self, run: str, auditor: str, audit: Audit) -> None:
+        """Append one audit of run's verdict (judge/<run>/audits/<auditor>.yaml)."""
+        path = self.judge_dir / check_safe_name(run, "run name") / "audits" / f"{check_safe_name(auditor, 'auditor')}.yaml"
+        header = f"audits of judge run {run} by {auditor}: right or wrong per case and criterion; later lines win."
+        record = audit.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+        record = {"case": record.pop("case"), "criterion": record.pop("criterion"), "correct": audit.correct, **record}
+        self._writer(path, header).append(record)
+
+    def gold_disputes(self) -> dict[str, list[Audit]]:
+        """case -> audits (any run) saying the human gold looks wrong: they send the case back to review."""
+        out: dict[str, list[Audit]] = {}
+        for run in self.judge_runs():
+            for a in self.audits(run).values():
+                if a.reason == "gold_wrong":
+                    out.setdefault(a.case, []).append(a)
+        return out
+
     def audits(self, run: str) -> dict[tuple[str, str], Audit]:
         """(case, criterion) -> the latest audit of run's verdict."""
         out: dict[tuple[str, str], Audit] = {}

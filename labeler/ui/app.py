@@ -17,8 +17,11 @@ class LabelerApp(App):
 
     def __init__(self, ds: Dataset, mode: str = "label", identity: Identity | None = None,
                  tiers: set[str] | None = None, tags: set[str] | None = None, clock=None,
-                 review_filters: dict | None = None) -> None:
+                 review_filters: dict | None = None, audit_runs: tuple[str, str | None] | None = None,
+                 suggest: str | None = None) -> None:
         super().__init__()
+        self.audit_runs = audit_runs
+        self.suggest = suggest
         self.review_filters = review_filters or {}
         self.clock = clock
         """A monotonic clock for the session (tests freeze it so snapshots are stable)."""
@@ -52,7 +55,13 @@ class LabelerApp(App):
 
     def _start(self) -> None:
         assert self.identity is not None
-        if self.mode == "review":
+        if self.mode == "audit":
+            from labeler.audit import AuditSession
+            from labeler.ui.screens.audit import AuditScreen
+
+            run, vs = self.audit_runs
+            self.push_screen(AuditScreen(AuditSession(self.ds, self.identity.name, run, vs)))
+        elif self.mode == "review":
             from labeler.review import ReviewSession
             from labeler.ui.screens.review import ReviewScreen
 
@@ -62,6 +71,8 @@ class LabelerApp(App):
             from labeler.ui.screens.label import LabelScreen
 
             extra = {"clock": self.clock} if self.clock else {}
+            if self.suggest:
+                extra["suggest"] = self.suggest
             session = LabelSession(self.ds, self.identity.name, self.identity.email, self.tiers, self.tags, **extra)
             self.push_screen(LabelScreen(session))
 

@@ -33,6 +33,7 @@ class LabelScreen(Screen):
         *[Binding(k, f"value('{k}')", "value", show=False) for k in VALUE_KEYS if k != "1"],
         Binding("up,k", "move(-1)", "Criterion", key_display="↑↓", tooltip="focus the previous / next criterion"),
         Binding("down,j", "move(1)", "Criterion", show=False),
+        Binding("a", "accept", "Accept judge", tooltip="take the judge's suggested value for the focused criterion (--suggest)"),
         Binding("enter", "submit", "Save+next", tooltip="save the label (all criteria set) and open the next case"),
         Binding("x", "clear", "Clear", show=False, tooltip="clear the focused criterion's value"),
         Binding("s", "skip", "Skip", tooltip="skip this case for now (it comes back at the end)"),
@@ -91,7 +92,7 @@ class LabelScreen(Screen):
         if d is None:
             return
         flags = {f.criterion for f in d.flags if f.criterion}
-        self.query_one(RubricPanel).show(s.rubric, d.values, d.focus, d.stale, flags)
+        self.query_one(RubricPanel).show(s.rubric, d.values, d.focus, d.stale, flags, suggestions=s.suggestion())
 
     def refresh_progress(self) -> None:
         s = self.session
@@ -128,6 +129,14 @@ class LabelScreen(Screen):
 
     def action_value(self, key: str) -> None:
         self._guard(lambda: self.session.press(key))
+
+    def action_accept(self) -> None:
+        self._guard(self.session.accept)
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "accept":
+            return bool(self.session.suggest_run)  # the key exists only when suggestions are on
+        return True
 
     def action_move(self, delta: int) -> None:
         self.session.move(delta)

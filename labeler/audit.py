@@ -1,0 +1,161 @@
+"""Auditing the judge: its verdicts beside gold and each annotator; right or wrong, with a reason. No UI here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from labeler.agreement import GoldValue
+from labeler.calibrate import Calibration, calibrate
+from labeler.models import Adjudication, Audit, CriterionVerdict, Rubric, Value
+from labeler.report import current_values, gold
+from labeler.store import Dataset
+from labeler.versions import VersionIndex
+
+REASONS = {
+    "1": ("judge_misread", "judge misread the case"),
+    "2": ("rubric_ambiguous", "rubric ambiguous (marks a rubric gap)"),
+    "3": ("gold_wrong", "human gold looks wrong (back to review)"),
+    "4": ("other", "other"),
+}
+
+
+@dataclass
+class Row:
+    criterion: str
+    judge: CriterionVerdict | None
+    other: CriterionVerdict | None
+    """The --vs run's verdict, when comparing two runs."""
+    gold: GoldValue | None
+    humans: dict[str, tuple[Value, str]]
+    audit: Audit | None
+
+
+class AuditSession:
+    def __init__(self, ds: Dataset, auditor: str, run: str, vs: str | None = None, criterion: str | None = None,
+                 tier: str | None = None, tag: str | None = None, only_disagreements: bool = False):
+        self.ds, self.auditor, self.run, self.vs = ds, auditor, run, vs
+        self.criterion, self.tier, self.tag, self.only_disagreements = criterion, tier, tag, only_disagreements
+        self.versions = VersionIndex(ds)
+        self.rubric: Rubric = self.versions.in_force
+        self.criteria = list(self.rubric.criteria)
+        self.meta, self.verdicts = ds.judge_run(run)
+        self.other = ds.judge_run(vs)[1] if vs else {}
+        self.index = 0
+        self.focus = 0
+        self.reload()
+
+    def reload(self) -> None:
+        values = current_values(self.ds, self.versions)
+        self.humans = values
+        self.gold = gold(self.ds, self.versions, values)
+        self.audits = self.ds.audits(self.run)
+        self.judge = self._first(self.verdicts)
+        self.queue = self._build_queue()
+        self.index = min(self.index, max(0, len(self.queue) - 1))
+        self.numbers: list[Calibration] = calibrate(self.ds, self.verdicts)
+
+    def _first(self, verdicts) -> dict[str, dict[str, CriterionVerdict]]:
+        out = {}
+        for cid, vs in verdicts.items():
+            ok = sorted((v for v in vs if v.error is None), key=lambda v: v.repeat)
+            if ok:
+                out[cid] = ok[0].values
+        return out
+
+    def disagreement(self, cid: str) -> int:
+        g = self.gold.get(cid, {})
+        return sum(1 for c, cv in self.judge.get(cid, {}).items() if c in g and g[c].value != cv.value
+                   and (self.criterion is None or c == self.criterion))
+
+    def _build_queue(self) -> list[str]:
+        out = []
+        for pos, (cid, case) in enumerate(self.ds.cases.items()):
+            if cid not in self.judge or cid not in self.gold:
+                continue
+            if self.criterion and self.criterion not in self.gold[cid]:
+                continue
+            if self.tier and case.tier.value != self.tier:
+                continue
+            if self.tag and self.tag not in case.tags:
+                continue
+            d = self.disagreement(cid)
+            if self.only_disagreements and not d:
+                continue
+            out.append((-d, pos, cid))
+        return [cid for _, _, cid in sorted(out)]
+
+    @property
+    def current(self) -> str | None:
+        return self.queue[self.index] if self.queue else None
+
+    @property
+    def focused(self) -> str:
+        return self.criteria[self.focus]
+
+    def select(self, index: int) -> None:
+        if self.queue:
+            self.index = max(0, min(index, len(self.queue) - 1))
+            self.focus = self._first_unaudited(0)
+
+    def move(self, delta: int) -> None:
+        self.focus = (self.focus + delta) % len(self.criteria)
+
+    def rows(self, cid: str) -> list[Row]:
+        out = []
+        for c in self.criteria:
+            humans = {}
+            for ann in sorted(self.ds.labels):
+                lab = self.ds.labels[ann].get(cid)
+                if lab is not None and cid in self.humans[c].get(ann, {}):
+                    humans[ann] = (lab.values[c], lab.note)
+            out.append(Row(c, self.judge.get(cid, {}).get(c), self._first(self.other).get(cid, {}).get(c) if self.vs else None,
+                           self.gold.get(cid, {}).get(c), humans, self.audits.get((cid, c))))
+        return out
+
+    def _first_unaudited(self, start: int) -> int:
+        cid = self.current
+        if cid is None:
+            return 0
+        n = len(self.criteria)
+        for k in range(n):
+            i = (start + k) % n
+            c = self.criteria[i]
+            if (cid, c) not in self.audits and c in self.gold.get(cid, {}) and c in self.judge.get(cid, {}):
+                return i
+        return start % n
+
+    def mark(self, correct: bool, reason_key: str = "", note: str = "") -> str:
+        """Save the auditor's verdict on the focused criterion's judge value; at once, atomically."""
+        cid = self.current
+        if cid is None:
+            return "queue empty"
+        c = self.focused
+        if c not in self.judge.get(cid, {}) or c not in self.gold.get(cid, {}):
+            return f"{c}: no judge value or no gold here to audit"
+        reason = REASONS[reason_key][0] if reason_key in REASONS else ""
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        audit = Audit(case=cid, criterion=c, correct=correct, reason=reason if not correct else "", note=note.strip(),
+                      by=self.auditor, at=now)
+        self.ds.save_audit(self.run, self.auditor, audit)
+        self.audits[(cid, c)] = audit
+        if reason == "rubric_ambiguous":
+            self.ds.save_adjudication(self.auditor, Adjudication(case=cid, rubric=self.rubric.version, by=self.auditor, at=now,
+                                                                 gaps={c: note.strip() or "rubric ambiguous (judge audit)"}))
+        msg = f"{c}: judge {'right' if correct else 'wrong'}" + (f" ({REASONS[reason_key][1]})" if reason else "")
+        nxt = self._first_unaudited(self.focus + 1)
+        if (cid, self.criteria[nxt]) in self.audits or nxt == self.focus:
+            if self.index < len(self.queue) - 1:
+                self.select(self.index + 1)
+                return msg + f"; next case {self.current}"
+            return msg + "; last case audited"
+        self.focus = nxt
+        return msg
+
+    def audit_counts(self) -> dict[str, tuple[int, int]]:
+        """criterion -> (marked right, marked wrong)."""
+        out = {c: [0, 0] for c in self.criteria}
+        for (_, c), a in self.audits.items():
+            if c in out:
+                out[c][0 if a.correct else 1] += 1
+        return {c: (r, w) for c, (r, w) in out.items()}

@@ -1,0 +1,99 @@
+"""Judge vs human gold, per criterion: percent agreement, Cohen's kappa, confusion matrix, and the same
+numbers for each annotator on the same cases, so the judge is compared with people, not in a vacuum.
+
+The judge is "just another rater" here: the same agreement code as human vs gold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from labeler.agreement import MISSING, Coefficient, agreement_with, confusion, kappa_weights
+from labeler.judge import first_values
+from labeler.models import Criterion, Value, Verdict
+from labeler.report import current_values, gold, gold_values
+from labeler.store import Dataset
+from labeler.versions import VersionIndex
+
+
+@dataclass
+class Calibration:
+    criterion: str
+    values: list[Value]
+    """Scale order: the rows (judge) and columns (gold) of the confusion matrix."""
+    judge_percent: Coefficient
+    judge_kappa: Coefficient
+    confusion: list[list[int]]
+    humans: dict[str, tuple[Coefficient, Coefficient]] = field(default_factory=dict)
+    """annotator -> (percent, kappa) against gold on the cases the judge was scored on."""
+    no_gold: int = 0
+    errors: int = 0
+
+    def as_dict(self) -> dict:
+        return {"criterion": self.criterion, "values": self.values, "n": self.judge_percent.n,
+                "judge": {"percent": self.judge_percent.as_dict(), "kappa": self.judge_kappa.as_dict()},
+                "confusion": {"rows": "judge", "columns": "gold", "matrix": self.confusion},
+                "humans": {a: {"percent": p.as_dict(), "kappa": k.as_dict()} for a, (p, k) in self.humans.items()},
+                "cases_without_gold": self.no_gold, "verdict_errors": self.errors}
+
+
+def _vec(values: dict[str, Value], cases: list[str], index: dict[Value, int]) -> np.ndarray:
+    return np.array([index.get(values.get(c), MISSING) if c in values else MISSING for c in cases], dtype=np.int64)
+
+
+def calibrate_criterion(cid: str, crit: Criterion, judge: dict[str, Value], gold_vals: dict[str, Value],
+                        humans: dict[str, dict[str, Value]], cases: list[str], errors: int) -> Calibration:
+    values = crit.scale.values()
+    index = {v: i for i, v in enumerate(values)}
+    judged = [c for c in cases if c in judge]
+    scored = [c for c in judged if c in gold_vals]
+    j = _vec(judge, scored, index)
+    g = _vec(gold_vals, scored, index)
+    w = kappa_weights(crit)
+    pct, kap = agreement_with(j, g, len(values), w)
+    ok = (j != MISSING) & (g != MISSING)
+    cm = confusion(j[ok], g[ok], len(values)).tolist()
+    hum = {a: agreement_with(_vec(vals, scored, index), g, len(values), w) for a, vals in sorted(humans.items())}
+    return Calibration(cid, values, pct, kap, cm, {a: x for a, x in hum.items() if x[0].n}, len(judged) - len(scored), errors)
+
+
+def calibrate(ds: Dataset, verdicts: dict[str, list[Verdict]], cases: list[str] | None = None) -> list[Calibration]:
+    """Per criterion of the rubric in force: the judge's first answer per case against gold."""
+    versions = VersionIndex(ds)
+    rubric = versions.in_force
+    cases = list(ds.cases) if cases is None else cases
+    keep = set(cases)
+    values = current_values(ds, versions)
+    g = gold(ds, versions, values)
+    jv = first_values({c: v for c, v in verdicts.items() if c in keep})
+    errored = {c for c, vs in verdicts.items() if c in keep and vs and all(v.error for v in vs)}
+    out = []
+    for cid, crit in rubric.criteria.items():
+        judge = {c: vals[cid] for c, vals in jv.items() if cid in vals}
+        out.append(calibrate_criterion(cid, crit, judge, gold_values(g, cid), values[cid], cases, len(errored)))
+    return out
+
+
+def groups(ds: Dataset, by: str) -> list[tuple[str, list[str]]]:
+    if by == "criterion":
+        return [("all cases", list(ds.cases))]
+    if by == "tier":
+        keys = sorted({c.tier.value for c in ds.cases.values()})
+        return [(f"tier {k}", [cid for cid, c in ds.cases.items() if c.tier.value == k]) for k in keys]
+    if by == "tag":
+        keys = sorted({t for c in ds.cases.values() for t in c.tags})
+        return [(f"tag {k}", [cid for cid, c in ds.cases.items() if k in c.tags]) for k in keys]
+    raise ValueError("--by must be criterion, tier or tag")
+
+
+def below_bar(items: list[Calibration], bar: float) -> list[str]:
+    """Criteria whose judge-gold agreement is under `bar` (or undefined: no evidence is not a pass)."""
+    out = []
+    for c in items:
+        if c.judge_percent.value is None:
+            out.append(f"{c.criterion}: judge agreement undefined ({c.judge_percent.reason})")
+        elif c.judge_percent.value < bar:
+            out.append(f"{c.criterion}: judge agreement {c.judge_percent.value:.1%} < {bar:.0%} (n={c.judge_percent.n})")
+    return out

@@ -1,0 +1,222 @@
+"""Audit the judge: its value and rationale beside gold and every annotator; right or wrong by key."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from labeler.audit import REASONS, AuditSession
+from labeler.errors import LabelerError
+from labeler.safetext import one_line
+from labeler.ui.screens.help import HelpScreen
+from labeler.ui.screens.prompt import TextPrompt
+from labeler.ui.widgets.case_view import CaseView
+from labeler.ui.widgets.rubric_panel import explain_criterion
+
+
+class ReasonScreen(ModalScreen[str | None]):
+    """Why the judge is wrong: one key."""
+
+    BINDINGS = [*[Binding(k, f"pick('{k}')", label, show=False) for k, (_, label) in REASONS.items()],
+                Binding("escape", "pick('')", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        t = Text("Why is the judge wrong?\n\n", style="bold")
+        for k, (_, label) in REASONS.items():
+            t.append(f" {k} ", style="reverse bold")
+            t.append(f" {label}\n")
+        t.append("\nEscape cancels.", style="dim")
+        with Vertical(id="prompt-box"):
+            yield Static(t)
+
+    def action_pick(self, key: str) -> None:
+        self.dismiss(key or None)
+
+
+class AuditScreen(Screen):
+    BINDINGS = [
+        Binding("y", "right", "Judge right", tooltip="the judge's value for the focused criterion is right (saved at once)"),
+        Binding("n", "wrong", "Judge wrong", tooltip="the judge is wrong: pick why (misread, rubric ambiguous, gold wrong), add a note"),
+        Binding("up,k", "move(-1)", "Criterion", key_display="↑↓"),
+        Binding("down,j", "move(1)", "Criterion", show=False),
+        Binding("right,l", "case(1)", "Next case", key_display="←→"),
+        Binding("left,h", "case(-1)", "Prev case", show=False),
+        Binding("d", "only_disagreements", "Only disagreements", tooltip="show only cases where the judge and gold differ"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, session: AuditSession) -> None:
+        super().__init__()
+        self.session = session
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="numbers")
+        with Horizontal(id="review-main"):
+            yield OptionList(id="queue")
+            with Vertical(id="review-right"):
+                with VerticalScroll(id="opinions-scroll"):
+                    yield Static(id="opinions")
+                yield CaseView(id="case")
+        yield Static(id="message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        s = self.session
+        self.title = f"labeler audit · {s.ds.name} · {s.run}" + (f" vs {s.vs}" if s.vs else "")
+        self.sub_title = f"auditor {s.auditor} · model {s.meta.model} · rubric v{s.rubric.version}"
+        self.refresh_all()
+
+    def refresh_all(self) -> None:
+        s = self.session
+        ol = self.query_one("#queue", OptionList)
+        ol.clear_options()
+        for cid in s.queue:
+            d = s.disagreement(cid)
+            t = Text(one_line(cid, 34))
+            t.append(f"\n {d} differ from gold" if d else "\n agrees with gold", style="yellow" if d else "dim")
+            ol.add_option(Option(t))
+        if s.queue:
+            ol.highlighted = s.index
+        self.refresh_numbers()
+        self.refresh_case()
+
+    def refresh_numbers(self) -> None:
+        s = self.session
+        counts = s.audit_counts()
+        t = Text(f" {len(s.queue)} cases  │ ")
+        for c in s.numbers:
+            p = "-" if c.judge_percent.value is None else f"{c.judge_percent.value:.0%}"
+            k = "undef" if c.judge_kappa.value is None else f"{c.judge_kappa.value:.2f}"
+            r, w = counts[c.criterion]
+            t.append(f"{c.criterion} {p} κ{k} n{c.judge_percent.n} ✓{r}✗{w}",
+                     style="bold red" if c.judge_percent.value is not None and c.judge_percent.value < 0.8 else "")
+            t.append("  ")
+        self.query_one("#numbers", Static).update(t)
+
+    def refresh_case(self) -> None:
+        s = self.session
+        cid = s.current
+        view = self.query_one(CaseView)
+        if cid is None:
+            view.display = False
+            self.query_one("#opinions", Static).update(Text("Nothing to audit: no case has both a verdict and gold.", style="bold"))
+            return
+        view.display = True
+        view.show(s.ds.cases[cid])
+        self.refresh_rows()
+
+    def refresh_rows(self) -> None:
+        s = self.session
+        cid = s.current
+        if cid is None:
+            return
+        rows = s.rows(cid)
+        t = Table(expand=True, show_edge=False, pad_edge=False)
+        t.add_column("criterion", no_wrap=True)
+        t.add_column(f"judge {s.run}", ratio=3)
+        if s.vs:
+            t.add_column(f"vs {s.vs}", ratio=2)
+        t.add_column("gold", no_wrap=True)
+        t.add_column("annotators", ratio=2)
+        t.add_column("audit", no_wrap=True)
+        for i, r in enumerate(rows):
+            focused = i == s.focus
+            name = Text(("▶ " if focused else "  ") + r.criterion, style="bold" if focused else "")
+            differs = r.judge is not None and r.gold is not None and r.judge.value != r.gold.value
+            judge = Text("-" if r.judge is None else str(r.judge.value), style="bold red" if differs else "bold")
+            if r.judge is not None and r.judge.rationale:
+                judge.append(f"  {one_line(r.judge.rationale, 160)}", style="dim")
+            cells = [name, judge]
+            if s.vs:
+                cells.append(Text("-" if r.other is None else f"{r.other.value}  {one_line(r.other.rationale, 80)}"))
+            cells.append(Text("·" if r.gold is None else f"{r.gold.value} ({r.gold.source[:3]})"))
+            hum = Text()
+            for a, (v, note) in r.humans.items():
+                hum.append(f"{a} {v}", style="bold")
+                if note:
+                    hum.append(f" {one_line(note, 40)}", style="dim")
+                hum.append("  ")
+            cells.append(hum)
+            a = r.audit
+            cells.append(Text("" if a is None else ("✓ right" if a.correct else f"✗ {a.reason}"),
+                              style="green" if a is not None and a.correct else "red"))
+            t.add_row(*cells)
+        crit = s.rubric.criteria[s.focused]
+        calib = next((c for c in s.numbers if c.criterion == s.focused), None)
+        extra = [Text(""), Text.assemble((f"{s.focused}: ", "bold"), explain_criterion(crit, "dim"))]
+        if calib is not None and calib.judge_percent.n:
+            m = Table(title=f"{s.focused}: rows judge, columns gold", title_justify="left", show_edge=False)
+            m.add_column("")
+            for v in calib.values:
+                m.add_column(str(v), justify="right")
+            for v, row in zip(calib.values, calib.confusion):
+                m.add_row(str(v), *[str(x) for x in row])
+            extra.append(m)
+        self.query_one("#opinions", Static).update(Group(t, *extra))
+
+    def say(self, msg: str) -> None:
+        self.query_one("#message", Static).update(Text(msg))
+
+    # ---- actions
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_index != self.session.index:
+            self.session.select(event.option_index)
+            self.refresh_case()
+
+    def _mark(self, correct: bool, reason: str = "", note: str = "") -> None:
+        before = self.session.current
+        try:
+            msg = self.session.mark(correct, reason, note)
+        except (LabelerError, OSError) as e:
+            self.notify(str(e), severity="error", timeout=10)
+            return
+        self.say("✓ " + msg)
+        self.refresh_numbers()
+        if self.session.current != before:
+            self.query_one("#queue", OptionList).highlighted = self.session.index
+            self.refresh_case()
+        else:
+            self.refresh_rows()
+
+    def action_right(self) -> None:
+        self._mark(True)
+
+    def action_wrong(self) -> None:
+        def got_reason(key: str | None) -> None:
+            if not key:
+                return
+            self.app.push_screen(TextPrompt(f"Note ({REASONS[key][1]}), Enter to skip"),
+                                 lambda note: self._mark(False, key, note or ""))
+
+        self.app.push_screen(ReasonScreen(), got_reason)
+
+    def action_move(self, delta: int) -> None:
+        self.session.move(delta)
+        self.refresh_rows()
+
+    def action_case(self, delta: int) -> None:
+        self.session.select(self.session.index + delta)
+        if self.session.queue:
+            self.query_one("#queue", OptionList).highlighted = self.session.index
+        self.refresh_case()
+
+    def action_only_disagreements(self) -> None:
+        self.session.only_disagreements = not self.session.only_disagreements
+        self.session.reload()
+        self.refresh_all()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.BINDINGS, self.session.rubric, "Audit keys"))
+
+    def action_quit(self) -> None:
+        self.app.exit()
