@@ -14,7 +14,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _app(mode: str = "label") -> LabelerApp:
-    ds = open_dataset(REPO / "datasets" / "support-summary")
+    """The shipped example, copied outside any git repo so the screen's git line is the same everywhere."""
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="labeler-snap-"))
+    for part in ("rubrics", "datasets"):
+        shutil.copytree(REPO / part, root / part, ignore=shutil.ignore_patterns(".cache"))
+    ds = open_dataset(root / "datasets" / "support-summary")
     return LabelerApp(ds, mode=mode, identity=Identity("snap"), clock=lambda: 1000.0)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from textual import work
 from textual.app import App
+from textual.binding import Binding
 
 from labeler.identity import Identity
 from labeler.names import check_safe_name
@@ -14,6 +16,7 @@ class LabelerApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "labeler"
     COMMANDS = App.COMMANDS | {LabelerCommands}
+    BINDINGS = [Binding("ctrl+g", "commit", "Commit", tooltip="commit labeler's files of this dataset (git), with a message that says what changed")]
 
     def __init__(self, ds: Dataset, mode: str = "label", identity: Identity | None = None,
                  tiers: set[str] | None = None, tags: set[str] | None = None, clock=None,
@@ -75,6 +78,26 @@ class LabelerApp(App):
                 extra["suggest"] = self.suggest
             session = LabelSession(self.ds, self.identity.name, self.identity.email, self.tiers, self.tags, **extra)
             self.push_screen(LabelScreen(session))
+
+    def action_commit(self) -> None:
+        self._commit()
+
+    @work(thread=True, exclusive=True, group="git")
+    def _commit(self) -> None:
+        from labeler.errors import LabelerError
+        from labeler.gitops import commit
+
+        try:
+            r = commit(self.ds)
+        except LabelerError as e:
+            self.call_from_thread(self.notify, str(e), severity="warning")
+            return
+        except Exception as e:  # git failed: say so, keep labeling
+            self.call_from_thread(self.notify, f"commit failed: {e}", severity="error", timeout=10)
+            return
+        self.call_from_thread(self.notify, f"[{r.sha}] {r.message}" if r.sha else r.message, markup=False)
+        for bar in self.screen.query("GitStatusBar"):
+            self.call_from_thread(bar.refresh_status)
 
     def switch_dataset(self, name: str) -> None:
         """Command palette: open another dataset of the same workspace in the same mode."""

@@ -18,6 +18,7 @@ from labeler.safetext import one_line
 from labeler.ui.screens.help import HelpScreen
 from labeler.ui.screens.prompt import TextPrompt
 from labeler.ui.widgets.case_view import CaseView
+from labeler.ui.widgets.git_status import GitStatusBar
 from labeler.ui.widgets.rubric_panel import explain_criterion
 
 
@@ -67,6 +68,7 @@ class AuditScreen(Screen):
                     yield Static(id="opinions")
                 yield CaseView(id="case")
         yield Static(id="message")
+        yield GitStatusBar(self.session.ds, id="git")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -216,7 +218,7 @@ class AuditScreen(Screen):
         self.refresh_all()
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.BINDINGS, self.session.rubric, "Audit keys"))
+        self.app.push_screen(HelpScreen([*self.BINDINGS, *self.app.BINDINGS], self.session.rubric, "Audit keys"))
 
     def action_quit(self) -> None:
         self.app.exit()

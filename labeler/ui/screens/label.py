@@ -15,6 +15,7 @@ from labeler.session import LabelSession, Outcome
 from labeler.ui.screens.help import HelpScreen
 from labeler.ui.screens.prompt import TextPrompt
 from labeler.ui.widgets.case_view import CaseView
+from labeler.ui.widgets.git_status import GitStatusBar
 from labeler.ui.widgets.rubric_panel import RubricPanel
 
 VALUE_KEYS = [str(d) for d in range(10)] + ["y", "n"]
@@ -60,6 +61,7 @@ class LabelScreen(Screen):
             with VerticalScroll(id="rubric-scroll"):
                 yield RubricPanel(id="rubric")
         yield Static(id="message")
+        yield GitStatusBar(self.session.ds, id="git")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -118,6 +120,7 @@ class LabelScreen(Screen):
         text = Text()
         if out.saved:
             text.append("✓ saved  ", style="green bold")
+            self.query_one(GitStatusBar).refresh_status()
         if out.message:
             text.append(out.message)
         msg.update(text)
@@ -194,7 +197,7 @@ class LabelScreen(Screen):
         self.query_one("#message", Static).update(Text("Markdown rendering on" if on_ else "literal text"))
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.BINDINGS, self.session.rubric, "Labeling keys"))
+        self.app.push_screen(HelpScreen([*self.BINDINGS, *self.app.BINDINGS], self.session.rubric, "Labeling keys"))
 
     def action_quit(self) -> None:
         self.session._leave()

@@ -17,6 +17,7 @@ from labeler.safetext import one_line
 from labeler.ui.screens.help import HelpScreen
 from labeler.ui.screens.prompt import TextPrompt
 from labeler.ui.widgets.case_view import CaseView
+from labeler.ui.widgets.git_status import GitStatusBar
 from labeler.ui.widgets.rubric_panel import explain_criterion
 
 VALUE_KEYS = [str(d) for d in range(10)] + ["y", "n"]
@@ -53,6 +54,7 @@ class ReviewScreen(Screen):
                     yield Static(id="opinions")
                 yield CaseView(id="case")
         yield Static(id="message")
+        yield GitStatusBar(self.session.ds, id="git")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -232,7 +234,7 @@ class ReviewScreen(Screen):
         self.app.push_screen(HealthScreen(self.session.ds))
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.BINDINGS, self.session.rubric, "Review keys"))
+        self.app.push_screen(HelpScreen([*self.BINDINGS, *self.app.BINDINGS], self.session.rubric, "Review keys"))
 
     def action_quit(self) -> None:
         self.app.exit()
