@@ -27,9 +27,10 @@ def agreement_tables(groups: list[Group], by: str) -> list[Table]:
     for g in groups:
         if by == "annotator":
             tables.append(_annotator_table(g))
+            tables.append(_pairwise_table(g))
             continue
-        t = Table(title=f"{g.title}: {g.cases} cases", title_justify="left")
-        for col in ("criterion", "scale", "cases (2+ labels)", "agreement", "alpha", "", "mean pairwise kappa"):
+        t = Table(title=f"{g.title}: {g.cases} cases; n = cases with 2+ labels", title_justify="left")
+        for col in ("criterion", "scale", "n", "agree", "alpha", "", "mean kappa"):
             t.add_column(col, justify="right" if col not in ("criterion", "scale", "") else "left")
         lowest = min((r.alpha.value for r in g.reports if r.alpha.value is not None), default=None)
         for r in g.reports:
@@ -37,10 +38,26 @@ def agreement_tables(groups: list[Group], by: str) -> list[Table]:
             mean_k = Text(f"{sum(ks) / len(ks):.3f}") if ks else Text("undefined", style="dim")
             style = "bold" if r.alpha.value is not None and r.alpha.value == lowest and len(g.reports) > 1 else ""
             why = f" ({r.alpha.reason})" if r.alpha.reason else ""
-            t.add_row(Text(r.criterion, style=style), f"{r.scale} ({r.level})", str(r.alpha.n), coef_text(r.percent, True),
+            scale = r.scale if r.scale == r.level else f"{r.scale} ({r.level})"
+            t.add_row(Text(r.criterion, style=style), scale, str(r.alpha.n), coef_text(r.percent, True),
                       coef_text(r.alpha), Text.assemble(band_text(r.alpha), Text(why, style="dim")), mean_k)
         tables.append(t)
     return tables
+
+
+def _pairwise_table(g: Group) -> Table:
+    t = Table(title=f"{g.title}: Cohen's kappa for each annotator pair (quadratic-weighted on ordinal scales)", title_justify="left")
+    t.add_column("pair")
+    for r in g.reports:
+        t.add_column(f"{r.criterion}\nkappa (n)", justify="right")
+    pairs = sorted({p for r in g.reports for p in r.kappas})
+    for a, b in pairs:
+        cells = []
+        for r in g.reports:
+            k = r.kappas.get((a, b))
+            cells.append(Text("-", style="dim") if k is None or k.value is None else Text(f"{k.value:.2f} ({k.n})"))
+        t.add_row(f"{a} / {b}", *cells)
+    return t
 
 
 def _annotator_table(g: Group) -> Table:

@@ -148,3 +148,18 @@ def _drain(fd: int, seconds: float) -> None:
                 os.read(fd, 65536)
             except OSError:
                 return
+
+
+async def test_asks_who_is_labeling_once_when_git_does_not_say(example_ds: Path):
+    app = LabelerApp(open_dataset(example_ds), identity=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"../evil")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TextPrompt"  # refused, asked again
+        await pilot.press(*"nia")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("2", "1", "2", "y")
+    assert (example_ds / "labels" / "nia.yaml").exists()
+    assert not (example_ds.parent / "evil.yaml").exists()

@@ -221,3 +221,30 @@ def test_scale_keys():
     r = load_rubric_file(Path(__file__).parent.parent / "rubrics" / "support-summary" / "v2.yaml")
     assert r.criteria["tone"].scale.keys() == {0: "0", 1: "1", 2: "2"}
     assert r.criteria["under_80_words"].scale.keys() == {"pass": "y", "fail": "n"}
+
+
+@pytest.mark.parametrize("kind", ["adjudication", "verdict", "run"])
+def test_other_broken_files_report_path_line(example_ds: Path, kind: str):
+    from labeler.validate import validate_paths
+
+    if kind == "adjudication":
+        path = example_ds / "adjudications" / "maya.yaml"
+        lines = path.read_text().splitlines(keepends=True)
+        lines[2] = '- {"case": "x", "rubric": 2, "gold": "not a mapping"}\n'
+        expect_line = 3
+    elif kind == "verdict":
+        path = example_ds / "judge" / "gpt-4o-mini-2026-10" / "verdicts.yaml"
+        lines = path.read_text().splitlines(keepends=True)
+        lines[1] = '- {"case": "x", "values": {"tone": {"value": [1, 2]}}}\n'
+        expect_line = 2
+    else:
+        path = example_ds / "judge" / "gpt-4o-mini-2026-10" / "run.yaml"
+        lines = path.read_text().splitlines(keepends=True)
+        idx = next(i for i, ln in enumerate(lines) if ln.startswith("rubric_version:"))
+        lines[idx] = "rubric_version: latest\n"
+        expect_line = idx + 1
+    broken = "".join(lines)
+    path.write_text(broken)
+    findings = [f for f in validate_paths([example_ds]) if f.path == path]
+    assert findings and findings[0].line == expect_line, findings
+    assert path.read_text() == broken
