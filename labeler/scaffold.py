@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from labeler.errors import LabelerError
+from labeler.judge import DEFAULT_TEMPLATE
 from labeler.models import DatasetConfig
 from labeler.names import check_safe_name
 from labeler.store import Dataset, save_model_rt
@@ -50,20 +51,6 @@ changelog:
     summary: First version.
 """
 
-JUDGE_TEMPLATE = """You are grading a model output against a rubric.
-
-Task: {task}
-
-{criteria}
-
---- INPUT ---
-{input}
-
---- OUTPUT TO GRADE ---
-{output}
-{reference}{context}
-Answer with JSON only: {{"<criterion id>": {{"value": <one allowed value>, "rationale": "<one sentence>"}}, ...}}
-"""
 
 
 def scaffold(root: Path, name: str, overlap: int = 2) -> list[Path]:
@@ -78,7 +65,7 @@ def scaffold(root: Path, name: str, overlap: int = 2) -> list[Path]:
     rubric_dir.mkdir(parents=True, exist_ok=True)
     ds_dir.mkdir(parents=True, exist_ok=True)
     targets[0].write_text(RUBRIC_TEMPLATE.format(name=name), encoding="utf-8")
-    targets[1].write_text(JUDGE_TEMPLATE, encoding="utf-8")
+    targets[1].write_text(DEFAULT_TEMPLATE, encoding="utf-8")
     cfg = DatasetConfig(name=name, description="", rubric=name, rubric_version=1, overlap=overlap)
     save_model_rt(targets[2], cfg, header=f"# Dataset {name}: cases in cases.yaml, labels in labels/<annotator>.yaml.\n")
     targets[3].write_text("# Cases to label: id -> input, output, reference, context, tier, tags, ...\n", encoding="utf-8")

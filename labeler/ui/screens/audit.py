@@ -7,18 +7,16 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
 
-from labeler.audit import REASONS, AuditSession
+from labeler.audit import REASONS
 from labeler.errors import LabelerError
 from labeler.safetext import one_line
-from labeler.ui.screens.help import HelpScreen
+from labeler.ui.screens.case_queue import CLOSING, NAVIGATION, CaseQueueScreen
 from labeler.ui.screens.prompt import TextPrompt
 from labeler.ui.widgets.case_view import CaseView
-from labeler.ui.widgets.git_status import GitStatusBar
 from labeler.ui.widgets.rubric_panel import explain_criterion
 
 
@@ -41,35 +39,15 @@ class ReasonScreen(ModalScreen[str | None]):
         self.dismiss(key or None)
 
 
-class AuditScreen(Screen):
+class AuditScreen(CaseQueueScreen):
+    HELP_TITLE = "Audit keys"
     BINDINGS = [
         Binding("y", "right", "Judge right", tooltip="the judge's value for the focused criterion is right (saved at once)"),
         Binding("n", "wrong", "Judge wrong", tooltip="the judge is wrong: pick why (misread, rubric ambiguous, gold wrong), add a note"),
-        Binding("up,k", "move(-1)", "Criterion", key_display="↑↓"),
-        Binding("down,j", "move(1)", "Criterion", show=False),
-        Binding("right,l", "case(1)", "Next case", key_display="←→"),
-        Binding("left,h", "case(-1)", "Prev case", show=False),
+        *NAVIGATION,
         Binding("d", "only_disagreements", "Only disagreements", tooltip="show only cases where the judge and gold differ"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
+        *CLOSING,
     ]
-
-    def __init__(self, session: AuditSession) -> None:
-        super().__init__()
-        self.session = session
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(id="numbers")
-        with Horizontal(id="review-main"):
-            yield OptionList(id="queue")
-            with Vertical(id="review-right"):
-                with VerticalScroll(id="opinions-scroll"):
-                    yield Static(id="opinions")
-                yield CaseView(id="case")
-        yield Static(id="message")
-        yield GitStatusBar(self.session.ds, id="git")
-        yield Footer()
 
     def on_mount(self) -> None:
         s = self.session
@@ -77,19 +55,14 @@ class AuditScreen(Screen):
         self.sub_title = f"auditor {s.auditor} · model {s.meta.model} · rubric v{s.rubric.version}"
         self.refresh_all()
 
-    def refresh_all(self) -> None:
-        s = self.session
-        ol = self.query_one("#queue", OptionList)
-        ol.clear_options()
-        for cid in s.queue:
-            d = s.disagreement(cid)
+    def queue_items(self) -> list[Text]:
+        items = []
+        for cid in self.session.queue:
+            d = self.session.disagreement(cid)
             t = Text(one_line(cid, 34))
             t.append(f"\n {d} differ from gold" if d else "\n agrees with gold", style="yellow" if d else "dim")
-            ol.add_option(Option(t))
-        if s.queue:
-            ol.highlighted = s.index
-        self.refresh_numbers()
-        self.refresh_case()
+            items.append(t)
+        return items
 
     def refresh_numbers(self) -> None:
         s = self.session
@@ -114,9 +87,9 @@ class AuditScreen(Screen):
             return
         view.display = True
         view.show(s.ds.cases[cid])
-        self.refresh_rows()
+        self.refresh_detail()
 
-    def refresh_rows(self) -> None:
+    def refresh_detail(self) -> None:
         s = self.session
         cid = s.current
         if cid is None:
@@ -165,16 +138,6 @@ class AuditScreen(Screen):
             extra.append(m)
         self.query_one("#opinions", Static).update(Group(t, *extra))
 
-    def say(self, msg: str) -> None:
-        self.query_one("#message", Static).update(Text(msg))
-
-    # ---- actions
-
-    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option_index != self.session.index:
-            self.session.select(event.option_index)
-            self.refresh_case()
-
     def _mark(self, correct: bool, reason: str = "", note: str = "") -> None:
         before = self.session.current
         try:
@@ -188,7 +151,7 @@ class AuditScreen(Screen):
             self.query_one("#queue", OptionList).highlighted = self.session.index
             self.refresh_case()
         else:
-            self.refresh_rows()
+            self.refresh_detail()
 
     def action_right(self) -> None:
         self._mark(True)
@@ -202,23 +165,7 @@ class AuditScreen(Screen):
 
         self.app.push_screen(ReasonScreen(), got_reason)
 
-    def action_move(self, delta: int) -> None:
-        self.session.move(delta)
-        self.refresh_rows()
-
-    def action_case(self, delta: int) -> None:
-        self.session.select(self.session.index + delta)
-        if self.session.queue:
-            self.query_one("#queue", OptionList).highlighted = self.session.index
-        self.refresh_case()
-
     def action_only_disagreements(self) -> None:
         self.session.only_disagreements = not self.session.only_disagreements
         self.session.reload()
         self.refresh_all()
-
-    def action_help(self) -> None:
-        self.app.push_screen(HelpScreen([*self.BINDINGS, *self.app.BINDINGS], self.session.rubric, "Audit keys"))
-
-    def action_quit(self) -> None:
-        self.app.exit()

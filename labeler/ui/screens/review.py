@@ -4,81 +4,53 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Static
 
 from labeler.errors import LabelerError
 from labeler.review import ReviewSession
 from labeler.safetext import one_line
-from labeler.ui.screens.help import HelpScreen
+from labeler.ui.screens.case_queue import CLOSING, NAVIGATION, CaseQueueScreen
 from labeler.ui.screens.prompt import TextPrompt
 from labeler.ui.widgets.case_view import CaseView
-from labeler.ui.widgets.git_status import GitStatusBar
 from labeler.ui.widgets.rubric_panel import explain_criterion
 
 VALUE_KEYS = [str(d) for d in range(10)] + ["y", "n"]
 
 
-class ReviewScreen(Screen):
+class ReviewScreen(CaseQueueScreen):
+    HELP_TITLE = "Review keys"
     BINDINGS = [
         Binding("1", "gold('1')", "Set gold", key_display="0-9/y/n", tooltip="set the gold value of the focused criterion (saved at once)"),
         *[Binding(k, f"gold('{k}')", "gold", show=False) for k in VALUE_KEYS if k != "1"],
-        Binding("up,k", "move(-1)", "Criterion", key_display="↑↓", tooltip="focus the previous / next criterion"),
-        Binding("down,j", "move(1)", "Criterion", show=False),
-        Binding("right,l", "case(1)", "Next case", key_display="←→", tooltip="previous / next case in the queue"),
-        Binding("left,h", "case(-1)", "Prev case", show=False),
+        *NAVIGATION,
         Binding("r", "reason", "Reason", tooltip="write the reason for the focused criterion's gold value"),
         Binding("g", "gap", "Rubric gap", tooltip="mark the focused criterion a rubric gap (collected for the next version)"),
         Binding("t", "tighten", "Tighten", tooltip="edit the focused criterion with the evidence beside it; saving makes the next rubric version"),
         Binding("H", "health", "Health", tooltip="rubric health: agreement per criterion by rubric version"),
         Binding("a", "toggle_adjudicated", "Show done", tooltip="show or hide cases already adjudicated"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
+        *CLOSING,
     ]
-
-    def __init__(self, session: ReviewSession) -> None:
-        super().__init__()
-        self.session = session
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(id="numbers")
-        with Horizontal(id="review-main"):
-            yield OptionList(id="queue")
-            with Vertical(id="review-right"):
-                with VerticalScroll(id="opinions-scroll"):
-                    yield Static(id="opinions")
-                yield CaseView(id="case")
-        yield Static(id="message")
-        yield GitStatusBar(self.session.ds, id="git")
-        yield Footer()
 
     def on_mount(self) -> None:
         self.title = f"labeler review · {self.session.ds.name}"
         self.sub_title = f"lead {self.session.lead} · rubric v{self.session.rubric.version}"
         self.refresh_all()
 
-    def refresh_all(self) -> None:
-        s = self.session
-        ol = self.query_one("#queue", OptionList)
-        ol.clear_options()
-        for d in s.queue:
+    def queue_items(self) -> list[Text]:
+        items = []
+        for d in self.session.queue:
             t = Text()
             t.append(one_line(d.case, 34))
             t.append(f"\n {len(d.criteria)} split · {d.labels} labels", style="dim")
             if d.flags:
                 t.append(f" · ⚑{d.flags}", style="magenta")
+            if d.disputed:
+                t.append(" · gold disputed", style="red")
             if d.adjudicated:
                 t.append(" · done", style="green")
-            ol.add_option(Option(t))
-        if s.queue:
-            ol.highlighted = s.index
-        self.refresh_numbers()
-        self.refresh_case()
+            items.append(t)
+        return items
 
     def refresh_numbers(self) -> None:
         s = self.session
@@ -101,9 +73,9 @@ class ReviewScreen(Screen):
             return
         view.display = True
         view.show(s.ds.cases[d.case], badge=f"score {d.score:.1f}")
-        self.refresh_opinions()
+        self.refresh_detail()
 
-    def refresh_opinions(self) -> None:
+    def refresh_detail(self) -> None:
         s = self.session
         d = s.current
         if d is None:
@@ -150,16 +122,6 @@ class ReviewScreen(Screen):
 
         self.query_one("#opinions", Static).update(Group(t, info))
 
-    def say(self, msg: str) -> None:
-        self.query_one("#message", Static).update(Text(msg))
-
-    # ---- actions
-
-    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option_index != self.session.index:
-            self.session.select(event.option_index)
-            self.refresh_case()
-
     def action_gold(self, key: str) -> None:
         before = len(self.session.queue)
         try:
@@ -171,17 +133,7 @@ class ReviewScreen(Screen):
         if len(self.session.queue) != before or "adjudicated" in msg:
             self.refresh_all()
         else:
-            self.refresh_opinions()
-
-    def action_move(self, delta: int) -> None:
-        self.session.move(delta)
-        self.refresh_opinions()
-
-    def action_case(self, delta: int) -> None:
-        self.session.select(self.session.index + delta)
-        if self.session.queue:
-            self.query_one("#queue", OptionList).highlighted = self.session.index
-        self.refresh_case()
+            self.refresh_detail()
 
     def _prompt(self, title: str, fn) -> None:
         def done(text: str | None) -> None:
@@ -191,7 +143,7 @@ class ReviewScreen(Screen):
                 self.say("✓ " + fn(text))
             except (LabelerError, OSError) as e:
                 self.notify(str(e), severity="error", timeout=10)
-            self.refresh_opinions()
+            self.refresh_detail()
 
         self.app.push_screen(TextPrompt(title), done)
 
@@ -232,9 +184,3 @@ class ReviewScreen(Screen):
         from labeler.ui.screens.health import HealthScreen
 
         self.app.push_screen(HealthScreen(self.session.ds))
-
-    def action_help(self) -> None:
-        self.app.push_screen(HelpScreen([*self.BINDINGS, *self.app.BINDINGS], self.session.rubric, "Review keys"))
-
-    def action_quit(self) -> None:
-        self.app.exit()
