@@ -53,7 +53,8 @@ class TightenScreen(Screen[Bump | None]):
 
     def on_mount(self) -> None:
         self.title = f"tighten {self.criterion}"
-        self.sub_title = f"rubric {self.session.rubric.name} v{self.session.rubric.version} -> next version"
+        self.sub_title = f"rubric {self.session.rubric.name} v{self.session.rubric.version} -> next version · tab: next field"
+        self.query_one("#description", TextArea).focus()  # the text that most often needs tightening
 
     def _evidence_text(self) -> Text:
         s = self.session
