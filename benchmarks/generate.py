@@ -49,7 +49,7 @@ def generate(root: Path, n_cases: int, n_annotators: int, seed: int = 1) -> Path
         recs = []
         for i in range(n_cases):
             if rng.random() < 0.8:
-                recs.append({"case": f"c-{i:05d}", "rubric": 2, "rubric_hash": h,
+                recs.append({"case": f"c-{i:05d}", "rubric": 1, "rubric_hash": h,
                              "values": {"action_items": rng.randint(0, 2), "tone": rng.randint(0, 2),
                                         "no_hallucinated_resolution": rng.randint(0, 2), "under_80_words": rng.choice(["pass", "fail"]),
                                         "grounded": rng.randint(0, 2)},

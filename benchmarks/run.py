@@ -51,7 +51,7 @@ def main() -> None:
         ds = open_dataset(ds_path)
         times = []
         for i in range(200):
-            lab = Label(case=f"c-{i:05d}", rubric=2, values={"action_items": 1, "tone": 1, "no_hallucinated_resolution": 2, "under_80_words": "pass", "grounded": 2})
+            lab = Label(case=f"c-{i:05d}", rubric=1, values={"action_items": 1, "tone": 1, "no_hallucinated_resolution": 2, "under_80_words": "pass", "grounded": 2})
             t = time.perf_counter()
             ds.save_label("bench", lab)
             times.append(time.perf_counter() - t)

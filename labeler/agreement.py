@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -59,7 +59,7 @@ def landis_koch(x: float | None) -> str:
     return "almost perfect"
 
 
-def _counts(data: np.ndarray, n_values: int) -> np.ndarray:
+def value_counts(data: np.ndarray, n_values: int) -> np.ndarray:
     """units x values: how many coders gave each value to each unit. `data` is coders x units."""
     coders, units = data.shape
     counts = np.zeros((units, n_values), dtype=np.float64)
@@ -77,7 +77,7 @@ def krippendorff_alpha(data: np.ndarray, n_values: int, level: str = "nominal") 
     data = np.asarray(data, dtype=np.int64)
     if data.ndim != 2 or data.size == 0:
         return Coefficient(None, 0, "no labels")
-    counts = _counts(data, n_values)
+    counts = value_counts(data, n_values)
     m = counts.sum(axis=1)
     pairable = m >= 2
     n_units = int(pairable.sum())
@@ -145,7 +145,7 @@ def percent_agreement(data: np.ndarray, n_values: int) -> Coefficient:
     data = np.asarray(data, dtype=np.int64)
     if data.size == 0:
         return Coefficient(None, 0, "no labels")
-    counts = _counts(data, n_values)
+    counts = value_counts(data, n_values)
     m = counts.sum(axis=1)
     pairable = m >= 2
     if not pairable.any():
@@ -188,11 +188,11 @@ class Ratings:
         col = {cid: j for j, cid in enumerate(cases)}
         data = np.full((len(raters), len(cases)), MISSING, dtype=np.int64)
         for i, r in enumerate(raters):
-            row = data[i]
-            for cid, v in by_rater[r].items():
-                j = col.get(cid)
-                if j is not None:
-                    row[j] = index.get(v, MISSING)
+            vals = by_rater[r]
+            js = np.fromiter((col.get(cid, -1) for cid in vals), dtype=np.int64, count=len(vals))
+            vs = np.fromiter((index.get(v, MISSING) for v in vals.values()), dtype=np.int64, count=len(vals))
+            keep = js >= 0
+            data[i, js[keep]] = vs[keep]
         return cls(criterion_id, criterion, raters, list(cases), data)
 
     def alpha(self) -> Coefficient:
@@ -236,14 +236,6 @@ class GoldValue:
     value: Value
     source: str
     """'adjudicated' or 'consensus'."""
-
-
-def consensus(values: Iterable[Value], min_labels: int = 2) -> Value | None:
-    """The value when at least `min_labels` annotators all gave it, else None."""
-    vals = list(values)
-    if len(vals) >= min_labels and all(v == vals[0] for v in vals):
-        return vals[0]
-    return None
 
 
 @dataclass

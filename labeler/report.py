@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from labeler.agreement import Coefficient, CriterionReport, GoldValue, consensus, criterion_report
-from labeler.models import Label, Value
+import numpy as np
+
+from labeler.agreement import MISSING, Coefficient, CriterionReport, GoldValue, Ratings, criterion_report, value_counts
+from labeler.models import Value
 from labeler.store import Dataset
 from labeler.versions import VersionIndex
 
@@ -14,13 +16,22 @@ GROUPINGS = ("criterion", "version", "annotator", "tier", "tag", "suggestion")
 
 def current_values(ds: Dataset, versions: VersionIndex) -> dict[str, dict[str, dict[str, Value]]]:
     """criterion -> annotator -> case -> value, for values that hold under the rubric in force."""
-    out: dict[str, dict[str, dict[str, Value]]] = {c: {} for c in versions.in_force.criteria}
+    crits = list(versions.in_force.criteria)
+    out: dict[str, dict[str, dict[str, Value]]] = {c: {} for c in crits}
+    cases = ds.cases
     for ann, by_case in ds.labels.items():
+        per: dict[str, dict[str, Value]] = {c: {} for c in crits}
         for cid, lab in by_case.items():
-            if cid not in ds.cases:
+            if cid not in cases:
                 continue
-            for c in versions.current_criteria(lab):
-                out[c].setdefault(ann, {})[cid] = lab.values[c]
+            vals = lab.values
+            for c in versions.carried(lab.rubric):
+                v = vals.get(c)
+                if v is not None:
+                    per[c][cid] = v
+        for c in crits:
+            if per[c]:
+                out[c][ann] = per[c]
     return out
 
 
@@ -31,22 +42,30 @@ def gold(ds: Dataset, versions: VersionIndex | None = None,
     versions = versions or VersionIndex(ds)
     values = values if values is not None else current_values(ds, versions)
     out: dict[str, dict[str, GoldValue]] = {}
-    for c, by_ann in values.items():
-        per_case: dict[str, list[Value]] = {}
-        for vals in by_ann.values():
-            for cid, v in vals.items():
-                per_case.setdefault(cid, []).append(v)
-        for cid, vs in per_case.items():
-            v = consensus(vs)
-            if v is not None:
-                out.setdefault(cid, {})[c] = GoldValue(v, "consensus")
+    cases = list(ds.cases)
+    for c, crit in versions.in_force.criteria.items():
+        scale = crit.scale.values()
+        for cid, idx in consensus_indexes(Ratings.build(c, crit, values[c], cases)).items():
+            out.setdefault(cid, {})[c] = GoldValue(scale[idx], "consensus")
     for cid, adj in ds.adjudications.items():
         if cid not in ds.cases:
             continue
-        as_label = Label(case=cid, rubric=adj.rubric, values=adj.gold)
-        for c in versions.current_criteria(as_label):
+        for c in versions.carried(adj.rubric).intersection(adj.gold):
             out.setdefault(cid, {})[c] = GoldValue(adj.gold[c], "adjudicated")
     return out
+
+
+def consensus_indexes(r: Ratings) -> dict[str, int]:
+    """case -> scale index, where two or more raters gave a value and all gave the same one."""
+    if r.data.size == 0:
+        return {}
+    d = r.data
+    present = d != MISSING
+    n = present.sum(axis=0)
+    hi = np.where(present, d, -1).max(axis=0)
+    lo = np.where(present, d, np.iinfo(np.int64).max).min(axis=0)
+    agree = (n >= 2) & (hi == lo)
+    return {r.cases[j]: int(hi[j]) for j in np.flatnonzero(agree)}
 
 
 def gold_values(g: dict[str, dict[str, GoldValue]], criterion: str) -> dict[str, Value]:
@@ -172,45 +191,57 @@ def disagreements(ds: Dataset, versions: VersionIndex | None = None, *, criterio
     rubric = versions.in_force
     values = current_values(ds, versions)
     disputes = ds.gold_disputes()
+    n_labels: dict[str, int] = {}
+    flags: dict[str, int] = {}
+    for ann, labs in ds.labels.items():
+        for cid, lab in labs.items():
+            n_labels[cid] = n_labels.get(cid, 0) + 1
+            if lab.flags:
+                flags[cid] = flags.get(cid, 0) + sum(1 for f in lab.flags if criterion is None or f.criterion in (None, criterion))
+    cases = [cid for cid, case in ds.cases.items()
+             if (not tier or case.tier.value == tier) and (not annotator or cid in ds.labels.get(annotator, {}))]
+    score = np.zeros(len(cases))
+    split: list[list[str]] = [[] for _ in cases]
+    for c, crit in rubric.criteria.items():
+        if criterion and c != criterion:
+            continue
+        r = Ratings.build(c, crit, values[c], cases)
+        if r.data.size == 0:
+            continue  # nobody holds a current value for this criterion (it just changed)
+        n_values = r.n_values
+        counts = value_counts(r.data, n_values)
+        distinct = (counts > 0).sum(axis=1)
+        split_here = (counts.sum(axis=1) >= 2) & (distinct >= 2)
+        if crit.scale.type.value == "ordinal":
+            present = r.data != MISSING
+            hi = np.where(present, r.data, -1).max(axis=0)
+            lo = np.where(present, r.data, n_values).min(axis=0)
+            spread = (hi - lo) / max(1, n_values - 1)
+        else:
+            spread = np.ones(len(cases))
+        score += np.where(split_here, spread + distinct - 1, 0.0)
+        for j in np.flatnonzero(split_here):
+            split[j].append(c)
     out = []
-    for cid, case in ds.cases.items():
-        if tier and case.tier.value != tier:
-            continue
-        labs = {a: labs[cid] for a, labs in ds.labels.items() if cid in labs}
-        if annotator and annotator not in labs:
-            continue
-        flags = sum(1 for lab in labs.values() for f in lab.flags if criterion is None or f.criterion in (None, criterion))
-        score = 0.0
-        split = []
-        for c, crit in rubric.criteria.items():
-            if criterion and c != criterion:
-                continue
-            vals = [values[c][a][cid] for a in values[c] if cid in values[c][a]]
-            distinct = set(vals)
-            if len(vals) < 2 or len(distinct) < 2:
-                continue
-            split.append(c)
-            order = {v: i for i, v in enumerate(crit.scale.values())}
-            idx = [order[v] for v in vals if v in order]
-            spread = (max(idx) - min(idx)) / max(1, len(order) - 1) if crit.scale.type.value == "ordinal" else 1.0
-            score += spread + (len(distinct) - 1)
-        score += 0.5 * flags
+    for j, cid in enumerate(cases):
+        f = flags.get(cid, 0)
+        total = float(score[j]) + 0.5 * f
         adj = ds.adjudications.get(cid)
         # an auditor said the gold looks wrong: back to review until a lead adjudicates after that
         open_disputes = [a for a in disputes.get(cid, []) if (criterion is None or a.criterion == criterion)
                          and not (adj and adj.at and a.at and adj.at >= a.at and a.criterion in adj.gold)]
         for a in open_disputes:
-            if a.criterion not in split:
-                split.append(a.criterion)
-            score += 1.0
-        if not split and not flags:
+            if a.criterion not in split[j]:
+                split[j].append(a.criterion)
+            total += 1.0
+        if not split[j] and not f:
             continue
         adjudicated = not open_disputes and adj is not None and all(
-            c in adj.gold or c in adj.gaps for c in split
+            c in adj.gold or c in adj.gaps for c in split[j]
         ) and adj.rubric == rubric.version
         if adjudicated and not include_adjudicated:
             continue
-        out.append(Disagreement(cid, score, split, flags, len(labs), adjudicated, bool(open_disputes)))
+        out.append(Disagreement(cid, total, split[j], f, n_labels.get(cid, 0), adjudicated, bool(open_disputes)))
     out.sort(key=lambda d: (-d.score, d.case))
     return out
 

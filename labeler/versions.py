@@ -14,7 +14,8 @@ class VersionIndex:
     def __init__(self, ds: Dataset):
         self.in_force: Rubric = ds.rubric()
         self._rubrics: dict[int, Rubric | None] = {}
-        self._changed: dict[int, frozenset[str]] = {}
+        self._carried: dict[int, frozenset[str]] = {}
+        self._n = len(self.in_force.criteria)
         self._ds = ds
 
     def rubric(self, version: int) -> Rubric | None:
@@ -28,21 +29,22 @@ class VersionIndex:
     def staleness(self, label: Label) -> Staleness:
         return staleness(label, self.rubric(label.rubric), self.in_force)
 
+    def carried(self, version: int) -> frozenset[str]:
+        """Criteria in force whose values made under `version` still hold (unchanged since)."""
+        if version not in self._carried:
+            old = self.rubric(version)
+            if old is None:
+                self._carried[version] = frozenset()
+            else:
+                changed = {c for c, what in changed_criteria(old, self.in_force).items() if what != "removed"}
+                self._carried[version] = frozenset(c for c in self.in_force.criteria if c not in changed)
+        return self._carried[version]
+
     def is_current(self, label: Label) -> bool:
         """True when every criterion in force has a value that still holds."""
-        v = label.rubric
-        if v not in self._changed:
-            old = self.rubric(v)
-            if old is None:
-                self._changed[v] = frozenset(self.in_force.criteria)
-            else:
-                self._changed[v] = frozenset(c for c, what in changed_criteria(old, self.in_force).items() if what != "removed")
-        if self._changed[v] & set(self.in_force.criteria):
-            return False
-        return all(c in label.values for c in self.in_force.criteria)
+        carried = self.carried(label.rubric)
+        return len(carried) == self._n and all(c in label.values for c in carried)
 
     def current_criteria(self, label: Label) -> set[str]:
         """The criteria of the rubric in force for which `label`'s value still holds."""
-        self.is_current(label)  # fills the per-version cache
-        changed = self._changed[label.rubric]
-        return {c for c in label.values if c in self.in_force.criteria and c not in changed}
+        return set(self.carried(label.rubric).intersection(label.values))
