@@ -57,9 +57,13 @@ def main() -> None:
             times.append(time.perf_counter() - t)
         rows.append(("label save incl. fsync, p95 (200 saves)", f"{p95(times) * 1000:.2f} ms", "< 10 ms"))
 
-        t = time.perf_counter()
-        agreement_groups(ds, "criterion")
-        rows.append((f"agreement, {a.cases} cases x {a.annotators} annotators x 5 criteria", f"{(time.perf_counter() - t) * 1000:.0f} ms", "< 500 ms"))
+        runs = []
+        for _ in range(3):
+            t = time.perf_counter()
+            agreement_groups(ds, "criterion")
+            runs.append(time.perf_counter() - t)
+        rows.append((f"agreement, {a.cases} cases x {a.annotators} annotators x 5 criteria (first / median of 3)",
+                     f"{runs[0] * 1000:.0f} / {statistics.median(runs) * 1000:.0f} ms", "< 500 ms"))
 
         # the session: key to durable label, and next case
         s = LabelSession(ds, "bench2")
