@@ -17,7 +17,8 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 def _console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    # markup off: case text, ids, notes and rubric text print literally, never as [markup]
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, markup=False)
 
 
 def _err(msg: str) -> None:
@@ -130,6 +131,7 @@ def cmd_validate(a: argparse.Namespace) -> int:
 
 
 def cmd_status(a: argparse.Namespace) -> int:
+    from labeler.safetext import inert
     from labeler.status import dataset_status
 
     ds = _open(a.dataset)
@@ -140,7 +142,9 @@ def cmd_status(a: argparse.Namespace) -> int:
     from rich.table import Table
 
     con = _console()
-    con.print(f"[bold]{ds.name}[/]  rubric {ds.config.rubric} v{ds.config.rubric_version}  overlap k={ds.config.overlap}")
+    from rich.text import Text
+
+    con.print(Text.assemble((ds.name, "bold"), f"  rubric {ds.config.rubric} v{ds.config.rubric_version}  overlap k={ds.config.overlap}"))
     t = Table(title="cases by tier")
     for col in ("tier", "cases", "with >= k labels"):
         t.add_column(col, justify="right" if col != "tier" else "left")
@@ -158,7 +162,7 @@ def cmd_status(a: argparse.Namespace) -> int:
               + (f"  {', '.join(st['flagged_cases'][:8])}{' ...' if len(st['flagged_cases']) > 8 else ''}" if st['flagged_cases'] else ""))
     con.print(f"cases added more than {a.days} days ago still short of k labels: {len(st['old_unfinished'])}")
     for p in ds.problems:
-        con.print(f"[red]problem:[/] {p}", markup=True)
+        con.print(Text.assemble(("problem: ", "red"), inert(str(p))))
     return EXIT_OK
 
 

@@ -105,3 +105,12 @@ def test_errors_are_one_line_with_nonzero_exit(tmp_path: Path, example: Path):
     (example / "datasets" / "support-summary" / "dataset.yaml").write_text("name: [\n")
     r = run(example, "status", "support-summary")
     assert r.returncode == 1 and "dataset.yaml:2: invalid YAML" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_cli_tables_print_markup_and_escapes_literally(tmp_path: Path):
+    assert run(tmp_path, "init", "demo").returncode == 0
+    rub = tmp_path / "rubrics" / "demo" / "v1.yaml"
+    rub.write_text(rub.read_text().replace("label: wrong", 'label: "[bold red]wrong[/] \\e]0;pwned\\a"'))  # YAML escapes: real ESC, BEL
+    r = run(tmp_path, "rubric", "show", "demo")
+    assert r.returncode == 0
+    assert "[bold red]wrong[/]" in r.stdout and "\x1b" not in r.stdout and "␛]0;pwned␇" in r.stdout
