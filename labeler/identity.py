@@ -14,6 +14,8 @@ class Identity:
     name: str
     """The safe file-name part: labels/<name>.yaml."""
     email: str | None = None
+    git_name: str | None = None
+    """The repo's git user.name as written ("Ada Lovelace"), recorded with each label."""
 
 
 def _git_config(key: str, cwd: Path) -> str | None:
@@ -28,13 +30,13 @@ def _git_config(key: str, cwd: Path) -> str | None:
 def resolve_identity(annotator: str | None, cwd: Path) -> Identity | None:
     """The annotator for this session, or None when nothing names one (the app then asks)."""
     email = _git_config("user.email", cwd)
-    if annotator:
-        return Identity(check_safe_name(annotator, "annotator"), email)
     name = _git_config("user.name", cwd)
+    if annotator:
+        return Identity(check_safe_name(annotator, "annotator"), email, name)
     for raw in (name, email):
         if raw:
             try:
-                return Identity(annotator_slug(raw), email)
+                return Identity(annotator_slug(raw), email, name)
             except ValueError:
                 continue
     return None

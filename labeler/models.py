@@ -225,6 +225,8 @@ class Label(_Model):
     at: datetime | None = None
     seconds: float | None = None
     email: str | None = None
+    git_name: str | None = None
+    """git user.name of the machine the label was made on (with `email`: who, in git's words)."""
     suggested: str | None = None
     """Name of the judge run whose values were shown as suggestions, if any."""
     retract: bool = False

@@ -40,8 +40,9 @@ class Draft:
 class LabelSession:
     def __init__(self, ds: Dataset, annotator: str, email: str | None = None,
                  tiers: set[str] | None = None, tags: set[str] | None = None, clock=time.monotonic,
-                 suggest: str | None = None):
+                 suggest: str | None = None, git_name: str | None = None):
         self.ds = ds
+        self.git_name = git_name
         self.suggest_run = suggest
         self.suggestions: dict[str, dict[str, Value]] = {}
         if suggest:
@@ -258,7 +259,7 @@ class LabelSession:
             case=d.case_id, rubric=self.rubric.version, rubric_hash=self.rubric.content_hash(),
             values={c: d.values[c] for c in self.criteria}, note=d.note, flags=list(d.flags),
             at=datetime.now(timezone.utc).replace(microsecond=0),
-            seconds=round(self.clock() - self.case_started, 1), email=self.email,
+            seconds=round(self.clock() - self.case_started, 1), email=self.email, git_name=self.git_name,
             suggested=self.suggest_run if self.suggestion() else None,
         )
         self.ds.save_label(self.annotator, label)

@@ -163,3 +163,17 @@ async def test_asks_who_is_labeling_once_when_git_does_not_say(example_ds: Path)
         await pilot.press("2", "1", "2", "y")
     assert (example_ds / "labels" / "nia.yaml").exists()
     assert not (example_ds.parent / "evil.yaml").exists()
+
+
+async def test_another_annotators_broken_file_is_reported_and_labeling_goes_on(example_ds: Path):
+    bob = example_ds / "labels" / "bob.yaml"
+    broken = bob.read_text().replace('"rubric": 2', '"rubric": "[bold]two"', 1)
+    bob.write_text(broken)
+    app = LabelerApp(open_dataset(example_ds), identity=Identity("dora"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        notes = [n.message for n in app._notifications]
+        assert any("bob.yaml:3" in m for m in notes), notes
+        await pilot.press("2", "1", "2", "y")
+    assert (example_ds / "labels" / "dora.yaml").exists()
+    assert bob.read_text() == broken

@@ -80,3 +80,11 @@ def test_jump_and_search(tiny: Path):
     assert "no case" in s.jump("nope").message
     s.search("question 4")
     assert s.case_id == "t4"
+
+
+def test_label_records_git_identity(tiny: Path):
+    s = LabelSession(open_dataset(tiny / "datasets" / "tiny"), "ada", email="ada@example.com", git_name="Ada Lovelace")
+    for k in "2y2":
+        s.press(k)
+    lab = open_dataset(tiny / "datasets" / "tiny").labels["ada"]["t1"]
+    assert (lab.email, lab.git_name) == ("ada@example.com", "Ada Lovelace")

@@ -49,7 +49,7 @@ class LabelerApp(App):
         try:
             self.identity = Identity(check_safe_name(name.strip(), "annotator"))
         except ValueError as e:
-            self.notify(str(e), severity="error")
+            self.notify(str(e), severity="error", markup=False)
             from labeler.ui.screens.prompt import TextPrompt
 
             self.push_screen(TextPrompt("Who is labeling? (letters, digits, - and _)"), self._named)
@@ -58,6 +58,8 @@ class LabelerApp(App):
 
     def _start(self) -> None:
         assert self.identity is not None
+        for p in self.ds.problems:  # another person's broken file: say so, keep working
+            self.notify(str(p), title="file not loaded (left untouched)", severity="warning", timeout=15, markup=False)
         if self.mode == "audit":
             from labeler.audit import AuditSession
             from labeler.ui.screens.audit import AuditScreen
@@ -76,6 +78,8 @@ class LabelerApp(App):
             extra = {"clock": self.clock} if self.clock else {}
             if self.suggest:
                 extra["suggest"] = self.suggest
+            if self.identity.git_name:
+                extra["git_name"] = self.identity.git_name
             session = LabelSession(self.ds, self.identity.name, self.identity.email, self.tiers, self.tags, **extra)
             self.push_screen(LabelScreen(session))
 
@@ -90,10 +94,10 @@ class LabelerApp(App):
         try:
             r = commit(self.ds)
         except LabelerError as e:
-            self.call_from_thread(self.notify, str(e), severity="warning")
+            self.call_from_thread(self.notify, str(e), severity="warning", markup=False)
             return
         except Exception as e:  # git failed: say so, keep labeling
-            self.call_from_thread(self.notify, f"commit failed: {e}", severity="error", timeout=10)
+            self.call_from_thread(self.notify, f"commit failed: {e}", severity="error", timeout=10, markup=False)
             return
         self.call_from_thread(self.notify, f"[{r.sha}] {r.message}" if r.sha else r.message, markup=False)
         for bar in self.screen.query("GitStatusBar"):
@@ -104,7 +108,7 @@ class LabelerApp(App):
         try:
             self.ds = self.ds.ws.dataset(name)
         except Exception as e:  # a broken dataset is reported, the app keeps running
-            self.notify(str(e), severity="error", timeout=10)
+            self.notify(str(e), severity="error", timeout=10, markup=False)
             return
         self.pop_screen()
         self._start()

@@ -143,7 +143,7 @@ class AuditScreen(CaseQueueScreen):
         try:
             msg = self.session.mark(correct, reason, note)
         except (LabelerError, OSError) as e:
-            self.notify(str(e), severity="error", timeout=10)
+            self.notify(str(e), severity="error", timeout=10, markup=False)
             return
         self.say("✓ " + msg)
         self.refresh_numbers()

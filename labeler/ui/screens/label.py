@@ -208,7 +208,7 @@ class LabelScreen(Screen):
         try:
             out = fn()
         except (LabelerError, OSError) as e:
-            self.notify(str(e), severity="error", timeout=10)
+            self.notify(str(e), severity="error", timeout=10, markup=False)
             return
         if out is not None:
             self.show_outcome(out)

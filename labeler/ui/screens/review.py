@@ -127,7 +127,7 @@ class ReviewScreen(CaseQueueScreen):
         try:
             msg = self.session.set_gold(key)
         except (LabelerError, OSError) as e:
-            self.notify(str(e), severity="error", timeout=10)
+            self.notify(str(e), severity="error", timeout=10, markup=False)
             return
         self.say("✓ " + msg)
         if len(self.session.queue) != before or "adjudicated" in msg:
@@ -142,7 +142,7 @@ class ReviewScreen(CaseQueueScreen):
             try:
                 self.say("✓ " + fn(text))
             except (LabelerError, OSError) as e:
-                self.notify(str(e), severity="error", timeout=10)
+                self.notify(str(e), severity="error", timeout=10, markup=False)
             self.refresh_detail()
 
         self.app.push_screen(TextPrompt(title), done)

@@ -89,7 +89,7 @@ class TightenScreen(Screen[Bump | None]):
                                              resolves=self.resolves, edits=edits)
             bump = write_version(ws, self.session.rubric.name, version, text)
         except (LabelerError, OSError) as e:
-            self.notify(str(e), severity="error", timeout=10)
+            self.notify(str(e), severity="error", timeout=10, markup=False)
             return
         self.dismiss(bump)
 
