@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from labeler.agreement import GoldValue
 from labeler.calibrate import Calibration, calibrate
+from labeler.judge import first_verdicts
 from labeler.models import Adjudication, Audit, CriterionVerdict, Rubric, Value
 from labeler.report import current_values, gold
 from labeler.store import Dataset
@@ -40,7 +41,7 @@ class AuditSession:
         self.rubric: Rubric = self.versions.in_force
         self.criteria = list(self.rubric.criteria)
         self.meta, self.verdicts = ds.judge_run(run)
-        self.other = ds.judge_run(vs)[1] if vs else {}
+        self.other = first_verdicts(ds.judge_run(vs)[1]) if vs else {}
         self.index = 0
         self.focus = 0
         self.reload()
@@ -50,18 +51,10 @@ class AuditSession:
         self.humans = values
         self.gold = gold(self.ds, self.versions, values)
         self.audits = self.ds.audits(self.run)
-        self.judge = self._first(self.verdicts)
+        self.judge = first_verdicts(self.verdicts)
         self.queue = self._build_queue()
         self.index = min(self.index, max(0, len(self.queue) - 1))
         self.numbers: list[Calibration] = calibrate(self.ds, self.verdicts)
-
-    def _first(self, verdicts) -> dict[str, dict[str, CriterionVerdict]]:
-        out = {}
-        for cid, vs in verdicts.items():
-            ok = sorted((v for v in vs if v.error is None), key=lambda v: v.repeat)
-            if ok:
-                out[cid] = ok[0].values
-        return out
 
     def disagreement(self, cid: str) -> int:
         g = self.gold.get(cid, {})
@@ -109,7 +102,7 @@ class AuditSession:
                 lab = self.ds.labels[ann].get(cid)
                 if lab is not None and cid in self.humans[c].get(ann, {}):
                     humans[ann] = (lab.values[c], lab.note)
-            out.append(Row(c, self.judge.get(cid, {}).get(c), self._first(self.other).get(cid, {}).get(c) if self.vs else None,
+            out.append(Row(c, self.judge.get(cid, {}).get(c), self.other.get(cid, {}).get(c) if self.vs else None,
                            self.gold.get(cid, {}).get(c), humans, self.audits.get((cid, c))))
         return out
 

@@ -407,14 +407,19 @@ async def run_async(ds: Dataset, cfg: JudgeConfig, progress: Callable[[int, int]
 # ---------------------------------------------------------------- self-consistency and compare
 
 
-def first_values(verdicts: dict[str, list[Verdict]]) -> dict[str, dict[str, Any]]:
-    """case -> criterion -> value, from each case's first successful verdict (repeat 0 preferred)."""
+def first_verdicts(verdicts: dict[str, list[Verdict]]) -> dict[str, dict[str, CriterionVerdict]]:
+    """case -> criterion -> the first successful verdict (repeat 0 preferred), rationale included."""
     out = {}
     for cid, vs in verdicts.items():
         ok = sorted((v for v in vs if v.error is None), key=lambda v: v.repeat)
         if ok:
-            out[cid] = {c: cv.value for c, cv in ok[0].values.items()}
+            out[cid] = ok[0].values
     return out
+
+
+def first_values(verdicts: dict[str, list[Verdict]]) -> dict[str, dict[str, Any]]:
+    """case -> criterion -> value, from each case's first successful verdict."""
+    return {cid: {c: cv.value for c, cv in vals.items()} for cid, vals in first_verdicts(verdicts).items()}
 
 
 def self_consistency(verdicts: dict[str, list[Verdict]], rubric: Rubric) -> dict[str, tuple[float | None, int]]:
