@@ -177,3 +177,22 @@ async def test_another_annotators_broken_file_is_reported_and_labeling_goes_on(e
         await pilot.press("2", "1", "2", "y")
     assert (example_ds / "labels" / "dora.yaml").exists()
     assert bob.read_text() == broken
+
+
+async def test_command_palette_jumps_and_filters(example_ds: Path):
+    app = LabelerApp(open_dataset(example_ds), identity=Identity("eve"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        s = app.screen.session
+        await pilot.press("ctrl+p")
+        await pilot.press(*"jump to case gdpr-delete-missing")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert s.case_id == "gdpr-delete-missing"
+        await pilot.press("ctrl+p")
+        await pilot.press(*"filter tier adversarial")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert s.queue.order and all(s.ds.cases[c].tier.value == "adversarial" for c in s.queue.order)
+        assert s.ds.cases[s.case_id].tier.value == "adversarial"

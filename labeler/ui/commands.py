@@ -10,7 +10,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 class LabelerCommands(Provider):
     def _commands(self):
         app = self.app
-        screen = app.screen
+        screen = self.screen  # the screen the palette was opened over (app.screen is the palette itself)
         session = getattr(screen, "session", None)
         cmds = []
         if session is not None and hasattr(session, "jump"):
@@ -28,7 +28,7 @@ class LabelerCommands(Provider):
         return cmds
 
     def _filter(self, attr: str, value) -> None:
-        screen = self.app.screen
+        screen = self.screen
         q = screen.session.queue
         setattr(q, attr, value)
         q.refresh()
