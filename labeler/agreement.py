@@ -28,6 +28,8 @@ class Coefficient:
     """Comparable units (cases) behind the number."""
     reason: str = ""
     """Why the value is undefined, when it is."""
+    chance_corrected: bool = True
+    """Alpha and kappa are; percent agreement is not, and gets no Landis-Koch band."""
 
     @property
     def defined(self) -> bool:
@@ -35,11 +37,15 @@ class Coefficient:
 
     @property
     def band(self) -> str:
-        return landis_koch(self.value)
+        return landis_koch(self.value) if self.chance_corrected else ""
 
     def as_dict(self) -> dict:
-        return {"value": None if self.value is None else round(self.value, 4), "n": self.n,
-                "band": self.band, **({"undefined": self.reason} if self.reason else {})}
+        out = {"value": None if self.value is None else round(self.value, 4), "n": self.n}
+        if self.chance_corrected:
+            out["band"] = self.band
+        if self.reason:
+            out["undefined"] = self.reason
+        return out
 
 
 def landis_koch(x: float | None) -> str:
@@ -112,8 +118,13 @@ def _distance(n_c: np.ndarray, level: str) -> np.ndarray:
     raise ValueError(f"unknown level {level!r}")
 
 
+KAPPA_WEIGHTS = (None, "linear", "quadratic")
+
+
 def cohen_kappa(a: np.ndarray, b: np.ndarray, n_values: int, weights: str | None = None) -> Coefficient:
-    """Cohen's kappa between two raters over the units both rated (weights: None or 'quadratic')."""
+    """Cohen's kappa between two raters over the units both rated (weights: None, 'linear' or 'quadratic')."""
+    if weights not in KAPPA_WEIGHTS:
+        raise ValueError(f"kappa weights must be one of None, 'linear', 'quadratic', not {weights!r}")
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
     both = (a != MISSING) & (b != MISSING)
@@ -124,6 +135,8 @@ def cohen_kappa(a: np.ndarray, b: np.ndarray, n_values: int, weights: str | None
     idx = np.arange(n_values)
     if weights == "quadratic":
         w = (idx[:, None] - idx[None, :]).astype(np.float64) ** 2
+    elif weights == "linear":
+        w = np.abs(idx[:, None] - idx[None, :]).astype(np.float64)
     else:
         w = (idx[:, None] != idx[None, :]).astype(np.float64)
     expected = np.outer(conf.sum(axis=1), conf.sum(axis=0)) / n
@@ -144,16 +157,16 @@ def percent_agreement(data: np.ndarray, n_values: int) -> Coefficient:
     """Mean share of agreeing pairs per case, over cases with two or more labels."""
     data = np.asarray(data, dtype=np.int64)
     if data.size == 0:
-        return Coefficient(None, 0, "no labels")
+        return Coefficient(None, 0, "no labels", chance_corrected=False)
     counts = value_counts(data, n_values)
     m = counts.sum(axis=1)
     pairable = m >= 2
     if not pairable.any():
-        return Coefficient(None, 0, "no case has two labels")
+        return Coefficient(None, 0, "no case has two labels", chance_corrected=False)
     c, mm = counts[pairable], m[pairable]
     agree_pairs = (c * (c - 1)).sum(axis=1) / 2.0
     pairs = mm * (mm - 1) / 2.0
-    return Coefficient(float((agree_pairs / pairs).mean()), int(pairable.sum()))
+    return Coefficient(float((agree_pairs / pairs).mean()), int(pairable.sum()), chance_corrected=False)
 
 
 # ---------------------------------------------------------------- over a dataset
@@ -208,23 +221,67 @@ class Ratings:
             for i, j in combinations(range(len(self.raters)), 2)
         }
 
-    def vs(self, other: dict[str, Value]) -> dict[str, tuple[Coefficient, Coefficient]]:
-        """Each rater against reference values (gold, or a judge): (percent agreement, kappa)."""
+    def ref_vector(self, values: dict[str, Value]) -> np.ndarray:
+        """Scale indexes of `values` in case order (MISSING where absent or off the scale)."""
         index = {v: i for i, v in enumerate(self.criterion.scale.values())}
         ref = np.full(len(self.cases), MISSING, dtype=np.int64)
         for j, cid in enumerate(self.cases):
-            if cid in other:
-                ref[j] = index.get(other[cid], MISSING)
+            if cid in values:
+                ref[j] = index.get(values[cid], MISSING)
+        return ref
+
+    def gold(self, rule: str, adjudicated: np.ndarray | None = None, without: int | None = None) -> np.ndarray:
+        """Gold per case (scale index or MISSING): the adjudicated value where there is one, else
+        the rule over the raters (leaving out rater `without`, so nobody is scored against themselves)."""
+        counts = value_counts(self.data, self.n_values)
+        if without is not None and counts.size:
+            mine = self.data[without]
+            has = mine != MISSING
+            counts[np.flatnonzero(has), mine[has]] -= 1.0
+        out = gold_by_rule(counts, rule)
+        if adjudicated is not None:
+            out = np.where(adjudicated != MISSING, adjudicated, out)
+        return out
+
+    def vs_gold(self, rule: str, adjudicated: np.ndarray | None = None) -> dict[str, tuple[Coefficient, Coefficient]]:
+        """Each rater against gold made without their own label: (percent agreement, kappa)."""
+        w = kappa_weights(self.criterion)
+        return {r: agreement_with(self.data[i], self.gold(rule, adjudicated, without=i), self.n_values, w)
+                for i, r in enumerate(self.raters)}
+
+    def vs(self, other: dict[str, Value]) -> dict[str, tuple[Coefficient, Coefficient]]:
+        """Each rater against reference values (a judge, say): (percent agreement, kappa)."""
+        ref = self.ref_vector(other)
         out = {}
         for i, r in enumerate(self.raters):
             out[r] = agreement_with(self.data[i], ref, self.n_values, kappa_weights(self.criterion))
         return out
 
 
+GOLD_RULES = ("consensus", "majority")
+"""consensus: two or more labels, all the same. majority: two or more labels, one value on more than half."""
+
+
+def gold_by_rule(counts: np.ndarray, rule: str) -> np.ndarray:
+    """units x values counts -> gold scale index per unit, or MISSING."""
+    if rule not in GOLD_RULES:
+        raise ValueError(f"gold rule must be one of {', '.join(GOLD_RULES)}, not {rule!r}")
+    if counts.size == 0:
+        return np.full(counts.shape[0], MISSING, dtype=np.int64)
+    n = counts.sum(axis=1)
+    top = counts.max(axis=1)
+    if rule == "consensus":
+        ok = (n >= 2) & (top == n)
+    else:
+        ok = (n >= 2) & (top * 2 > n)
+    return np.where(ok, counts.argmax(axis=1), MISSING).astype(np.int64)
+
+
 def agreement_with(a: np.ndarray, ref: np.ndarray, n_values: int, weights: str | None) -> tuple[Coefficient, Coefficient]:
     both = (a != MISSING) & (ref != MISSING)
     n = int(both.sum())
-    pct = Coefficient(float((a[both] == ref[both]).mean()), n) if n else Coefficient(None, 0, "no case with both values")
+    pct = (Coefficient(float((a[both] == ref[both]).mean()), n, chance_corrected=False) if n
+           else Coefficient(None, 0, "no case with both values", chance_corrected=False))
     return pct, cohen_kappa(a, ref, n_values, weights)
 
 
@@ -235,7 +292,7 @@ def agreement_with(a: np.ndarray, ref: np.ndarray, n_values: int, weights: str |
 class GoldValue:
     value: Value
     source: str
-    """'adjudicated' or 'consensus'."""
+    """'adjudicated', 'consensus' or 'majority'."""
 
 
 @dataclass
@@ -263,7 +320,8 @@ class CriterionReport:
 
 
 def criterion_report(cid: str, criterion: Criterion, by_rater: dict[str, dict[str, Value]], cases: Sequence[str],
-                     gold: dict[str, Value] | None = None) -> CriterionReport:
+                     adjudicated: dict[str, Value] | None = None, gold_rule: str | None = None) -> CriterionReport:
+    """The numbers of one criterion; with `gold_rule`, each rater against gold made without their own label."""
     r = Ratings.build(cid, criterion, by_rater, cases)
     return CriterionReport(
         criterion=cid,
@@ -273,7 +331,7 @@ def criterion_report(cid: str, criterion: Criterion, by_rater: dict[str, dict[st
         percent=r.percent(),
         labels=int((r.data != MISSING).sum()),
         kappas=r.pairwise_kappa(),
-        vs_gold=r.vs(gold) if gold is not None else {},
+        vs_gold=r.vs_gold(gold_rule, r.ref_vector(adjudicated or {})) if gold_rule else {},
     )
 
 

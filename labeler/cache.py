@@ -12,7 +12,7 @@ import pickle
 from pathlib import Path
 from typing import Any, Callable
 
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 
 
 class FileCache:

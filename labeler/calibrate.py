@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from labeler.agreement import MISSING, Coefficient, agreement_with, confusion, kappa_weights
+from labeler.agreement import MISSING, Coefficient, Ratings, agreement_with, confusion, kappa_weights
 from labeler.judge import first_values
-from labeler.models import Criterion, Value, Verdict
-from labeler.report import current_values, gold, gold_values
+from labeler.models import Value, Verdict
+from labeler.report import current_values
 from labeler.store import Dataset
 from labeler.versions import VersionIndex
 
@@ -27,7 +27,7 @@ class Calibration:
     judge_kappa: Coefficient
     confusion: list[list[int]]
     humans: dict[str, tuple[Coefficient, Coefficient]] = field(default_factory=dict)
-    """annotator -> (percent, kappa) against gold on the cases the judge was scored on."""
+    """annotator -> (percent, kappa) against gold made without their own label, on the cases the judge was scored on."""
     no_gold: int = 0
     errors: int = 0
 
@@ -39,40 +39,46 @@ class Calibration:
                 "cases_without_gold": self.no_gold, "verdict_errors": self.errors}
 
 
-def _vec(values: dict[str, Value], cases: list[str], index: dict[Value, int]) -> np.ndarray:
-    return np.array([index.get(values.get(c), MISSING) if c in values else MISSING for c in cases], dtype=np.int64)
-
-
-def calibrate_criterion(cid: str, crit: Criterion, judge: dict[str, Value], gold_vals: dict[str, Value],
-                        humans: dict[str, dict[str, Value]], cases: list[str], errors: int) -> Calibration:
+def calibrate_criterion(r: Ratings, judge: dict[str, Value], adjudicated: dict[str, Value], rule: str,
+                        errors: int) -> Calibration:
+    """The judge against gold (made from every annotator) and each annotator against gold made
+    without their own label, both on the cases the judge was scored on."""
+    crit = r.criterion
     values = crit.scale.values()
-    index = {v: i for i, v in enumerate(values)}
-    judged = [c for c in cases if c in judge]
-    scored = [c for c in judged if c in gold_vals]
-    j = _vec(judge, scored, index)
-    g = _vec(gold_vals, scored, index)
+    adj = r.ref_vector(adjudicated)
+    g = r.gold(rule, adj)
+    j = r.ref_vector(judge)
+    judged = j != MISSING
+    scored = judged & (g != MISSING)
     w = kappa_weights(crit)
-    pct, kap = agreement_with(j, g, len(values), w)
-    ok = (j != MISSING) & (g != MISSING)
-    cm = confusion(j[ok], g[ok], len(values)).tolist()
-    hum = {a: agreement_with(_vec(vals, scored, index), g, len(values), w) for a, vals in sorted(humans.items())}
-    return Calibration(cid, values, pct, kap, cm, {a: x for a, x in hum.items() if x[0].n}, len(judged) - len(scored), errors)
+    jj = np.where(scored, j, MISSING)
+    pct, kap = agreement_with(jj, g, len(values), w)
+    cm = confusion(j[scored], g[scored], len(values)).tolist()
+    hum = {}
+    for i, a in enumerate(r.raters):
+        g_i = np.where(scored, r.gold(rule, adj, without=i), MISSING)
+        p, k = agreement_with(r.data[i], g_i, len(values), w)
+        if p.n:
+            hum[a] = (p, k)
+    return Calibration(r.criterion_id, values, pct, kap, cm, dict(sorted(hum.items())),
+                       int(judged.sum() - scored.sum()), errors)
 
 
-def calibrate(ds: Dataset, verdicts: dict[str, list[Verdict]], cases: list[str] | None = None) -> list[Calibration]:
+def calibrate(ds: Dataset, verdicts: dict[str, list[Verdict]], cases: list[str] | None = None,
+              rule: str = "consensus") -> list[Calibration]:
     """Per criterion of the rubric in force: the judge's first answer per case against gold."""
     versions = VersionIndex(ds)
     rubric = versions.in_force
     cases = list(ds.cases) if cases is None else cases
     keep = set(cases)
     values = current_values(ds, versions)
-    g = gold(ds, versions, values)
     jv = first_values({c: v for c, v in verdicts.items() if c in keep})
     errored = {c for c, vs in verdicts.items() if c in keep and vs and all(v.error for v in vs)}
     out = []
     for cid, crit in rubric.criteria.items():
         judge = {c: vals[cid] for c, vals in jv.items() if cid in vals}
-        out.append(calibrate_criterion(cid, crit, judge, gold_values(g, cid), values[cid], cases, len(errored)))
+        r = Ratings.build(cid, crit, values[cid], cases)
+        out.append(calibrate_criterion(r, judge, ds.adjudications.criterion_gold(cid, versions.holds), rule, len(errored)))
     return out
 
 

@@ -9,6 +9,10 @@ class LabelerError(Exception):
     """An error for the user: its message is one line that says what and where."""
 
 
+class UsageError(LabelerError):
+    """A bad flag or argument (exit 2, like argparse's own errors)."""
+
+
 class FileFormatError(LabelerError):
     """A file that does not parse or validate: reported as `path:line: what is wrong`."""
 

@@ -35,37 +35,72 @@ def record_line(record: dict[str, Any]) -> str:
 class LogRead:
     records: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     """(line number, record) in file order."""
+    errors: list[tuple[int | None, str]] = field(default_factory=list)
+    """(line number, what is wrong) for each line that is not a record; those lines are left out."""
     torn_tail: str | None = None
     """An incomplete last line left by a crash, if any."""
+    torn_line: int | None = None
+    """The line number of the torn tail."""
 
 
 def read_log(path: Path) -> LogRead:
-    """Read every record; raises FileFormatError(path, line) on anything but a torn tail."""
+    """Read every record, checking each line on its own: one bad line never hides the others.
+
+    Lines are `- {json}` records. A line that is not is reported (with its line number) and left
+    out; an incomplete last line without a newline is the torn tail of a crash. A file written by
+    hand as block YAML (indented lines) is read with the YAML parser instead. Raises
+    FileFormatError only when the file cannot be read at all.
+    """
     text = read_text(path)
     out = LogRead()
     lines = text.split("\n")
     ends_clean = text.endswith("\n") or text == ""
     last = len(lines) - 1
+    if any(ln[:1] in (" ", "\t") and ln.strip() and not ln.lstrip().startswith("#") for ln in lines):
+        return _read_as_yaml(path, text)
     for i, line in enumerate(lines):
-        if not line.strip() or line.lstrip().startswith("#"):
+        if not line.strip() or line.startswith("#"):
             continue
+        rec: Any = None
         if line.startswith("- {"):
             try:
                 rec = json.loads(line[2:])
             except ValueError:
                 rec = None
-            if isinstance(rec, dict):
-                out.records.append((i + 1, rec))
-                continue
-        if i == last and not ends_clean:
-            out.torn_tail = line
+        if isinstance(rec, dict):
+            out.records.append((i + 1, rec))
             continue
-        return _read_as_yaml(path, text)
+        if i == last and not ends_clean:
+            out.torn_tail, out.torn_line = line, i + 1
+            continue
+        rec, why = _one_line_yaml(line)
+        if isinstance(rec, dict):
+            out.records.append((i + 1, rec))
+        else:
+            out.errors.append((i + 1, why))
     return out
 
 
+def _one_line_yaml(line: str) -> tuple[Any, str]:
+    """A hand-written record such as `- {case: a1, rubric: 1}`: (record, "") or (None, why not)."""
+    from ruamel.yaml.error import YAMLError
+
+    from labeler.yamlio import load_fast
+
+    if not line.startswith("- "):
+        return None, "not a record (each record is one line starting with '- {')"
+    try:
+        data = load_fast(Path("<line>"), line)
+    except (FileFormatError, YAMLError) as e:
+        msg = getattr(e, "message", str(e))
+        return None, f"not a record: {msg}"
+    if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict):
+        return _plain(data[0]), ""
+    return None, "not a record (each record is a mapping on one line: - {...})"
+
+
 def _read_as_yaml(path: Path, text: str) -> LogRead:
-    """The slow path for a log someone edited by hand."""
+    """The slow path for a log someone edited by hand into block YAML."""
     doc = load_rt(path, text)
     out = LogRead()
     if doc is None:
@@ -75,7 +110,8 @@ def _read_as_yaml(path: Path, text: str) -> LogRead:
     for i, item in enumerate(doc):
         line = doc.lc.item(i)[0] + 1
         if not isinstance(item, dict):
-            raise FileFormatError(path, line, "each record must be a mapping")
+            out.errors.append((line, "each record must be a mapping"))
+            continue
         out.records.append((line, _plain(item)))
     return out
 

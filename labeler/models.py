@@ -10,9 +10,9 @@ import hashlib
 import json
 from datetime import date as Date, datetime
 from enum import Enum
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from labeler.names import check_safe_name
 
@@ -88,14 +88,25 @@ class Scale(_Model):
         return out
 
     def coerce(self, raw: Any) -> Value:
-        """The scale value `raw` stands for, or ValueError naming the allowed values."""
-        for v in self.points:
-            if raw == v or (isinstance(raw, str) and str(v) == raw.strip()):
-                return v
-        if isinstance(raw, bool) and self.type is ScaleKind.binary:
-            for v, k in self.keys().items():
-                if (k == "y") == raw:
-                    return v
+        """The scale value `raw` stands for, or ValueError naming the allowed values.
+
+        One rule for every reader (labels, adjudications, verdicts, imports): a value matches a
+        point when it is that point or its text ("2" and 2.0 are 2 on an ordinal scale; 2 is "2"
+        on a categorical one). A bool matches only a binary scale, by its y/n key.
+        """
+        if isinstance(raw, bool):
+            if self.type is ScaleKind.binary:
+                for v, k in self.keys().items():
+                    if (k == "y") == raw:
+                        return v
+        else:
+            if isinstance(raw, float) and raw.is_integer():
+                raw = int(raw)
+            if isinstance(raw, (int, str)):
+                text = raw.strip() if isinstance(raw, str) else str(raw)
+                for v in self.points:
+                    if raw == v or str(v) == text:
+                        return v
         allowed = ", ".join(str(v) for v in self.points)
         raise ValueError(f"{raw!r} is not on the scale (allowed: {allowed})")
 
@@ -207,6 +218,14 @@ def content_hash_of(input: str, output: str) -> str:
 # ---------------------------------------------------------------- labels and what follows them
 
 
+def _case_ref(v: str) -> str:
+    return check_safe_name(v, "case id")
+
+
+CaseRef = Annotated[str, AfterValidator(_case_ref)]
+"""A case id in a record: the same rules as a case id in cases.yaml (never a path like ../x)."""
+
+
 class Flag(_Model):
     kind: Literal["rubric_unclear", "rubric_gap", "gold_wrong"] = "rubric_unclear"
     criterion: str | None = None
@@ -216,7 +235,7 @@ class Flag(_Model):
 class Label(_Model):
     """One annotator's label of one case: one line in labels/<annotator>.yaml; the last line per case wins."""
 
-    case: str
+    case: CaseRef
     rubric: int = Field(ge=1, description="rubric version the label was made under")
     rubric_hash: str = ""
     values: dict[str, Value] = Field(default_factory=dict)
@@ -236,12 +255,14 @@ class Label(_Model):
 class Adjudication(_Model):
     """A lead's gold value per criterion for one case: one line in adjudications/<lead>.yaml."""
 
-    case: str
+    case: CaseRef
     rubric: int = Field(ge=1)
     gold: dict[str, Value] = Field(default_factory=dict)
     reasons: dict[str, str] = Field(default_factory=dict)
     gaps: dict[str, str] = Field(default_factory=dict)
     """criterion -> why the rubric could not decide it ("rubric gap", feeds the next version)."""
+    settles: list[str] = Field(default_factory=list)
+    """Criteria on which this decision settles a disagreement between leads (made seeing both)."""
     by: str = ""
     at: datetime | None = None
 
@@ -270,7 +291,7 @@ class CriterionVerdict(_Model):
 class Verdict(_Model):
     """One judge answer for one case: one line in judge/<run>/verdicts.yaml."""
 
-    case: str
+    case: CaseRef
     values: dict[str, CriterionVerdict] = Field(default_factory=dict)
     repeat: int = 0
     error: str | None = None
@@ -283,7 +304,7 @@ class Verdict(_Model):
 class Audit(_Model):
     """A person's check of one judge verdict: one line in judge/<run>/audits/<auditor>.yaml."""
 
-    case: str
+    case: CaseRef
     criterion: str
     correct: bool
     reason: Literal["", "judge_misread", "rubric_ambiguous", "gold_wrong", "other"] = ""

@@ -36,36 +36,22 @@ def current_values(ds: Dataset, versions: VersionIndex) -> dict[str, dict[str, d
 
 
 def gold(ds: Dataset, versions: VersionIndex | None = None,
-         values: dict[str, dict[str, dict[str, Value]]] | None = None) -> dict[str, dict[str, GoldValue]]:
-    """case -> criterion -> gold: the adjudicated value where a lead set one (and the criterion has
-    not changed since), else the consensus where two or more annotators all agree, else none."""
+         values: dict[str, dict[str, dict[str, Value]]] | None = None, rule: str = "consensus") -> dict[str, dict[str, GoldValue]]:
+    """case -> criterion -> gold: the adjudicated value where a lead set one (it still holds and leads
+    do not disagree), else the rule over every annotator's current value (consensus by default:
+    two or more, all the same; or majority), else none."""
     versions = versions or VersionIndex(ds)
     values = values if values is not None else current_values(ds, versions)
     out: dict[str, dict[str, GoldValue]] = {}
     cases = list(ds.cases)
     for c, crit in versions.in_force.criteria.items():
         scale = crit.scale.values()
-        for cid, idx in consensus_indexes(Ratings.build(c, crit, values[c], cases)).items():
-            out.setdefault(cid, {})[c] = GoldValue(scale[idx], "consensus")
-    for cid, adj in ds.adjudications.items():
-        if cid not in ds.cases:
-            continue
-        for c in versions.carried(adj.rubric).intersection(adj.gold):
-            out.setdefault(cid, {})[c] = GoldValue(adj.gold[c], "adjudicated")
+        idx = Ratings.build(c, crit, values[c], cases).gold(rule)
+        for j in np.flatnonzero(idx != MISSING):
+            out.setdefault(cases[j], {})[c] = GoldValue(scale[idx[j]], rule)
+        for cid, v in ds.adjudications.criterion_gold(c, versions.holds).items():
+            out.setdefault(cid, {})[c] = GoldValue(v, "adjudicated")
     return out
-
-
-def consensus_indexes(r: Ratings) -> dict[str, int]:
-    """case -> scale index, where two or more raters gave a value and all gave the same one."""
-    if r.data.size == 0:
-        return {}
-    d = r.data
-    present = d != MISSING
-    n = present.sum(axis=0)
-    hi = np.where(present, d, -1).max(axis=0)
-    lo = np.where(present, d, np.iinfo(np.int64).max).min(axis=0)
-    agree = (n >= 2) & (hi == lo)
-    return {r.cases[j]: int(hi[j]) for j in np.flatnonzero(agree)}
 
 
 def gold_values(g: dict[str, dict[str, GoldValue]], criterion: str) -> dict[str, Value]:
@@ -83,8 +69,9 @@ class Group:
         return {"group": self.key, "title": self.title, "cases": self.cases, "criteria": [r.as_dict() for r in self.reports]}
 
 
-def agreement_groups(ds: Dataset, by: str = "criterion") -> list[Group]:
-    """The agreement numbers of `ds` split by `by` (one of GROUPINGS)."""
+def agreement_groups(ds: Dataset, by: str = "criterion", gold_rule: str = "consensus") -> list[Group]:
+    """The agreement numbers of `ds` split by `by` (one of GROUPINGS). Each annotator is scored
+    against gold made without their own label (adjudicated, else `gold_rule` over the others)."""
     if by not in GROUPINGS:
         raise ValueError(f"--by must be one of {', '.join(GROUPINGS)}")
     versions = VersionIndex(ds)
@@ -107,11 +94,11 @@ def agreement_groups(ds: Dataset, by: str = "criterion") -> list[Group]:
             groups.append(g)
         return groups
     values = current_values(ds, versions)
-    g_all = gold(ds, versions, values)
+    adjudicated = {c: ds.adjudications.criterion_gold(c, versions.holds) for c in rubric.criteria}
     if by in ("criterion", "annotator"):
         g = Group(f"rubric v{rubric.version} (in force)", f"v{rubric.version}", cases=len(cases))
         for c, crit in rubric.criteria.items():
-            g.reports.append(criterion_report(c, crit, values[c], cases, gold_values(g_all, c)))
+            g.reports.append(criterion_report(c, crit, values[c], cases, adjudicated[c], gold_rule))
         return [g]
     if by == "suggestion":
         groups = []
@@ -121,7 +108,7 @@ def agreement_groups(ds: Dataset, by: str = "criterion") -> list[Group]:
                 vals = {a: {cid: v for cid, v in vv.items() if bool(ds.labels[a][cid].suggested) == shown}
                         for a, vv in values[c].items()}
                 vals = {a: vv for a, vv in vals.items() if vv}
-                g.reports.append(criterion_report(c, crit, vals, cases, gold_values(g_all, c)))
+                g.reports.append(criterion_report(c, crit, vals, cases, adjudicated[c], gold_rule))
             g.cases = len({cid for a in ds.labels for cid, lab in ds.labels[a].items() if bool(lab.suggested) == shown})
             groups.append(g)
         return groups
@@ -135,7 +122,7 @@ def agreement_groups(ds: Dataset, by: str = "criterion") -> list[Group]:
     for k in keys:
         g = Group(f"{by} {k}", k, cases=len(members[k]))
         for c, crit in rubric.criteria.items():
-            g.reports.append(criterion_report(c, crit, values[c], members[k], gold_values(g_all, c)))
+            g.reports.append(criterion_report(c, crit, values[c], members[k], adjudicated[c], gold_rule))
         groups.append(g)
     return groups
 
@@ -181,6 +168,8 @@ class Disagreement:
     adjudicated: bool
     disputed: bool = False
     """An audit of the judge said the human gold looks wrong."""
+    conflicts: list[str] = field(default_factory=list)
+    """Criteria on which two leads' gold values disagree: a human must settle them."""
 
 
 def disagreements(ds: Dataset, versions: VersionIndex | None = None, *, criterion: str | None = None,
@@ -193,11 +182,14 @@ def disagreements(ds: Dataset, versions: VersionIndex | None = None, *, criterio
     disputes = ds.gold_disputes()
     n_labels: dict[str, int] = {}
     flags: dict[str, int] = {}
+    flagged: dict[str, set[str]] = {}
     for ann, labs in ds.labels.items():
         for cid, lab in labs.items():
             n_labels[cid] = n_labels.get(cid, 0) + 1
             if lab.flags:
-                flags[cid] = flags.get(cid, 0) + sum(1 for f in lab.flags if criterion is None or f.criterion in (None, criterion))
+                mine = [f for f in lab.flags if criterion is None or f.criterion in (None, criterion)]
+                flags[cid] = flags.get(cid, 0) + len(mine)
+                flagged.setdefault(cid, set()).update(f.criterion for f in mine if f.criterion in rubric.criteria)
     cases = [cid for cid, case in ds.cases.items()
              if (not tier or case.tier.value == tier) and (not annotator or cid in ds.labels.get(annotator, {}))]
     score = np.zeros(len(cases))
@@ -222,26 +214,41 @@ def disagreements(ds: Dataset, versions: VersionIndex | None = None, *, criterio
         score += np.where(split_here, spread + distinct - 1, 0.0)
         for j in np.flatnonzero(split_here):
             split[j].append(c)
+    holds = versions.holds
+    index = ds.adjudications
+    conflicts: dict[str, list[str]] = {}
+    for cid, c, _ in index.conflicts(holds):
+        if criterion is None or c == criterion:
+            conflicts.setdefault(cid, []).append(c)
+    in_force = lambda v, c: v == rubric.version  # noqa: E731 - a gap mark counts for the version it was made under
     out = []
     for j, cid in enumerate(cases):
         f = flags.get(cid, 0)
         total = float(score[j]) + 0.5 * f
-        adj = ds.adjudications.get(cid)
+
+        def settled_after(a) -> bool:
+            d = index.gold(cid, a.criterion, holds).decision
+            return d is not None and d.at is not None and a.at is not None and d.at >= a.at
+
         # an auditor said the gold looks wrong: back to review until a lead adjudicates after that
         open_disputes = [a for a in disputes.get(cid, []) if (criterion is None or a.criterion == criterion)
-                         and not (adj and adj.at and a.at and adj.at >= a.at and a.criterion in adj.gold)]
-        for a in open_disputes:
-            if a.criterion not in split[j]:
-                split[j].append(a.criterion)
+                         and not settled_after(a)]
+        conflict = sorted(conflicts.get(cid, []))
+        for c in [a.criterion for a in open_disputes] + conflict:
+            if c not in split[j]:
+                split[j].append(c)
             total += 1.0
         if not split[j] and not f:
             continue
-        adjudicated = not open_disputes and adj is not None and all(
-            c in adj.gold or c in adj.gaps for c in split[j]
-        ) and adj.rubric == rubric.version
+        needed = split[j] or sorted(flagged.get(cid, set()))
+        if needed:
+            adjudicated = not open_disputes and not conflict and all(
+                index.gold(cid, c, holds).decision is not None or index.gap(cid, c, in_force) is not None for c in needed)
+        else:
+            adjudicated = cid in index
         if adjudicated and not include_adjudicated:
             continue
-        out.append(Disagreement(cid, total, split[j], f, n_labels.get(cid, 0), adjudicated, bool(open_disputes)))
+        out.append(Disagreement(cid, total, split[j], f, n_labels.get(cid, 0), adjudicated, bool(open_disputes), conflict))
     out.sort(key=lambda d: (-d.score, d.case))
     return out
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from labeler.agreement import Coefficient
+from labeler.adjudications import Decision
 from labeler.models import Adjudication, Rubric, Value
 from labeler.report import Disagreement, agreement_groups, disagreements
 from labeler.store import Dataset
@@ -35,6 +36,8 @@ class ReviewSession:
         self.criteria = list(self.rubric.criteria)
         self.index = 0
         self.focus = 0
+        self.last_set: str | None = None
+        """The criterion whose gold was set last on the open case (a reason typed next is for it)."""
         self.refresh()
 
     def refresh(self, keep: str | None = None) -> None:
@@ -73,10 +76,12 @@ class ReviewSession:
     def select(self, index: int) -> None:
         if self.queue:
             self.index = max(0, min(index, len(self.queue) - 1))
+            self.last_set = None
             self._focus_first_open()
 
     def move(self, delta: int) -> None:
         self.focus = (self.focus + delta) % len(self.criteria)
+        self.last_set = None
 
     def opinions(self, case_id: str, criterion: str) -> list[Opinion]:
         """Every annotator's value and note for one criterion (stale ones marked)."""
@@ -91,14 +96,20 @@ class ReviewSession:
         return out
 
     def gold_of(self, case_id: str) -> dict[str, Value]:
-        adj = self.ds.adjudications.get(case_id)
-        if adj is None or adj.rubric != self.rubric.version:
-            return {}
-        return dict(adj.gold)
+        """criterion -> adjudicated gold that holds under the rubric in force (leads' conflicts left out)."""
+        return self.ds.adjudications.gold_values(case_id, self.versions.holds)
 
-    def adjudication_of(self, case_id: str) -> Adjudication | None:
-        adj = self.ds.adjudications.get(case_id)
-        return adj if adj is not None and adj.rubric == self.rubric.version else None
+    def conflict(self, case_id: str, criterion: str) -> list[Decision]:
+        """Each lead's latest value when leads disagree on this criterion and nobody settled it."""
+        return self.ds.adjudications.gold(case_id, criterion, self.versions.holds).conflict
+
+    def reason(self, case_id: str, criterion: str) -> str | None:
+        n = self.ds.adjudications.reason(case_id, criterion)
+        return n.text if n else None
+
+    def gap(self, case_id: str, criterion: str) -> str | None:
+        n = self.ds.adjudications.gap(case_id, criterion, lambda v, c: v == self.rubric.version)
+        return n.text if n else None
 
     def _save(self, **fields) -> None:
         d = self.current
@@ -108,7 +119,11 @@ class ReviewSession:
         self.ds.save_adjudication(self.lead, adj)
 
     def set_gold(self, key: str) -> str:
-        """Set the focused criterion's gold value by its key; saved at once. Returns a message."""
+        """Set the focused criterion's gold value by its key; saved at once. Returns a message.
+
+        Focus stays on this criterion (a reason or gap mark typed next belongs to it); the
+        screen moves on with the next key. Setting gold where leads disagree settles that.
+        """
         d = self.current
         if d is None:
             return "queue empty"
@@ -117,31 +132,37 @@ class ReviewSession:
         value = next((v for v, k in crit.scale.keys().items() if k == key), None)
         if value is None:
             return f"{key!r} is not a value of {c} (keys: {'/'.join(crit.scale.keys().values())})"
-        self._save(gold={c: value})
-        remaining = [x for x in d.criteria if x not in self.gold_of(d.case) and x not in self._gaps(d.case)]
+        settles = [c] if self.conflict(d.case, c) else []
+        self._save(gold={c: value}, settles=settles)
+        self.last_set = c
+        remaining = [x for x in d.criteria if x not in self.gold_of(d.case) and self.gap(d.case, x) is None]
         if remaining:
             self.focus = self.criteria.index(remaining[0])
-            return f"gold {c} = {value}"
+            return f"gold {c} = {value}" + (" (settles the leads' disagreement)" if settles else "")
         case = d.case
         self.refresh(keep=None if not self.include_adjudicated else case)
         return f"gold {c} = {value}; {case} adjudicated"
 
-    def _gaps(self, case_id: str) -> dict[str, str]:
-        adj = self.adjudication_of(case_id)
-        return adj.gaps if adj else {}
-
     def set_reason(self, text: str) -> str:
+        """A reason for the gold just set (or the focused criterion when none was set on this case)."""
         if self.current is None:
             return "queue empty"
-        self._save(reasons={self.focused: text.strip()})
-        return f"reason saved for {self.focused}"
+        c = self.reason_target
+        self._save(reasons={c: text.strip()})
+        return f"reason saved for {c}"
+
+    @property
+    def reason_target(self) -> str:
+        """The criterion a reason or gap mark attaches to: the one whose gold was just set, if any."""
+        return self.last_set or self.focused
 
     def mark_gap(self, text: str) -> str:
-        """Mark the focused criterion "rubric gap": collected for the next rubric version."""
+        """Mark a criterion "rubric gap" (the one just set, else the focused one): collected for the next version."""
         if self.current is None:
             return "queue empty"
-        self._save(gaps={self.focused: text.strip() or "rubric gap"})
-        return f"{self.focused} marked as a rubric gap"
+        c = self.reason_target
+        self._save(gaps={c: text.strip() or "rubric gap"})
+        return f"{c} marked as a rubric gap"
 
     def toggle_adjudicated(self) -> None:
         keep = self.current.case if self.current else None

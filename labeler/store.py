@@ -28,8 +28,9 @@ from typing import Any, Callable, Iterable, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from labeler.adjudications import AdjudicationIndex
 from labeler.cache import FileCache
-from labeler.errors import FileFormatError, LabelerError, pydantic_message
+from labeler.errors import FileFormatError, LabelerError, UsageError, pydantic_message
 from labeler.logs import LogWriter, read_log
 from labeler.models import (
     Adjudication,
@@ -43,6 +44,7 @@ from labeler.models import (
 )
 from labeler.names import check_safe_name
 from labeler.yamlio import (
+    MAX_HAND_EDITED,
     atomic_write,
     dump_fast,
     dump_rt,
@@ -78,7 +80,7 @@ def validate_model(model: type[M], data: Any, path: Path, doc: Any = None, base_
 
 
 def load_rubric_file(path: Path) -> Rubric:
-    doc = load_rt(path)
+    doc = load_rt(path, max_bytes=MAX_HAND_EDITED)
     if not isinstance(doc, dict):
         raise FileFormatError(path, 1, "a rubric file must be a mapping (name, version, task, criteria)")
     rubric = validate_model(Rubric, doc, path, doc)
@@ -133,10 +135,11 @@ def parse_cases(path: Path, progress: Progress | None = None) -> dict[str, Case]
             data = load_fast(path, "".join(lines[a:b]), line_offset=a)
             if not isinstance(data, dict):
                 raise FileFormatError(path, a + 1, "cases.yaml must be a mapping of case id to case")
-            seg_starts = {lines[i].split(":", 1)[0].strip().strip("'\""): i for i in starts[lo : lo + chunk]}
-            for cid, body in data.items():
-                cid = str(cid)
-                start = seg_starts.get(cid, a)
+            seg = starts[lo : lo + chunk]
+            if len(data) != len(seg):
+                raise FileFormatError(path, a + 1, "cases.yaml must be a mapping of case id to case, one id per line at column 0")
+            for start, (key, body) in zip(seg, data.items()):
+                cid = _case_key(path, lines[start], key, start)
                 if cid in cases:
                     raise FileFormatError(path, start + 1, f"duplicate case id {cid!r}")
                 if not isinstance(body, dict):
@@ -154,6 +157,16 @@ def parse_cases(path: Path, progress: Progress | None = None) -> dict[str, Case]
         if was_enabled:
             gc.enable()
     return cases
+
+
+def _case_key(path: Path, line: str, key: Any, start: int) -> str:
+    """A case id exactly as written: `007:` is "007" and `1e3:` is "1e3", never a number."""
+    if isinstance(key, str):
+        return key
+    raw = line.split(":", 1)[0].strip()
+    if not raw or raw[0] in "[{&*!|>%@`?":
+        raise FileFormatError(path, start + 1, f"case id {raw!r} is not a plain name")
+    return raw
 
 
 def _field_line(lines: list[str], start: int, loc: tuple) -> int:
@@ -254,14 +267,95 @@ def open_dataset(ref: str | Path, progress: Progress | None = None) -> "Dataset"
 # ---------------------------------------------------------------- a dataset
 
 
-@dataclass
+@dataclass(frozen=True)
 class Problem:
     path: Path
     line: int | None
     message: str
+    severity: str = "error"
+    """'error' or 'warning'."""
+    blocks: bool = True
+    """The file itself is malformed: it is never written to until someone fixes it."""
 
     def __str__(self) -> str:
         return str(FileFormatError(self.path, self.line, self.message))
+
+
+@dataclass
+class ParsedLog:
+    """One log file, parsed and validated record by record (what the cache keeps per file)."""
+
+    records: list[tuple[int, Any]]
+    errors: list[tuple[int | None, str]]
+    torn_line: int | None = None
+
+
+_NOT_CHECKED = object()
+
+
+class ValueChecker:
+    """Coerces record values onto their scale, one rule for every reader (Scale.coerce).
+
+    A value is looked up once per (rubric version, criterion, raw value), so checking 500,000
+    labels costs dictionary lookups, not pydantic calls.
+    """
+
+    def __init__(self, ws: "Workspace", rubric_name: str):
+        self.ws = ws
+        self.rubric_name = rubric_name
+        self._rubrics: dict[int, Rubric | None] = {}
+        self.unloadable: dict[int, str] = {}
+        """version -> why it cannot be used (missing or broken file)."""
+        self._tables: dict[tuple[int, str], dict[Any, Any]] = {}
+
+    def rubric(self, version: int) -> Rubric | None:
+        if version not in self._rubrics:
+            try:
+                self._rubrics[version] = self.ws.rubric(self.rubric_name, version)
+            except FileFormatError as e:
+                self._rubrics[version] = None
+                self.unloadable[version] = f"does not load ({e})"
+            except LabelerError:
+                self._rubrics[version] = None
+                self.unloadable[version] = "does not exist"
+        return self._rubrics[version]
+
+    def values(self, version: int, values: dict[str, Any], what: str = "") -> tuple[dict[str, Any] | None, str]:
+        """(canonical values, "") or (None, what is wrong); (None, "") when the version cannot be used."""
+        r = self.rubric(version)
+        if r is None:
+            return None, ""
+        out = {}
+        for c, v in values.items():
+            crit = r.criteria.get(c)
+            if crit is None:
+                return None, f"{what}unknown criterion {c!r} in rubric v{version} (known: {', '.join(r.criteria)})"
+            if v is None:
+                out[c] = None
+                continue
+            table = self._tables.setdefault((version, c), {})
+            key = (type(v), v)
+            canon = table.get(key, _NOT_CHECKED)
+            if canon is _NOT_CHECKED:
+                try:
+                    canon = crit.scale.coerce(v)
+                except ValueError as e:
+                    canon = e
+                table[key] = canon
+            if isinstance(canon, ValueError):
+                return None, f"{what}{c}: {canon}"
+            out[c] = canon
+        return out, ""
+
+    def criteria(self, version: int, names, what: str = "") -> str:
+        """"" when every name is a criterion of `version`, else what is wrong."""
+        r = self.rubric(version)
+        if r is None:
+            return ""
+        for c in names:
+            if c not in r.criteria:
+                return f"{what}unknown criterion {c!r} in rubric v{version} (known: {', '.join(r.criteria)})"
+        return ""
 
 
 @dataclass
@@ -274,26 +368,37 @@ class Dataset:
     """annotator -> case id -> their latest label (retracted labels removed)."""
     history: dict[str, list[Label]] = field(default_factory=dict)
     """annotator -> every label record in file order (earlier versions included, for --by version)."""
-    adjudications: dict[str, Adjudication] = field(default_factory=dict)
-    """case id -> adjudication, merged across leads (latest per criterion wins)."""
+    adjudications: AdjudicationIndex = field(default_factory=AdjudicationIndex)
+    """Gold decisions merged across leads, per case and criterion, by time."""
     problems: list[Problem] = field(default_factory=list)
-    """Files that could not be read; they are never written to."""
+    """What could not be read or was left out, with path:line; files with blocking problems are never written to."""
+    checker: ValueChecker | None = field(default=None, repr=False)
     _writers: dict[Path, LogWriter] = field(default_factory=dict, repr=False)
+    _runs: dict[str, tuple[tuple, Any]] = field(default_factory=dict, repr=False)
+    _problem_set: set = field(default_factory=set, repr=False)
 
     # ---- opening
 
     @classmethod
     def open(cls, ws: Workspace, ref: str | Path, progress: Progress | None = None) -> "Dataset":
-        path = Path(ref) if isinstance(ref, Path) else ws.datasets_dir / check_safe_name(str(ref), "dataset name")
+        """Open a dataset; its rubric in force must load (a broken one is one path:line error)."""
+        if isinstance(ref, Path):
+            path = ref
+        else:
+            try:
+                path = ws.datasets_dir / check_safe_name(str(ref), "dataset name")
+            except ValueError as e:
+                raise UsageError(f"{e} (give a dataset name under datasets/ or a dataset folder)") from None
         cfg_path = path / "dataset.yaml"
         if not cfg_path.is_file():
             known = ", ".join(ws.dataset_names()) or "none"
             raise LabelerError(f"{cfg_path}: no such dataset (datasets here: {known})")
-        doc = load_rt(cfg_path)
+        doc = load_rt(cfg_path, max_bytes=MAX_HAND_EDITED)
         if not isinstance(doc, dict):
             raise FileFormatError(cfg_path, 1, "dataset.yaml must be a mapping")
         config = validate_model(DatasetConfig, doc, cfg_path, doc)
         ds = cls(ws=ws, path=path, config=config)
+        ds.rubric()  # the rubric in force: a missing or broken one stops here, with its path:line
         ds._load(progress)
         return ds
 
@@ -343,55 +448,128 @@ class Dataset:
             if was_enabled:
                 gc.enable()
 
-    def _load_files(self, progress: Progress | None) -> None:
-        cached = FileCache(self.path, self.path / ".cache").get
+    def problem(self, path: Path, line: int | None, message: str, severity: str = "error", blocks: bool = True) -> None:
+        p = Problem(path, line, message, severity, blocks)
+        if p not in self._problem_set:  # judge runs and audits are read more than once
+            self._problem_set.add(p)
+            self.problems.append(p)
 
+    def _load_files(self, progress: Progress | None) -> None:
+        cache = FileCache(self.path, self.path / ".cache")
+        self.checker = ValueChecker(self.ws, self.config.rubric)
         if self.cases_path.exists():
-            self.cases = cached(self.cases_path, lambda p: parse_cases(p, progress))
+            self.cases = cache.get(self.cases_path, lambda p: parse_cases(p, progress))
         for path in _yaml_files(self.labels_dir):
             annotator = path.stem
             try:
                 check_safe_name(annotator, "annotator")
-                records = cached(path, lambda p: _parse_log(p, Label))
-            except FileFormatError as e:
-                self.problems.append(Problem(e.path, e.line, e.message))
+                parsed = cache.get(path, lambda p: parse_log(p, Label))
+            except (FileFormatError, ValueError) as e:
+                self._unreadable(path, e)
                 continue
+            self._report(path, parsed)
             latest: dict[str, Label] = {}
-            for _, label in records:
+            history: list[Label] = []
+            unusable: dict[int, int] = {}
+            for line, label in parsed.records:
+                if not label.retract and not self._usable_label(path, line, label, unusable):
+                    continue
+                history.append(label)
                 if label.retract:
                     latest.pop(label.case, None)
                 else:
                     latest[label.case] = label
+            self._report_unusable(path, unusable, "label")
             self.labels[annotator] = latest
-            self.history[annotator] = [label for _, label in records]
+            self.history[annotator] = history
         for path in _yaml_files(self.adjudications_dir):
             try:
-                records = cached(path, lambda p: _parse_log(p, Adjudication))
-            except FileFormatError as e:
-                self.problems.append(Problem(e.path, e.line, e.message))
+                check_safe_name(path.stem, "lead")
+                parsed = cache.get(path, lambda p: parse_log(p, Adjudication))
+            except (FileFormatError, ValueError) as e:
+                self._unreadable(path, e)
                 continue
-            for _, adj in records:
-                self._merge_adjudication(adj)
+            self._report(path, parsed)
+            unusable = {}
+            for line, adj in parsed.records:
+                if self._usable_adjudication(path, line, adj, unusable):
+                    self.adjudications.add(path.stem, adj)
+            self._report_unusable(path, unusable, "adjudication")
 
-    def _merge_adjudication(self, adj: Adjudication) -> None:
-        prev = self.adjudications.get(adj.case)
-        if prev is None or prev.rubric != adj.rubric:
-            if prev is None or adj.rubric >= prev.rubric:
-                self.adjudications[adj.case] = adj.model_copy(deep=True)
-            return
-        merged = prev.model_copy(deep=True)
-        merged.gold.update(adj.gold)
-        merged.reasons.update(adj.reasons)
-        merged.gaps.update(adj.gaps)
-        merged.by, merged.at = adj.by, adj.at
-        self.adjudications[adj.case] = merged
+    def _unreadable(self, path: Path, e: Exception) -> None:
+        if isinstance(e, FileFormatError):
+            self.problem(e.path, e.line, f"{e.message}; the whole file is left out")
+        else:
+            self.problem(path, None, f"{e}; the whole file is left out")
+
+    def _report(self, path: Path, parsed: ParsedLog) -> None:
+        for line, msg in parsed.errors:
+            self.problem(path, line, f"{msg}; line left out")
+        if parsed.torn_line is not None:
+            self.problem(path, parsed.torn_line, "incomplete last line (a crash mid-save): ignored, "
+                         "and set aside to <file>.torn on the next save", "warning", blocks=False)
+
+    def _unusable(self, path: Path, line: int, version: int, unusable: dict[int, int], what: str) -> bool:
+        """A record made under a rubric version that cannot be used: left out, and said so.
+
+        A version that does not exist is reported line by line; a broken one is reported once (its
+        own path:line) with a count per file, not once per record."""
+        why = self.checker.unloadable.get(version, "does not exist")
+        if why == "does not exist":
+            self.problem(path, line, f"{what} made under rubric {self.config.rubric} v{version}, which does not exist: left out",
+                         blocks=False)
+        else:
+            unusable[version] = unusable.get(version, 0) + 1
+        return False
+
+    def _report_unusable(self, path: Path, unusable: dict[int, int], what: str) -> None:
+        for version, n in sorted(unusable.items()):
+            why = self.checker.unloadable.get(version, "does not exist")
+            self.problem(path, None, f"{n} {what}(s) made under rubric {self.config.rubric} v{version}, which {why}: left out",
+                         blocks=False)
+
+    def _usable_label(self, path: Path, line: int, label: Label, unusable: dict[int, int]) -> bool:
+        if label.case not in self.cases:
+            self.problem(path, line, f"label for unknown case {label.case!r}: left out", blocks=False)
+            return False
+        vals, err = self.checker.values(label.rubric, label.values, f"label of {label.case}: ")
+        if vals is None and not err:
+            return self._unusable(path, line, label.rubric, unusable, f"label of {label.case}")
+        if not err:
+            err = self.checker.criteria(label.rubric, [f.criterion for f in label.flags if f.criterion],
+                                        f"label of {label.case}: flag: ")
+        if err:
+            self.problem(path, line, f"{err}; left out")
+            return False
+        if vals != label.values:
+            label.values = vals
+        return True
+
+    def _usable_adjudication(self, path: Path, line: int, adj: Adjudication, unusable: dict[int, int]) -> bool:
+        if adj.case not in self.cases:
+            self.problem(path, line, f"adjudication for unknown case {adj.case!r}: left out", blocks=False)
+            return False
+        what = f"adjudication of {adj.case}: "
+        vals, err = self.checker.values(adj.rubric, adj.gold, what)
+        if vals is None and not err:
+            return self._unusable(path, line, adj.rubric, unusable, f"adjudication of {adj.case}")
+        err = err or self.checker.criteria(adj.rubric, [*adj.gaps, *adj.reasons, *adj.settles], what)
+        if err:
+            self.problem(path, line, f"{err}; left out")
+            return False
+        if vals != adj.gold:
+            adj.gold = vals
+        return True
+
+    def blocking_problem(self, path: Path) -> Problem | None:
+        return next((p for p in self.problems if p.blocks and p.path == path), None)
 
     # ---- saving
 
     def _writer(self, path: Path, header: str) -> LogWriter:
-        if any(p.path == path for p in self.problems):
-            bad = next(p for p in self.problems if p.path == path)
-            raise LabelerError(f"refusing to write to a file that does not load: {bad}")
+        bad = self.blocking_problem(path)
+        if bad is not None:
+            raise LabelerError(f"not writing to {path.name} until it is fixed ({bad}); run `labeler validate`")
         if path not in self._writers:
             self._writers[path] = LogWriter(path, header)
         return self._writers[path]
@@ -420,7 +598,7 @@ class Dataset:
         record = adj.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
         record = {"case": record.pop("case"), "rubric": record.pop("rubric"), **record}
         self._writer(path, header).append(record)
-        self._merge_adjudication(adj)
+        self.adjudications.add(lead, adj)
 
     def save_config(self) -> None:
         save_model_rt(self.path / "dataset.yaml", self.config)
@@ -446,24 +624,56 @@ class Dataset:
         return sorted(p.name for p in self.judge_dir.iterdir() if (p / "run.yaml").is_file())
 
     def judge_run(self, run: str) -> tuple[JudgeRun, dict[str, list[Verdict]]]:
-        """A run's description and its verdicts by case (several when --repeat was used)."""
+        """A run's description and its verdicts by case (several when --repeat was used).
+
+        Verdicts are read once per change of verdicts.yaml (cached like the label logs); a verdict
+        line that does not validate, or whose value is off the scale, is reported and left out.
+        """
         folder = self.judge_dir / check_safe_name(run, "run name")
         meta_path = folder / "run.yaml"
         if not meta_path.is_file():
             known = ", ".join(self.judge_runs()) or "none"
             raise LabelerError(f"{meta_path}: no judge run {run!r} (runs: {known})")
-        doc = load_rt(meta_path)
+        vpath = folder / "verdicts.yaml"
+        stamp = tuple(_stamp(p) for p in (meta_path, vpath))
+        memo = self._runs.get(run)
+        if memo is not None and memo[0] == stamp:
+            return memo[1]
+        doc = load_rt(meta_path, max_bytes=MAX_HAND_EDITED)
         meta = validate_model(JudgeRun, doc, meta_path, doc)
         verdicts: dict[str, list[Verdict]] = {}
-        vpath = folder / "verdicts.yaml"
         if vpath.exists():
-            for _, v in _parse_log(vpath, Verdict):
+            try:
+                parsed = FileCache(self.path, self.path / ".cache").get(vpath, lambda p: parse_log(p, Verdict))
+            except FileFormatError as e:
+                self._unreadable(vpath, e)
+                parsed = ParsedLog([], [])
+            self._report(vpath, parsed)
+            unusable: dict[int, int] = {}
+            for line, v in parsed.records:
+                if v.case not in self.cases:
+                    self.problem(vpath, line, f"verdict for unknown case {v.case!r}: left out", blocks=False)
+                    continue
+                if v.error is None:
+                    vals, err = self.checker.values(meta.rubric_version, {c: cv.value for c, cv in v.values.items()},
+                                                    f"verdict for {v.case}: ")
+                    if vals is None and not err:
+                        self._unusable(vpath, line, meta.rubric_version, unusable, f"verdict for {v.case}")
+                        continue
+                    if err:
+                        self.problem(vpath, line, f"{err}; left out")
+                        continue
+                    for c, val in vals.items():
+                        v.values[c].value = val
                 verdicts.setdefault(v.case, []).append(v)
+            self._report_unusable(vpath, unusable, "verdict")
+        self._runs[run] = (stamp, (meta, verdicts))
         return meta, verdicts
 
     def save_audit(self, run: str, auditor: str, audit: Audit) -> None:
         """Append one audit of run's verdict (judge/<run>/audits/<auditor>.yaml)."""
         path = self.judge_dir / check_safe_name(run, "run name") / "audits" / f"{check_safe_name(auditor, 'auditor')}.yaml"
+        self.audits(run)  # a broken audit log is found (and then never written to) before the first append
         header = f"audits of judge run {run} by {auditor}: right or wrong per case and criterion; later lines win."
         record = audit.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
         record = {"case": record.pop("case"), "criterion": record.pop("criterion"), "correct": audit.correct, **record}
@@ -481,8 +691,21 @@ class Dataset:
     def audits(self, run: str) -> dict[tuple[str, str], Audit]:
         """(case, criterion) -> the latest audit of run's verdict."""
         out: dict[tuple[str, str], Audit] = {}
+        known = set(self.rubric().criteria) if self.checker else None
         for path in _yaml_files(self.judge_dir / check_safe_name(run, "run name") / "audits"):
-            for _, a in _parse_log(path, Audit):
+            try:
+                parsed = FileCache(self.path, self.path / ".cache").get(path, lambda p: parse_log(p, Audit))
+            except FileFormatError as e:
+                self._unreadable(path, e)
+                continue
+            self._report(path, parsed)
+            for line, a in parsed.records:
+                if a.case not in self.cases:
+                    self.problem(path, line, f"audit of unknown case {a.case!r}: left out", blocks=False)
+                    continue
+                if known is not None and a.criterion not in known:
+                    self.problem(path, line, f"audit of {a.case}: unknown criterion {a.criterion!r}: left out")
+                    continue
                 out[(a.case, a.criterion)] = a
         return out
 
@@ -514,9 +737,22 @@ def _yaml_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix == ".yaml" and not p.name.startswith("."))
 
 
-def _parse_log(path: Path, model: type[M]) -> list[tuple[int, M]]:
+def _stamp(path: Path) -> tuple:
+    try:
+        st = path.stat()
+    except OSError:
+        return (None,)
+    return (st.st_size, st.st_mtime_ns)
+
+
+def parse_log(path: Path, model: type[M]) -> ParsedLog:
+    """Every line of a log as a `model`, each line checked on its own (errors carry their line)."""
     read = read_log(path)
-    out = []
+    out = ParsedLog([], list(read.errors), read.torn_line)
     for line, rec in read.records:
-        out.append((line, validate_model(model, rec, path, base_line=line)))
+        try:
+            out.records.append((line, model.model_validate(rec)))
+        except ValidationError as e:
+            out.errors.append((line, pydantic_message(e)[1]))
+    out.errors.sort(key=lambda x: x[0] or 0)
     return out

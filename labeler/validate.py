@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labeler.errors import FileFormatError, LabelerError
-from labeler.logs import read_log
-from labeler.models import Label, Rubric
-from labeler.store import Dataset, Workspace, _parse_log, load_rubric_file
+from labeler.store import Dataset, Workspace, load_rubric_file
+from labeler.versions import VersionIndex
 
 
 @dataclass
@@ -57,7 +56,19 @@ def validate_paths(paths: list[Path]) -> list[Finding]:
                 if folder not in seen_ds:
                     seen_ds.add(folder)
                     findings += validate_dataset(ws, folder)
-    return findings
+    return _unique(findings)
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    """Each finding once (a broken rubric is seen by its own check and by every dataset using it)."""
+    seen: set[tuple] = set()
+    out = []
+    for f in findings:
+        key = (f.path.resolve() if f.path.is_absolute() else f.path, f.line, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
 
 
 def _dataset_of(path: Path) -> Path | None:
@@ -76,97 +87,49 @@ def _validate_rubric_file(path: Path) -> list[Finding]:
 
 
 def validate_dataset(ws: Workspace, folder: Path) -> list[Finding]:
-    out: list[Finding] = []
+    """Everything the store reports when it opens the dataset (the same rule the app and every
+    command use), plus what only a full check can see: rubrics edited in place, leads' conflicts,
+    judge runs and audits."""
     try:
         ds = Dataset.open(ws, folder)
     except FileFormatError as e:
-        return [Finding(e.path, e.line, e.message)]
+        out = [Finding(e.path, e.line, e.message)]
+        logs = [p for sub in ("labels", "adjudications") for p in sorted((folder / sub).glob("*.yaml"))]
+        if logs:
+            out.append(Finding(folder, None, f"{len(logs)} label and adjudication log(s) not checked until this is fixed", "warning"))
+        return out
     except LabelerError as e:
         return [Finding(folder, None, str(e))]
-    out += [Finding(p.path, p.line, p.message) for p in ds.problems]
-    rubrics: dict[int, Rubric | None] = {}
-
-    def rubric(v: int) -> Rubric | None:
-        if v not in rubrics:
-            try:
-                rubrics[v] = ds.rubric(v)
-            except FileFormatError as e:
-                out.append(Finding(e.path, e.line, e.message))
-                rubrics[v] = None
-            except LabelerError:
-                rubrics[v] = None
-        return rubrics[v]
-
-    if rubric(ds.config.rubric_version) is None and not any(f.path.name.startswith("v") for f in out):
-        out.append(Finding(ds.path / "dataset.yaml", None,
-                           f"rubric {ds.config.rubric} v{ds.config.rubric_version} does not exist in {ws.rubric_dir(ds.config.rubric)}"))
-    for ann in ds.labels:
+    out = [Finding(p.path, p.line, p.message, p.severity) for p in ds.problems]
+    hashes: dict[int, str] = {}
+    for ann, records in ds.history.items():
         path = ds.label_path(ann)
-        torn = read_log(path).torn_tail
-        if torn is not None:
-            out.append(Finding(path, None, "the last line is incomplete (a crash mid-save); it is ignored and set aside on the next save", "warning"))
-        used_hashes: dict[int, set[tuple[str, int]]] = {}
-        for line, label in _parse_log(path, Label):  # every record, not only the latest per case
-            cid = label.case
-            if label.retract:
+        reported: set[int] = set()
+        for label in records:
+            v = label.rubric
+            if label.retract or not label.rubric_hash or v in reported:
                 continue
-            if cid not in ds.cases:
-                out.append(Finding(path, line, f"label for unknown case {cid!r}"))
-                continue
-            r = rubric(label.rubric)
-            if r is None:
-                out.append(Finding(path, line, f"label made under rubric v{label.rubric}, which does not exist"))
-                continue
-            if label.rubric_hash:
-                used_hashes.setdefault(label.rubric, set()).add((label.rubric_hash, line or 0))
-            out += _check_values(path, line, label.values, r, "label")
-        for v, hashes in used_hashes.items():
-            r = rubric(v)
-            if r is None:
-                continue
-            for h, line in sorted(hashes):
-                if h != r.content_hash():
-                    out.append(Finding(ds.ws.rubric_dir(ds.config.rubric) / f"v{v}.yaml", None,
-                                       f"rubric v{v} was edited in place after labels used it ({path.name}:{line} was made under "
-                                       f"hash {h}, the file now hashes to {r.content_hash()}); restore it and use `labeler rubric bump`"))
-                    break
-    for cid, adj in ds.adjudications.items():
-        path = ds.adjudications_dir
-        if cid not in ds.cases:
-            out.append(Finding(path, None, f"adjudication for unknown case {cid!r}"))
-            continue
-        r = rubric(adj.rubric)
-        if r is None:
-            out.append(Finding(path, None, f"adjudication of {cid} under rubric v{adj.rubric}, which does not exist"))
-            continue
-        out += _check_values(path, None, adj.gold, r, f"adjudication of {cid}")
+            if v not in hashes:
+                hashes[v] = ds.rubric(v).content_hash()  # once per version, not once per label
+            if label.rubric_hash != hashes[v]:
+                reported.add(v)
+                out.append(Finding(ds.ws.rubric_dir(ds.config.rubric) / f"v{v}.yaml", None,
+                                   f"rubric v{v} was edited in place after labels used it ({path.name}: the label of "
+                                   f"{label.case} was made under hash {label.rubric_hash}, the file now hashes to {hashes[v]}); "
+                                   "restore it and use `labeler rubric bump`"))
+    versions = VersionIndex(ds)
+    for cid, c, decisions in sorted(ds.adjudications.conflicts(versions.holds), key=lambda x: (x[0], x[1])):
+        said = ", ".join(f"{d.lead} says {d.value}" + (f" ({d.at:%Y-%m-%d %H:%M})" if d.at else "") for d in decisions)
+        out.append(Finding(ds.adjudications_dir, None, f"leads disagree on the gold of {cid} / {c}: {said}; "
+                                                       "settle it in `labeler review`"))
     for run in ds.judge_runs():
         try:
-            meta, verdicts = ds.judge_run(run)
+            ds.judge_run(run)
+            ds.audits(run)
         except FileFormatError as e:
             out.append(Finding(e.path, e.line, e.message))
-            continue
-        r = rubric(meta.rubric_version)
-        vpath = ds.judge_dir / run / "verdicts.yaml"
-        for cid, vs in verdicts.items():
-            if cid not in ds.cases:
-                out.append(Finding(vpath, None, f"verdict for unknown case {cid!r}"))
-                continue
-            for v in vs:
-                if r is not None and v.error is None:
-                    out += _check_values(vpath, None, {c: cv.value for c, cv in v.values.items()}, r, f"verdict for {cid}")
-    return out
-
-
-def _check_values(path: Path, line: int | None, values: dict, r: Rubric, what: str) -> list[Finding]:
-    out = []
-    for c, v in values.items():
-        crit = r.criteria.get(c)
-        if crit is None:
-            out.append(Finding(path, line, f"{what}: unknown criterion {c!r} in rubric v{r.version} (known: {', '.join(r.criteria)})"))
-            continue
-        try:
-            crit.scale.coerce(v)
-        except ValueError as e:
-            out.append(Finding(path, line, f"{what}: {c}: {e}"))
+        except LabelerError as e:
+            out.append(Finding(ds.judge_dir / run, None, str(e)))
+    known = {(f.path, f.line, f.message) for f in out}
+    out += [Finding(p.path, p.line, p.message, p.severity) for p in ds.problems if (p.path, p.line, p.message) not in known]
     return out

@@ -42,11 +42,9 @@ def collect_evidence(ds: Dataset, since_version: int | None = None) -> list[Evid
             for f in lab.flags:
                 if f.kind == "rubric_unclear":
                     out.append(Evidence(cid, f.criterion, "rubric_unclear", ann, f.reason))
-    for cid, adj in sorted(ds.adjudications.items()):
-        if adj.rubric != v:
-            continue
-        for c, why in adj.gaps.items():
-            out.append(Evidence(cid, c, "rubric_gap", adj.by, why))
+    for cid, c, note in sorted(ds.adjudications.all_gaps(), key=lambda x: (x[0], x[1])):
+        if note.rubric == v:
+            out.append(Evidence(cid, c, "rubric_gap", note.lead, note.text))
     return out
 
 

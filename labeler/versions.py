@@ -40,6 +40,10 @@ class VersionIndex:
                 self._carried[version] = frozenset(c for c in self.in_force.criteria if c not in changed)
         return self._carried[version]
 
+    def holds(self, version: int, criterion: str) -> bool:
+        """Does a value of `criterion` made under `version` still hold under the version in force?"""
+        return criterion in self.carried(version)
+
     def is_current(self, label: Label) -> bool:
         """True when every criterion in force has a value that still holds."""
         carried = self.carried(label.rubric)

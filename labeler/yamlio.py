@@ -94,8 +94,17 @@ def _error_from_yaml(path: Path, exc: YAMLError, line_offset: int = 0) -> FileFo
     return FileFormatError(path, line, msg)
 
 
-def read_text(path: Path) -> str:
+MAX_HAND_EDITED = 1 << 20
+"""Largest rubric, dataset.yaml or run.yaml read (1 MiB): a file people edit by hand never needs more."""
+
+
+def read_text(path: Path, max_bytes: int | None = None) -> str:
     try:
+        if max_bytes is not None:
+            size = path.stat().st_size
+            if size > max_bytes:
+                raise FileFormatError(path, None, f"file is {size:,} bytes; a file of this kind may hold at most "
+                                                  f"{max_bytes:,} (is it the right file?)")
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FileFormatError(path, None, "file not found") from None
@@ -105,9 +114,9 @@ def read_text(path: Path) -> str:
         raise FileFormatError(path, None, f"cannot read: {e.strerror}") from None
 
 
-def load_rt(path: Path, text: str | None = None) -> Any:
+def load_rt(path: Path, text: str | None = None, max_bytes: int | None = None) -> Any:
     """Load a hand-edited file keeping comments and order; errors carry path:line."""
-    text = read_text(path) if text is None else text
+    text = read_text(path, max_bytes) if text is None else text
     try:
         return rt_yaml().load(text)
     except YAMLError as e:

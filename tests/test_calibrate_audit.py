@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from labeler.agreement import Ratings
 from labeler.calibrate import calibrate_criterion
 from labeler.identity import Identity
 from labeler.logs import read_log
@@ -28,7 +29,7 @@ def test_binary_2x2_by_hand():
     cases = [f"c{i}" for i in range(len(pairs))]
     judge = {c: j for c, (j, _) in zip(cases, pairs)}
     gold = {c: g for c, (_, g) in zip(cases, pairs)}
-    cal = calibrate_criterion("x", _crit("binary", ["pass", "fail"]), judge, gold, {}, cases, 0)
+    cal = calibrate_criterion(Ratings.build("x", _crit("binary", ["pass", "fail"]), {}, cases), judge, gold, "consensus", 0)
     # po = 7/10; judge marginals 5/5, gold 6/4 -> pe = .5*.6 + .5*.4 = .5; kappa = (.7-.5)/(1-.5) = .4
     assert cal.judge_percent.value == pytest.approx(0.7)
     assert cal.judge_kappa.value == pytest.approx(0.4)
@@ -44,13 +45,14 @@ def test_ordinal_3x3_quadratic_by_hand():
                 c = f"c{len(cases)}"
                 cases.append(c)
                 judge[c], gold[c] = i, j
-    cal = calibrate_criterion("x", _crit("ordinal", [0, 1, 2]), judge, gold, {"ann": dict(gold)}, cases + ["nogold"], 1)
+    r = Ratings.build("x", _crit("ordinal", [0, 1, 2]), {"ann": dict(gold)}, cases + ["nogold"])
+    cal = calibrate_criterion(r, judge, gold, "consensus", 1)
     # weighted observed disagreement: four off-by-one cells -> 4. Marginals r = c = (3, 5, 2):
     # expected = sum (i-j)^2 r_i c_j / 10 = (15+15+10+10 + 4*(6+6)) / 10 = 9.8; kappa = 1 - 4/9.8
     assert cal.judge_kappa.value == pytest.approx(1 - 4 / 9.8)
     assert cal.judge_percent.value == pytest.approx(0.6)
     assert cal.confusion == matrix
-    assert cal.humans["ann"][0].value == 1.0  # the annotator beside the judge, on the same cases
+    assert cal.humans["ann"][0].value == 1.0  # the annotator beside the judge, against the adjudicated gold
     assert cal.no_gold == 0 and cal.errors == 1
 
 
@@ -97,7 +99,7 @@ async def test_audit_screen_saves_and_gold_wrong_goes_back_to_review(example_ds:
     ds2 = open_dataset(example_ds)
     dis = {d.case: d for d in disagreements(ds2)}
     assert first in dis and dis[first].disputed and target in dis[first].criteria
-    assert recs[2]["criterion"] in ds2.adjudications[recs[2]["case"]].gaps  # "rubric ambiguous" left a rubric-gap mark
+    assert ds2.adjudications.gap(recs[2]["case"], recs[2]["criterion"]) is not None  # "rubric ambiguous" left a rubric-gap mark
 
 
 async def test_label_with_judge_suggestions(example_ds: Path):

@@ -44,11 +44,12 @@ def test_validate_reports_unknown_cases_and_values(example: Path, example_ds: Pa
     with open(example_ds / "labels" / "zed.yaml", "w") as f:
         f.write('- {"case": "nope", "rubric": 2, "values": {}}\n')
         f.write('- {"case": "wrong-item-good", "rubric": 2, "values": {"tone": 7}}\n')
-        f.write('- {"case": "wrong-item-bad", "rubric": 9, "values": {}}\n')
+        f.write('- {"case": "refund-double-charge-good", "rubric": 9, "values": {}}\n')
     r = run(example, "validate")
     assert r.returncode == 1
     assert "zed.yaml:1: error: label for unknown case 'nope'" in r.stdout
-    assert "zed.yaml:2: error: label: tone: 7 is not on the scale" in r.stdout
+    assert "zed.yaml:2: error: label of wrong-item-good: tone: 7 is not on the scale" in r.stdout
+    assert "zed.yaml:3: error: label of refund-double-charge-good made under rubric support-summary v9, which does not exist" in r.stdout
 
 
 def test_agreement_gates(example: Path):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from labeler.identity import Identity
 from labeler.logs import read_log
+from labeler.versions import VersionIndex
 from labeler.store import open_dataset
 from labeler.ui.app import LabelerApp
 
@@ -36,7 +37,8 @@ async def test_adjudicate_through_the_screen(example_ds: Path):
         assert "α" in header
     recs = [r for _, r in read_log(example_ds / "adjudications" / "lee.yaml").records]
     assert all(r["case"] == first.case and r["by"] == "lee" and r["rubric"] == 2 for r in recs)
-    merged = open_dataset(example_ds).adjudications[first.case]
-    assert set(merged.gold) >= set(split)
-    assert merged.reasons[split[0]] == "ticket says so"
-    assert merged.gaps[split[0]] == "unclear anchor"
+    ds = open_dataset(example_ds)
+    merged = ds.adjudications
+    assert set(merged.gold_values(first.case, VersionIndex(ds).holds)) >= set(split)
+    assert merged.reason(first.case, split[0]).text == "ticket says so"
+    assert merged.gap(first.case, split[0]).text == "unclear anchor"

@@ -89,7 +89,7 @@ def test_broken_label_file_is_reported_and_never_written(example_ds: Path):
     path.write_text(broken)
     ds = open_dataset(example_ds)
     assert any(p.path == path and p.line == 6 for p in ds.problems), ds.problems
-    with pytest.raises(LabelerError, match="refusing to write"):
+    with pytest.raises(LabelerError, match="not writing to bob.yaml until it is fixed"):
         ds.save_label("bob", Label(case="wrong-item-good", rubric=2, values={}))
     assert path.read_text() == broken
 
@@ -101,7 +101,9 @@ def test_torn_tail_is_ignored_reported_and_set_aside(example_ds: Path):
     read = read_log(path)
     assert read.torn_tail is not None
     ds = open_dataset(example_ds)
-    assert not ds.problems
+    lines = good.count("\n") + 1
+    assert [(p.path, p.line, p.severity, p.blocks) for p in ds.problems] == [(path, lines, "warning", False)]
+    assert "incomplete last line" in ds.problems[0].message
     assert len(ds.labels["alice"]) == 60
     ds.save_label("alice", Label(case="wrong-item-good", rubric=2, values={"tone": 1}))
     assert path.read_text().startswith(good)

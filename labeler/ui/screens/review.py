@@ -80,8 +80,7 @@ class ReviewScreen(CaseQueueScreen):
         d = s.current
         if d is None:
             return
-        adj = s.adjudication_of(d.case)
-        gold = adj.gold if adj else {}
+        gold = s.gold_of(d.case)
         t = Table(expand=True, show_edge=False, pad_edge=False)
         t.add_column("criterion", no_wrap=True)
         annotators = sorted({o.annotator for c in s.criteria for o in s.opinions(d.case, c)})
@@ -105,7 +104,10 @@ class ReviewScreen(CaseQueueScreen):
                     cell.append(f"\n⚑ {one_line(o.flag, 60)}", style="magenta")
                 cells.append(cell)
             g = Text(str(gold[c]) if c in gold else "·", style="bold green" if c in gold else "dim")
-            if adj and c in adj.gaps:
+            conflict = s.conflict(d.case, c)
+            if conflict:
+                g = Text("leads disagree: " + ", ".join(f"{one_line(x.lead, 20)} {x.value}" for x in conflict), style="bold red")
+            if s.gap(d.case, c) is not None:
                 g.append(" gap", style="magenta")
             t.add_row(name, *cells, g)
         notes = [(a, lab.note) for a in annotators if (lab := s.ds.labels[a].get(d.case)) and lab.note]
@@ -116,8 +118,11 @@ class ReviewScreen(CaseQueueScreen):
             info.append(one_line(note, 200) + "\n")
         info.append(f"\n{s.focused}: ", style="bold")
         info.append_text(explain_criterion(crit, description_style="dim"))
-        if adj and s.focused in adj.reasons:
-            info.append(f"\nreason: {one_line(adj.reasons[s.focused], 200)}\n", style="green")
+        reason = s.reason(d.case, s.focused)
+        if reason:
+            info.append(f"\nreason: {one_line(reason, 200)}\n", style="green")
+        if s.conflict(d.case, s.focused):
+            info.append("\nleads disagree on this criterion: set gold to settle it\n", style="bold red")
         from rich.console import Group
 
         self.query_one("#opinions", Static).update(Group(t, info))
@@ -149,11 +154,11 @@ class ReviewScreen(CaseQueueScreen):
 
     def action_reason(self) -> None:
         if self.session.current:
-            self._prompt(f"Reason for the gold value of {self.session.focused}", self.session.set_reason)
+            self._prompt(f"Reason for the gold value of {self.session.reason_target}", self.session.set_reason)
 
     def action_gap(self) -> None:
         if self.session.current:
-            self._prompt(f"Rubric gap in {self.session.focused}: what the rubric does not decide", self.session.mark_gap)
+            self._prompt(f"Rubric gap in {self.session.reason_target}: what the rubric does not decide", self.session.mark_gap)
 
     def action_toggle_adjudicated(self) -> None:
         self.session.toggle_adjudicated()
