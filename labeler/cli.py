@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from labeler import __version__
-from labeler.errors import LabelerError
+from labeler.errors import LabelerError, UsageError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -19,6 +19,34 @@ def _console(stderr: bool = False):
 
     # markup off: case text, ids, notes and rubric text print literally, never as [markup]
     return Console(stderr=stderr, highlight=False, soft_wrap=False, markup=False)
+
+
+def _relative(path: Path) -> Path:
+    """`path` relative to where the command runs, when it is below it (messages people can click)."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve())
+    except (ValueError, OSError):
+        return Path(path)
+
+
+def _left_out(ds, strict: bool = False, limit: int = 30) -> bool:
+    """Say on stderr what the numbers leave out and why (path:line), most useful first.
+
+    Returns True when `strict` is set and something was left out (the command then exits 1)."""
+    from labeler.safetext import inert
+
+    problems = ds.problems
+    if not problems:
+        return False
+    for p in problems[:limit]:
+        where = f"{_relative(p.path)}:{p.line}" if p.line else str(_relative(p.path))
+        sys.stderr.write(f"{p.severity}: {inert(where)}: {inert(p.message)}\n")
+    if len(problems) > limit:
+        sys.stderr.write(f"... and {len(problems) - limit} more (`labeler validate` lists every one)\n")
+    errors = sum(1 for p in problems if p.severity == "error")
+    sys.stderr.write(f"left out of these numbers: {errors} error(s), {len(problems) - errors} warning(s)"
+                     + ("; --strict: failing" if strict else "; add --strict to fail on this") + "\n")
+    return strict
 
 
 def _err(msg: str) -> None:
@@ -85,8 +113,9 @@ def cmd_sample(a: argparse.Namespace) -> int:
     from labeler.importer import sample
 
     ds = _open(a.dataset)
-    mix = [float(x) for x in a.mix.split(",")] if a.mix else None
-    picked, strata = sample(ds.cases, a.n, by=a.by, mix=mix, seed=a.seed)
+    picked, strata = sample(ds.cases, a.n, by=a.by, mix=a.mix, seed=a.seed)
+    if len(picked) < a.n:
+        sys.stderr.write(f"note: asked for {a.n} cases but {ds.name} has only {len(picked)} to pick from; picked them all\n")
     if a.into:
         from labeler.scaffold import dataset_like
 
@@ -119,6 +148,8 @@ def cmd_validate(a: argparse.Namespace) -> int:
     paths = [Path(p) for p in a.paths] or [Path.cwd()]
     findings = validate_paths(paths)
     errors = [f for f in findings if f.severity == "error"]
+    for f in findings:
+        f.path = _relative(f.path)
     if a.json:
         print(json.dumps([{"path": str(f.path), "line": f.line, "severity": f.severity, "message": f.message} for f in findings]))
     else:
@@ -136,9 +167,10 @@ def cmd_status(a: argparse.Namespace) -> int:
 
     ds = _open(a.dataset)
     st = dataset_status(ds, days=a.days)
+    failed = _left_out(ds, a.strict)
     if a.json:
         print(json.dumps(st, default=str))
-        return EXIT_OK
+        return EXIT_FAIL if failed else EXIT_OK
     from rich.table import Table
 
     con = _console()
@@ -161,20 +193,22 @@ def cmd_status(a: argparse.Namespace) -> int:
     con.print(f"flagged cases (rubric unclear): {len(st['flagged_cases'])}"
               + (f"  {', '.join(st['flagged_cases'][:8])}{' ...' if len(st['flagged_cases']) > 8 else ''}" if st['flagged_cases'] else ""))
     con.print(f"cases added more than {a.days} days ago still short of k labels: {len(st['old_unfinished'])}")
-    for p in ds.problems:
-        con.print(Text.assemble(("problem: ", "red"), inert(str(p))))
-    return EXIT_OK
+    return EXIT_FAIL if failed else EXIT_OK
 
 
 def cmd_agreement(a: argparse.Namespace) -> int:
     from labeler.report import agreement_groups, check_gates
 
     ds = _open(a.dataset)
-    groups = agreement_groups(ds, a.by)
-    failures = check_gates(agreement_groups(ds, "criterion")[0], a.min_alpha, a.min_agreement) if (a.min_alpha is not None or a.min_agreement is not None) else []
+    groups = agreement_groups(ds, a.by, a.gold)
+    gated = a.min_alpha is not None or a.min_agreement is not None
+    overall = groups[0] if a.by in ("criterion", "annotator") else agreement_groups(ds, "criterion", a.gold)[0]
+    failures = check_gates(overall, a.min_alpha, a.min_agreement) if gated else []
+    failed = _left_out(ds, a.strict)
     if a.json:
         print(json.dumps({"dataset": ds.name, "rubric": ds.config.rubric, "rubric_version": ds.config.rubric_version,
-                          "by": a.by, "groups": [g.as_dict() for g in groups],
+                          "by": a.by, "gold": a.gold, "groups": [g.as_dict() for g in groups],
+                          "left_out": [str(p) for p in ds.problems],
                           "gates": {"min_alpha": a.min_alpha, "min_agreement": a.min_agreement,
                                     "failures": [{"criterion": f.criterion, "what": f.what} for f in failures]}}, indent=2))
     else:
@@ -185,9 +219,9 @@ def cmd_agreement(a: argparse.Namespace) -> int:
             con.print(table)
         for f in failures:
             sys.stderr.write(f"gate failed: {f}\n")
-        if (a.min_alpha is not None or a.min_agreement is not None) and not failures:
+        if gated and not failures:
             print("gates met")
-    return EXIT_FAIL if failures else EXIT_OK
+    return EXIT_FAIL if failures or failed else EXIT_OK
 
 
 def cmd_label(a: argparse.Namespace) -> int:
@@ -210,6 +244,9 @@ def cmd_review(a: argparse.Namespace) -> int:
 
     ds = _open(a.dataset)
     ident = resolve_identity(a.lead, ds.path)
+    from labeler.review import check_filters
+
+    check_filters(ds, a.criterion, a.annotator)  # a filter that can match nothing: one line before the screen opens
     from labeler.ui.app import LabelerApp
 
     app = LabelerApp(ds, mode="review", identity=ident,
@@ -343,6 +380,7 @@ def cmd_rubric_health(a: argparse.Namespace) -> int:
 
     ds = _open(a.dataset)
     items = rubric_health(ds, a.min_alpha, a.min_cases)
+    failed = _left_out(ds, a.strict)
     if a.json:
         print(json.dumps({"dataset": ds.name, "rubric_version": ds.config.rubric_version, "min_alpha": a.min_alpha,
                           "min_cases": a.min_cases, "criteria": [h.as_dict() for h in items]}, indent=2))
@@ -350,7 +388,7 @@ def cmd_rubric_health(a: argparse.Namespace) -> int:
         from labeler.render import health_table
 
         _console().print(health_table(items, a.min_alpha, a.min_cases))
-    return EXIT_OK
+    return EXIT_FAIL if failed else EXIT_OK
 
 
 def cmd_judge(a: argparse.Namespace) -> int:
@@ -358,6 +396,8 @@ def cmd_judge(a: argparse.Namespace) -> int:
         return _judge_compare(a)
     if a.target == "status":
         return _judge_status(a)
+    if a.target == "drop":
+        return _judge_drop(a)
     if a.rest:
         raise LabelerError(f"unexpected arguments {' '.join(a.rest)!r} (usage: labeler judge DATASET --model M ...)")
     if not a.model:
@@ -415,7 +455,8 @@ def _judge_report(a, ds, cfg, summary) -> int:
     if a.json:
         print(json.dumps(out, indent=2))
     else:
-        errs = ", ".join(f"{k} {v}" for k, v in summary.errors.items()) or "none"
+        errs = ", ".join(f"{k} {v}" + (f" ({summary.why[k]})" if k in summary.why else "")
+                         for k, v in summary.errors.items()) or "none"
         print(f"run {cfg.run}: {summary.done} judged, {summary.skipped} skipped (cached), errors: {errs}"
               + (f", tokens: {summary.tokens}" if summary.tokens_reported else "") + f", {summary.seconds:.1f}s"
               + ("" if summary.structured else " (server has no structured output: used plain JSON)"))
@@ -488,6 +529,24 @@ def _judge_status(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _judge_drop(a: argparse.Namespace) -> int:
+    """Remove a run's folder (a failed or unwanted run); what was committed stays in git history."""
+    import shutil
+
+    if len(a.rest) != 2:
+        raise UsageError("usage: labeler judge drop DATASET RUN")
+    ds = _open(a.rest[0])
+    run = a.rest[1]
+    ds.judge_run(run)  # a missing run is a one-line error
+    folder = ds.judge_dir / run
+    audits = list((folder / "audits").glob("*.yaml")) if (folder / "audits").is_dir() else []
+    if audits and not a.force:
+        raise LabelerError(f"{_relative(folder)}: people audited this run ({len(audits)} audit file(s)); add --force to drop it anyway")
+    shutil.rmtree(folder)
+    print(f"dropped judge run {run} ({_relative(folder)}); `git checkout` brings back what was committed")
+    return EXIT_OK
+
+
 def _judge_compare(a: argparse.Namespace) -> int:
     from labeler.judge import compare_runs
 
@@ -525,11 +584,13 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
     meta, verdicts = ds.judge_run(a.run)
     if meta.rubric_version != ds.config.rubric_version:
         sys.stderr.write(f"note: run {a.run} used rubric v{meta.rubric_version}; the dataset is on v{ds.config.rubric_version}\n")
-    result = [(title, calibrate(ds, verdicts, cases)) for title, cases in groups(ds, a.by)]
-    overall = calibrate(ds, verdicts) if a.by != "criterion" else result[0][1]
+    result = [(title, calibrate(ds, verdicts, cases, a.gold)) for title, cases in groups(ds, a.by)]
+    overall = calibrate(ds, verdicts, rule=a.gold) if a.by != "criterion" else result[0][1]
     failures = below_bar(overall, a.min) if a.min is not None else []
+    failed = _left_out(ds, a.strict)
     if a.json:
-        print(json.dumps({"dataset": ds.name, "run": a.run, "model": meta.model, "by": a.by, "min": a.min,
+        print(json.dumps({"dataset": ds.name, "run": a.run, "model": meta.model, "by": a.by, "min": a.min, "gold": a.gold,
+                          "left_out": [str(p) for p in ds.problems],
                           "groups": [{"group": t, "criteria": [c.as_dict() for c in items]} for t, items in result],
                           "failures": failures}, indent=2))
     else:
@@ -542,7 +603,7 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
             sys.stderr.write(f"under the bar: {f}\n")
         if a.min is not None and not failures:
             print(f"every criterion at or above {a.min:.0%}")
-    return EXIT_FAIL if failures else EXIT_OK
+    return EXIT_FAIL if failures or failed else EXIT_OK
 
 
 def cmd_audit(a: argparse.Namespace) -> int:
@@ -619,16 +680,82 @@ def cmd_history(a: argparse.Namespace) -> int:
 
 
 def _fraction(s: str) -> float:
-    x = float(s.rstrip("%")) / (100 if s.endswith("%") else 1)
+    try:
+        x = float(s.rstrip("%")) / (100 if s.endswith("%") else 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{s!r} is not a number (0.8 or 80%)") from None
     if not 0 <= x <= 1:
         raise argparse.ArgumentTypeError("must be between 0 and 1 (or a percentage like 80%)")
     return x
 
 
+def _coefficient(s: str) -> float:
+    try:
+        x = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{s!r} is not a number such as 0.8") from None
+    if not -1 <= x <= 1:
+        raise argparse.ArgumentTypeError(f"a coefficient lies between -1 and 1, not {s}")
+    return x
+
+
+def _positive(s: str) -> int:
+    try:
+        n = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{s!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
+    return n
+
+
+def _seconds(s: str) -> float:
+    try:
+        x = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{s!r} is not a number of seconds") from None
+    if not x > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {s}")
+    return x
+
+
+def _mix(s: str) -> list[float]:
+    try:
+        parts = [float(x.strip().rstrip("%")) for x in s.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{s!r} is not a list of percentages such as 60,25,15") from None
+    if any(x < 0 for x in parts) or not sum(parts) > 0:
+        raise argparse.ArgumentTypeError(f"{s!r}: shares must be 0 or more, and not all 0")
+    return parts
+
+
+def _name(what: str):
+    """An argparse type for names that become file names (annotators, leads, runs): never a path."""
+    from labeler.names import check_safe_name
+
+    def check(s: str) -> str:
+        try:
+            return check_safe_name(s, what)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    check.__name__ = what
+    return check
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: `labeler CMD: error: what (see --help)`, exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        from labeler.safetext import inert
+
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {inert(message)} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="labeler", description="Golden sets for LLM features: label, agree, adjudicate, judge. Plain YAML in git.")
+    p = _Parser(prog="labeler", description="Golden sets for LLM features: label, agree, adjudicate, judge. Plain YAML in git.")
     p.add_argument("--version", action="version", version=f"labeler {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def add(name: str, func: Callable, help: str) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help, description=help)
@@ -636,9 +763,9 @@ def build_parser() -> argparse.ArgumentParser:
         return sp
 
     sp = add("init", cmd_init, "Scaffold a rubric (rubrics/NAME/v1.yaml) and an empty dataset (datasets/NAME/).")
-    sp.add_argument("name")
+    sp.add_argument("name", type=_name("dataset name"))
     sp.add_argument("--root", default=".", help="workspace folder (default: here)")
-    sp.add_argument("--overlap", type=int, default=2, help="labels wanted per case (default 2)")
+    sp.add_argument("--overlap", type=_positive, default=2, help="labels wanted per case (default 2)")
 
     sp = add("import", cmd_import, "Import cases from JSONL or CSV; duplicates (same input + output) are skipped.")
     sp.add_argument("dataset")
@@ -656,11 +783,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("sample", cmd_sample, "Pick a reproducible stratified golden set (common / edge / adversarial by default).")
     sp.add_argument("dataset")
-    sp.add_argument("--n", type=int, default=300)
+    sp.add_argument("--n", type=_positive, default=300)
     sp.add_argument("--by", default=None, help="stratify by a case field (tier, difficulty, source) or tag:NAME")
-    sp.add_argument("--mix", default=None, help="percentages per stratum, e.g. 60,25,15")
+    sp.add_argument("--mix", type=_mix, default=None, help="percentages per stratum, e.g. 60,25,15 (one per stratum)")
     sp.add_argument("--seed", type=int, default=0)
-    sp.add_argument("--into", default=None, help="write the selection into this dataset (created with the same rubric)")
+    sp.add_argument("--into", type=_name("dataset name"), default=None, help="write the selection into this dataset (created with the same rubric)")
     sp.add_argument("--json", action="store_true")
 
     sp = add("validate", cmd_validate, "Check every rubric, dataset, label and reference; path:line messages; exit 1 on errors.")
@@ -669,19 +796,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("status", cmd_status, "Cases by tier, labels per annotator, overlap reached, flagged and old cases.")
     sp.add_argument("dataset")
-    sp.add_argument("--days", type=int, default=14)
+    sp.add_argument("--days", type=_positive, default=14)
     sp.add_argument("--json", action="store_true")
+    sp.add_argument("--strict", action="store_true", help="exit 1 when any record is left out of the numbers (CI)")
 
     sp = add("agreement", cmd_agreement, "Agreement per criterion (percent, Krippendorff's alpha, Cohen's kappa); gates for CI.")
     sp.add_argument("dataset")
     sp.add_argument("--by", default="criterion", choices=["criterion", "version", "annotator", "tier", "tag", "suggestion"])
     sp.add_argument("--json", action="store_true")
-    sp.add_argument("--min-alpha", type=float, default=None, help="exit 1 when a criterion's alpha is below this")
+    sp.add_argument("--min-alpha", type=_coefficient, default=None, help="exit 1 when a criterion's alpha is below this")
     sp.add_argument("--min-agreement", type=_fraction, default=None, help="exit 1 when a criterion's percent agreement is below this (0.8 or 80%%)")
+    sp.add_argument("--strict", action="store_true", help="exit 1 when any record is left out of the numbers (CI)")
+    sp.add_argument("--gold", default="consensus", choices=["consensus", "majority"],
+                    help="gold where no lead adjudicated: consensus (2+ labels, all equal; default) or majority (2+ labels, one value on more than half)")
 
     rp = sub.add_parser("rubric", help="Rubric versions: list, show, diff, bump, health.",
                         description="Rubric versions: list, show, diff, bump, health.")
-    rsub = rp.add_subparsers(dest="rubric_command", metavar="SUBCOMMAND")
+    rsub = rp.add_subparsers(dest="rubric_command", metavar="SUBCOMMAND", parser_class=_Parser)
     rp.set_defaults(func=lambda a: (rp.print_help(), EXIT_USAGE)[1])
 
     def radd(name: str, func: Callable, help: str) -> argparse.ArgumentParser:
@@ -711,43 +842,49 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--json", action="store_true")
     x = radd("health", cmd_rubric_health, "Per criterion: alpha and agreement by rubric version, and whether it is stable.")
     x.add_argument("dataset")
-    x.add_argument("--min-alpha", type=float, default=0.8)
+    x.add_argument("--min-alpha", type=_coefficient, default=0.8)
     x.add_argument("--min-cases", type=int, default=20)
     x.add_argument("--json", action="store_true")
+    x.add_argument("--strict", action="store_true", help="exit 1 when any record is left out of the numbers (CI)")
 
     sp = add("judge", cmd_judge, "Score cases with an LLM judge through any OpenAI-compatible endpoint. "
-             "Also: `labeler judge compare DATASET RUN_A RUN_B` and `labeler judge status DATASET`.")
-    sp.add_argument("target", metavar="DATASET", help="the dataset (or 'compare' / 'status', see above)")
+             "Also: `labeler judge compare DATASET RUN_A RUN_B`, `labeler judge status DATASET` and "
+             "`labeler judge drop DATASET RUN` (remove a failed run).")
+    sp.add_argument("target", metavar="DATASET", help="the dataset (or 'compare' / 'status' / 'drop', see above)")
     sp.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     sp.add_argument("--model", default=None)
     sp.add_argument("--base-url", default=None, help="an OpenAI-compatible endpoint (default: OpenAI)")
     sp.add_argument("--api-key-env", default="OPENAI_API_KEY", help="the environment variable holding the key (never stored)")
-    sp.add_argument("--run", default=None, help="run name (default: the model name)")
-    sp.add_argument("--concurrency", type=int, default=8)
+    sp.add_argument("--run", type=_name("run name"), default=None, help="run name (default: the model name)")
+    sp.add_argument("--concurrency", type=_positive, default=8)
     sp.add_argument("--cases", default=None, help="tier:NAME, tag:NAME, or ids (comma-separated, * allowed)")
-    sp.add_argument("--limit", type=int, default=None)
+    sp.add_argument("--limit", type=_positive, default=None)
     sp.add_argument("--temperature", type=float, default=0.0)
-    sp.add_argument("--repeat", type=int, default=1, help="ask R times (needs --temperature > 0) to measure self-consistency")
-    sp.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    sp.add_argument("--repeat", type=_positive, default=1, help="ask R times (needs --temperature > 0) to measure self-consistency")
+    sp.add_argument("--timeout", type=_seconds, default=60.0, help="seconds per request")
     sp.add_argument("--retries", type=int, default=2, help="retries with backoff on 429, 5xx and timeouts")
     sp.add_argument("--no-structured", action="store_true", help="ask for JSON in words instead of a response_format schema")
     sp.add_argument("--batch", action="store_true", help="use the Batch API (submit; rerun to collect)")
     sp.add_argument("--wait", type=float, default=0.0, help="with --batch: poll up to this many seconds for the result")
     sp.add_argument("--poll", type=float, default=10.0, help=argparse.SUPPRESS)
+    sp.add_argument("--force", action="store_true", help="with drop: drop a run that people audited")
     sp.add_argument("--json", action="store_true")
 
     sp = add("calibrate", cmd_calibrate, "Judge vs human gold per criterion (agreement, kappa, confusion), beside each annotator; a gate for CI.")
     sp.add_argument("dataset")
-    sp.add_argument("--run", required=True)
+    sp.add_argument("--run", type=_name("run name"), required=True)
     sp.add_argument("--by", default="criterion", choices=["criterion", "tier", "tag"])
     sp.add_argument("--min", type=_fraction, default=None, help="exit 1 naming the criteria whose judge agreement is below this (0.8 or 80%%)")
     sp.add_argument("--json", action="store_true")
+    sp.add_argument("--strict", action="store_true", help="exit 1 when any record is left out of the numbers (CI)")
+    sp.add_argument("--gold", default="consensus", choices=["consensus", "majority"],
+                    help="gold where no lead adjudicated: consensus (2+ labels, all equal; default) or majority (2+ labels, one value on more than half)")
 
     sp = add("audit", cmd_audit, "Audit the judge: its verdicts beside gold and each annotator; mark right or wrong.")
     sp.add_argument("dataset")
-    sp.add_argument("--run", required=True)
-    sp.add_argument("--vs", default=None, help="a second run to show side by side")
-    sp.add_argument("--auditor", default=None, help="default: the repo's git user.name")
+    sp.add_argument("--run", type=_name("run name"), required=True)
+    sp.add_argument("--vs", type=_name("run name"), default=None, help="a second run to show side by side")
+    sp.add_argument("--auditor", type=_name("auditor"), default=None, help="default: the repo's git user.name")
 
     sp = add("commit", cmd_commit, "Commit only labeler's files of this dataset and its rubric, with a message that says what changed.")
     sp.add_argument("dataset")
@@ -765,7 +902,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("label", cmd_label, "Open the labeling screen for one annotator (blind to the others).")
     sp.add_argument("dataset")
-    sp.add_argument("--annotator", default=None, help="default: the repo's git user.name")
+    sp.add_argument("--annotator", type=_name("annotator"), default=None, help="default: the repo's git user.name")
     sp.add_argument("--tier", action="append", choices=["golden", "adversarial", "regression"], help="only this tier (repeatable)")
     sp.add_argument("--tag", action="append", help="only cases with this tag (repeatable)")
     sp.add_argument("--suggest", default=None, metavar="RUN",
@@ -773,10 +910,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("review", cmd_review, "Open the lead's disagreement queue: side by side, adjudicate gold.")
     sp.add_argument("dataset")
-    sp.add_argument("--lead", default=None, help="who adjudicates (default: the repo's git user.name)")
+    sp.add_argument("--lead", type=_name("lead"), default=None, help="who adjudicates (default: the repo's git user.name)")
     sp.add_argument("--criterion", default=None, help="only disagreements on this criterion")
     sp.add_argument("--tier", default=None, choices=["golden", "adversarial", "regression"])
-    sp.add_argument("--annotator", default=None, help="only cases this annotator labeled")
+    sp.add_argument("--annotator", type=_name("annotator"), default=None, help="only cases this annotator labeled")
     sp.add_argument("--all", action="store_true", help="include cases already adjudicated")
     return p
 
@@ -789,6 +926,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.func(args)
+    except UsageError as e:
+        _err(str(e))
+        return EXIT_USAGE
     except LabelerError as e:
         _err(str(e))
         return EXIT_FAIL
@@ -797,6 +937,24 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as e:  # a bug: one line for the user, the traceback in a file for the report
+        path = _crash_report()
+        _err(f"internal error ({type(e).__name__}: {e}); nothing saved was lost; details in {path}")
+        return EXIT_FAIL
+
+
+def _crash_report() -> str:
+    """Write the current exception's traceback to a temp file; its path (never the traceback) is shown."""
+    import tempfile
+    import traceback
+
+    try:
+        fd, path = tempfile.mkstemp(prefix="labeler-crash-", suffix=".txt")
+        with open(fd, "w", encoding="utf-8") as f:
+            traceback.print_exc(file=f)
+        return path
+    except OSError:
+        return "(no file: the temp folder is not writable)"
 
 
 if __name__ == "__main__":

@@ -28,11 +28,20 @@ def _git_config(key: str, cwd: Path) -> str | None:
 
 
 def resolve_identity(annotator: str | None, cwd: Path) -> Identity | None:
-    """The annotator for this session, or None when nothing names one (the app then asks)."""
+    """The annotator for this session, or None when nothing names one (the app then asks).
+
+    The repo's git identity (user.name, user.email) is recorded with labels only when it is the
+    annotator's own: when the annotator name comes from it, or `--annotator` is the same name. On
+    a shared machine, `--annotator bob` in Alice's checkout records "bob" and nothing of Alice.
+    """
     email = _git_config("user.email", cwd)
     name = _git_config("user.name", cwd)
     if annotator:
-        return Identity(check_safe_name(annotator, "annotator"), email, name)
+        annotator = check_safe_name(annotator, "annotator")
+        own = {_slug(raw) for raw in (name, email) if raw}
+        if annotator in own:
+            return Identity(annotator, email, name)
+        return Identity(annotator)
     for raw in (name, email):
         if raw:
             try:
@@ -40,6 +49,13 @@ def resolve_identity(annotator: str | None, cwd: Path) -> Identity | None:
             except ValueError:
                 continue
     return None
+
+
+def _slug(raw: str) -> str | None:
+    try:
+        return annotator_slug(raw)
+    except ValueError:
+        return None
 
 
 def git_user_name(cwd: Path) -> str | None:

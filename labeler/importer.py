@@ -12,7 +12,7 @@ from typing import Any, Iterator
 
 from pydantic import ValidationError
 
-from labeler.errors import FileFormatError, LabelerError, pydantic_message
+from labeler.errors import FileFormatError, LabelerError, UsageError, pydantic_message
 from labeler.models import Case, content_hash_of
 
 
@@ -37,26 +37,65 @@ class ImportResult:
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line, row) from a .jsonl/.json-lines or .csv file."""
+    """(line, row) from a .jsonl/.json-lines or .csv file; any defect is `path:line: what`."""
     if not path.is_file():
         raise LabelerError(f"{path}: no such file")
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise LabelerError(f"{path}: cannot read: {e.strerror}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise FileFormatError(path, line, f"not UTF-8 text ({e.reason} at byte {e.start}); save the file as UTF-8") from None
     if path.suffix.lower() == ".csv":
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            for row in reader:
-                yield reader.line_num, row
+        yield from _csv_rows(path, text)
         return
-    with open(path, encoding="utf-8") as f:
-        for i, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as e:
-                raise FileFormatError(path, i, f"not a JSON object: {e.msg}") from None
-            if not isinstance(row, dict):
-                raise FileFormatError(path, i, "each line must be a JSON object")
-            yield i, row
+    for i, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as e:
+            raise FileFormatError(path, i, f"not a JSON object: {getattr(e, 'msg', e)}") from None
+        if not isinstance(row, dict):
+            raise FileFormatError(path, i, "each line must be a JSON object")
+        _check_text(path, i, row)
+        yield i, row
+
+
+def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    import io
+
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    start = 1
+    try:
+        for row in reader:
+            if None in row:
+                raise FileFormatError(path, start + 1, f"row has {len(row) - 1 + len(row[None])} fields but the header has "
+                                                       f"{len(reader.fieldnames or [])}")
+            yield start + 1, row
+            start = reader.line_num
+    except csv.Error as e:
+        raise FileFormatError(path, start + 1, f"not valid CSV ({e}): a quote opened in this row is never closed?") from None
+
+
+def _check_text(path: Path, line: int, obj: Any) -> None:
+    """Refuse text that cannot be saved: a lone surrogate such as \\ud800 from a broken JSON writer."""
+    if isinstance(obj, str):
+        try:
+            obj.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise FileFormatError(path, line, f"text holds an invalid character {obj[e.start]!r} (a lone surrogate); "
+                                              "fix the file that produced it") from None
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            _check_text(path, line, k)
+            _check_text(path, line, v)
+    elif isinstance(obj, list):
+        for v in obj:
+            _check_text(path, line, v)
 
 
 def import_cases(path: Path, existing: dict[str, Case], fields: FieldMap, tier: str = "golden",
@@ -111,6 +150,10 @@ def default_stratum(case: Case) -> str:
     return "common"
 
 
+SAMPLE_FIELDS = ("tier", "difficulty", "source")
+"""Case fields --by may stratify on (besides tag:NAME)."""
+
+
 def stratum_of(case: Case, by: str | None) -> str:
     if by is None:
         return default_stratum(case)
@@ -130,7 +173,11 @@ def sample(cases: dict[str, Case], n: int, by: str | None = None, mix: list[floa
     strata of `by` from most to least frequent). A short stratum gives its share to the others.
     """
     if n <= 0:
-        raise LabelerError("--n must be positive")
+        raise UsageError("--n must be positive")
+    if by is not None and not by.startswith("tag:") and by not in SAMPLE_FIELDS:
+        raise UsageError(f"--by {by!r}: not a case field (use one of {', '.join(SAMPLE_FIELDS)}, or tag:NAME)")
+    if by == "tag:":
+        raise UsageError("--by tag: needs a tag name (tag:NAME)")
     groups: dict[str, list[str]] = {}
     for cid in sorted(cases):
         groups.setdefault(stratum_of(cases[cid], by), []).append(cid)
@@ -140,9 +187,8 @@ def sample(cases: dict[str, Case], n: int, by: str | None = None, mix: list[floa
     else:
         names = sorted(groups, key=lambda g: (-len(groups[g]), g))
         weights = list(mix) if mix else [len(groups[g]) for g in names]
-    if len(weights) > len(names):
-        raise LabelerError(f"--mix has {len(weights)} parts but there are only {len(names)} strata: {', '.join(names)}")
-    weights += [0.0] * (len(names) - len(weights))
+    if mix and len(weights) != len(names):
+        raise UsageError(f"--mix has {len(weights)} part(s) but there are {len(names)} strata ({', '.join(names)}): give one share each")
     rng = random.Random(seed)
     pools = {g: rng.sample(groups.get(g, []), len(groups.get(g, []))) for g in names}
     total = min(n, sum(len(p) for p in pools.values()))

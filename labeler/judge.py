@@ -24,6 +24,7 @@ from labeler.errors import LabelerError
 from labeler.logs import LogWriter
 from labeler.models import Case, CriterionVerdict, JudgeRun, Rubric, ScaleKind, Verdict
 from labeler.names import check_safe_name
+from labeler.safetext import one_line
 from labeler.store import Dataset, save_model_rt
 
 DEFAULT_TEMPLATE = """You are grading a model output against a rubric.
@@ -190,9 +191,13 @@ class Summary:
     seconds: float = 0.0
     interrupted: bool = False
     structured: bool = True
+    why: dict[str, str] = field(default_factory=dict)
+    """error kind -> the first cause seen (host and reason for connection errors)."""
+    endpoint: str = ""
 
     def as_dict(self) -> dict:
         return {"planned": self.planned, "done": self.done, "skipped_cached": self.skipped, "errors": dict(self.errors),
+                "error_causes": dict(self.why), "endpoint": self.endpoint,
                 "tokens": self.tokens if self.tokens_reported else None, "seconds": round(self.seconds, 2),
                 "interrupted": self.interrupted, "structured_output": self.structured}
 
@@ -325,14 +330,31 @@ async def judge_one(client, cfg: JudgeConfig, rubric: Rubric, job: Job, state: d
                                cache_key=job.key, tokens=tokens or None, at=now(), values={})
             return Verdict(case=job.case.id, repeat=job.repeat, values=values, cache_key=job.key, tokens=tokens or None, at=now())
     except openai.APITimeoutError:
-        kind = "timeout"
-    except openai.RateLimitError:
-        kind = "rate_limited"
+        kind, why = "timeout", f"no answer within {cfg.timeout:g} s"
+    except openai.RateLimitError as e:
+        kind, why = "rate_limited", _cause(e)
     except openai.APIStatusError as e:
-        kind = f"http_{e.status_code}"
-    except openai.APIConnectionError:
-        kind = "connection"
+        kind, why = f"http_{e.status_code}", _cause(e)
+    except openai.APIConnectionError as e:
+        kind, why = "connection", f"{cfg.base_url or 'https://api.openai.com/v1'}: {_cause(e)}"
+    except openai.APIError as e:
+        kind, why = "api_error", _cause(e)
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError) as e:
+        # a 200 reply whose body is not JSON, or JSON of the wrong shape: this case's error, not the run's
+        kind, why = "bad_response", f"the server's reply could not be read ({type(e).__name__}: {one_line(str(e), 200)})"
+    state.setdefault("why", {}).setdefault(kind, why)
     return Verdict(case=job.case.id, repeat=job.repeat, error=kind, raw=raw, cache_key=job.key, tokens=tokens or None, at=now())
+
+
+def _cause(e: BaseException) -> str:
+    """The deepest cause of a client error, in one line ("Connection refused", not "Connection error.")."""
+    parts = []
+    while e is not None and len(parts) < 6:
+        text = one_line(str(e), 200)
+        if text and text not in parts:
+            parts.append(text)
+        e = e.__cause__ or e.__context__
+    return "; ".join(parts[-2:]) if parts else "no detail"
 
 
 def make_client(cfg: JudgeConfig):
@@ -360,10 +382,11 @@ async def run_async(ds: Dataset, cfg: JudgeConfig, progress: Callable[[int, int]
     jobs, skipped = plan(ds, cfg, template)
     summary = Summary(planned=len(jobs) + skipped, skipped=skipped)
     writer = LogWriter(run_folder(ds, cfg.run) / "verdicts.yaml", f"verdicts of judge run {cfg.run}: one case (and repeat) per line")
-    state = {"structured": cfg.structured, "tokens_reported": False}
+    state: dict[str, Any] = {"structured": cfg.structured, "tokens_reported": False}
     sem = asyncio.Semaphore(cfg.concurrency)
     t0 = time.perf_counter()
     finished = 0
+    complete = False
 
     async def work(job: Job) -> None:
         nonlocal finished
@@ -391,12 +414,15 @@ async def run_async(ds: Dataset, cfg: JudgeConfig, progress: Callable[[int, int]
         (outcome,) = await asyncio.gather(everything, return_exceptions=True)
         if not summary.interrupted and isinstance(outcome, BaseException):
             raise outcome
+        complete = not summary.interrupted
     finally:
         watcher.cancel()
         summary.seconds = time.perf_counter() - t0
         summary.tokens_reported = state["tokens_reported"]
         summary.structured = state["structured"]
-        if not summary.interrupted:
+        summary.why = dict(state.get("why", {}))
+        summary.endpoint = cfg.base_url or "https://api.openai.com/v1"
+        if complete:  # every planned case was asked: not after a crash or Ctrl-C
             meta.finished = datetime.now(timezone.utc).replace(microsecond=0)
         meta.settings["structured_output"] = state["structured"]
         save_model_rt(run_folder(ds, cfg.run) / "run.yaml", meta)

@@ -7,10 +7,22 @@ from datetime import datetime, timezone
 
 from labeler.agreement import Coefficient
 from labeler.adjudications import Decision
+from labeler.errors import UsageError
 from labeler.models import Adjudication, Rubric, Value
 from labeler.report import Disagreement, agreement_groups, disagreements
 from labeler.store import Dataset
 from labeler.versions import VersionIndex
+
+
+def check_filters(ds: Dataset, criterion: str | None, annotator: str | None) -> None:
+    """A filter that matches nothing by construction is a mistake to say, not an empty queue to show."""
+    rubric = ds.rubric()
+    if criterion is not None and criterion not in rubric.criteria:
+        raise UsageError(f"--criterion {criterion!r} is not in rubric {rubric.name} v{rubric.version} "
+                         f"(criteria: {', '.join(rubric.criteria)})")
+    if annotator is not None and annotator not in ds.labels:
+        raise UsageError(f"--annotator {annotator!r} has no labels in {ds.name} "
+                         f"(annotators: {', '.join(sorted(ds.labels)) or 'none'})")
 
 
 @dataclass
@@ -34,6 +46,7 @@ class ReviewSession:
         self.versions = VersionIndex(ds)
         self.rubric: Rubric = self.versions.in_force
         self.criteria = list(self.rubric.criteria)
+        check_filters(ds, criterion, annotator)
         self.index = 0
         self.focus = 0
         self.last_set: str | None = None

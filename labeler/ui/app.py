@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from textual import work
 from textual.app import App
 from textual.binding import Binding
@@ -33,6 +35,41 @@ class LabelerApp(App):
         self.identity = identity
         self.tiers = tiers
         self.tags = tags
+        self.session_mark = None
+
+    def on_unmount(self) -> None:
+        if self.session_mark is not None:
+            self.session_mark.release()
+
+    def _fatal_error(self) -> None:
+        """An unexpected error: one line for the person (what, and where the details are), never a traceback.
+
+        Everything already saved is on disk (each label is fsynced when given); the details go to a
+        file under the dataset's git-ignored .cache/ for a bug report."""
+        import traceback
+
+        from rich.text import Text
+
+        from labeler.errors import LabelerError
+
+        error = self._exception
+        if isinstance(error, LabelerError):
+            line = f"labeler: {error}"
+        else:
+            where = "(could not write the details)"
+            try:
+                folder = self.ds.path / ".cache"
+                folder.mkdir(parents=True, exist_ok=True)
+                path = folder / f"crash-{os.getpid()}.txt"
+                path.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
+                where = str(path)
+            except OSError:
+                pass
+            line = f"labeler stopped on an internal error ({type(error).__name__}: {error}); every label saved so far is on disk; details in {where}"
+        from labeler.safetext import inert
+
+        self._exit_renderables.append(Text(inert(line)))
+        self._close_messages_no_wait()
 
     def on_mount(self) -> None:
         if self.identity is None:
@@ -58,8 +95,19 @@ class LabelerApp(App):
 
     def _start(self) -> None:
         assert self.identity is not None
-        for p in self.ds.problems:  # another person's broken file: say so, keep working
-            self.notify(str(p), title="file not loaded (left untouched)", severity="warning", timeout=15, markup=False)
+        problems = self.ds.problems
+        for p in problems[:5]:  # a broken file or a torn last line: say so, keep working
+            title = "left out (file untouched until fixed)" if p.blocks else "left out"
+            self.notify(str(p), title=title, severity="warning", timeout=15, markup=False)
+        if len(problems) > 5:
+            self.notify(f"... and {len(problems) - 5} more: run `labeler validate`", severity="warning", timeout=15, markup=False)
+        if self.mode == "label" and self.session_mark is None:
+            from labeler.sessions import SessionMark
+
+            self.session_mark = SessionMark(self.ds.path, self.identity.name, self.mode)
+            for other in self.session_mark.others:
+                self.notify(f"{self.identity.name} already has this dataset open ({other}): two windows may label "
+                            "the same cases twice", title="another session", severity="warning", timeout=20, markup=False)
         if self.mode == "audit":
             from labeler.audit import AuditSession
             from labeler.ui.screens.audit import AuditScreen
