@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from labeler import __version__
-from labeler.errors import LabelerError, UsageError
+from labeler.errors import FileFormatError, LabelerError, UsageError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -40,7 +40,7 @@ def _left_out(ds, strict: bool = False, limit: int = 30) -> bool:
         return False
     for p in problems[:limit]:
         where = f"{_relative(p.path)}:{p.line}" if p.line else str(_relative(p.path))
-        sys.stderr.write(f"{p.severity}: {inert(where)}: {inert(p.message)}\n")
+        sys.stderr.write(f"{inert(where)}: {p.severity}: {inert(p.message)}\n")
     if len(problems) > limit:
         sys.stderr.write(f"... and {len(problems) - limit} more (`labeler validate` lists every one)\n")
     errors = sum(1 for p in problems if p.severity == "error")
@@ -929,6 +929,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         _err(str(e))
         return EXIT_USAGE
+    except FileFormatError as e:
+        _err(str(FileFormatError(_relative(e.path), e.line, e.message)))
+        return EXIT_FAIL
     except LabelerError as e:
         _err(str(e))
         return EXIT_FAIL

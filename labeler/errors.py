@@ -36,5 +36,9 @@ def pydantic_message(exc: Exception) -> tuple[tuple, str]:
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     where = ".".join(str(p) for p in loc)
+    got = first.get("input")
+    if isinstance(got, (str, int, float, bool)) and first.get("type") != "missing":
+        text = repr(got)
+        msg += f" (got {text[:60] + '...' if len(text) > 60 else text})"
     more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
     return loc, (f"{where}: {msg}" if where else msg) + more

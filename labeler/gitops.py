@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 from labeler.errors import LabelerError
+from labeler.yamlio import atomic_write
 from labeler.store import Dataset
 
 OFF = "git features are off: this folder is not in a git repository"
@@ -213,6 +214,86 @@ class SyncResult:
     ok: bool
     message: str
     conflicts: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)
+    """Append-only logs whose conflict was resolved by keeping both sides' lines."""
+
+
+_LOG = re.compile(r"(^|/)datasets/[^/]+/(labels|adjudications)/[^/]+\.yaml$|(^|/)datasets/[^/]+/judge/[^/]+/(verdicts\.yaml|audits/[^/]+\.yaml)$")
+
+
+def is_log(rel: str) -> bool:
+    """Is `rel` one of labeler's append-only logs (labels, adjudications, verdicts, audits)?"""
+    return bool(_LOG.search(rel))
+
+
+def _conflicted(repo) -> list[str]:
+    return sorted({ln[3:] for ln in repo.git.status("--porcelain").splitlines() if ln[:2] in ("UU", "AA", "DU", "UD")})
+
+
+def union_logs(ours: str, theirs: str) -> str:
+    """Both sides of an append-only log: the lines they share, then every other line of either side once,
+    in time order (by each record's `at`; a line without one keeps its place after the line before it)."""
+    a, b = ours.splitlines(), theirs.splitlines()
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    head, rest = a[:n], []
+    seen = set(head)
+    for line in a[n:] + b[n:]:
+        if line not in seen or not line.startswith("- "):
+            seen.add(line)
+            rest.append(line)
+    keyed, last = [], ""
+    for i, line in enumerate(rest):
+        at = ""
+        if line.startswith("- {"):
+            try:
+                at = str(json.loads(line[2:]).get("at") or "")
+            except (ValueError, AttributeError):
+                at = ""
+        last = at or last
+        keyed.append((last, i, line))
+    keyed.sort()
+    lines = head + [line for _, _, line in keyed]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _union_until_done(repo, strategy: str, conflicts: list[str]) -> list[str]:
+    """Resolve conflicts in append-only logs by union, then continue the rebase (or conclude the merge),
+    as many times as the replayed commits need. Raises GitCommandError on any other conflict."""
+    import git
+
+    done: list[str] = []
+    for _ in range(100):
+        for rel in conflicts:
+            if not is_log(rel):
+                raise git.GitCommandError("sync", 1, stderr=f"conflict in {rel}")
+            ours = _stage(repo, 2, rel)
+            theirs = _stage(repo, 3, rel)
+            path = Path(repo.working_tree_dir) / rel
+            atomic_write(path, union_logs(ours, theirs))
+            repo.git.add("--", rel)
+            done.append(rel)
+        try:
+            if strategy == "merge":
+                repo.git.commit("--no-edit")
+            else:
+                repo.git.rebase("--continue", env={"GIT_EDITOR": "true"})
+            return done
+        except git.GitCommandError:
+            conflicts = _conflicted(repo)
+            if not conflicts:
+                raise
+    raise git.GitCommandError("sync", 1, stderr="too many conflicting commits to merge automatically")
+
+
+def _stage(repo, n: int, rel: str) -> str:
+    import git
+
+    try:
+        return repo.git.show(f":{n}:{rel}", strip_newline_in_stdout=False)
+    except git.GitCommandError:
+        return ""  # the file is new on that side
 
 
 def sync(ds: Dataset, strategy: str = "rebase") -> SyncResult:
@@ -239,6 +320,7 @@ def sync(ds: Dataset, strategy: str = "rebase") -> SyncResult:
             return SyncResult(False, f"cannot reach {remote.name} ({_first_line(e)}); your labels are committed locally")
         upstream = tracking.name if tracking else f"{remote.name}/{branch.name}"
         has_upstream = any(r.name == upstream for r in remote.refs)
+        merged: list[str] = []
         if has_upstream:
             try:
                 if strategy == "merge":
@@ -246,14 +328,21 @@ def sync(ds: Dataset, strategy: str = "rebase") -> SyncResult:
                 else:
                     repo.git.rebase(upstream)
             except git.GitCommandError as e:
-                conflicts = sorted({ln[3:] for ln in repo.git.status("--porcelain").splitlines() if ln[:2] in ("UU", "AA", "DU", "UD")})
-                try:
-                    repo.git.rebase("--abort") if strategy != "merge" else repo.git.merge("--abort")
-                except git.GitCommandError:
-                    pass
-                files = ", ".join(conflicts) or _first_line(e)
-                return SyncResult(False, f"conflict in {files}: your commit is kept locally and theirs on {upstream}; "
-                                         f"resolve with `git pull --{strategy}` (nothing was overwritten)", conflicts)
+                conflicts = _conflicted(repo)
+                if conflicts and all(is_log(c) for c in conflicts):
+                    try:
+                        merged = _union_until_done(repo, strategy, conflicts)
+                    except git.GitCommandError as e2:
+                        e, conflicts = e2, _conflicted(repo)
+                if not merged:
+                    try:
+                        repo.git.rebase("--abort") if strategy != "merge" else repo.git.merge("--abort")
+                    except git.GitCommandError:
+                        pass
+                    files = ", ".join(conflicts) or _first_line(e)
+                    pull = "git pull --no-rebase" if strategy == "merge" else "git pull --rebase"
+                    return SyncResult(False, f"conflict in {files}: your commit is kept locally and theirs on {upstream}; "
+                                             f"resolve with `{pull}` and a hand merge (nothing was overwritten)", conflicts)
         try:
             if tracking:
                 repo.git.push(remote.name, branch.name)
@@ -262,7 +351,9 @@ def sync(ds: Dataset, strategy: str = "rebase") -> SyncResult:
         except git.GitCommandError as e:
             return SyncResult(False, f"push to {remote.name} failed: {_first_line(e)}")
         what = committed.message if committed.sha else "no new local changes"
-        return SyncResult(True, f"synced {branch.name} with {upstream} ({what})")
+        union = (f"; both sides' lines of {', '.join(sorted(set(merged)))} were kept, in time order (append-only logs: "
+                 "the latest label per case wins)") if merged else ""
+        return SyncResult(True, f"synced {branch.name} with {upstream} ({what}){union}", merged=sorted(set(merged)))
 
 
 def _first_line(e: Exception) -> str:

@@ -314,7 +314,7 @@ class ValueChecker:
                 self._rubrics[version] = self.ws.rubric(self.rubric_name, version)
             except FileFormatError as e:
                 self._rubrics[version] = None
-                self.unloadable[version] = f"does not load ({e})"
+                self.unloadable[version] = f"does not load (fix {e.path.name} first)"
             except LabelerError:
                 self._rubrics[version] = None
                 self.unloadable[version] = "does not exist"

@@ -7,15 +7,22 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = Path(__file__).resolve().parent / "fixtures" / "example"
+"""A pristine copy of the shipped example: tests never read the working tree's datasets/, which a
+user may have labeled (the README's first command does exactly that)."""
+
+
+def copy_example(dest: Path) -> Path:
+    """Copy the pristine example workspace (rubrics/ + datasets/) into `dest`."""
+    for part in ("rubrics", "datasets"):
+        shutil.copytree(EXAMPLE / part, dest / part, ignore=shutil.ignore_patterns(".cache"))
+    return dest
 
 
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
     """A writable copy of the shipped example workspace (rubrics/ + datasets/)."""
-    for part in ("rubrics", "datasets"):
-        shutil.copytree(REPO / part, tmp_path / part, ignore=shutil.ignore_patterns(".cache"))
-    return tmp_path
+    return copy_example(tmp_path)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 Speaks /v1/chat/completions, /v1/files and /v1/batches. What it answers is steered by markers in
 the prompt, so one run can mix behaviours: @@429@@ / @@500@@ (fail once, then answer),
 @@429always@@ / @@500always@@, @@garbage@@ (never JSON), @@garbage_once@@ (JSON on the re-ask),
-@@outside@@ (a value off the scale), @@hang@@ (never answers in time), @@pick0@@ (first allowed value).
+@@outside@@ (a value off the scale), @@notjson_body@@ (a 200 reply whose body is not JSON), @@hang@@ (never answers in time), @@pick0@@ (first allowed value).
 Otherwise it answers every criterion with the last allowed value. It counts every call per prompt.
 """
 
@@ -136,7 +136,16 @@ class FakeOpenAI:
                 length = int(self.headers.get("Content-Length", 0))
                 raw = self.rfile.read(length)
                 if self.path.endswith("/chat/completions"):
-                    status, body = server.answer(json.loads(raw))
+                    req = json.loads(raw)
+                    if any("@@notjson_body@@" in (m.get("content") or "") for m in req.get("messages", [])):
+                        data = b"<html>upstream proxy error</html>"  # a 200 whose body is not JSON at all
+                        self.send_response(200)
+                        self.send_header("Content-Type", "application/json")
+                        self.send_header("Content-Length", str(len(data)))
+                        self.end_headers()
+                        self.wfile.write(data)
+                        return None
+                    status, body = server.answer(req)
                     return self._send(status, body)
                 if self.path.endswith("/files"):
                     m = re.search(rb'name="file"; filename="[^"]*"\r\n(?:[^\r\n]+\r\n)*\r\n(.*?)\r\n--', raw, re.S)

@@ -6,16 +6,17 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from conftest import copy_example
 from labeler.errors import LabelerError
 from labeler.gitops import commit, history, status, sync
 from labeler.models import Label
 from labeler.store import open_dataset
 
-REPO = Path(__file__).resolve().parent.parent
 V = {"action_items": 1, "tone": 1, "no_hallucinated_resolution": 2, "under_80_words": "pass"}
 
 
@@ -28,8 +29,7 @@ def clones(tmp_path: Path) -> tuple[Path, Path, Path]:
     """A bare remote holding the shipped example, and two clones (ann and ben)."""
     seed = tmp_path / "seed"
     seed.mkdir()
-    for part in ("rubrics", "datasets"):
-        shutil.copytree(REPO / part, seed / part, ignore=shutil.ignore_patterns(".cache"))
+    copy_example(seed)
     git(seed, "init", "-q", "-b", "main")
     git(seed, "config", "user.name", "Seed")
     git(seed, "config", "user.email", "seed@example.com")
@@ -95,18 +95,39 @@ def test_two_annotators_sync_in_either_order_without_conflict(clones, first):
     assert "by ann" in log and "by ben" in log
 
 
-def test_same_annotator_on_two_machines_is_a_reported_conflict_and_nothing_is_lost(clones):
+def test_same_annotator_on_two_machines_merges_both_logs_in_time_order(clones):
     _, ann, ben = clones
     label(ann, "alice", ["wrong-item-good"], tone=0)  # alice on machine one
-    label(ben, "alice", ["wrong-item-good"], tone=2)  # alice on machine two
+    time.sleep(1.1)  # a later second: her second label is the latest
+    label(ben, "alice", ["wrong-item-good", "gdpr-delete-good"], tone=2)  # alice on machine two
     assert sync(ds_of(ann)).ok
     r = sync(ds_of(ben))
-    assert not r.ok and r.conflicts == ["datasets/support-summary/labels/alice.yaml"]
-    assert "alice.yaml" in r.message and "nothing was overwritten" in r.message
-    assert git(ben, "status", "--porcelain") == ""  # the rebase was undone: a clean, usable clone
-    ours = git(ben, "show", "HEAD:datasets/support-summary/labels/alice.yaml").splitlines()[-1]
-    theirs = git(ben, "show", "origin/main:datasets/support-summary/labels/alice.yaml").splitlines()[-1]
-    assert '"tone": 2' in ours and '"tone": 0' in theirs
+    assert r.ok, r.message
+    assert r.merged == ["datasets/support-summary/labels/alice.yaml"] and "in time order" in r.message
+    assert git(ben, "status", "--porcelain") == ""
+    text = git(ben, "show", "HEAD:datasets/support-summary/labels/alice.yaml")
+    assert "<<<<" not in text and ">>>>" not in text
+    tail = [json.loads(ln[2:]) for ln in text.splitlines()[-3:]]
+    assert [(t["case"], t["values"]["tone"]) for t in tail] == [("wrong-item-good", 0), ("wrong-item-good", 2), ("gdpr-delete-good", 2)]
+    assert ds_of(ben).labels["alice"]["wrong-item-good"].values["tone"] == 2  # the later label wins
+    assert sync(ds_of(ann)).ok  # and machine one gets the merged log
+    assert ds_of(ann).labels["alice"]["wrong-item-good"].values["tone"] == 2
+    assert not ds_of(ann).problems
+
+
+def test_a_real_conflict_is_reported_with_a_pull_command_git_accepts(clones):
+    _, ann, ben = clones
+    for clone, text in ((ann, "one"), (ben, "two")):
+        ds = ds_of(clone)
+        cfg = ds.path / "dataset.yaml"
+        cfg.write_text(cfg.read_text().replace("overlap: 3", f"overlap: 3  # {text}"))
+        git(clone, "commit", "-qam", f"edit {text}")
+    assert sync(ds_of(ann)).ok
+    for strategy, pull in (("rebase", "git pull --rebase"), ("merge", "git pull --no-rebase")):
+        r = sync(ds_of(ben), strategy)
+        assert not r.ok and r.conflicts == ["datasets/support-summary/dataset.yaml"], r.message
+        assert f"`{pull}`" in r.message and "nothing was overwritten" in r.message
+        assert git(ben, "status", "--porcelain") == ""
 
 
 def test_offline_and_no_remote_say_one_clear_line(clones, tmp_path):

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import EXAMPLE
 from labeler.identity import Identity
 from labeler.report import rubric_health
 from labeler.store import Workspace, load_rubric_file, open_dataset
@@ -22,7 +23,7 @@ def run(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedP
 
 
 def test_diff_of_the_shipped_versions():
-    ws = Workspace(Path(__file__).resolve().parent.parent)
+    ws = Workspace(EXAMPLE)
     diffs = {d.criterion: d for d in diff_rubrics(ws.rubric("support-summary", 1), ws.rubric("support-summary", 2))}
     assert diffs["tone"].status == "changed" and diffs["action_items"].status == "same"
     assert set(diffs["tone"].fields) == {"question", "description"}
@@ -83,8 +84,8 @@ def test_a_broken_edit_is_reported_and_the_dataset_stays(example: Path, tmp_path
     assert open_dataset(example / "datasets" / "support-summary").config.rubric_version == 2
 
 
-def test_health_on_the_shipped_example():
-    ds = open_dataset(Path(__file__).resolve().parent.parent / "datasets" / "support-summary")
+def test_health_on_the_shipped_example(example_ds):
+    ds = open_dataset(example_ds)
     h = {x.criterion: x for x in rubric_health(ds)}
     assert h["action_items"].verdict == "stable"
     assert h["tone"].verdict == "unstable"

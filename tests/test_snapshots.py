@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import copy_example
 from labeler.identity import Identity
 from labeler.store import open_dataset
 from labeler.ui.app import LabelerApp
 
-REPO = Path(__file__).resolve().parent.parent
 
 
 def _app(mode: str = "label") -> LabelerApp:
@@ -19,8 +19,7 @@ def _app(mode: str = "label") -> LabelerApp:
     import tempfile
 
     root = Path(tempfile.mkdtemp(prefix="labeler-snap-"))
-    for part in ("rubrics", "datasets"):
-        shutil.copytree(REPO / part, root / part, ignore=shutil.ignore_patterns(".cache"))
+    copy_example(root)
     ds = open_dataset(root / "datasets" / "support-summary")
     return LabelerApp(ds, mode=mode, identity=Identity("snap"), clock=lambda: 1000.0)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import EXAMPLE
 from labeler.errors import FileFormatError, LabelerError
 from labeler.logs import LogWriter, read_log, record_line
 from labeler.models import Case, Label
@@ -220,7 +221,7 @@ def test_unsafe_names_are_refused(example_ds: Path):
 
 
 def test_scale_keys():
-    r = load_rubric_file(Path(__file__).parent.parent / "rubrics" / "support-summary" / "v2.yaml")
+    r = load_rubric_file(EXAMPLE / "rubrics" / "support-summary" / "v2.yaml")
     assert r.criteria["tone"].scale.keys() == {0: "0", 1: "1", 2: "2"}
     assert r.criteria["under_80_words"].scale.keys() == {"pass": "y", "fail": "n"}
 

@@ -1,0 +1,131 @@
+"""Every subcommand over a set of broken datasets written straight to disk: never a Python traceback.
+
+Each command either works or says what is wrong in one line with a non-zero exit; an internal
+error (a bug caught by the last-resort handler) fails the test as well.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_example
+from labeler import cli
+
+DS = "datasets/support-summary"
+RUN = "gpt-4o-mini-2026-10"
+BAD_CASE = '- {"case": "../../x", "rubric": 2, "values": {"tone": 1}}\n'
+
+
+def _write(root: Path, rel: str, data: str | bytes, append: bool = False) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = ("ab" if append else "wb") if isinstance(data, bytes) else ("a" if append else "w")
+    with open(path, mode) as f:
+        f.write(data)
+
+
+BROKEN = {
+    "dataset-yaml-syntax": lambda r: _write(r, f"{DS}/dataset.yaml", "name: [support\nrubric: x\n"),
+    "dataset-yaml-types": lambda r: _write(r, f"{DS}/dataset.yaml", "name: support-summary\nrubric: support-summary\nrubric_version: two\noverlap: many\n"),
+    "dataset-yaml-empty": lambda r: _write(r, f"{DS}/dataset.yaml", ""),
+    "dataset-yaml-binary": lambda r: _write(r, f"{DS}/dataset.yaml", b"\xff\xfe\x00garbage\x80"),
+    "rubric-syntax": lambda r: _write(r, "rubrics/support-summary/v2.yaml", "name: support-summary\nversion: 2\ncriteria: {tone: [\n"),
+    "rubric-scale-type": lambda r: _write(r, "rubrics/support-summary/v2.yaml",
+                                          (r / "rubrics/support-summary/v2.yaml").read_text().replace("type: ordinal", "type: stars", 1)),
+    "rubric-missing-version": lambda r: (r / "rubrics/support-summary/v2.yaml").unlink(),
+    "rubric-v1-broken": lambda r: _write(r, "rubrics/support-summary/v1.yaml", "criteria: 7\n"),
+    "cases-syntax": lambda r: _write(r, f"{DS}/cases.yaml", "a1:\n  input: [unclosed\n  output: x\n"),
+    "cases-not-mapping": lambda r: _write(r, f"{DS}/cases.yaml", "- just\n- a list\n"),
+    "cases-numeric-ids": lambda r: _write(r, f"{DS}/cases.yaml", "007:\n  input: a\n  output: b\n1e3:\n  input: c\n  output: d\n", append=True),
+    "labels-garbage": lambda r: _write(r, f"{DS}/labels/bob.yaml", "- {not json\n\x00\x01 binary\n" + BAD_CASE
+                                       + '- {"case": "wrong-item-good", "rubric": 2, "values": {"tone": "loud", "nope": 1}}\n', append=True),
+    "labels-block-yaml-broken": lambda r: _write(r, f"{DS}/labels/zed.yaml", "- case: a\n  values: {tone: [\n"),
+    "labels-torn": lambda r: _write(r, f"{DS}/labels/alice.yaml", '- {"case": "wrong-item-good", "rub', append=True),
+    "labels-not-utf8": lambda r: _write(r, f"{DS}/labels/eve.yaml", b'- {"case": "\xff\xfe"}\n'),
+    "adjudications-bad": lambda r: _write(r, f"{DS}/adjudications/lee.yaml",
+                                          '- {"case": "wrong-item-good", "rubric": 2, "gold": {"nosuch": 1}}\n' + BAD_CASE.replace('"values"', '"gold"')),
+    "verdicts-garbage": lambda r: _write(r, f"{DS}/judge/{RUN}/verdicts.yaml", "- {garbage\n- [1, 2]\n", append=True),
+    "run-yaml-broken": lambda r: _write(r, f"{DS}/judge/{RUN}/run.yaml", "model: [\n"),
+    "audits-broken": lambda r: _write(r, f"{DS}/judge/{RUN}/audits/kim.yaml", '- {"case": "wrong-item-good", "criterion": 5}\n'),
+    "huge-rubric": lambda r: _write(r, "rubrics/support-summary/v2.yaml", "# " + "x" * (2 << 20) + "\n", append=True),
+}
+
+COMMANDS = [
+    ["validate"], ["validate", "--json"],
+    ["status", "support-summary"], ["status", "support-summary", "--json", "--strict"],
+    ["agreement", "support-summary"], ["agreement", "support-summary", "--json", "--by", "version"],
+    ["agreement", "support-summary", "--by", "annotator", "--gold", "majority", "--min-alpha", "0.8"],
+    ["calibrate", "support-summary", "--run", RUN], ["calibrate", "support-summary", "--run", RUN, "--by", "tier", "--json"],
+    ["rubric", "list"], ["rubric", "show", "support-summary"], ["rubric", "diff", "support-summary", "1", "2"],
+    ["rubric", "health", "support-summary"],
+    ["judge", "status", "support-summary"], ["judge", "compare", "support-summary", RUN, "llama-3.1-8b-local"],
+    ["label", "support-summary", "--annotator", "zoe"], ["review", "support-summary", "--lead", "lee"],
+    ["audit", "support-summary", "--run", RUN, "--auditor", "kim"],
+    ["history", "support-summary", "wrong-item-good"], ["commit", "support-summary"], ["sync", "support-summary"],
+    ["sample", "support-summary", "--n", "10"], ["import", "support-summary", "nosuch.jsonl"],
+]
+
+
+@pytest.fixture
+def no_screen(monkeypatch):
+    """The screens are not opened here (their own tests drive them): opening one counts as running fine."""
+    from labeler.ui.app import LabelerApp
+
+    opened = []
+    monkeypatch.setattr(LabelerApp, "run", lambda self, *a, **k: opened.append(self.mode))
+    return opened
+
+
+@pytest.mark.parametrize("damage", sorted(BROKEN))
+def test_every_command_on_a_broken_dataset_says_one_line(damage, tmp_path, monkeypatch, capsys, no_screen):
+    root = copy_example(tmp_path)
+    BROKEN[damage](root)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    for argv in COMMANDS:
+        try:
+            code = cli.main(list(argv))
+        except SystemExit as e:  # argparse
+            code = e.code
+        out, err = capsys.readouterr()
+        both = out + err
+        assert "Traceback" not in both and "internal error" not in both, (damage, argv, both[-2000:])
+        if code:
+            lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
+            assert len(lines) <= 1, (damage, argv, err)
+
+
+def test_validate_reports_each_bad_line_once_at_its_own_line(tmp_path, monkeypatch, capsys):
+    root = copy_example(tmp_path)
+    BROKEN["labels-garbage"](root)
+    BROKEN["rubric-v1-broken"](root)
+    monkeypatch.chdir(root)
+    code = cli.main(["validate"])
+    out = capsys.readouterr().out
+    assert code == 1
+    bob = (root / DS / "labels" / "bob.yaml").read_text().splitlines()
+    n = len(bob)
+    # every bad line of bob.yaml at its own number, relative paths
+    for k, why in ((n - 4, "not a record"), (n - 3, "not a record"), (n - 2, "case id"), (n - 1, "not on the scale")):
+        assert f"{DS}/labels/bob.yaml:{k + 1}: error:" in out and why in out, (k, out)
+    assert not any(ln.startswith("/") for ln in out.splitlines())
+    # the broken old rubric: its own error once, then one count per file, not one line per label
+    assert out.count("rubrics/support-summary/v1.yaml:1") == 1
+    assert "label(s) made under rubric support-summary v1, which does not load" in out
+    assert out.count("v1, which does not load") <= 3  # alice, bob, chen: a count each
+
+
+def test_broken_rubric_in_force_is_one_root_error_everywhere(tmp_path, monkeypatch, capsys, no_screen):
+    root = copy_example(tmp_path)
+    BROKEN["rubric-scale-type"](root)
+    monkeypatch.chdir(root)
+    for argv in (["label", "support-summary", "--annotator", "zoe"], ["review", "support-summary"], ["validate"]):
+        code = cli.main(argv)
+        out, err = capsys.readouterr()
+        assert code == 1 and not no_screen
+        text = out + err
+        assert "rubrics/support-summary/v2.yaml:" in text and "stars" in text
+        assert len([ln for ln in text.splitlines() if "v2.yaml" in ln]) == 1, text
