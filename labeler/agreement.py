@@ -208,6 +208,20 @@ class Ratings:
             data[i, js[keep]] = vs[keep]
         return cls(criterion_id, criterion, raters, list(cases), data)
 
+    @classmethod
+    def from_matrix(cls, criterion_id: str, criterion: Criterion, raters: list[str], cases: Sequence[str],
+                    data: np.ndarray) -> "Ratings":
+        """From a raters x cases matrix of scale indexes; raters with no value here are left out."""
+        if data.size:
+            has = (data != MISSING).any(axis=1)
+            raters = [r for r, h in zip(raters, has) if h]
+            data = data[has]
+        else:
+            data = np.full((0, len(cases)), MISSING, dtype=np.int64)
+            raters = []
+        order = sorted(range(len(raters)), key=lambda i: raters[i])
+        return cls(criterion_id, criterion, [raters[i] for i in order], list(cases), np.asarray(data, dtype=np.int64)[order])
+
     def alpha(self) -> Coefficient:
         return krippendorff_alpha(self.data, self.n_values, level_of(self.criterion))
 
@@ -319,12 +333,11 @@ class CriterionReport:
         }
 
 
-def criterion_report(cid: str, criterion: Criterion, by_rater: dict[str, dict[str, Value]], cases: Sequence[str],
-                     adjudicated: dict[str, Value] | None = None, gold_rule: str | None = None) -> CriterionReport:
+def criterion_report(r: Ratings, adjudicated: dict[str, Value] | None = None, gold_rule: str | None = None) -> CriterionReport:
     """The numbers of one criterion; with `gold_rule`, each rater against gold made without their own label."""
-    r = Ratings.build(cid, criterion, by_rater, cases)
+    criterion = r.criterion
     return CriterionReport(
-        criterion=cid,
+        criterion=r.criterion_id,
         scale=criterion.scale.type.value,
         level=level_of(criterion),
         alpha=r.alpha(),

@@ -9,7 +9,8 @@ from labeler.agreement import GoldValue
 from labeler.calibrate import Calibration, calibrate
 from labeler.judge import first_verdicts
 from labeler.models import Adjudication, Audit, CriterionVerdict, Rubric, Value
-from labeler.report import current_values, gold
+from labeler.derived.current import Current
+from labeler.report import gold
 from labeler.store import Dataset
 from labeler.versions import VersionIndex
 
@@ -47,9 +48,8 @@ class AuditSession:
         self.reload()
 
     def reload(self) -> None:
-        values = current_values(self.ds, self.versions)
-        self.humans = values
-        self.gold = gold(self.ds, self.versions, values)
+        self.held = Current(self.ds, self.versions)
+        self.gold = gold(self.ds, self.versions, self.held)
         self.audits = self.ds.audits(self.run)
         self.judge = first_verdicts(self.verdicts)
         self.queue = self._build_queue()
@@ -98,9 +98,11 @@ class AuditSession:
         out = []
         for c in self.criteria:
             humans = {}
-            for ann in sorted(self.ds.labels):
-                lab = self.ds.labels[ann].get(cid)
-                if lab is not None and cid in self.humans[c].get(ann, {}):
+            j = self.ds.case_index[cid]
+            m = self.held.matrix(c)
+            for i, ann in sorted(enumerate(self.held.raters), key=lambda x: x[1]):
+                if m[i, j] >= 0:
+                    lab = self.ds.labels[ann][cid]
                     humans[ann] = (lab.values[c], lab.note)
             out.append(Row(c, self.judge.get(cid, {}).get(c), self.other.get(cid, {}).get(c) if self.vs else None,
                            self.gold.get(cid, {}).get(c), humans, self.audits.get((cid, c))))

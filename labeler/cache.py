@@ -12,7 +12,7 @@ import pickle
 from pathlib import Path
 from typing import Any, Callable
 
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 
 
 class FileCache:
@@ -25,10 +25,11 @@ class FileCache:
         rel = source.relative_to(self.root).as_posix().replace("/", "__")
         return self.folder / f"{rel}.pickle"
 
-    def get(self, source: Path, parse: Callable[[Path], Any]) -> Any:
-        """`parse(source)`, or its cached result when the file is unchanged since it was cached."""
+    def get(self, source: Path, parse: Callable[[Path], Any], extra: Any = None) -> Any:
+        """`parse(source)`, or its cached result when the file (and `extra`, what else the parse
+        depended on, such as the rubric files) is unchanged since it was cached."""
         st = source.stat()
-        stamp = (CACHE_VERSION, st.st_size, st.st_mtime_ns)
+        stamp = (CACHE_VERSION, st.st_size, st.st_mtime_ns, extra)
         entry = self.entry_path(source)
         try:
             with open(entry, "rb") as f:

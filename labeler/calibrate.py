@@ -13,7 +13,7 @@ import numpy as np
 from labeler.agreement import MISSING, Coefficient, Ratings, agreement_with, confusion, kappa_weights
 from labeler.judge import first_values
 from labeler.models import Value, Verdict
-from labeler.report import current_values
+from labeler.derived.current import Current
 from labeler.store import Dataset
 from labeler.versions import VersionIndex
 
@@ -71,13 +71,14 @@ def calibrate(ds: Dataset, verdicts: dict[str, list[Verdict]], cases: list[str] 
     rubric = versions.in_force
     cases = list(ds.cases) if cases is None else cases
     keep = set(cases)
-    values = current_values(ds, versions)
+    cur = Current(ds, versions)
+    idx = np.asarray([ds.case_index[c] for c in cases], dtype=np.int64)
     jv = first_values({c: v for c, v in verdicts.items() if c in keep})
     errored = {c for c, vs in verdicts.items() if c in keep and vs and all(v.error for v in vs)}
     out = []
     for cid, crit in rubric.criteria.items():
         judge = {c: vals[cid] for c, vals in jv.items() if cid in vals}
-        r = Ratings.build(cid, crit, values[cid], cases)
+        r = cur.ratings(cid, idx)
         out.append(calibrate_criterion(r, judge, ds.adjudications.criterion_gold(cid, versions.holds), rule, len(errored)))
     return out
 

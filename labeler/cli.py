@@ -270,9 +270,8 @@ def cmd_rubric_list(a: argparse.Namespace) -> int:
         from labeler.store import Dataset
 
         ds = Dataset.open(ws, ds_name)
-        for recs in ds.history.values():
-            for v in {lab.rubric for lab in recs}:
-                users.setdefault((ds.config.rubric, v), [])
+        for v in set(ds.table.version.v.tolist()):
+            users.setdefault((ds.config.rubric, v), [])
         users.setdefault((ds.config.rubric, ds.config.rubric_version), []).append(ds_name)
     rows = []
     for n in names:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+import numpy as np
+
 from labeler.models import TIER_ORDER
 from labeler.store import Dataset
 from labeler.versions import VersionIndex
@@ -26,7 +28,9 @@ class Progress:
 
 
 class LabelQueue:
-    """The cases one annotator should label next, in order. Never reveals others' values."""
+    """The cases one annotator should label next, in order. Never reveals others' values.
+
+    Built from the label columns in one vectorized pass; a saved label updates only its own case."""
 
     def __init__(self, ds: Dataset, annotator: str, tiers: set[str] | None = None, tags: set[str] | None = None):
         self.ds = ds
@@ -36,72 +40,66 @@ class LabelQueue:
         self.versions = VersionIndex(ds)
         self.refresh()
 
+    def _j(self, case_id: str) -> int:
+        return self.ds.case_index[case_id]
+
     def status(self, case_id: str) -> Status:
-        label = self.ds.labels.get(self.annotator, {}).get(case_id)
-        if label is None:
-            return Status.todo
-        return Status.done if self.versions.is_current(label) else Status.stale
+        return _STATUS[int(self._status[self._j(case_id)])]
 
     def current_count(self, case_id: str) -> int:
-        """How many annotators hold a current label of `case_id` (computed in refresh, kept up to date)."""
-        return self._counts.get(case_id, 0)
-
-    def _count_all(self) -> None:
-        counts: dict[str, int] = {}
-        mine = 0
-        stale = 0
-        for ann, labels in self.ds.labels.items():
-            for cid, lab in labels.items():
-                if cid not in self.ds.cases:
-                    continue
-                cur = self.versions.is_current(lab)
-                if cur:
-                    counts[cid] = counts.get(cid, 0) + 1
-                if ann == self.annotator:
-                    mine += cur
-                    stale += not cur
-        self._counts, self._mine, self._stale = counts, mine, stale
+        """How many annotators hold a current label of `case_id` (kept up to date as labels are saved)."""
+        return int(self._counts[self._j(case_id)])
 
     def _matches(self, case_id: str) -> bool:
-        case = self.ds.cases[case_id]
-        if self.tiers and case.tier.value not in self.tiers:
-            return False
-        if self.tags and not (self.tags & set(case.tags)):
-            return False
-        return True
+        return bool(self._match[self._j(case_id)])
 
     def refresh(self) -> None:
         """Recompute the order: my unlabeled cases that need labels (fewest first, then tier), then my stale ones."""
-        k = self.ds.config.overlap
-        self._count_all()
-        todo, stale = [], []
-        for pos, (cid, case) in enumerate(self.ds.cases.items()):
-            if not self._matches(cid):
-                continue
-            st = self.status(cid)
-            if st is Status.done:
-                continue
-            if st is Status.stale:
-                stale.append((TIER_ORDER[case.tier], pos, cid))
-                continue
-            count = self.current_count(cid)
-            if count >= k:
-                continue
-            todo.append((count, TIER_ORDER[case.tier], pos, cid))
-        todo.sort()
-        stale.sort()
-        self.order = [t[-1] for t in todo] + [s[-1] for s in stale]
+        from labeler.derived.current import Current
+
+        ds = self.ds
+        cur = Current(ds, self.versions)
+        complete = cur.complete()
+        n = len(ds.case_index)
+        self._counts = complete.sum(axis=0).astype(np.int64) if complete.size else np.zeros(n, np.int64)
+        status = np.zeros(n, dtype=np.int8)
+        if self.annotator in cur.raters:
+            i = cur.raters.index(self.annotator)
+            status[cur.has[i]] = 1
+            status[complete[i]] = 2
+        self._status = status
+        cases = list(ds.cases.values())
+        tier = np.fromiter((TIER_ORDER[c.tier] for c in cases), dtype=np.int8, count=n)
+        match = np.ones(n, dtype=bool)
+        if self.tiers:
+            match &= np.fromiter((c.tier.value in self.tiers for c in cases), dtype=bool, count=n)
+        if self.tags:
+            match &= np.fromiter((bool(self.tags & set(c.tags)) for c in cases), dtype=bool, count=n)
+        self._match = match
+        k = ds.config.overlap
+        pos = np.arange(n)
+        todo = np.flatnonzero(match & (status == 0) & (self._counts < k))
+        todo = todo[np.lexsort((pos[todo], tier[todo], self._counts[todo]))]
+        stale = np.flatnonzero(match & (status == 1))
+        stale = stale[np.lexsort((pos[stale], tier[stale]))]
+        ids = ds.table.case_ids
+        self.order = [ids[j] for j in todo] + [ids[j] for j in stale]
+        self._mine = int((status == 2).sum())
+        self._stale = int((status == 1).sum())
 
     def labeled(self, case_id: str, was: Status) -> None:
-        """This annotator just saved a label of `case_id`: update order and counts in O(queue), not O(dataset)."""
-        now = self.status(case_id)
+        """This annotator just saved (or withdrew) a label of `case_id`: update its case only, not the dataset."""
+        j = self._j(case_id)
+        label = self.ds.labels.get(self.annotator, {}).get(case_id)
+        now = Status.todo if label is None else (Status.done if self.versions.is_current(label) else Status.stale)
+        self._status[j] = _CODE[now]
         if now is Status.done and was is not Status.done:
-            self._counts[case_id] = self._counts.get(case_id, 0) + 1
+            self._counts[j] += 1
             self._mine += 1
-            self._stale -= was is Status.stale
         elif now is not Status.done and was is Status.done:
-            self._counts[case_id] = max(0, self._counts.get(case_id, 0) - 1)
+            self._counts[j] = max(0, self._counts[j] - 1)
             self._mine -= 1
+        self._stale += (now is Status.stale) - (was is Status.stale)
         if now is Status.done:
             if case_id in self.order:
                 self.order.remove(case_id)
@@ -110,5 +108,9 @@ class LabelQueue:
 
     def progress(self) -> Progress:
         k = self.ds.config.overlap
-        overlap = sum(1 for n in self._counts.values() if n >= k)
-        return Progress(mine_done=self._mine, total=len(self.ds.cases), overlap_cases=overlap, stale=self._stale)
+        return Progress(mine_done=self._mine, total=len(self.ds.cases), overlap_cases=int((self._counts >= k).sum()),
+                        stale=self._stale)
+
+
+_STATUS = (Status.todo, Status.stale, Status.done)
+_CODE = {s: i for i, s in enumerate(_STATUS)}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from labeler.agreement import MISSING, Coefficient, CriterionReport, GoldValue, Ratings, criterion_report, value_counts
+from labeler.derived.current import Current, made_under
 from labeler.models import Value
 from labeler.store import Dataset
 from labeler.versions import VersionIndex
@@ -15,40 +16,25 @@ GROUPINGS = ("criterion", "version", "annotator", "tier", "tag", "suggestion")
 
 
 def current_values(ds: Dataset, versions: VersionIndex) -> dict[str, dict[str, dict[str, Value]]]:
-    """criterion -> annotator -> case -> value, for values that hold under the rubric in force."""
-    crits = list(versions.in_force.criteria)
-    out: dict[str, dict[str, dict[str, Value]]] = {c: {} for c in crits}
-    cases = ds.cases
-    for ann, by_case in ds.labels.items():
-        per: dict[str, dict[str, Value]] = {c: {} for c in crits}
-        for cid, lab in by_case.items():
-            if cid not in cases:
-                continue
-            vals = lab.values
-            for c in versions.carried(lab.rubric):
-                v = vals.get(c)
-                if v is not None:
-                    per[c][cid] = v
-        for c in crits:
-            if per[c]:
-                out[c][ann] = per[c]
-    return out
+    """criterion -> annotator -> case -> value, for values that hold under the rubric in force (small uses only)."""
+    cur = Current(ds, versions)
+    return {c: cur.values(c) for c in versions.in_force.criteria}
 
 
-def gold(ds: Dataset, versions: VersionIndex | None = None,
-         values: dict[str, dict[str, dict[str, Value]]] | None = None, rule: str = "consensus") -> dict[str, dict[str, GoldValue]]:
+def gold(ds: Dataset, versions: VersionIndex | None = None, current: Current | None = None,
+         rule: str = "consensus") -> dict[str, dict[str, GoldValue]]:
     """case -> criterion -> gold: the adjudicated value where a lead set one (it still holds and leads
     do not disagree), else the rule over every annotator's current value (consensus by default:
     two or more, all the same; or majority), else none."""
     versions = versions or VersionIndex(ds)
-    values = values if values is not None else current_values(ds, versions)
+    cur = current or Current(ds, versions)
     out: dict[str, dict[str, GoldValue]] = {}
-    cases = list(ds.cases)
+    ids = ds.table.case_ids
     for c, crit in versions.in_force.criteria.items():
         scale = crit.scale.values()
-        idx = Ratings.build(c, crit, values[c], cases).gold(rule)
+        idx = cur.ratings(c).gold(rule)
         for j in np.flatnonzero(idx != MISSING):
-            out.setdefault(cases[j], {})[c] = GoldValue(scale[idx[j]], rule)
+            out.setdefault(ids[j], {})[c] = GoldValue(scale[idx[j]], rule)
         for cid, v in ds.adjudications.criterion_gold(c, versions.holds).items():
             out.setdefault(cid, {})[c] = GoldValue(v, "adjudicated")
     return out
@@ -76,53 +62,49 @@ def agreement_groups(ds: Dataset, by: str = "criterion", gold_rule: str = "conse
         raise ValueError(f"--by must be one of {', '.join(GROUPINGS)}")
     versions = VersionIndex(ds)
     rubric = versions.in_force
-    cases = list(ds.cases)
+    n_cases = len(ds.cases)
     if by == "version":
         groups = []
-        for v in sorted({lab.rubric for records in ds.history.values() for lab in records if not lab.retract}):
+        t = ds.table
+        used = np.unique(t.version.v[~t.retract.v]) if len(t) else []
+        for v in (int(x) for x in used):
             r = versions.rubric(v)
             if r is None:
                 continue
             g = Group(f"rubric v{v}" + (" (in force)" if v == rubric.version else ""), f"v{v}")
-            made_under = ds.labels_under(v)
+            raters, mats = made_under(ds, v)
             for c, crit in r.criteria.items():
-                vals = {a: {cid: lab.values[c] for cid, lab in labs.items() if c in lab.values and cid in ds.cases}
-                        for a, labs in made_under.items()}
-                vals = {a: vv for a, vv in vals.items() if vv}
-                g.reports.append(criterion_report(c, crit, vals, cases))
-            g.cases = len({cid for labs in made_under.values() for cid in labs})
+                g.reports.append(criterion_report(Ratings.from_matrix(c, crit, raters, t.case_ids, mats[c])))
+            any_label = np.zeros(n_cases, dtype=bool)
+            for m in mats.values():
+                any_label |= (m != MISSING).any(axis=0)
+            g.cases = int(any_label.sum())
             groups.append(g)
         return groups
-    values = current_values(ds, versions)
+    cur = Current(ds, versions)
     adjudicated = {c: ds.adjudications.criterion_gold(c, versions.holds) for c in rubric.criteria}
     if by in ("criterion", "annotator"):
-        g = Group(f"rubric v{rubric.version} (in force)", f"v{rubric.version}", cases=len(cases))
-        for c, crit in rubric.criteria.items():
-            g.reports.append(criterion_report(c, crit, values[c], cases, adjudicated[c], gold_rule))
+        g = Group(f"rubric v{rubric.version} (in force)", f"v{rubric.version}", cases=n_cases)
+        for c in rubric.criteria:
+            g.reports.append(criterion_report(cur.ratings(c), adjudicated[c], gold_rule))
         return [g]
     if by == "suggestion":
         groups = []
+        suggested = cur.suggested()
         for shown, title in ((False, "labels made without judge suggestions"), (True, "labels made with judge suggestions shown")):
             g = Group(title, "suggested" if shown else "unsuggested")
-            for c, crit in rubric.criteria.items():
-                vals = {a: {cid: v for cid, v in vv.items() if bool(ds.labels[a][cid].suggested) == shown}
-                        for a, vv in values[c].items()}
-                vals = {a: vv for a, vv in vals.items() if vv}
-                g.reports.append(criterion_report(c, crit, vals, cases, adjudicated[c], gold_rule))
-            g.cases = len({cid for a in ds.labels for cid, lab in ds.labels[a].items() if bool(lab.suggested) == shown})
+            keep = cur.has & (suggested == shown)
+            for c in rubric.criteria:
+                g.reports.append(criterion_report(cur.ratings(c, keep=keep), adjudicated[c], gold_rule))
+            g.cases = int(keep.any(axis=0).sum())
             groups.append(g)
         return groups
-    if by == "tier":
-        keys = sorted({case.tier.value for case in ds.cases.values()})
-        members = {k: [cid for cid, case in ds.cases.items() if case.tier.value == k] for k in keys}
-    else:
-        keys = sorted({t for case in ds.cases.values() for t in case.tags})
-        members = {k: [cid for cid, case in ds.cases.items() if k in case.tags] for k in keys}
+    members = ds.cases_by(by)
     groups = []
-    for k in keys:
-        g = Group(f"{by} {k}", k, cases=len(members[k]))
-        for c, crit in rubric.criteria.items():
-            g.reports.append(criterion_report(c, crit, values[c], members[k], adjudicated[c], gold_rule))
+    for k, idx in members.items():
+        g = Group(f"{by} {k}", k, cases=len(idx))
+        for c in rubric.criteria:
+            g.reports.append(criterion_report(cur.ratings(c, idx), adjudicated[c], gold_rule))
         groups.append(g)
     return groups
 
@@ -174,56 +156,69 @@ class Disagreement:
 
 def disagreements(ds: Dataset, versions: VersionIndex | None = None, *, criterion: str | None = None,
                   tier: str | None = None, annotator: str | None = None,
-                  include_adjudicated: bool = False) -> list[Disagreement]:
-    """Cases where annotators disagree (or flagged the rubric), worst first."""
+                  include_adjudicated: bool = False, current: Current | None = None) -> list[Disagreement]:
+    """Cases where annotators disagree (or flagged the rubric, or leads disagree, or an audit disputes gold), worst first."""
     versions = versions or VersionIndex(ds)
     rubric = versions.in_force
-    values = current_values(ds, versions)
-    disputes = ds.gold_disputes()
-    n_labels: dict[str, int] = {}
-    flags: dict[str, int] = {}
-    flagged: dict[str, set[str]] = {}
-    for ann, labs in ds.labels.items():
-        for cid, lab in labs.items():
-            n_labels[cid] = n_labels.get(cid, 0) + 1
-            if lab.flags:
-                mine = [f for f in lab.flags if criterion is None or f.criterion in (None, criterion)]
-                flags[cid] = flags.get(cid, 0) + len(mine)
-                flagged.setdefault(cid, set()).update(f.criterion for f in mine if f.criterion in rubric.criteria)
-    cases = [cid for cid, case in ds.cases.items()
-             if (not tier or case.tier.value == tier) and (not annotator or cid in ds.labels.get(annotator, {}))]
-    score = np.zeros(len(cases))
-    split: list[list[str]] = [[] for _ in cases]
+    cur = current or Current(ds, versions)
+    t = ds.table
+    ids = t.case_ids
+    n = len(ids)
+    keep = np.ones(n, dtype=bool)
+    if tier:
+        keep &= ds.case_tiers() == tier
+    if annotator:
+        keep &= cur.has[cur.raters.index(annotator)] if annotator in cur.raters else False
+    n_labels = cur.has.sum(axis=0)
+    flags = np.zeros(n, dtype=np.int64)
+    flagged: dict[int, set[str]] = {}
+    latest = set(cur.rows[cur.has].tolist()) if t.extras else set()
+    for row, extra in t.extras.items():
+        fl = extra.get("flags")
+        if fl and row in latest:
+            mine = [f for f in fl if criterion is None or f.get("criterion") in (None, criterion)]
+            j = int(t.case.a[row])
+            flags[j] += len(mine)
+            flagged.setdefault(j, set()).update(f["criterion"] for f in mine if f.get("criterion") in rubric.criteria)
+    score = np.zeros(n)
+    split_by: dict[str, np.ndarray] = {}
     for c, crit in rubric.criteria.items():
         if criterion and c != criterion:
             continue
-        r = Ratings.build(c, crit, values[c], cases)
-        if r.data.size == 0:
-            continue  # nobody holds a current value for this criterion (it just changed)
-        n_values = r.n_values
-        counts = value_counts(r.data, n_values)
+        data = cur.matrix(c)
+        if data.size == 0:
+            continue
+        n_values = len(crit.scale.points)
+        counts = value_counts(data, n_values)
         distinct = (counts > 0).sum(axis=1)
         split_here = (counts.sum(axis=1) >= 2) & (distinct >= 2)
         if crit.scale.type.value == "ordinal":
-            present = r.data != MISSING
-            hi = np.where(present, r.data, -1).max(axis=0)
-            lo = np.where(present, r.data, n_values).min(axis=0)
+            present = data != MISSING
+            hi = np.where(present, data, -1).max(axis=0)
+            lo = np.where(present, data, n_values).min(axis=0)
             spread = (hi - lo) / max(1, n_values - 1)
         else:
-            spread = np.ones(len(cases))
+            spread = np.ones(n)
         score += np.where(split_here, spread + distinct - 1, 0.0)
-        for j in np.flatnonzero(split_here):
-            split[j].append(c)
+        split_by[c] = split_here
     holds = versions.holds
     index = ds.adjudications
+    disputes = ds.gold_disputes()
     conflicts: dict[str, list[str]] = {}
     for cid, c, _ in index.conflicts(holds):
         if criterion is None or c == criterion:
             conflicts.setdefault(cid, []).append(c)
+    any_split = np.zeros(n, dtype=bool)
+    for m in split_by.values():
+        any_split |= m
+    candidates = set(np.flatnonzero(keep & (any_split | (flags > 0))).tolist())
+    candidates |= {ds.case_index[cid] for cid in list(disputes) + list(conflicts) if cid in ds.case_index and keep[ds.case_index[cid]]}
     in_force = lambda v, c: v == rubric.version  # noqa: E731 - a gap mark counts for the version it was made under
     out = []
-    for j, cid in enumerate(cases):
-        f = flags.get(cid, 0)
+    for j in sorted(candidates):
+        cid = ids[j]
+        split = [c for c, m in split_by.items() if m[j]]
+        f = int(flags[j])
         total = float(score[j]) + 0.5 * f
 
         def settled_after(a) -> bool:
@@ -235,12 +230,12 @@ def disagreements(ds: Dataset, versions: VersionIndex | None = None, *, criterio
                          and not settled_after(a)]
         conflict = sorted(conflicts.get(cid, []))
         for c in [a.criterion for a in open_disputes] + conflict:
-            if c not in split[j]:
-                split[j].append(c)
+            if c not in split:
+                split.append(c)
             total += 1.0
-        if not split[j] and not f:
+        if not split and not f:
             continue
-        needed = split[j] or sorted(flagged.get(cid, set()))
+        needed = split or sorted(flagged.get(j, set()))
         if needed:
             adjudicated = not open_disputes and not conflict and all(
                 index.gold(cid, c, holds).decision is not None or index.gap(cid, c, in_force) is not None for c in needed)
@@ -248,7 +243,7 @@ def disagreements(ds: Dataset, versions: VersionIndex | None = None, *, criterio
             adjudicated = cid in index
         if adjudicated and not include_adjudicated:
             continue
-        out.append(Disagreement(cid, total, split[j], f, n_labels.get(cid, 0), adjudicated, bool(open_disputes), conflict))
+        out.append(Disagreement(cid, total, split, f, int(n_labels[j]), adjudicated, bool(open_disputes), conflict))
     out.sort(key=lambda d: (-d.score, d.case))
     return out
 

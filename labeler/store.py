@@ -30,6 +30,7 @@ from pydantic import BaseModel, ValidationError
 
 from labeler.adjudications import AdjudicationIndex
 from labeler.cache import FileCache
+from labeler.derived.label_table import FileLabels, LabelsView, LabelTable
 from labeler.errors import FileFormatError, LabelerError, UsageError, pydantic_message
 from labeler.logs import LogWriter, read_log
 from labeler.models import (
@@ -364,10 +365,8 @@ class Dataset:
     path: Path
     config: DatasetConfig
     cases: dict[str, Case] = field(default_factory=dict)
-    labels: dict[str, dict[str, Label]] = field(default_factory=dict)
-    """annotator -> case id -> their latest label (retracted labels removed)."""
-    history: dict[str, list[Label]] = field(default_factory=dict)
-    """annotator -> every label record in file order (earlier versions included, for --by version)."""
+    table: LabelTable | None = field(default=None, repr=False)
+    """Every label record (earlier versions included) as columns, with each annotator's latest per case."""
     adjudications: AdjudicationIndex = field(default_factory=AdjudicationIndex)
     """Gold decisions merged across leads, per case and criterion, by time."""
     problems: list[Problem] = field(default_factory=list)
@@ -459,29 +458,22 @@ class Dataset:
         self.checker = ValueChecker(self.ws, self.config.rubric)
         if self.cases_path.exists():
             self.cases = cache.get(self.cases_path, lambda p: parse_cases(p, progress))
+        self.case_index = {cid: i for i, cid in enumerate(self.cases)}
+        self.table = LabelTable(self.case_index, self.checker.rubric)
+        rubric_stamp = tuple(_stamp(p) for p in self.rubric_versions().values())
         for path in _yaml_files(self.labels_dir):
             annotator = path.stem
             try:
                 check_safe_name(annotator, "annotator")
-                parsed = cache.get(path, lambda p: parse_log(p, Label))
+                parsed = cache.get(path, self._parse_labels, extra=rubric_stamp)
             except (FileFormatError, ValueError) as e:
                 self._unreadable(path, e)
                 continue
-            self._report(path, parsed)
-            latest: dict[str, Label] = {}
-            history: list[Label] = []
-            unusable: dict[int, int] = {}
-            for line, label in parsed.records:
-                if not label.retract and not self._usable_label(path, line, label, unusable):
-                    continue
-                history.append(label)
-                if label.retract:
-                    latest.pop(label.case, None)
-                else:
-                    latest[label.case] = label
-            self._report_unusable(path, unusable, "label")
-            self.labels[annotator] = latest
-            self.history[annotator] = history
+            for line, msg, blocks in parsed.problems:
+                torn = line is not None and line == parsed.torn_line and not blocks
+                self.problem(path, line, msg, "warning" if torn else "error", blocks)
+            self._report_unusable(path, parsed.unusable, "label")
+            self.table.add_file(annotator, parsed, lambda line, msg, blocks, path=path: self.problem(path, line, msg, blocks=blocks))
         for path in _yaml_files(self.adjudications_dir):
             try:
                 check_safe_name(path.stem, "lead")
@@ -495,6 +487,19 @@ class Dataset:
                 if self._usable_adjudication(path, line, adj, unusable):
                     self.adjudications.add(path.stem, adj)
             self._report_unusable(path, unusable, "adjudication")
+
+    def _parse_labels(self, path: Path) -> FileLabels:
+        read = read_log(path)
+        checker = self.checker
+        return FileLabels.parse(read.records, read.errors, read.torn_line, checker.values,
+                                lambda v, c: (self.table.scale(v, c) or (None, None))[1],
+                                lambda v: f"rubric {self.config.rubric} v{v}"
+                                if checker.rubric(v) is None and checker.unloadable.get(v) == "does not exist" else None)
+
+    @property
+    def labels(self) -> LabelsView:
+        """annotator -> case id -> their latest `Label` (built on access; numbers read `table` instead)."""
+        return LabelsView(self.table)
 
     def _unreadable(self, path: Path, e: Exception) -> None:
         if isinstance(e, FileFormatError):
@@ -527,23 +532,6 @@ class Dataset:
             why = self.checker.unloadable.get(version, "does not exist")
             self.problem(path, None, f"{n} {what}(s) made under rubric {self.config.rubric} v{version}, which {why}: left out",
                          blocks=False)
-
-    def _usable_label(self, path: Path, line: int, label: Label, unusable: dict[int, int]) -> bool:
-        if label.case not in self.cases:
-            self.problem(path, line, f"label for unknown case {label.case!r}: left out", blocks=False)
-            return False
-        vals, err = self.checker.values(label.rubric, label.values, f"label of {label.case}: ")
-        if vals is None and not err:
-            return self._unusable(path, line, label.rubric, unusable, f"label of {label.case}")
-        if not err:
-            err = self.checker.criteria(label.rubric, [f.criterion for f in label.flags if f.criterion],
-                                        f"label of {label.case}: flag: ")
-        if err:
-            self.problem(path, line, f"{err}; left out")
-            return False
-        if vals != label.values:
-            label.values = vals
-        return True
 
     def _usable_adjudication(self, path: Path, line: int, adj: Adjudication, unusable: dict[int, int]) -> bool:
         if adj.case not in self.cases:
@@ -585,12 +573,7 @@ class Dataset:
         record.setdefault("values", {})
         record = {"case": record.pop("case"), "rubric": record.pop("rubric"), **record}
         self._writer(path, header).append(record)
-        self.history.setdefault(annotator, []).append(label)
-        mine = self.labels.setdefault(annotator, {})
-        if label.retract:
-            mine.pop(label.case, None)
-        else:
-            mine[label.case] = label
+        self.table.append(annotator, label)
 
     def save_adjudication(self, lead: str, adj: Adjudication) -> None:
         path = self.adjudication_path(lead)
@@ -615,6 +598,8 @@ class Dataset:
         atomic_write(path, old + cases_text(new))
         for c in new:
             self.cases[c.id] = c
+            self.case_index[c.id] = len(self.case_index)
+        self.table.grow_cases()
 
     # ---- judge runs and audits
 
@@ -712,23 +697,23 @@ class Dataset:
     # ---- views
 
     def annotators(self) -> list[str]:
-        return sorted(self.labels)
+        return sorted(self.table.annotators)
 
-    def labels_under(self, version: int) -> dict[str, dict[str, Label]]:
-        """annotator -> case -> their last label made under rubric `version` (later versions ignored)."""
-        out: dict[str, dict[str, Label]] = {}
-        for ann, records in self.history.items():
-            mine: dict[str, Label] = {}
-            for lab in records:
-                if lab.rubric != version:
-                    continue
-                if lab.retract:
-                    mine.pop(lab.case, None)
-                else:
-                    mine[lab.case] = lab
-            if mine:
-                out[ann] = mine
-        return out
+    def case_tiers(self) -> "np.ndarray":
+        """The tier of every case, in case order (an array of strings, for masks)."""
+        import numpy as np
+
+        return np.array([c.tier.value for c in self.cases.values()], dtype=object)
+
+    def cases_by(self, by: str) -> dict[str, "np.ndarray"]:
+        """tier or tag -> indexes of its cases (sorted by key)."""
+        import numpy as np
+
+        groups: dict[str, list[int]] = {}
+        for j, c in enumerate(self.cases.values()):
+            for k in ([c.tier.value] if by == "tier" else c.tags):
+                groups.setdefault(k, []).append(j)
+        return {k: np.asarray(groups[k], dtype=np.int64) for k in sorted(groups)}
 
 
 def _yaml_files(folder: Path) -> list[Path]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from labeler.errors import FileFormatError, LabelerError
 from labeler.store import Dataset, Workspace, load_rubric_file
 from labeler.versions import VersionIndex
@@ -101,22 +103,22 @@ def validate_dataset(ws: Workspace, folder: Path) -> list[Finding]:
     except LabelerError as e:
         return [Finding(folder, None, str(e))]
     out = [Finding(p.path, p.line, p.message, p.severity) for p in ds.problems]
-    hashes: dict[int, str] = {}
-    for ann, records in ds.history.items():
-        path = ds.label_path(ann)
-        reported: set[int] = set()
-        for label in records:
-            v = label.rubric
-            if label.retract or not label.rubric_hash or v in reported:
-                continue
-            if v not in hashes:
-                hashes[v] = ds.rubric(v).content_hash()  # once per version, not once per label
-            if label.rubric_hash != hashes[v]:
-                reported.add(v)
+    t = ds.table
+    for v in (int(x) for x in np.unique(t.version.v)) if len(t) else []:
+        try:
+            want = ds.rubric(v).content_hash()  # once per version, not once per label
+        except LabelerError:
+            continue
+        rows = np.flatnonzero((t.version.v == v) & ~t.retract.v)
+        for a in np.unique(t.ann.a[rows]):
+            mine = rows[t.ann.a[rows] == a]
+            bad = mine[[(h := t.hashes.items[int(c)]) is not None and h != want for c in t.hash.a[mine]]]
+            if len(bad):
+                r = int(bad[0])
                 out.append(Finding(ds.ws.rubric_dir(ds.config.rubric) / f"v{v}.yaml", None,
-                                   f"rubric v{v} was edited in place after labels used it ({path.name}: the label of "
-                                   f"{label.case} was made under hash {label.rubric_hash}, the file now hashes to {hashes[v]}); "
-                                   "restore it and use `labeler rubric bump`"))
+                                   f"rubric v{v} was edited in place after labels used it ({t.annotators[a]}.yaml: the label of "
+                                   f"{t.case_ids[int(t.case.a[r])]} was made under hash {t.hashes.items[int(t.hash.a[r])]}, "
+                                   f"the file now hashes to {want}); restore it and use `labeler rubric bump`"))
     versions = VersionIndex(ds)
     for cid, c, decisions in sorted(ds.adjudications.conflicts(versions.holds), key=lambda x: (x[0], x[1])):
         said = ", ".join(f"{d.lead} says {d.value}" + (f" ({d.at:%Y-%m-%d %H:%M})" if d.at else "") for d in decisions)
@@ -132,4 +134,4 @@ def validate_dataset(ws: Workspace, folder: Path) -> list[Finding]:
             out.append(Finding(ds.judge_dir / run, None, str(e)))
     known = {(f.path, f.line, f.message) for f in out}
     out += [Finding(p.path, p.line, p.message, p.severity) for p in ds.problems if (p.path, p.line, p.message) not in known]
-    return out
+    return sorted(out, key=lambda f: (str(f.path), f.line or 0))

@@ -35,13 +35,15 @@ def collect_evidence(ds: Dataset, since_version: int | None = None) -> list[Evid
     """Gap marks and unclear flags made under the rubric version in force (or `since_version`)."""
     v = since_version or ds.config.rubric_version
     out: list[Evidence] = []
-    for ann, labels in sorted(ds.labels.items()):
-        for cid, lab in labels.items():
-            if lab.rubric != v:
-                continue
-            for f in lab.flags:
-                if f.kind == "rubric_unclear":
-                    out.append(Evidence(cid, f.criterion, "rubric_unclear", ann, f.reason))
+    t = ds.table
+    latest = {int(r) for arr in t.latest.values() for r in arr[arr >= 0]} if t.extras else set()
+    for row, extra in sorted(t.extras.items(), key=lambda x: (t.annotators[t.ann.a[x[0]]], x[0])):
+        if row not in latest or int(t.version.a[row]) != v:
+            continue
+        for f in extra.get("flags", []):
+            if f.get("kind", "rubric_unclear") == "rubric_unclear":
+                out.append(Evidence(t.case_ids[int(t.case.a[row])], f.get("criterion"), "rubric_unclear",
+                                    t.annotators[t.ann.a[row]], f.get("reason", "")))
     for cid, c, note in sorted(ds.adjudications.all_gaps(), key=lambda x: (x[0], x[1])):
         if note.rubric == v:
             out.append(Evidence(cid, c, "rubric_gap", note.lead, note.text))
