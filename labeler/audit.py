@@ -63,14 +63,16 @@ class AuditSession:
 
     def _build_queue(self) -> list[str]:
         out = []
-        for pos, (cid, case) in enumerate(self.ds.cases.items()):
-            if cid not in self.judge or cid not in self.gold:
+        store = self.ds.cases
+        for cid in self.judge:
+            pos = store.index.get(cid)
+            if pos is None or cid not in self.gold:
                 continue
             if self.criterion and self.criterion not in self.gold[cid]:
                 continue
-            if self.tier and case.tier.value != self.tier:
+            if self.tier and store.field(pos, "tier") != self.tier:
                 continue
-            if self.tag and self.tag not in case.tags:
+            if self.tag and self.tag not in store.tags[pos]:
                 continue
             d = self.disagreement(cid)
             if self.only_disagreements and not d:

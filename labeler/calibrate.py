@@ -87,11 +87,11 @@ def groups(ds: Dataset, by: str) -> list[tuple[str, list[str]]]:
     if by == "criterion":
         return [("all cases", list(ds.cases))]
     if by == "tier":
-        keys = sorted({c.tier.value for c in ds.cases.values()})
-        return [(f"tier {k}", [cid for cid, c in ds.cases.items() if c.tier.value == k]) for k in keys]
+        ids = ds.cases.ids
+        return [(f"tier {k}", [ids[j] for j in idx]) for k, idx in ds.cases_by("tier").items()]
     if by == "tag":
-        keys = sorted({t for c in ds.cases.values() for t in c.tags})
-        return [(f"tag {k}", [cid for cid, c in ds.cases.items() if k in c.tags]) for k in keys]
+        ids = ds.cases.ids
+        return [(f"tag {k}", [ids[j] for j in idx]) for k, idx in ds.cases_by("tag").items()]
     raise ValueError("--by must be criterion, tier or tag")
 
 

@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from pydantic import ValidationError
 
@@ -98,11 +98,12 @@ def _check_text(path: Path, line: int, obj: Any) -> None:
             _check_text(path, line, v)
 
 
-def import_cases(path: Path, existing: dict[str, Case], fields: FieldMap, tier: str = "golden",
+def import_cases(path: Path, existing: Mapping[str, Case], fields: FieldMap, tier: str = "golden",
                  source: str = "", today: date | None = None) -> ImportResult:
     """New cases from `path`, deduplicated by a content hash of input + output; ids are stable."""
     today = today or date.today()
-    seen = {c.content_hash() for c in existing.values()}
+    hashes = getattr(existing, "hashes", None)  # a CaseStore knows them without reading any text
+    seen = set(hashes) if hashes is not None else {c.content_hash() for c in existing.values()}
     ids = set(existing)
     out = ImportResult()
     for line, row in read_rows(path):

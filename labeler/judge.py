@@ -203,21 +203,24 @@ class Summary:
 
 
 def select_cases(ds: Dataset, spec: str | None, limit: int | None) -> list[Case]:
-    cases = list(ds.cases.values())
+    """The cases a run asks about: filtered on the case columns, then read (text and all) only for those."""
+    store = ds.cases
+    picked = range(len(store))
     if spec:
         if spec.startswith("tier:"):
-            cases = [c for c in cases if c.tier.value == spec[5:]]
+            picked = [j for j in picked if store.field(j, "tier") == spec[5:]]
         elif spec.startswith("tag:"):
-            cases = [c for c in cases if spec[4:] in c.tags]
+            picked = [j for j in picked if spec[4:] in store.tags[j]]
         else:
             import fnmatch
 
             pats = [p.strip() for p in spec.split(",") if p.strip()]
-            cases = [c for c in cases if any(fnmatch.fnmatchcase(c.id, p) for p in pats)]
-            missing = [p for p in pats if "*" not in p and p not in ds.cases]
+            picked = [j for j in picked if any(fnmatch.fnmatchcase(store.ids[j], p) for p in pats)]
+            missing = [p for p in pats if "*" not in p and p not in store]
             if missing:
                 raise LabelerError(f"--cases: no case {missing[0]!r} in {ds.name}")
-    return cases[:limit] if limit else cases
+    picked = list(picked)[:limit] if limit else picked
+    return [store.case(j) for j in picked]
 
 
 def api_key(env_name: str) -> str:

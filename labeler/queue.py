@@ -7,7 +7,6 @@ from enum import Enum
 
 import numpy as np
 
-from labeler.models import TIER_ORDER
 from labeler.store import Dataset
 from labeler.versions import VersionIndex
 
@@ -68,13 +67,13 @@ class LabelQueue:
             status[cur.has[i]] = 1
             status[complete[i]] = 2
         self._status = status
-        cases = list(ds.cases.values())
-        tier = np.fromiter((TIER_ORDER[c.tier] for c in cases), dtype=np.int8, count=n)
+        store = ds.cases
+        tier = store.tier_order()
         match = np.ones(n, dtype=bool)
         if self.tiers:
-            match &= np.fromiter((c.tier.value in self.tiers for c in cases), dtype=bool, count=n)
+            match &= np.isin(store.tiers, list(self.tiers))
         if self.tags:
-            match &= np.fromiter((bool(self.tags & set(c.tags)) for c in cases), dtype=bool, count=n)
+            match &= np.fromiter((bool(self.tags.intersection(t)) for t in store.tags), dtype=bool, count=n)
         self._match = match
         k = ds.config.overlap
         pos = np.arange(n)

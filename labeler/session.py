@@ -144,10 +144,16 @@ class LabelSession:
         needle = text.strip().lower()
         if not needle:
             return Outcome(message="empty search")
-        ids = list(self.ds.cases)
-        start = ids.index(self.case_id) + 1 if self.case_id in self.ds.cases else 0
-        for cid in ids[start:] + ids[:start]:
-            c = self.ds.cases[cid]
+        store = self.ds.cases
+        n = len(store)
+        start = store.index[self.case_id] + 1 if self.case_id in store else 0
+        raw = needle.encode("utf-8", "surrogatepass")
+        for k in range(n):
+            j = (start + k) % n
+            if raw not in store.raw(j).lower() and needle not in store.ids[j].lower():
+                continue  # a quick look at the stored JSON text first: only likely hits build a Case
+            cid = store.ids[j]
+            c = store.case(j)
             if needle in cid.lower() or needle in c.input.lower() or needle in c.output.lower():
                 if cid == self.case_id:
                     break

@@ -25,10 +25,11 @@ def dataset_status(ds: Dataset, days: int = 14, today: date | None = None) -> di
     complete = cur.complete()
     counts = complete.sum(axis=0) if complete.size else np.zeros(len(ds.cases), np.int64)
     tiers: dict[str, dict[str, int]] = {}
-    for j, case in enumerate(ds.cases.values()):
-        row = tiers.setdefault(case.tier.value, {"cases": 0, "overlap_reached": 0})
-        row["cases"] += 1
-        row["overlap_reached"] += int(counts[j] >= k)
+    reached = counts >= k
+    case_tiers = ds.cases.tiers
+    for name in sorted(set(case_tiers.tolist())):
+        mask = case_tiers == name
+        tiers[name] = {"cases": int(mask.sum()), "overlap_reached": int((reached & mask).sum())}
     t = ds.table
     stale_crit = np.zeros(cur.rows.shape, dtype=np.int64)
     for c in versions.in_force.criteria:
@@ -52,8 +53,9 @@ def dataset_status(ds: Dataset, days: int = 14, today: date | None = None) -> di
         cur_n = int(complete[i].sum())
         annotators[ann] = {"current": cur_n, "stale": int(len(rows) - cur_n), "stale_criteria": int(stale_crit[i].sum()),
                            "flagged": len(fl), "last": last}
-    cutoff = today - timedelta(days=days)
-    old = sorted(cid for j, (cid, case) in enumerate(ds.cases.items()) if case.added and case.added < cutoff and counts[j] < k)
+    cutoff = (today - timedelta(days=days) - date(1970, 1, 1)).days
+    added = ds.cases.added
+    old = sorted(ids[j] for j in np.flatnonzero((added >= 0) & (added < cutoff) & ~reached))
     return {
         "dataset": ds.name, "rubric": ds.config.rubric, "rubric_version": ds.config.rubric_version, "overlap_k": k,
         "cases": len(ds.cases), "overlap_reached": int((counts >= k).sum()),

@@ -24,12 +24,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from labeler.adjudications import AdjudicationIndex
 from labeler.cache import FileCache
+from labeler.derived.cases import CaseStore
 from labeler.derived.label_table import FileLabels, LabelsView, LabelTable
 from labeler.errors import FileFormatError, LabelerError, UsageError, pydantic_message
 from labeler.logs import LogWriter, read_log
@@ -113,13 +114,17 @@ def _case_starts(lines: list[str]) -> list[int]:
 
 
 def parse_cases(path: Path, progress: Progress | None = None) -> dict[str, Case]:
-    """Parse cases.yaml in chunks (for a progress bar); errors carry path:line."""
+    """Every case of cases.yaml as a dict (small files and tests; datasets read them through CaseStore)."""
+    return {c.id: c for chunk in iter_case_chunks(path, progress) for c in chunk}
+
+
+def iter_case_chunks(path: Path, progress: Progress | None = None, chunk: int = 500) -> Iterator[list[Case]]:
+    """Parse cases.yaml in chunks (a progress bar, and never all Case objects at once); errors carry path:line."""
     text = read_text(path)
     lines = text.splitlines(keepends=True)
     starts = _case_starts(lines)
     total = len(starts)
-    cases: dict[str, Case] = {}
-    chunk = 500
+    seen: set[str] = set()
     was_enabled = gc.isenabled()
     gc.disable()  # the GC dominates large parses (DESIGN.md)
     try:
@@ -127,7 +132,7 @@ def parse_cases(path: Path, progress: Progress | None = None) -> dict[str, Case]
             data = load_fast(path, text)
             if data not in (None, {}):
                 raise FileFormatError(path, 1, "cases.yaml must be a mapping of case id to case")
-            return {}
+            return
         if any(ln.strip() and not ln.lstrip().startswith("#") for ln in lines[: starts[0]]):
             raise FileFormatError(path, 1, "cases.yaml must be a mapping of case id to case")
         for lo in range(0, total, chunk):
@@ -139,25 +144,27 @@ def parse_cases(path: Path, progress: Progress | None = None) -> dict[str, Case]
             seg = starts[lo : lo + chunk]
             if len(data) != len(seg):
                 raise FileFormatError(path, a + 1, "cases.yaml must be a mapping of case id to case, one id per line at column 0")
+            out = []
             for start, (key, body) in zip(seg, data.items()):
                 cid = _case_key(path, lines[start], key, start)
-                if cid in cases:
+                if cid in seen:
                     raise FileFormatError(path, start + 1, f"duplicate case id {cid!r}")
+                seen.add(cid)
                 if not isinstance(body, dict):
                     raise FileFormatError(path, start + 1, f"case {cid!r} must be a mapping (input, output, ...)")
                 if "id" in body and str(body["id"]) != cid:
                     raise FileFormatError(path, start + 1, f"case {cid!r} has a different id field {body['id']!r}")
                 try:
-                    cases[cid] = Case.model_validate({**body, "id": cid})
+                    out.append(Case.model_validate({**body, "id": cid}))
                 except ValidationError as e:
                     loc, msg = pydantic_message(e)
                     raise FileFormatError(path, _field_line(lines, start, loc), f"case {cid}: {msg}") from None
             if progress:
                 progress(min(lo + chunk, total), total)
+            yield out
     finally:
         if was_enabled:
             gc.enable()
-    return cases
 
 
 def _case_key(path: Path, line: str, key: Any, start: int) -> str:
@@ -364,7 +371,9 @@ class Dataset:
     ws: Workspace
     path: Path
     config: DatasetConfig
-    cases: dict[str, Case] = field(default_factory=dict)
+    cases: CaseStore = field(default_factory=CaseStore)
+    """case id -> Case, text read lazily from a memory-mapped cache."""
+    case_index: dict[str, int] = field(default_factory=dict, repr=False)
     table: LabelTable | None = field(default=None, repr=False)
     """Every label record (earlier versions included) as columns, with each annotator's latest per case."""
     adjudications: AdjudicationIndex = field(default_factory=AdjudicationIndex)
@@ -423,8 +432,8 @@ class Dataset:
 
     @property
     def cache_path(self) -> Path:
-        """The cache entry of cases.yaml (the big one)."""
-        return FileCache(self.path, self.path / ".cache").entry_path(self.cases_path)
+        """The cache index of cases.yaml (the big one; its text is beside it in cases.text)."""
+        return self.path / ".cache" / "cases.meta.pickle"
 
     def rubric(self, version: int | None = None) -> Rubric:
         return self.ws.rubric(self.config.rubric, version or self.config.rubric_version)
@@ -457,8 +466,8 @@ class Dataset:
         cache = FileCache(self.path, self.path / ".cache")
         self.checker = ValueChecker(self.ws, self.config.rubric)
         if self.cases_path.exists():
-            self.cases = cache.get(self.cases_path, lambda p: parse_cases(p, progress))
-        self.case_index = {cid: i for i, cid in enumerate(self.cases)}
+            self.cases = CaseStore.open(self.cases_path, self.path / ".cache", lambda p: iter_case_chunks(p, progress))
+        self.case_index = self.cases.index
         self.table = LabelTable(self.case_index, self.checker.rubric)
         rubric_stamp = tuple(_stamp(p) for p in self.rubric_versions().values())
         for path in _yaml_files(self.labels_dir):
@@ -596,9 +605,7 @@ class Dataset:
         if old and not old.endswith("\n"):
             old += "\n"
         atomic_write(path, old + cases_text(new))
-        for c in new:
-            self.cases[c.id] = c
-            self.case_index[c.id] = len(self.case_index)
+        self.cases.append(new, path, self.path / ".cache")
         self.table.grow_cases()
 
     # ---- judge runs and audits
@@ -701,17 +708,16 @@ class Dataset:
 
     def case_tiers(self) -> "np.ndarray":
         """The tier of every case, in case order (an array of strings, for masks)."""
-        import numpy as np
-
-        return np.array([c.tier.value for c in self.cases.values()], dtype=object)
+        return self.cases.tiers
 
     def cases_by(self, by: str) -> dict[str, "np.ndarray"]:
         """tier or tag -> indexes of its cases (sorted by key)."""
         import numpy as np
 
         groups: dict[str, list[int]] = {}
-        for j, c in enumerate(self.cases.values()):
-            for k in ([c.tier.value] if by == "tier" else c.tags):
+        tiers = self.cases.tiers
+        for j in range(len(self.cases)):
+            for k in ([tiers[j]] if by == "tier" else self.cases.tags[j]):
                 groups.setdefault(k, []).append(j)
         return {k: np.asarray(groups[k], dtype=np.int64) for k in sorted(groups)}
 

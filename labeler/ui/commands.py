@@ -16,10 +16,10 @@ class LabelerCommands(Provider):
         if session is not None and hasattr(session, "jump"):
             for cid in session.ds.cases:
                 cmds.append((f"label: jump to case {cid}", partial(screen.jump_to, cid), "open this case"))
-            tiers = sorted({c.tier.value for c in session.ds.cases.values()})
+            tiers = sorted(set(session.ds.cases.tiers.tolist()))
             for t in tiers + ["all"]:
                 cmds.append((f"label: filter tier {t}", partial(self._filter, "tiers", None if t == "all" else {t}), "queue only this tier"))
-            tags = sorted({tag for c in session.ds.cases.values() for tag in c.tags})
+            tags = sorted({tag for tags in session.ds.cases.tags for tag in tags})
             for tag in tags:
                 cmds.append((f"label: filter tag {tag}", partial(self._filter, "tags", {tag}), "queue only cases with this tag"))
         for name in app.ds.ws.dataset_names():

@@ -1,0 +1,206 @@
+"""Cases with their text read lazily: the queue needs ids, tiers, tags and hashes; text is read when shown.
+
+cases.yaml (the truth) is parsed once into two git-ignored cache files: `cases.meta.pickle` (ids,
+tiers, tags, dates, content hashes, and the offset of each case's text) and `cases.text` (one JSON
+line per case). A warm open reads the small one and memory-maps the big one, so 100,000 cases cost
+a few megabytes until a case is shown. Appending cases (import) extends both files; any other
+change to cases.yaml rebuilds them.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import pickle
+from datetime import date
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Mapping
+
+import numpy as np
+
+from labeler.models import TIER_ORDER, Case, Tier
+
+VERSION = 1
+_TIERS = [t.value for t in Tier]
+_EPOCH = date(1970, 1, 1)
+
+
+class CaseStore(Mapping):
+    """case id -> Case, in file order; `Case` objects are built from the text cache when asked for."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.index: dict[str, int] = {}
+        self.tier_codes = np.zeros(0, dtype=np.int8)
+        self.tags: list[tuple[str, ...]] = []
+        self.added = np.zeros(0, dtype=np.int32)
+        """days since 1970-01-01, or -1."""
+        self.hashes: list[str] = []
+        self.fields: list[dict[str, str]] = []
+        """difficulty and source (for sampling), only where set."""
+        self.offsets = np.zeros(1, dtype=np.int64)
+        self._text: bytes | mmap.mmap = b""
+        self._file = None
+
+    # ---- Mapping
+
+    def __getitem__(self, case_id: str) -> Case:
+        return self.case(self.index[case_id])
+
+    def __contains__(self, case_id: object) -> bool:
+        return case_id in self.index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def case(self, j: int) -> Case:
+        return Case.model_construct(**_decode(json.loads(self.raw(j))))
+
+    def raw(self, j: int) -> bytes:
+        """The JSON text of case j (for searching without building a Case)."""
+        return bytes(self._text[int(self.offsets[j]) : int(self.offsets[j + 1])])
+
+    # ---- columns
+
+    @property
+    def tiers(self) -> np.ndarray:
+        return np.asarray(_TIERS, dtype=object)[self.tier_codes] if len(self.ids) else np.zeros(0, dtype=object)
+
+    def tier_order(self) -> np.ndarray:
+        order = np.asarray([TIER_ORDER[Tier(t)] for t in _TIERS], dtype=np.int8)
+        return order[self.tier_codes]
+
+    def field(self, j: int, name: str):
+        if name == "tier":
+            return _TIERS[self.tier_codes[j]]
+        return self.fields[j].get(name)
+
+    # ---- building
+
+    def _add(self, cases: Iterable[Case], text: bytearray) -> None:
+        tiers, added = [], []
+        offsets = [int(self.offsets[-1])]
+        for c in cases:
+            self.index[c.id] = len(self.ids)
+            self.ids.append(c.id)
+            tiers.append(_TIERS.index(c.tier.value))
+            self.tags.append(tuple(c.tags))
+            added.append((c.added - _EPOCH).days if c.added else -1)
+            self.hashes.append(c.content_hash())
+            self.fields.append({k: v for k, v in (("difficulty", c.difficulty), ("source", c.source)) if v})
+            line = json.dumps(c.model_dump(mode="json", exclude_defaults=True), ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n"
+            text += line
+            offsets.append(offsets[-1] + len(line))
+        self.tier_codes = np.concatenate([self.tier_codes, np.asarray(tiers, dtype=np.int8)])
+        self.added = np.concatenate([self.added, np.asarray(added, dtype=np.int32)])
+        self.offsets = np.concatenate([self.offsets, np.asarray(offsets[1:], dtype=np.int64)])
+
+    @classmethod
+    def build(cls, chunks: Iterable[list[Case]]) -> tuple["CaseStore", bytes]:
+        store = cls()
+        text = bytearray()
+        for chunk in chunks:
+            store._add(chunk, text)
+        store._text = bytes(text)
+        return store, store._text
+
+    def _meta(self, stamp: tuple) -> dict:
+        return {"version": VERSION, "stamp": stamp, "ids": self.ids, "tier_codes": self.tier_codes, "tags": self.tags,
+                "added": self.added, "hashes": self.hashes, "fields": self.fields, "offsets": self.offsets}
+
+    @classmethod
+    def open(cls, source: Path, cache: Path, parse: Callable[[Path], Iterable[list[Case]]]) -> "CaseStore":
+        """The cases of `source`, from the cache when it matches the file, else parsed (and cached)."""
+        stamp = _stamp(source)
+        meta_path, text_path = cache / "cases.meta.pickle", cache / "cases.text"
+        try:
+            with open(meta_path, "rb") as f:
+                meta = pickle.load(f)
+            if meta.get("version") == VERSION and meta["stamp"] == stamp and text_path.stat().st_size == int(meta["offsets"][-1]):
+                store = cls()
+                for k in ("ids", "tier_codes", "tags", "added", "hashes", "fields", "offsets"):
+                    setattr(store, k, meta[k])
+                store.index = {cid: j for j, cid in enumerate(store.ids)}
+                store._map(text_path)
+                return store
+        except Exception:  # missing, stale or corrupt: rebuilt, never trusted
+            pass
+        store, text = cls.build(parse(source))
+        store._save(cache, stamp, text)
+        return store
+
+    def _map(self, text_path: Path) -> None:
+        if int(self.offsets[-1]) == 0:
+            self._text = b""
+            return
+        self._file = open(text_path, "rb")
+        self._text = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
+
+    def _save(self, cache: Path, stamp: tuple, text: bytes) -> None:
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+            gitignore = cache / ".gitignore"
+            if not gitignore.exists():
+                gitignore.write_text("# derived by labeler; safe to delete\n*\n")
+            tmp = cache / f".cases.text.{os.getpid()}.tmp"
+            tmp.write_bytes(text)
+            os.replace(tmp, cache / "cases.text")
+            tmp = cache / f".cases.meta.{os.getpid()}.tmp"
+            with open(tmp, "wb") as f:
+                pickle.dump(self._meta(stamp), f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, cache / "cases.meta.pickle")
+        except OSError:
+            pass  # a read-only checkout still works, from memory
+
+    def append(self, new: list[Case], source: Path, cache: Path) -> None:
+        """Cases just appended to `source`: extend the columns, append their text to the cache file,
+        rewrite the small index (the text of the cases already there is not rewritten)."""
+        old_end = int(self.offsets[-1])
+        added = bytearray()
+        base = self.offsets
+        self.offsets = np.asarray([0], dtype=np.int64)
+        self._add(new, added)
+        self.offsets = np.concatenate([base, self.offsets[1:] + old_end])
+        text_path = cache / "cases.text"
+        mapped = isinstance(self._text, mmap.mmap)
+        self.close()
+        try:
+            if not mapped:
+                raise OSError("no cache file")
+            with open(text_path, "ab") as f:
+                f.write(added)
+            with open(cache / f".cases.meta.{os.getpid()}.tmp", "wb") as f:
+                pickle.dump(self._meta(_stamp(source)), f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(cache / f".cases.meta.{os.getpid()}.tmp", cache / "cases.meta.pickle")
+            self._map(text_path)
+        except OSError:
+            self._text = bytes(self._text) + bytes(added)
+            self._save(cache, _stamp(source), self._text)
+
+    def close(self) -> None:
+        if isinstance(self._text, mmap.mmap):
+            self._text.close()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def _decode(d: dict) -> dict:
+    if "added" in d and isinstance(d["added"], str):
+        d["added"] = date.fromisoformat(d["added"])
+    if "tier" in d:
+        d["tier"] = Tier(d["tier"])
+    for k, default in (("tags", []), ("notes", ""), ("source", ""), ("tier", Tier.golden)):
+        d.setdefault(k, default if not isinstance(default, list) else [])
+    for k in ("reference", "context", "difficulty", "added"):
+        d.setdefault(k, None)
+    return d
+
+
+def _stamp(path: Path) -> tuple:
+    st = path.stat()
+    return (st.st_size, st.st_mtime_ns)
