@@ -15,6 +15,9 @@ from typing import Any, Callable
 CACHE_VERSION = 6
 
 
+MISS = object()
+
+
 class FileCache:
     def __init__(self, root: Path, folder: Path):
         self.root = root
@@ -28,19 +31,30 @@ class FileCache:
     def get(self, source: Path, parse: Callable[[Path], Any], extra: Any = None) -> Any:
         """`parse(source)`, or its cached result when the file (and `extra`, what else the parse
         depended on, such as the rubric files) is unchanged since it was cached."""
+        value = self.peek(source, extra)
+        if value is MISS:
+            value = parse(source)
+            self.put(source, value, extra)
+        return value
+
+    def _stamp(self, source: Path, extra: Any) -> tuple:
         st = source.stat()
-        stamp = (CACHE_VERSION, st.st_size, st.st_mtime_ns, extra)
-        entry = self.entry_path(source)
+        return (CACHE_VERSION, st.st_size, st.st_mtime_ns, extra)
+
+    def peek(self, source: Path, extra: Any = None) -> Any:
+        """The cached parse of `source`, or MISS."""
+        stamp = self._stamp(source, extra)
         try:
-            with open(entry, "rb") as f:
+            with open(self.entry_path(source), "rb") as f:
                 cached_stamp, value = pickle.load(f)
             if cached_stamp == stamp:
                 return value
         except Exception:  # missing or unreadable: rebuild
             pass
-        value = parse(source)
-        self._put(entry, stamp, value)
-        return value
+        return MISS
+
+    def put(self, source: Path, value: Any, extra: Any = None) -> None:
+        self._put(self.entry_path(source), self._stamp(source, extra), value)
 
     def _put(self, entry: Path, stamp: tuple, value: Any) -> None:
         try:

@@ -29,7 +29,8 @@ from typing import Any, Callable, Iterable, Iterator, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from labeler.adjudications import AdjudicationIndex
-from labeler.cache import FileCache
+from labeler.cache import MISS, FileCache
+from labeler.derived.parallel import parallel_map
 from labeler.derived.cases import CaseStore
 from labeler.derived.label_table import FileLabels, LabelsView, LabelTable
 from labeler.errors import FileFormatError, LabelerError, UsageError, pydantic_message
@@ -118,10 +119,11 @@ def parse_cases(path: Path, progress: Progress | None = None) -> dict[str, Case]
     return {c.id: c for chunk in iter_case_chunks(path, progress) for c in chunk}
 
 
-def iter_case_chunks(path: Path, progress: Progress | None = None, chunk: int = 500) -> Iterator[list[Case]]:
-    """Parse cases.yaml in chunks (a progress bar, and never all Case objects at once); errors carry path:line."""
-    text = read_text(path)
-    lines = text.splitlines(keepends=True)
+def iter_case_chunks(path: Path, progress: Progress | None = None, chunk: int = 500, text: str | None = None,
+                     line_offset: int = 0) -> Iterator[list[Case]]:
+    """Parse cases.yaml (or a slice of it starting at `line_offset`) in chunks: a progress bar, and
+    never all Case objects at once; errors carry path:line."""
+    lines = (read_text(path) if text is None else text).splitlines(keepends=True)
     starts = _case_starts(lines)
     total = len(starts)
     seen: set[str] = set()
@@ -129,36 +131,38 @@ def iter_case_chunks(path: Path, progress: Progress | None = None, chunk: int = 
     gc.disable()  # the GC dominates large parses (DESIGN.md)
     try:
         if not starts:
-            data = load_fast(path, text)
+            data = load_fast(path, "".join(lines), line_offset=line_offset)
             if data not in (None, {}):
-                raise FileFormatError(path, 1, "cases.yaml must be a mapping of case id to case")
+                raise FileFormatError(path, line_offset + 1, "cases.yaml must be a mapping of case id to case")
             return
         if any(ln.strip() and not ln.lstrip().startswith("#") for ln in lines[: starts[0]]):
-            raise FileFormatError(path, 1, "cases.yaml must be a mapping of case id to case")
+            raise FileFormatError(path, line_offset + 1, "cases.yaml must be a mapping of case id to case")
         for lo in range(0, total, chunk):
             a = starts[lo]
             b = starts[lo + chunk] if lo + chunk < total else len(lines)
-            data = load_fast(path, "".join(lines[a:b]), line_offset=a)
+            data = load_fast(path, "".join(lines[a:b]), line_offset=line_offset + a)
             if not isinstance(data, dict):
-                raise FileFormatError(path, a + 1, "cases.yaml must be a mapping of case id to case")
+                raise FileFormatError(path, line_offset + a + 1, "cases.yaml must be a mapping of case id to case")
             seg = starts[lo : lo + chunk]
             if len(data) != len(seg):
-                raise FileFormatError(path, a + 1, "cases.yaml must be a mapping of case id to case, one id per line at column 0")
+                raise FileFormatError(path, line_offset + a + 1,
+                                      "cases.yaml must be a mapping of case id to case, one id per line at column 0")
             out = []
             for start, (key, body) in zip(seg, data.items()):
-                cid = _case_key(path, lines[start], key, start)
+                at = line_offset + start
+                cid = _case_key(path, lines[start], key, at)
                 if cid in seen:
-                    raise FileFormatError(path, start + 1, f"duplicate case id {cid!r}")
+                    raise FileFormatError(path, at + 1, f"duplicate case id {cid!r}")
                 seen.add(cid)
                 if not isinstance(body, dict):
-                    raise FileFormatError(path, start + 1, f"case {cid!r} must be a mapping (input, output, ...)")
+                    raise FileFormatError(path, at + 1, f"case {cid!r} must be a mapping (input, output, ...)")
                 if "id" in body and str(body["id"]) != cid:
-                    raise FileFormatError(path, start + 1, f"case {cid!r} has a different id field {body['id']!r}")
+                    raise FileFormatError(path, at + 1, f"case {cid!r} has a different id field {body['id']!r}")
                 try:
                     out.append(Case.model_validate({**body, "id": cid}))
                 except ValidationError as e:
                     loc, msg = pydantic_message(e)
-                    raise FileFormatError(path, _field_line(lines, start, loc), f"case {cid}: {msg}") from None
+                    raise FileFormatError(path, line_offset + _field_line(lines, start, loc), f"case {cid}: {msg}") from None
             if progress:
                 progress(min(lo + chunk, total), total)
             yield out
@@ -167,7 +171,37 @@ def iter_case_chunks(path: Path, progress: Progress | None = None, chunk: int = 
             gc.enable()
 
 
-def _case_key(path: Path, line: str, key: Any, start: int) -> str:
+def parse_case_store(path: Path, progress: Progress | None = None) -> "CaseStore":
+    """cases.yaml into a CaseStore; a big file is parsed in slices by one process per core."""
+    from labeler.derived.parallel import parallel_map
+
+    text = read_text(path)
+    lines = text.splitlines(keepends=True)
+    del text
+    starts = _case_starts(lines)
+    step = 4000
+    if len(starts) < 2 * step:
+        return CaseStore.build(iter_case_chunks(path, progress, text="".join(lines)))
+    bounds = [0] + starts[step::step] + [len(lines)]
+    jobs = [(path, "".join(lines[a:b]), a) for a, b in zip(bounds, bounds[1:])]
+    del lines
+    total = len(starts)
+    parts = []
+    done = 0
+    for part in parallel_map(_case_slice, jobs):
+        parts.append(part)
+        done += len(part)
+        if progress:
+            progress(min(done, total), total)
+    return CaseStore.concat(path, parts)
+
+
+def _case_slice(job: tuple) -> "CaseStore":
+    path, text, offset = job
+    return CaseStore.build(iter_case_chunks(path, None, text=text, line_offset=offset))
+
+
+def _case_key(path: Path, line: str, key: Any, start: int) -> str:  # start: 0-based line in the file
     """A case id exactly as written: `007:` is "007" and `1e3:` is "1e3", never a number."""
     if isinstance(key, str):
         return key
@@ -466,17 +500,17 @@ class Dataset:
         cache = FileCache(self.path, self.path / ".cache")
         self.checker = ValueChecker(self.ws, self.config.rubric)
         if self.cases_path.exists():
-            self.cases = CaseStore.open(self.cases_path, self.path / ".cache", lambda p: iter_case_chunks(p, progress))
+            self.cases = CaseStore.open(self.cases_path, self.path / ".cache", lambda p: parse_case_store(p, progress))
         self.case_index = self.cases.index
         self.table = LabelTable(self.case_index, self.checker.rubric)
         rubric_stamp = tuple(_stamp(p) for p in self.rubric_versions().values())
-        for path in _yaml_files(self.labels_dir):
+        files = _yaml_files(self.labels_dir)
+        parsed_all = self._parse_label_files(cache, files, rubric_stamp)
+        for path in files:
             annotator = path.stem
-            try:
-                check_safe_name(annotator, "annotator")
-                parsed = cache.get(path, self._parse_labels, extra=rubric_stamp)
-            except (FileFormatError, ValueError) as e:
-                self._unreadable(path, e)
+            parsed = parsed_all[path]
+            if isinstance(parsed, Exception):
+                self._unreadable(path, parsed)
                 continue
             for line, msg, blocks in parsed.problems:
                 torn = line is not None and line == parsed.torn_line and not blocks
@@ -496,6 +530,34 @@ class Dataset:
                 if self._usable_adjudication(path, line, adj, unusable):
                     self.adjudications.add(path.stem, adj)
             self._report_unusable(path, unusable, "adjudication")
+
+    def _parse_label_files(self, cache: FileCache, files: list[Path], stamp: tuple) -> dict[Path, Any]:
+        """Each label log's columns: from the cache, else parsed (one process per core when several changed)."""
+        global _PARSING
+        out: dict[Path, Any] = {}
+        todo = []
+        for path in files:
+            try:
+                check_safe_name(path.stem, "annotator")
+                hit = cache.peek(path, stamp)
+            except (ValueError, OSError) as e:
+                out[path] = e
+                continue
+            if hit is MISS:
+                todo.append(path)
+            else:
+                out[path] = hit
+        big = sum(p.stat().st_size for p in todo) > (8 << 20)
+        _PARSING = self
+        try:
+            results = parallel_map(_parse_one_log, todo) if big else map(_parse_one_log, todo)
+            for path, result in zip(todo, results):
+                out[path] = result
+                if not isinstance(result, Exception):
+                    cache.put(path, result, stamp)
+        finally:
+            _PARSING = None
+        return out
 
     def _parse_labels(self, path: Path) -> FileLabels:
         read = read_log(path)
@@ -538,6 +600,7 @@ class Dataset:
 
     def _report_unusable(self, path: Path, unusable: dict[int, int], what: str) -> None:
         for version, n in sorted(unusable.items()):
+            self.checker.rubric(version)  # (parsed in another process: learn why here)
             why = self.checker.unloadable.get(version, "does not exist")
             self.problem(path, None, f"{n} {what}(s) made under rubric {self.config.rubric} v{version}, which {why}: left out",
                          blocks=False)
@@ -720,6 +783,17 @@ class Dataset:
             for k in ([tiers[j]] if by == "tier" else self.cases.tags[j]):
                 groups.setdefault(k, []).append(j)
         return {k: np.asarray(groups[k], dtype=np.int64) for k in sorted(groups)}
+
+
+_PARSING: "Dataset | None" = None
+"""The dataset whose label logs are being parsed (read by forked workers: nothing big is pickled to them)."""
+
+
+def _parse_one_log(path: Path) -> "FileLabels | Exception":
+    try:
+        return _PARSING._parse_labels(path)
+    except (FileFormatError, ValueError) as e:
+        return e
 
 
 def _yaml_files(folder: Path) -> list[Path]:

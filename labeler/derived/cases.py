@@ -100,20 +100,43 @@ class CaseStore(Mapping):
         self.offsets = np.concatenate([self.offsets, np.asarray(offsets[1:], dtype=np.int64)])
 
     @classmethod
-    def build(cls, chunks: Iterable[list[Case]]) -> tuple["CaseStore", bytes]:
+    def build(cls, chunks: Iterable[list[Case]]) -> "CaseStore":
         store = cls()
         text = bytearray()
         for chunk in chunks:
             store._add(chunk, text)
         store._text = bytes(text)
-        return store, store._text
+        return store
+
+    @classmethod
+    def concat(cls, source: Path, parts: list["CaseStore"]) -> "CaseStore":
+        """Slices parsed apart, joined in order; an id in two slices is the duplicate it is."""
+        from labeler.errors import FileFormatError
+
+        store = cls()
+        for p in parts:
+            for cid in p.ids:
+                if cid in store.index:
+                    raise FileFormatError(source, None, f"duplicate case id {cid!r}")
+                store.index[cid] = len(store.ids)
+                store.ids.append(cid)
+            store.tags += p.tags
+            store.hashes += p.hashes
+            store.fields += p.fields
+        store.tier_codes = np.concatenate([p.tier_codes for p in parts]) if parts else store.tier_codes
+        store.added = np.concatenate([p.added for p in parts]) if parts else store.added
+        ends = [int(p.offsets[-1]) for p in parts]
+        shifts = np.cumsum([0] + ends[:-1])
+        store.offsets = np.concatenate([[0]] + [p.offsets[1:] + s for p, s in zip(parts, shifts)]).astype(np.int64)
+        store._text = b"".join(bytes(p._text) for p in parts)
+        return store
 
     def _meta(self, stamp: tuple) -> dict:
         return {"version": VERSION, "stamp": stamp, "ids": self.ids, "tier_codes": self.tier_codes, "tags": self.tags,
                 "added": self.added, "hashes": self.hashes, "fields": self.fields, "offsets": self.offsets}
 
     @classmethod
-    def open(cls, source: Path, cache: Path, parse: Callable[[Path], Iterable[list[Case]]]) -> "CaseStore":
+    def open(cls, source: Path, cache: Path, parse: Callable[[Path], "CaseStore"]) -> "CaseStore":
         """The cases of `source`, from the cache when it matches the file, else parsed (and cached)."""
         stamp = _stamp(source)
         meta_path, text_path = cache / "cases.meta.pickle", cache / "cases.text"
@@ -129,8 +152,8 @@ class CaseStore(Mapping):
                 return store
         except Exception:  # missing, stale or corrupt: rebuilt, never trusted
             pass
-        store, text = cls.build(parse(source))
-        store._save(cache, stamp, text)
+        store = parse(source)
+        store._save(cache, stamp, bytes(store._text))
         return store
 
     def _map(self, text_path: Path) -> None:

@@ -134,46 +134,66 @@ class FileLabels:
         extras: dict[int, dict] = {}
         problems: list[tuple[int | None, str, bool]] = [(ln, f"{msg}; line left out", True) for ln, msg in errors]
         unusable: dict[int, int] = {}
+        usable: dict[int, bool] = {}
+        lut: dict[tuple, Any] = {}
+        """(version, criterion, type, raw value) -> scale index, or the error text: one check per distinct value."""
         for line, rec in records:
-            if not _fast(rec):
+            fast = _fast(rec)
+            if fast:
+                try:
+                    when = _micros(rec.get("at"))
+                except ValueError:
+                    fast = False
+            if not fast:
                 try:
                     rec = Label.model_validate(rec).model_dump(exclude_defaults=True)
                 except ValidationError as e:
                     problems.append((line, f"{pydantic_message(e)[1]}; line left out", True))
                     continue
+                when = _micros(rec.get("at"))
             cid, v = rec["case"], rec["rubric"]
-            is_retract = bool(rec.get("retract", False))
+            is_retract = rec.get("retract", False)
             row_vals: list[tuple[int, int]] = []
-            extra = {k: rec[k] for k in ("note", "flags", "email", "git_name", "suggested") if rec.get(k)}
-            if "flags" in extra:
-                extra["flags"] = [f if isinstance(f, dict) else f.model_dump() for f in extra["flags"]]
+            extra = None
+            if len(rec) > 7 or "note" in rec or "flags" in rec or "suggested" in rec or "email" in rec or "git_name" in rec:
+                extra = {k: rec[k] for k in ("note", "flags", "email", "git_name", "suggested") if rec.get(k)}
+                if "flags" in extra:
+                    extra["flags"] = [f if isinstance(f, dict) else f.model_dump() for f in extra["flags"]]
             if not is_retract:
-                canon, err = check(v, rec.get("values") or {}, f"label of {cid}: ")
-                if canon is None and not err:
+                if v not in usable:
+                    usable[v] = check(v, {}, "")[0] is not None
+                if not usable[v]:
                     gone = missing(v)
                     if gone:  # said line by line; a broken version is said once, with a count
                         problems.append((line, f"label of {cid} made under {gone}, which does not exist: left out", False))
                     else:
                         unusable[v] = unusable.get(v, 0) + 1
                     continue
-                if canon is not None:
-                    idx = scale_index
-                    flag_bad = next((f.get("criterion") for f in extra.get("flags", [])
-                                     if f.get("criterion") and idx(v, f["criterion"]) is None), None)
-                    if flag_bad:
-                        err = f"label of {cid}: flag: unknown criterion {flag_bad!r} in rubric v{v}"
+                err = ""
+                for c, value in (rec.get("values") or {}).items():
+                    key = (v, c, value.__class__, value)
+                    i = lut.get(key)
+                    if i is None:
+                        canon, why = check(v, {c: value}, "label of {cid}: ")
+                        i = lut[key] = why if canon is None else scale_index(v, c)[canon[c]]
+                    if i.__class__ is str:
+                        err = i
+                        break
+                    row_vals.append((crit_index.setdefault(c, len(crit_index)), i))
+                if not err and extra and extra.get("flags"):
+                    bad = next((f.get("criterion") for f in extra["flags"]
+                                if f.get("criterion") and scale_index(v, f["criterion"]) is None), None)
+                    if bad:
+                        err = f"label of {{cid}}: flag: unknown criterion {bad!r} in rubric v{v}"
                 if err:
-                    problems.append((line, f"{err}; left out", True))
+                    problems.append((line, f"{err.replace('{cid}', cid)}; left out", True))
                     continue
-                for c, value in canon.items():
-                    k = crit_index.setdefault(c, len(crit_index))
-                    row_vals.append((k, idx(v, c)[value]))
             row = len(lines)
             lines.append(line)
             case_codes.append(names.setdefault(cid, len(names)))
             versions.append(v)
             retract.append(is_retract)
-            at.append(_micros(rec.get("at")))
+            at.append(when)
             s = rec.get("seconds")
             seconds.append(np.nan if s is None else float(s))
             hash_codes.append(hashes.code(rec.get("rubric_hash") or None))
