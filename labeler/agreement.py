@@ -68,11 +68,9 @@ def landis_koch(x: float | None) -> str:
 def value_counts(data: np.ndarray, n_values: int) -> np.ndarray:
     """units x values: how many coders gave each value to each unit. `data` is coders x units."""
     coders, units = data.shape
-    counts = np.zeros((units, n_values), dtype=np.float64)
     mask = data != MISSING
-    u_idx = np.broadcast_to(np.arange(units), data.shape)[mask]
-    np.add.at(counts, (u_idx, data[mask]), 1.0)
-    return counts
+    flat = (np.broadcast_to(np.arange(units), data.shape)[mask] * n_values + data[mask]).astype(np.int64)
+    return np.bincount(flat, minlength=units * n_values).astype(np.float64).reshape(units, n_values)
 
 
 def krippendorff_alpha(data: np.ndarray, n_values: int, level: str = "nominal") -> Coefficient:

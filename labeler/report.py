@@ -214,12 +214,23 @@ def disagreements(ds: Dataset, versions: VersionIndex | None = None, *, criterio
     candidates = set(np.flatnonzero(keep & (any_split | (flags > 0))).tolist())
     candidates |= {ds.case_index[cid] for cid in list(disputes) + list(conflicts) if cid in ds.case_index and keep[ds.case_index[cid]]}
     in_force = lambda v, c: v == rubric.version  # noqa: E731 - a gap mark counts for the version it was made under
+    names = list(split_by)
+    order = np.asarray(sorted(candidates), dtype=np.int64)
+    bits = np.zeros(len(order), dtype=np.int64)
+    for b, c in enumerate(names):
+        bits |= split_by[c][order].astype(np.int64) << b
+    patterns = {int(x): [c for b, c in enumerate(names) if int(x) >> b & 1] for x in np.unique(bits)}
+    scores, fl, nl, bl = score[order].tolist(), flags[order].tolist(), n_labels[order].tolist(), bits.tolist()
     out = []
-    for j in sorted(candidates):
+    for k, j in enumerate(order.tolist()):
         cid = ids[j]
-        split = [c for c, m in split_by.items() if m[j]]
-        f = int(flags[j])
-        total = float(score[j]) + 0.5 * f
+        split = patterns[bl[k]].copy()
+        f = fl[k]
+        total = scores[k] + 0.5 * f
+        if cid not in index and cid not in disputes:  # the common case: nothing adjudicated or disputed
+            if split or f:
+                out.append(Disagreement(cid, total, split, f, nl[k], False))
+            continue
 
         def settled_after(a) -> bool:
             d = index.gold(cid, a.criterion, holds).decision
@@ -243,7 +254,7 @@ def disagreements(ds: Dataset, versions: VersionIndex | None = None, *, criterio
             adjudicated = cid in index
         if adjudicated and not include_adjudicated:
             continue
-        out.append(Disagreement(cid, total, split, f, int(n_labels[j]), adjudicated, bool(open_disputes), conflict))
+        out.append(Disagreement(cid, total, split, f, nl[k], adjudicated, bool(open_disputes), conflict))
     out.sort(key=lambda d: (-d.score, d.case))
     return out
 

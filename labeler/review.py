@@ -153,8 +153,19 @@ class ReviewSession:
             self.focus = self.criteria.index(remaining[0])
             return f"gold {c} = {value}" + (" (settles the leads' disagreement)" if settles else "")
         case = d.case
-        self.refresh(keep=None if not self.include_adjudicated else case)
+        self._settled(case)
         return f"gold {c} = {value}; {case} adjudicated"
+
+    def _settled(self, case: str) -> None:
+        """The open case is adjudicated: it leaves the queue (or is marked, with --all) without recomputing
+        the queue or the numbers (gold does not change agreement between annotators)."""
+        if self.include_adjudicated:
+            self.current.adjudicated = True
+            return
+        del self.queue[self.index]
+        self.index = min(self.index, max(0, len(self.queue) - 1))
+        self.last_set = None
+        self._focus_first_open()
 
     def set_reason(self, text: str) -> str:
         """A reason for the gold just set (or the focused criterion when none was set on this case)."""
