@@ -9,7 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import OptionList, Static
+from textual.widgets import Static
+
+from labeler.ui.widgets.queue_list import QueueList
 
 from labeler.audit import REASONS
 from labeler.errors import LabelerError
@@ -55,14 +57,14 @@ class AuditScreen(CaseQueueScreen):
         self.sub_title = f"auditor {s.auditor} · model {s.meta.model} · rubric v{s.rubric.version}"
         self.refresh_all()
 
-    def queue_items(self) -> list[Text]:
-        items = []
-        for cid in self.session.queue:
-            d = self.session.disagreement(cid)
-            t = Text(one_line(cid, 34))
-            t.append(f"\n {d} differ from gold" if d else "\n agrees with gold", style="yellow" if d else "dim")
-            items.append(t)
-        return items
+    def queue_entry(self, index: int) -> Text:
+        if index >= len(self.session.queue):
+            return Text()
+        cid = self.session.queue[index]
+        d = self.session.disagreement(cid)
+        t = Text(one_line(cid, 34))
+        t.append(f"\n {d} differ from gold" if d else "\n agrees with gold", style="yellow" if d else "dim")
+        return t
 
     def refresh_numbers(self) -> None:
         s = self.session
@@ -148,7 +150,7 @@ class AuditScreen(CaseQueueScreen):
         self.say("✓ " + msg)
         self.refresh_numbers()
         if self.session.current != before:
-            self.query_one("#queue", OptionList).highlighted = self.session.index
+            self.query_one("#queue", QueueList).highlighted = self.session.index
             self.refresh_case()
         else:
             self.refresh_detail()

@@ -7,12 +7,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Footer, Header, Static
 
 from labeler.ui.screens.help import HelpScreen
 from labeler.ui.widgets.case_view import CaseView
 from labeler.ui.widgets.git_status import GitStatusBar
+from labeler.ui.widgets.queue_list import QueueList
 
 NAVIGATION = [
     Binding("up,k", "move(-1)", "Criterion", key_display="↑↓", tooltip="focus the previous / next criterion"),
@@ -27,7 +27,7 @@ CLOSING = [
 
 
 class CaseQueueScreen(Screen):
-    """Subclasses give queue_items(), refresh_numbers(), refresh_detail() and show the case in refresh_case()."""
+    """Subclasses give queue_entry(i), refresh_numbers(), refresh_detail() and show the case in refresh_case()."""
 
     HELP_TITLE = "Keys"
 
@@ -39,7 +39,7 @@ class CaseQueueScreen(Screen):
         yield Header()
         yield Static(id="numbers")
         with Horizontal(id="review-main"):
-            yield OptionList(id="queue")
+            yield QueueList(id="queue")
             with Vertical(id="review-right"):
                 with VerticalScroll(id="opinions-scroll"):
                     yield Static(id="opinions")
@@ -48,7 +48,8 @@ class CaseQueueScreen(Screen):
         yield GitStatusBar(self.session.ds, id="git")
         yield Footer()
 
-    def queue_items(self) -> list[Text]:
+    def queue_entry(self, index: int) -> Text:
+        """Two lines about queue entry `index` (asked for only when it scrolls into view)."""
         raise NotImplementedError
 
     def refresh_numbers(self) -> None:
@@ -61,21 +62,27 @@ class CaseQueueScreen(Screen):
         raise NotImplementedError
 
     def refresh_all(self) -> None:
-        ol = self.query_one("#queue", OptionList)
-        ol.clear_options()
-        for item in self.queue_items():
-            ol.add_option(Option(item))
-        if self.session.queue:
-            ol.highlighted = self.session.index
+        ql = self.query_one("#queue", QueueList)
+        ql.show(len(self.session.queue), self.queue_entry)
+        ql.highlighted = self.session.index
+        self.refresh_numbers()
+        self.refresh_case()
+
+    def refresh_queue_from(self, index: int) -> None:
+        """Entries from `index` on changed (one was settled or removed): only what is on screen is drawn again."""
+        ql = self.query_one("#queue", QueueList)
+        ql.changed(index, len(self.session.queue))
+        ql.highlighted = self.session.index
         self.refresh_numbers()
         self.refresh_case()
 
     def say(self, msg: str) -> None:
         self.query_one("#message", Static).update(Text(msg))
 
-    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option_index != self.session.index:
-            self.session.select(event.option_index)
+    def on_queue_list_selected(self, event: QueueList.Selected) -> None:
+        if event.index != self.session.index:
+            self.session.select(event.index)
+            self.query_one("#queue", QueueList).highlighted = self.session.index
             self.refresh_case()
 
     def action_move(self, delta: int) -> None:
@@ -84,8 +91,7 @@ class CaseQueueScreen(Screen):
 
     def action_case(self, delta: int) -> None:
         self.session.select(self.session.index + delta)
-        if self.session.queue:
-            self.query_one("#queue", OptionList).highlighted = self.session.index
+        self.query_one("#queue", QueueList).highlighted = self.session.index
         self.refresh_case()
 
     def action_help(self) -> None:

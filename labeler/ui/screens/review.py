@@ -37,9 +37,10 @@ class ReviewScreen(CaseQueueScreen):
         self.sub_title = f"lead {self.session.lead} · rubric v{self.session.rubric.version}"
         self.refresh_all()
 
-    def queue_items(self) -> list[Text]:
-        items = []
-        for d in self.session.queue:
+    def queue_entry(self, index: int) -> Text:
+        if index >= len(self.session.queue):
+            return Text()
+        for d in (self.session.queue[index],):
             t = Text()
             t.append(one_line(d.case, 34))
             t.append(f"\n {len(d.criteria)} split · {d.labels} labels", style="dim")
@@ -47,10 +48,11 @@ class ReviewScreen(CaseQueueScreen):
                 t.append(f" · ⚑{d.flags}", style="magenta")
             if d.disputed:
                 t.append(" · gold disputed", style="red")
+            if d.conflicts:
+                t.append(" · leads disagree", style="bold red")
             if d.adjudicated:
                 t.append(" · done", style="green")
-            items.append(t)
-        return items
+        return t
 
     def refresh_numbers(self) -> None:
         s = self.session
@@ -136,7 +138,7 @@ class ReviewScreen(CaseQueueScreen):
             return
         self.say("✓ " + msg)
         if len(self.session.queue) != before or "adjudicated" in msg:
-            self.refresh_all()
+            self.refresh_queue_from(self.session.index)
         else:
             self.refresh_detail()
 
