@@ -55,6 +55,15 @@ def generate(root: Path, n_cases: int, n_annotators: int, seed: int = 1) -> Path
                                         "grounded": rng.randint(0, 2)},
                              "at": "2026-11-01T10:00:00Z", "seconds": 30.0})
         LogWriter(ds / "labels" / f"ann{a}.yaml", "synthetic").append_many(recs)
+    # a judge run over every case, for calibrate
+    run = ds / "judge" / "synthetic"
+    run.mkdir(parents=True)
+    (run / "run.yaml").write_text(f"name: synthetic\nmodel: synthetic\nrubric: bench\nrubric_version: 1\nrubric_hash: {h}\n")
+    verdicts = [{"case": f"c-{i:05d}", "values": {c: {"value": v, "rationale": "synthetic"} for c, v in
+                 (("action_items", rng.randint(0, 2)), ("tone", rng.randint(0, 2)), ("no_hallucinated_resolution", rng.randint(0, 2)),
+                  ("under_80_words", rng.choice(["pass", "fail"])), ("grounded", rng.randint(0, 2)))},
+                 "at": "2026-11-01T10:00:00Z"} for i in range(n_cases)]
+    LogWriter(run / "verdicts.yaml", "synthetic").append_many(verdicts)
     return ds
 
 

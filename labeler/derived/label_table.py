@@ -348,16 +348,30 @@ class LabelTable:
         return self.cols[criterion]
 
     def append(self, annotator: str, label: Label) -> int:
-        """One new label (already durable in its log): O(1) amortized."""
+        """One new label (already durable in its log): O(1) amortized, a few scalar writes."""
         a = self._annotator(annotator)
         row = len(self)
-        rec = label.model_dump(exclude_defaults=True)
-        extra = {k: rec[k] for k in ("note", "flags", "email", "git_name", "suggested") if rec.get(k)}
-        values = {} if label.retract else {c: np.asarray([self.scale(label.rubric, c)[1][v]], np.int8)
-                                           for c, v in label.values.items()}
-        self._extend(a, [self.case_index[label.case]], [label.rubric], [label.retract], [_micros(label.at)],
-                     [np.nan if label.seconds is None else label.seconds], [self.hashes.code(label.rubric_hash or None)],
-                     values, {0: extra} if extra else {})
+        j = self.case_index[label.case]
+        for g, value in ((self.ann, a), (self.case, j), (self.version, label.rubric), (self.retract, label.retract),
+                         (self.at, _micros(label.at)), (self.seconds, np.nan if label.seconds is None else label.seconds),
+                         (self.hash, self.hashes.code(label.rubric_hash or None))):
+            g.reserve(row + 1)
+            g.a[row] = value
+            g.n = row + 1
+        for c in label.values:
+            self._col(c)
+        for c, col in self.cols.items():
+            col.reserve(row + 1)
+            col.n = row + 1
+            v = None if label.retract else label.values.get(c)
+            col.a[row] = -1 if v is None else self.scale(label.rubric, c)[1][v]
+        extra = {k: v for k, v in (("note", label.note), ("email", label.email), ("git_name", label.git_name),
+                                   ("suggested", label.suggested)) if v}
+        if label.flags:
+            extra["flags"] = [f.model_dump() for f in label.flags]
+        if extra:
+            self.extras[row] = extra
+        self.latest[annotator][j] = -1 if label.retract else row
         return row
 
     # ---- reading
