@@ -73,8 +73,11 @@ def calibrate(ds: Dataset, verdicts: dict[str, list[Verdict]], cases: list[str] 
     keep = set(cases)
     cur = Current(ds, versions)
     idx = np.asarray([ds.case_index[c] for c in cases], dtype=np.int64)
-    jv = first_values({c: v for c, v in verdicts.items() if c in keep})
-    errored = {c for c, vs in verdicts.items() if c in keep and vs and all(v.error for v in vs)}
+    if hasattr(verdicts, "first_values"):  # a run read from disk: straight from its rows
+        jv, errored = verdicts.first_values(cases), verdicts.errored(cases)
+    else:
+        jv = first_values({c: v for c, v in verdicts.items() if c in keep})
+        errored = {c for c, vs in verdicts.items() if c in keep and vs and all(v.error for v in vs)}
     out = []
     for cid, crit in rubric.criteria.items():
         judge = {c: vals[cid] for c, vals in jv.items() if cid in vals}

@@ -507,7 +507,7 @@ def _judge_status(a: argparse.Namespace) -> int:
                 rec = judge_batch.status(ds, cfg)
             except LabelerError:
                 pass  # no key here: show what was recorded
-        errors = sum(1 for vs in verdicts.values() for v in vs if v.error)
+        errors = verdicts.error_count()
         rows.append({"run": run, "model": meta.model, "rubric_version": meta.rubric_version, "cases": len(verdicts),
                      "errors": errors, "finished": str(meta.finished or ""),
                      "batch": None if rec is None else {"id": rec.batch_id, "status": rec.status, "requests": rec.requests,

@@ -274,7 +274,7 @@ def plan(ds: Dataset, cfg: JudgeConfig, template: str) -> tuple[list[Job], int]:
     done: set[str] = set()
     if (run_folder(ds, cfg.run) / "run.yaml").exists():
         _, verdicts = ds.judge_run(cfg.run)
-        done = {v.cache_key for vs in verdicts.values() for v in vs if v.error is None and v.cache_key}
+        done = verdicts.done_keys()
     jobs, skipped = [], 0
     for case in select_cases(ds, cfg.cases, cfg.limit):
         prompt = render_prompt(template, rubric, case)
@@ -438,6 +438,8 @@ async def run_async(ds: Dataset, cfg: JudgeConfig, progress: Callable[[int, int]
 
 def first_verdicts(verdicts: dict[str, list[Verdict]]) -> dict[str, dict[str, CriterionVerdict]]:
     """case -> criterion -> the first successful verdict (repeat 0 preferred), rationale included."""
+    if hasattr(verdicts, "first_verdicts"):
+        return verdicts.first_verdicts()
     out = {}
     for cid, vs in verdicts.items():
         ok = sorted((v for v in vs if v.error is None), key=lambda v: v.repeat)
@@ -448,6 +450,8 @@ def first_verdicts(verdicts: dict[str, list[Verdict]]) -> dict[str, dict[str, Cr
 
 def first_values(verdicts: dict[str, list[Verdict]]) -> dict[str, dict[str, Any]]:
     """case -> criterion -> value, from each case's first successful verdict."""
+    if hasattr(verdicts, "first_values"):
+        return verdicts.first_values()
     return {cid: {c: cv.value for c, cv in vals.items()} for cid, vals in first_verdicts(verdicts).items()}
 
 

@@ -32,6 +32,7 @@ from labeler.adjudications import AdjudicationIndex
 from labeler.cache import MISS, FileCache
 from labeler.derived.parallel import parallel_map
 from labeler.derived.cases import CaseStore
+from labeler.derived.verdicts import RunVerdicts
 from labeler.derived.label_table import FileLabels, LabelsView, LabelTable
 from labeler.errors import FileFormatError, LabelerError, UsageError, pydantic_message
 from labeler.logs import LogWriter, read_log
@@ -678,7 +679,7 @@ class Dataset:
             return []
         return sorted(p.name for p in self.judge_dir.iterdir() if (p / "run.yaml").is_file())
 
-    def judge_run(self, run: str) -> tuple[JudgeRun, dict[str, list[Verdict]]]:
+    def judge_run(self, run: str) -> tuple[JudgeRun, RunVerdicts]:
         """A run's description and its verdicts by case (several when --repeat was used).
 
         Verdicts are read once per change of verdicts.yaml (cached like the label logs); a verdict
@@ -696,32 +697,33 @@ class Dataset:
             return memo[1]
         doc = load_rt(meta_path, max_bytes=MAX_HAND_EDITED)
         meta = validate_model(JudgeRun, doc, meta_path, doc)
-        verdicts: dict[str, list[Verdict]] = {}
+        verdicts = RunVerdicts()
         if vpath.exists():
+            version = meta.rubric_version
+            checker = self.checker
+
+            r = checker.rubric(version)
+            scales = {c: crit.scale.values() for c, crit in r.criteria.items()} if r is not None else {}
+
+            def parse(p: Path) -> RunVerdicts:
+                read = read_log(p)
+                return RunVerdicts.parse(read.records, read.errors, read.torn_line,
+                                         lambda values, what: checker.values(version, values, what), scales)
+
             try:
-                parsed = FileCache(self.path, self.path / ".cache").get(vpath, lambda p: parse_log(p, Verdict))
+                verdicts = FileCache(self.path, self.path / ".cache").get(
+                    vpath, parse, extra=(version, tuple(_stamp(p) for p in self.rubric_versions().values())))
             except FileFormatError as e:
                 self._unreadable(vpath, e)
-                parsed = ParsedLog([], [])
-            self._report(vpath, parsed)
-            unusable: dict[int, int] = {}
-            for line, v in parsed.records:
-                if v.case not in self.cases:
-                    self.problem(vpath, line, f"verdict for unknown case {v.case!r}: left out", blocks=False)
-                    continue
-                if v.error is None:
-                    vals, err = self.checker.values(meta.rubric_version, {c: cv.value for c, cv in v.values.items()},
-                                                    f"verdict for {v.case}: ")
-                    if vals is None and not err:
-                        self._unusable(vpath, line, meta.rubric_version, unusable, f"verdict for {v.case}")
-                        continue
-                    if err:
-                        self.problem(vpath, line, f"{err}; left out")
-                        continue
-                    for c, val in vals.items():
-                        v.values[c].value = val
-                verdicts.setdefault(v.case, []).append(v)
-            self._report_unusable(vpath, unusable, "verdict")
+            for line, msg, blocks in verdicts.problems:
+                torn = line is not None and line == verdicts.torn_line and not blocks
+                self.problem(vpath, line, msg, "warning" if torn else "error", blocks)
+            if r is None and vpath.stat().st_size:
+                why = checker.unloadable.get(version, "does not exist")
+                self.problem(vpath, None, f"run made under rubric {self.config.rubric} v{version}, which {why}: "
+                                          "its verdicts are left out", blocks=False)
+            for line, cid in verdicts.keep(self.case_index):
+                self.problem(vpath, line, f"verdict for unknown case {cid!r}: left out", blocks=False)
         self._runs[run] = (stamp, (meta, verdicts))
         return meta, verdicts
 
