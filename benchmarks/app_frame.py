@@ -17,8 +17,8 @@ import resource  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 
-from labeler.identity import Identity  # noqa: E402
-from labeler.store import open_dataset  # noqa: E402
+from labeler.vcs.identity import Identity  # noqa: E402
+from labeler.truth.store import open_dataset  # noqa: E402
 from labeler.ui.app import LabelerApp  # noqa: E402
 
 

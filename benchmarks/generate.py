@@ -11,9 +11,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from labeler.logs import LogWriter
-from labeler.models import Case
-from labeler.store import CASES_HEADER, cases_text
+from labeler.truth.logs import LogWriter
+from labeler.truth.models import Case
+from labeler.truth.store import CASES_HEADER, cases_text
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -42,7 +42,7 @@ def generate(root: Path, n_cases: int, n_annotators: int, seed: int = 1) -> Path
         cases.append(Case(id=f"c-{i:05d}", input=f"Subject: ticket {i}\n\n{body}", output=" ".join(rng.choice(words) for _ in range(60)),
                           tier=rng.choice(tiers), tags=[rng.choice(words), rng.choice(words)]))
     (ds / "cases.yaml").write_text(CASES_HEADER + cases_text(cases))
-    from labeler.store import Workspace
+    from labeler.truth.store import Workspace
 
     h = Workspace(root).rubric("bench", 1).content_hash()
     for a in range(n_annotators):

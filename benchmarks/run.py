@@ -37,16 +37,16 @@ def main() -> None:
     rows: list[tuple[str, str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         ds_path = generate(Path(tmp) / "ws", a.cases, a.annotators)
-        load = f"import time; t=time.perf_counter(); from labeler.store import open_dataset; ds=open_dataset({str(ds_path)!r}); print(time.perf_counter()-t)"
+        load = f"import time; t=time.perf_counter(); from labeler.truth.store import open_dataset; ds=open_dataset({str(ds_path)!r}); print(time.perf_counter()-t)"
         cold = in_subprocess(load)
         warm = statistics.median(in_subprocess(load) for _ in range(3))
         rows.append(("load, cold (no cache; includes imports)", f"{cold * 1000:.0f} ms", "shows progress"))
         rows.append(("load, cached (unchanged files; includes imports)", f"{warm * 1000:.0f} ms", "< 300 ms"))
 
-        from labeler.models import Label
-        from labeler.report import agreement_groups
-        from labeler.session import LabelSession
-        from labeler.store import open_dataset
+        from labeler.truth.models import Label
+        from labeler.stats.numbers import agreement_groups
+        from labeler.flows.labeling import LabelSession
+        from labeler.truth.store import open_dataset
 
         ds = open_dataset(ds_path)
         times = []

@@ -105,8 +105,8 @@ def measure(root: Path, n: int, annotators: int, floors: dict, smoke: bool) -> d
     out["review_key_frame_ms_p95"], out["review_peak_mb"] = review["key_ms_p95"], review["maxrss_mb"]
     # a label made durable, against the bare append + fsync floor measured on the same disk
     sys.path.insert(0, str(HERE.parent))
-    from labeler.models import Label
-    from labeler.store import open_dataset
+    from labeler.truth.models import Label
+    from labeler.truth.store import open_dataset
 
     ds = open_dataset(ds_path)
     times = []

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from labeler.agreement import Coefficient
-from labeler.report import Group
+from labeler.stats.agreement import Coefficient
+from labeler.stats.numbers import Group
 
 BAND_STYLE = {"poor": "red", "slight": "red", "fair": "yellow", "moderate": "yellow",
               "substantial": "green", "almost perfect": "bold green", "undefined": "dim"}
@@ -84,7 +84,7 @@ def _annotator_table(g: Group) -> Table:
 
 from rich.console import Group as RenderGroup  # noqa: E402
 
-from labeler.models import Rubric  # noqa: E402
+from labeler.truth.models import Rubric  # noqa: E402
 from labeler.safetext import display  # noqa: E402
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from labeler.agreement import MISSING, Coefficient, cohen_kappa, krippendorff_alpha, landis_koch, percent_agreement
+from labeler.stats.agreement import MISSING, Coefficient, cohen_kappa, krippendorff_alpha, landis_koch, percent_agreement
 
 
 def _oracle_alpha(data: np.ndarray, level: str) -> float:

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from labeler.agreement import Ratings
-from labeler.calibrate import calibrate_criterion
-from labeler.identity import Identity
-from labeler.logs import read_log
-from labeler.models import Criterion
-from labeler.report import agreement_groups, disagreements
-from labeler.store import open_dataset
+from labeler.stats.agreement import Ratings
+from labeler.stats.calibrate import calibrate_criterion
+from labeler.vcs.identity import Identity
+from labeler.truth.logs import read_log
+from labeler.truth.models import Criterion
+from labeler.stats.numbers import agreement_groups, disagreements
+from labeler.truth.store import open_dataset
 from labeler.ui.app import LabelerApp
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from labeler.models import Adjudication, Label
-from labeler.queue import LabelQueue, Status
-from labeler.report import agreement_groups, disagreements, gold
-from labeler.store import open_dataset
-from labeler.versions import VersionIndex
+from labeler.truth.models import Adjudication, Label
+from labeler.derived.queue import LabelQueue, Status
+from labeler.stats.numbers import agreement_groups, disagreements, gold
+from labeler.truth.store import open_dataset
+from labeler.derived.staleness import VersionIndex
 
 
 def _label(ds, who, cid, values, v=1):

@@ -13,9 +13,9 @@ import pytest
 
 from conftest import copy_example
 from labeler.errors import LabelerError
-from labeler.gitops import commit, history, status, sync
-from labeler.models import Label
-from labeler.store import open_dataset
+from labeler.vcs.repo import commit, history, status, sync
+from labeler.truth.models import Label
+from labeler.truth.store import open_dataset
 
 V = {"action_items": 1, "tone": 1, "no_hallucinated_resolution": 2, "under_80_words": "pass"}
 
@@ -147,7 +147,7 @@ def test_history_of_a_case_changed_three_times(clones):
         label(ann, "ann", ["wrong-item-good"], tone=tone)
         commit(ds_of(ann))
     ds = ds_of(ann)
-    ds.save_adjudication("lead", __import__("labeler.models", fromlist=["Adjudication"]).Adjudication(
+    ds.save_adjudication("lead", __import__("labeler.truth.models", fromlist=["Adjudication"]).Adjudication(
         case="wrong-item-good", rubric=2, gold={"tone": 2}, by="lead"))
     changes = [c for c in history(ds_of(ann), "wrong-item-good") if c.who in ("ann", "lead")]
     assert [(c.who, c.values.get("tone"), c.before.get("tone")) for c in changes] == [
@@ -170,7 +170,7 @@ def test_outside_git_everything_else_works(example: Path):
 
 
 async def test_commit_key_in_the_app(clones):
-    from labeler.identity import Identity
+    from labeler.vcs.identity import Identity
     from labeler.ui.app import LabelerApp
 
     _, ann, _ = clones

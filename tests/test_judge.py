@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from fake_openai import FakeOpenAI
-from labeler.judge import (JudgeConfig, compare_runs, parse_answer, render_prompt, run_async, self_consistency,
+from labeler.judge.run import (JudgeConfig, compare_runs, parse_answer, render_prompt, run_async, self_consistency,
                            verdict_schema)
-from labeler.logs import read_log
-from labeler.models import Case
-from labeler.store import open_dataset
+from labeler.truth.logs import read_log
+from labeler.truth.models import Case
+from labeler.truth.store import open_dataset
 
 TINY_VALUES = {"correct": [0, 1, 2], "polite": ["pass", "fail"], "topic": ["billing", "tech", "other"]}
 

@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 
 
-from labeler.identity import Identity
-from labeler.logs import read_log
-from labeler.models import Case
-from labeler.store import open_dataset
+from labeler.vcs.identity import Identity
+from labeler.truth.logs import read_log
+from labeler.truth.models import Case
+from labeler.truth.store import open_dataset
 from labeler.ui.app import LabelerApp
 
 
@@ -131,7 +131,7 @@ def test_sigkill_mid_case_keeps_every_completed_label(example: Path, example_ds:
     assert len(read.records) == 2 and read.torn_tail is None
     ds = open_dataset(example_ds)
     assert not ds.problems
-    from labeler.session import LabelSession
+    from labeler.flows.labeling import LabelSession
 
     s = LabelSession(ds, "kim")
     assert s.case_id not in {r["case"] for _, r in read.records}

@@ -6,7 +6,6 @@ error (a bug caught by the last-resort handler) fails the test as well.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

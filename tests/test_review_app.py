@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from labeler.identity import Identity
-from labeler.logs import read_log
-from labeler.versions import VersionIndex
-from labeler.store import open_dataset
+from labeler.vcs.identity import Identity
+from labeler.truth.logs import read_log
+from labeler.derived.staleness import VersionIndex
+from labeler.truth.store import open_dataset
 from labeler.ui.app import LabelerApp
 
 

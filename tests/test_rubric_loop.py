@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 from conftest import EXAMPLE
-from labeler.identity import Identity
-from labeler.report import rubric_health
-from labeler.store import Workspace, load_rubric_file, open_dataset
+from labeler.vcs.identity import Identity
+from labeler.stats.numbers import rubric_health
+from labeler.truth.store import Workspace, load_rubric_file, open_dataset
 from labeler.ui.app import LabelerApp
-from labeler.versioning import collect_evidence, diff_rubrics
+from labeler.rubrics.tighten import collect_evidence, diff_rubrics
 
 
 def run(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -51,7 +51,7 @@ def test_bump_prefills_resolves_keeps_comments_and_moves_the_dataset(example: Pa
     ds3 = open_dataset(example / "datasets" / "support-summary")
     assert ds3.config.rubric_version == 3
     assert run(example, "validate").returncode == 0
-    from labeler.queue import LabelQueue
+    from labeler.derived.queue import LabelQueue
 
     assert LabelQueue(ds3, "alice").progress().mine_done == 60
     # v2 is never overwritten by a second bump
@@ -66,7 +66,7 @@ def test_bump_with_an_editor_that_changes_a_criterion(example: Path, tmp_path: P
     r = run(example, "rubric", "bump", "support-summary", "--summary", "words", env={"EDITOR": f"{sys.executable} {editor}"})
     assert r.returncode == 0, r.stderr
     ds = open_dataset(example / "datasets" / "support-summary")
-    from labeler.versions import VersionIndex
+    from labeler.derived.staleness import VersionIndex
 
     vi = VersionIndex(ds)
     lab = ds.labels["alice"]["wrong-item-good"]
@@ -129,7 +129,7 @@ async def test_tighten_from_the_review_screen(example_ds: Path):
     assert v3.changelog[-1].summary == "Implied actions count" and v3.changelog[-1].resolves
     ds3 = open_dataset(example_ds)
     assert ds3.config.rubric_version == 3
-    from labeler.queue import LabelQueue
+    from labeler.derived.queue import LabelQueue
 
     q = LabelQueue(ds3, "alice")
     assert q.progress().stale == 60  # action_items changed: every alice label is stale for it

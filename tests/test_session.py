@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from labeler.logs import read_log
-from labeler.session import LabelSession
-from labeler.store import open_dataset
+from labeler.truth.logs import read_log
+from labeler.flows.labeling import LabelSession
+from labeler.truth.store import open_dataset
 
 
 def _session(tiny: Path, who: str = "ann") -> LabelSession:

@@ -7,15 +7,14 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_example
-from labeler.identity import Identity
-from labeler.store import open_dataset
+from labeler.vcs.identity import Identity
+from labeler.truth.store import open_dataset
 from labeler.ui.app import LabelerApp
 
 
 
 def _app(mode: str = "label") -> LabelerApp:
     """The shipped example, copied outside any git repo so the screen's git line is the same everywhere."""
-    import shutil
     import tempfile
 
     root = Path(tempfile.mkdtemp(prefix="labeler-snap-"))

@@ -12,10 +12,10 @@ import pytest
 
 from conftest import EXAMPLE
 from labeler.errors import FileFormatError, LabelerError
-from labeler.logs import LogWriter, read_log, record_line
-from labeler.models import Case, Label
-from labeler.store import load_rubric_file, open_dataset, parse_cases, save_model_rt
-from labeler.yamlio import atomic_write, dump_fast, load_rt
+from labeler.truth.logs import LogWriter, read_log, record_line
+from labeler.truth.models import Case, Label
+from labeler.truth.store import load_rubric_file, open_dataset, parse_cases, save_model_rt
+from labeler.truth.yamlio import atomic_write, dump_fast, load_rt
 
 
 def test_rubric_round_trip_is_byte_identical(example: Path):
@@ -131,7 +131,7 @@ def test_record_line_is_valid_yaml_and_json_for_hostile_text(tmp_path: Path):
 
 @pytest.mark.parametrize("text", ["one\ntwo\n", "tab\there\nx", "bell\x07\nx", "crlf\r\nx", "  lead\nx", "trail  \nx\n\n", "x" * 5000, "ünï\ncode ✓"])
 def test_cases_text_round_trips_any_string(tmp_path: Path, text: str):
-    from labeler.store import cases_text
+    from labeler.truth.store import cases_text
 
     c = Case(id="c1", input=text, output=text + "!", notes=text)
     p = tmp_path / "cases.yaml"
@@ -153,7 +153,7 @@ def test_atomic_write_leaves_old_or_new(tmp_path: Path):
     class Boom(Exception):
         pass
 
-    import labeler.yamlio as y
+    import labeler.truth.yamlio as y
 
     real = os.fsync
 
@@ -174,8 +174,8 @@ def test_kill_between_label_writes_leaves_only_whole_records(example_ds: Path):
     """A process that appends labels is SIGKILLed mid-stream: every line on disk is whole."""
     script = textwrap.dedent(f"""
         import sys
-        from labeler.store import open_dataset
-        from labeler.models import Label
+        from labeler.truth.store import open_dataset
+        from labeler.truth.models import Label
         ds = open_dataset({str(example_ds)!r})
         i = 0
         while True:
@@ -228,7 +228,7 @@ def test_scale_keys():
 
 @pytest.mark.parametrize("kind", ["adjudication", "verdict", "run"])
 def test_other_broken_files_report_path_line(example_ds: Path, kind: str):
-    from labeler.validate import validate_paths
+    from labeler.truth.validate import validate_paths
 
     if kind == "adjudication":
         path = example_ds / "adjudications" / "maya.yaml"

@@ -6,24 +6,21 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import copy_example
 from labeler import cli
-from labeler.agreement import Coefficient, cohen_kappa, percent_agreement
+from labeler.stats.agreement import Coefficient, cohen_kappa, percent_agreement
 from labeler.errors import LabelerError
-from labeler.identity import resolve_identity
-from labeler.models import Adjudication, Label
-from labeler.report import agreement_groups, disagreements, gold
-from labeler.sessions import SessionMark
-from labeler.store import open_dataset
-from labeler.validate import validate_paths
-from labeler.versions import VersionIndex
+from labeler.vcs.identity import resolve_identity
+from labeler.truth.models import Adjudication, Label
+from labeler.stats.numbers import agreement_groups, disagreements, gold
+from labeler.derived.presence import SessionMark
+from labeler.truth.store import open_dataset
+from labeler.truth.validate import validate_paths
+from labeler.derived.staleness import VersionIndex
 
 TINY = "datasets/tiny"
 
@@ -159,8 +156,8 @@ def test_percent_agreement_has_no_kappa_band_and_linear_weights_are_real():
 
 def test_a_200_reply_that_is_not_json_is_one_case_error_and_the_run_goes_on(tiny: Path, monkeypatch):
     from fake_openai import FakeOpenAI
-    from labeler.judge import JudgeConfig, run_async
-    from labeler.models import Case
+    from labeler.judge.run import JudgeConfig, run_async
+    from labeler.truth.models import Case
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     ds = open_dataset(tiny / TINY)

@@ -1,0 +1,1 @@
+"""Derived, git-ignored state built from the truth: columns, caches, queues, staleness."""

@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
-from labeler.models import TIER_ORDER, Case, Tier
+from labeler.truth.models import TIER_ORDER, Case, Tier
 
 VERSION = 1
 _TIERS = [t.value for t in Tier]

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from labeler.agreement import MISSING, Ratings
-from labeler.models import Value
-from labeler.store import Dataset
-from labeler.versions import VersionIndex
+from labeler.stats.agreement import MISSING, Ratings
+from labeler.truth.models import Value
+from labeler.truth.store import Dataset
+from labeler.derived.staleness import VersionIndex
 
 
 class Current:

@@ -8,7 +8,7 @@ a `Label` object is built only for the few labels a screen shows (`table.label(r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Mapping
 
@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from labeler.errors import pydantic_message
-from labeler.models import Flag, Label, Rubric
+from labeler.truth.models import Flag, Label, Rubric
 from labeler.names import check_safe_name
 
 NO_TIME = np.iinfo(np.int64).min

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator, Mapping
 from pydantic import ValidationError
 
 from labeler.errors import pydantic_message
-from labeler.models import CriterionVerdict, Verdict
+from labeler.truth.models import CriterionVerdict, Verdict
 from labeler.names import check_safe_name
 
 _FIELDS = frozenset(Verdict.model_fields)

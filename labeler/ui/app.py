@@ -8,9 +8,9 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 
-from labeler.identity import Identity
+from labeler.vcs.identity import Identity
 from labeler.names import check_safe_name
-from labeler.store import Dataset
+from labeler.truth.store import Dataset
 from labeler.ui.commands import LabelerCommands
 
 
@@ -102,25 +102,25 @@ class LabelerApp(App):
         if len(problems) > 5:
             self.notify(f"... and {len(problems) - 5} more: run `labeler validate`", severity="warning", timeout=15, markup=False)
         if self.mode == "label" and self.session_mark is None:
-            from labeler.sessions import SessionMark
+            from labeler.derived.presence import SessionMark
 
             self.session_mark = SessionMark(self.ds.path, self.identity.name, self.mode)
             for other in self.session_mark.others:
                 self.notify(f"{self.identity.name} already has this dataset open ({other}): two windows may label "
                             "the same cases twice", title="another session", severity="warning", timeout=20, markup=False)
         if self.mode == "audit":
-            from labeler.audit import AuditSession
+            from labeler.flows.audit import AuditSession
             from labeler.ui.screens.audit import AuditScreen
 
             run, vs = self.audit_runs
             self.push_screen(AuditScreen(AuditSession(self.ds, self.identity.name, run, vs)))
         elif self.mode == "review":
-            from labeler.review import ReviewSession
+            from labeler.flows.review import ReviewSession
             from labeler.ui.screens.review import ReviewScreen
 
             self.push_screen(ReviewScreen(ReviewSession(self.ds, self.identity.name, **self.review_filters)))
         else:
-            from labeler.session import LabelSession
+            from labeler.flows.labeling import LabelSession
             from labeler.ui.screens.label import LabelScreen
 
             extra = {"clock": self.clock} if self.clock else {}
@@ -137,7 +137,7 @@ class LabelerApp(App):
     @work(thread=True, exclusive=True, group="git")
     def _commit(self) -> None:
         from labeler.errors import LabelerError
-        from labeler.gitops import commit
+        from labeler.vcs.repo import commit
 
         try:
             r = commit(self.ds)

@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from labeler.ui.widgets.queue_list import QueueList
 
-from labeler.audit import REASONS
+from labeler.flows.audit import REASONS
 from labeler.errors import LabelerError
 from labeler.safetext import one_line
 from labeler.ui.screens.case_queue import CLOSING, NAVIGATION, CaseQueueScreen

@@ -9,8 +9,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from labeler.render import health_table
-from labeler.report import rubric_health
-from labeler.store import Dataset
+from labeler.stats.numbers import rubric_health
+from labeler.truth.store import Dataset
 
 
 class HealthScreen(ModalScreen[None]):

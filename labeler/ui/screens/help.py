@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from labeler.models import Rubric
+from labeler.truth.models import Rubric
 
 
 class HelpScreen(ModalScreen[None]):

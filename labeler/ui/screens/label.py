@@ -10,8 +10,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from labeler.errors import LabelerError
-from labeler.queue import Status
-from labeler.session import LabelSession, Outcome
+from labeler.derived.queue import Status
+from labeler.flows.labeling import LabelSession, Outcome
 from labeler.ui.screens.help import HelpScreen
 from labeler.ui.screens.prompt import TextPrompt
 from labeler.ui.widgets.case_view import CaseView

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from labeler.errors import LabelerError
-from labeler.review import ReviewSession
+from labeler.flows.review import ReviewSession
 from labeler.safetext import one_line
 from labeler.ui.screens.case_queue import CLOSING, NAVIGATION, CaseQueueScreen
 from labeler.ui.screens.prompt import TextPrompt
@@ -167,7 +167,7 @@ class ReviewScreen(CaseQueueScreen):
         self.refresh_all()
 
     def action_tighten(self) -> None:
-        from labeler.identity import git_user_name
+        from labeler.vcs.identity import git_user_name
         from labeler.ui.screens.tighten import TightenScreen
 
         s = self.session
@@ -176,7 +176,7 @@ class ReviewScreen(CaseQueueScreen):
         def done(bump) -> None:
             if bump is None:
                 return
-            from labeler.store import Dataset
+            from labeler.truth.store import Dataset
 
             ds = Dataset.open(s.ds.ws, s.ds.path)
             self.app.ds = ds

@@ -10,9 +10,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Static, TextArea
 
 from labeler.errors import LabelerError
-from labeler.review import ReviewSession
+from labeler.flows.review import ReviewSession
 from labeler.safetext import one_line
-from labeler.versioning import Bump, collect_evidence, new_version_text, resolves_from, write_version
+from labeler.rubrics.tighten import Bump, collect_evidence, new_version_text, resolves_from, write_version
 
 
 class TightenScreen(Screen[Bump | None]):

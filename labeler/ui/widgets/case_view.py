@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from labeler.models import Case
+from labeler.truth.models import Case
 from labeler.safetext import display, one_line
 
 SECTIONS = ("input", "output", "reference", "context", "notes")

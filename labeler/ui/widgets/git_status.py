@@ -7,8 +7,8 @@ from textual import work
 from textual.widgets import Static
 
 from labeler.errors import LabelerError
-from labeler.gitops import OFF, in_repo, status
-from labeler.store import Dataset
+from labeler.vcs.repo import OFF, in_repo, status
+from labeler.truth.store import Dataset
 
 
 class GitStatusBar(Static):

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region, Size
 from textual.message import Message

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from labeler.models import Criterion, Rubric, Value
+from labeler.truth.models import Criterion, Rubric, Value
 from labeler.safetext import display
 
 

@@ -7,8 +7,8 @@ from enum import Enum
 
 import numpy as np
 
-from labeler.store import Dataset
-from labeler.versions import VersionIndex
+from labeler.truth.store import Dataset
+from labeler.derived.staleness import VersionIndex
 
 
 class Status(str, Enum):

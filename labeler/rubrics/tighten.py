@@ -7,16 +7,17 @@ to the new one; labels on unchanged criteria carry over, the others become stale
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from labeler.errors import LabelerError
-from labeler.models import Rubric
-from labeler.rubric import changed_criteria, word_diff
-from labeler.store import Dataset, Workspace, load_rubric_file
-from labeler.yamlio import atomic_write, dump_rt, literal_blocks, load_rt
+from labeler.truth.models import Rubric
+from labeler.derived.staleness import changed_criteria
+from labeler.truth.store import Dataset, Workspace, load_rubric_file
+from labeler.truth.yamlio import atomic_write, dump_rt, literal_blocks, load_rt
 
 
 @dataclass
@@ -163,4 +164,19 @@ def diff_rubrics(a: Rubric, b: Rubric) -> list[CriterionDiff]:
                 elif pa[v] != pb[v]:
                     d.points[str(v)] = "changed"
         out.append(d)
+    return out
+
+
+def word_diff(old: str, new: str) -> list[tuple[str, str]]:
+    """[(op, text)] with op in '=', '-', '+': a word-level diff for showing description edits."""
+    a, b = old.split(), new.split()
+    out: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(("=", " ".join(a[i1:i2])))
+        else:
+            if i2 > i1:
+                out.append(("-", " ".join(a[i1:i2])))
+            if j2 > j1:
+                out.append(("+", " ".join(b[j1:j2])))
     return out

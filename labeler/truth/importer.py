@@ -13,7 +13,7 @@ from typing import Any, Iterator, Mapping
 from pydantic import ValidationError
 
 from labeler.errors import FileFormatError, LabelerError, UsageError, pydantic_message
-from labeler.models import Case, content_hash_of
+from labeler.truth.models import Case, content_hash_of
 
 
 @dataclass

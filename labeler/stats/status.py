@@ -8,8 +8,8 @@ import numpy as np
 
 from labeler.derived.current import Current
 from labeler.derived.label_table import NO_TIME
-from labeler.store import Dataset
-from labeler.versions import VersionIndex
+from labeler.truth.store import Dataset
+from labeler.derived.staleness import VersionIndex
 
 
 def dataset_status(ds: Dataset, days: int = 14, today: date | None = None) -> dict:

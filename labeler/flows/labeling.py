@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from labeler.errors import LabelerError
-from labeler.models import Flag, Label, Rubric, Value
-from labeler.queue import LabelQueue, Status
-from labeler.store import Dataset
+from labeler.truth.models import Flag, Label, Rubric, Value
+from labeler.derived.queue import LabelQueue, Status
+from labeler.truth.store import Dataset
 
 
 @dataclass
@@ -46,7 +46,7 @@ class LabelSession:
         self.suggest_run = suggest
         self.suggestions: dict[str, dict[str, Value]] = {}
         if suggest:
-            from labeler.judge import first_values
+            from labeler.judge.run import first_values
 
             self.suggestions = first_values(ds.judge_run(suggest)[1])
         self.annotator = annotator

@@ -17,11 +17,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from labeler.errors import LabelerError
-from labeler.judge import SYSTEM, JudgeConfig, Summary, api_key, load_template, parse_answer, plan, prepare_run, response_format, run_folder
-from labeler.logs import LogWriter
-from labeler.models import Verdict
-from labeler.store import Dataset, save_model_rt, validate_model
-from labeler.yamlio import load_rt
+from labeler.judge.run import SYSTEM, JudgeConfig, Summary, api_key, load_template, parse_answer, plan, prepare_run, response_format, run_folder
+from labeler.truth.logs import LogWriter
+from labeler.truth.models import Verdict
+from labeler.truth.store import Dataset, save_model_rt, validate_model
+from labeler.truth.yamlio import load_rt
 
 
 class BatchRecord(BaseModel):

@@ -21,11 +21,11 @@ from typing import Any, Callable
 from urllib.parse import urlparse
 
 from labeler.errors import LabelerError
-from labeler.logs import LogWriter
-from labeler.models import Case, CriterionVerdict, JudgeRun, Rubric, ScaleKind, Verdict
+from labeler.truth.logs import LogWriter
+from labeler.truth.models import Case, CriterionVerdict, JudgeRun, Rubric, ScaleKind, Verdict
 from labeler.names import check_safe_name
 from labeler.safetext import one_line
-from labeler.store import Dataset, save_model_rt
+from labeler.truth.store import Dataset, save_model_rt
 
 DEFAULT_TEMPLATE = """You are grading a model output against a rubric.
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from labeler.errors import LabelerError
-from labeler.judge import DEFAULT_TEMPLATE
-from labeler.models import DatasetConfig
+from labeler.judge.run import DEFAULT_TEMPLATE
+from labeler.truth.models import DatasetConfig
 from labeler.names import check_safe_name
-from labeler.store import Dataset, save_model_rt
+from labeler.truth.store import Dataset, save_model_rt
 
 RUBRIC_TEMPLATE = """# Rubric {name}, version 1. Once labels reference a version it must not change in place:
 # make the next version with `labeler rubric bump {name}`.

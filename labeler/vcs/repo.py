@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Iterator
 
 from labeler.errors import LabelerError
-from labeler.yamlio import atomic_write
-from labeler.store import Dataset
+from labeler.truth.yamlio import atomic_write
+from labeler.truth.store import Dataset
 
 OFF = "git features are off: this folder is not in a git repository"
 
@@ -328,18 +328,19 @@ def sync(ds: Dataset, strategy: str = "rebase") -> SyncResult:
                 else:
                     repo.git.rebase(upstream)
             except git.GitCommandError as e:
+                cause = e
                 conflicts = _conflicted(repo)
                 if conflicts and all(is_log(c) for c in conflicts):
                     try:
                         merged = _union_until_done(repo, strategy, conflicts)
                     except git.GitCommandError as e2:
-                        e, conflicts = e2, _conflicted(repo)
+                        cause, conflicts = e2, _conflicted(repo)
                 if not merged:
                     try:
                         repo.git.rebase("--abort") if strategy != "merge" else repo.git.merge("--abort")
                     except git.GitCommandError:
                         pass
-                    files = ", ".join(conflicts) or _first_line(e)
+                    files = ", ".join(conflicts) or _first_line(cause)
                     pull = "git pull --no-rebase" if strategy == "merge" else "git pull --rebase"
                     return SyncResult(False, f"conflict in {files}: your commit is kept locally and theirs on {upstream}; "
                                              f"resolve with `{pull}` and a hand merge (nothing was overwritten)", conflicts)

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from labeler.models import Criterion, Label, ScaleKind, Value
+from labeler.truth.models import Criterion, Label, ScaleKind, Value
 
 MISSING = -1
 

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from labeler.agreement import MISSING, Coefficient, CriterionReport, GoldValue, Ratings, criterion_report, value_counts
+from labeler.stats.agreement import MISSING, Coefficient, CriterionReport, GoldValue, Ratings, criterion_report, value_counts
 from labeler.derived.current import Current, made_under
-from labeler.models import Value
-from labeler.store import Dataset
-from labeler.versions import VersionIndex
+from labeler.truth.models import Value
+from labeler.truth.store import Dataset
+from labeler.derived.staleness import VersionIndex
 
 GROUPINGS = ("criterion", "version", "annotator", "tier", "tag", "suggestion")
 

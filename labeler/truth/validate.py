@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from labeler.errors import FileFormatError, LabelerError
-from labeler.store import Dataset, Workspace, load_rubric_file
-from labeler.versions import VersionIndex
+from labeler.truth.store import Dataset, Workspace, load_rubric_file
+from labeler.derived.staleness import VersionIndex
 
 
 @dataclass

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from labeler.agreement import MISSING, Coefficient, Ratings, agreement_with, confusion, kappa_weights
-from labeler.judge import first_values
-from labeler.models import Value, Verdict
+from labeler.stats.agreement import MISSING, Coefficient, Ratings, agreement_with, confusion, kappa_weights
+from labeler.judge.run import first_values
+from labeler.truth.models import Value, Verdict
 from labeler.derived.current import Current
-from labeler.store import Dataset
-from labeler.versions import VersionIndex
+from labeler.truth.store import Dataset
+from labeler.derived.staleness import VersionIndex
 
 
 @dataclass

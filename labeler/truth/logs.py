@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from labeler.errors import FileFormatError
-from labeler.yamlio import fsync_dir, load_rt, read_text
+from labeler.truth.yamlio import fsync_dir, load_rt, read_text
 
 # JSON leaves these raw with ensure_ascii=False, but YAML forbids them unescaped.
 _YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff]")
@@ -85,7 +85,7 @@ def _one_line_yaml(line: str) -> tuple[Any, str]:
     """A hand-written record such as `- {case: a1, rubric: 1}`: (record, "") or (None, why not)."""
     from ruamel.yaml.error import YAMLError
 
-    from labeler.yamlio import load_fast
+    from labeler.truth.yamlio import load_fast
 
     if not line.startswith("- "):
         return None, "not a record (each record is one line starting with '- {')"

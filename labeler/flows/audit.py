@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from labeler.agreement import GoldValue
-from labeler.calibrate import Calibration, calibrate
-from labeler.judge import first_verdicts
-from labeler.models import Adjudication, Audit, CriterionVerdict, Rubric, Value
+from labeler.stats.agreement import GoldValue
+from labeler.stats.calibrate import Calibration, calibrate
+from labeler.judge.run import first_verdicts
+from labeler.truth.models import Adjudication, Audit, CriterionVerdict, Rubric, Value
 from labeler.derived.current import Current
-from labeler.report import gold
-from labeler.store import Dataset
-from labeler.versions import VersionIndex
+from labeler.stats.numbers import gold
+from labeler.truth.store import Dataset
+from labeler.derived.staleness import VersionIndex
 
 REASONS = {
     "1": ("judge_misread", "judge misread the case"),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Iterator
 
-from labeler.models import Adjudication, Value
+from labeler.truth.models import Adjudication, Value
 
 _EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
 

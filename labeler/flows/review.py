@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from labeler.agreement import Coefficient
-from labeler.adjudications import Decision
+from labeler.stats.agreement import Coefficient
+from labeler.derived.adjudications import Decision
 from labeler.errors import UsageError
-from labeler.models import Adjudication, Rubric, Value
-from labeler.report import Disagreement, agreement_groups, disagreements
-from labeler.store import Dataset
-from labeler.versions import VersionIndex
+from labeler.truth.models import Adjudication, Rubric, Value
+from labeler.stats.numbers import Disagreement, agreement_groups, disagreements
+from labeler.truth.store import Dataset
+from labeler.derived.staleness import VersionIndex
 
 
 def check_filters(ds: Dataset, criterion: str | None, annotator: str | None) -> None:

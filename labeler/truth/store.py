@@ -28,15 +28,15 @@ from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from labeler.adjudications import AdjudicationIndex
-from labeler.cache import MISS, FileCache
+from labeler.derived.adjudications import AdjudicationIndex
+from labeler.derived.cache import MISS, FileCache
 from labeler.derived.parallel import parallel_map
 from labeler.derived.cases import CaseStore
 from labeler.derived.verdicts import RunVerdicts
 from labeler.derived.label_table import FileLabels, LabelsView, LabelTable
 from labeler.errors import FileFormatError, LabelerError, UsageError, pydantic_message
-from labeler.logs import LogWriter, read_log
-from labeler.models import (
+from labeler.truth.logs import LogWriter, read_log
+from labeler.truth.models import (
     Adjudication,
     Audit,
     Case,
@@ -44,10 +44,9 @@ from labeler.models import (
     JudgeRun,
     Label,
     Rubric,
-    Verdict,
 )
 from labeler.names import check_safe_name
-from labeler.yamlio import (
+from labeler.truth.yamlio import (
     MAX_HAND_EDITED,
     atomic_write,
     dump_fast,
@@ -771,11 +770,11 @@ class Dataset:
     def annotators(self) -> list[str]:
         return sorted(self.table.annotators)
 
-    def case_tiers(self) -> "np.ndarray":
+    def case_tiers(self):
         """The tier of every case, in case order (an array of strings, for masks)."""
         return self.cases.tiers
 
-    def cases_by(self, by: str) -> dict[str, "np.ndarray"]:
+    def cases_by(self, by: str) -> dict:
         """tier or tag -> indexes of its cases (sorted by key)."""
         import numpy as np
 

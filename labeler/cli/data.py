@@ -1,0 +1,163 @@
+"""Commands that bring cases in and say where a dataset stands: init, import, sample, validate, status."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from labeler.cli.common import (EXIT_FAIL, EXIT_OK, STRICT_HELP, _console, _left_out, _mix, _name, _open, _positive, _relative)
+
+def cmd_init(a: argparse.Namespace) -> int:
+    from labeler.truth.scaffold import scaffold
+
+    made = scaffold(Path(a.root), a.name, overlap=a.overlap)
+    for p in made:
+        print(f"created {p}")
+    print(f"next: edit {made[0]}, then `labeler import {a.name} FILE.jsonl` and `labeler label {a.name}`")
+    return EXIT_OK
+
+
+def cmd_import(a: argparse.Namespace) -> int:
+    from labeler.truth.importer import FieldMap, import_cases
+
+    ds = _open(a.dataset)
+    fields = FieldMap(id=a.id_field, input=a.input_field, output=a.output_field, reference=a.reference_field,
+                      context=a.context_field, tags=a.tags_field, tier=a.tier_field)
+    result = import_cases(Path(a.file), ds.cases, fields, tier=a.tier, source=a.source or "")
+    if result.added:
+        ds.add_cases(result.added)
+    summary = {"added": len(result.added), "duplicates_skipped": result.duplicates, "cases": len(ds.cases)}
+    if a.json:
+        print(json.dumps(summary))
+    else:
+        print(f"imported {summary['added']} new cases into {ds.name} ({summary['duplicates_skipped']} duplicates skipped; {summary['cases']} cases now)")
+    return EXIT_OK
+
+
+def cmd_sample(a: argparse.Namespace) -> int:
+    from labeler.truth.importer import sample
+
+    ds = _open(a.dataset)
+    picked, strata = sample(ds.cases, a.n, by=a.by, mix=a.mix, seed=a.seed)
+    if len(picked) < a.n:
+        sys.stderr.write(f"note: asked for {a.n} cases but {ds.name} has only {len(picked)} to pick from; picked them all\n")
+    if a.into:
+        from labeler.truth.scaffold import dataset_like
+
+        target = dataset_like(ds, a.into)
+        new = [ds.cases[cid] for cid in picked if cid not in target.cases]
+        if new:
+            target.add_cases(new)
+    if a.json:
+        print(json.dumps({"seed": a.seed, "picked": picked, "strata": {k: {"picked": p, "available": n} for k, (p, n) in strata.items()}}))
+        return EXIT_OK
+    from rich.table import Table
+
+    t = Table(title=f"sample of {len(picked)} from {ds.name} (seed {a.seed})")
+    t.add_column("stratum")
+    t.add_column("picked", justify="right")
+    t.add_column("available", justify="right")
+    for k, (p, n) in strata.items():
+        t.add_row(k, str(p), str(n))
+    _console().print(t)
+    if a.into:
+        print(f"wrote {len(picked)} cases into datasets/{a.into}")
+    else:
+        print("\n".join(picked))
+    return EXIT_OK
+
+
+def cmd_validate(a: argparse.Namespace) -> int:
+    from labeler.truth.validate import validate_paths
+
+    paths = [Path(p) for p in a.paths] or [Path.cwd()]
+    findings = validate_paths(paths)
+    errors = [f for f in findings if f.severity == "error"]
+    for f in findings:
+        f.path = _relative(f.path)
+    if a.json:
+        print(json.dumps([{"path": str(f.path), "line": f.line, "severity": f.severity, "message": f.message} for f in findings]))
+    else:
+        from labeler.safetext import inert
+
+        for f in findings:
+            print(inert(str(f)))
+        print(f"{len(errors)} error(s), {len(findings) - len(errors)} warning(s)" if findings else "ok: everything validates")
+    return EXIT_FAIL if errors else EXIT_OK
+
+
+def cmd_status(a: argparse.Namespace) -> int:
+    from labeler.stats.status import dataset_status
+
+    ds = _open(a.dataset)
+    st = dataset_status(ds, days=a.days)
+    failed = _left_out(ds, a.strict)
+    if a.json:
+        print(json.dumps(st, default=str))
+        return EXIT_FAIL if failed else EXIT_OK
+    from rich.table import Table
+
+    con = _console()
+    from rich.text import Text
+
+    con.print(Text.assemble((ds.name, "bold"), f"  rubric {ds.config.rubric} v{ds.config.rubric_version}  overlap k={ds.config.overlap}"))
+    t = Table(title="cases by tier")
+    for col in ("tier", "cases", "with >= k labels"):
+        t.add_column(col, justify="right" if col != "tier" else "left")
+    for tier, row in st["tiers"].items():
+        t.add_row(tier, str(row["cases"]), str(row["overlap_reached"]))
+    t.add_row("all", str(st["cases"]), f"{st['overlap_reached']} ({st['overlap_reached'] / max(1, st['cases']):.0%})", style="bold")
+    con.print(t)
+    t = Table(title="labels per annotator")
+    for col in ("annotator", "current", "stale", "flagged", "last label"):
+        t.add_column(col)
+    for ann, row in st["annotators"].items():
+        t.add_row(ann, str(row["current"]), str(row["stale"]), str(row["flagged"]), str(row["last"] or "-"))
+    con.print(t)
+    con.print(f"flagged cases (rubric unclear): {len(st['flagged_cases'])}"
+              + (f"  {', '.join(st['flagged_cases'][:8])}{' ...' if len(st['flagged_cases']) > 8 else ''}" if st['flagged_cases'] else ""))
+    con.print(f"cases added more than {a.days} days ago still short of k labels: {len(st['old_unfinished'])}")
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def register(add) -> None:
+    """The subcommands of this module, with their flags."""
+    sp = add("init", cmd_init, "Scaffold a rubric (rubrics/NAME/v1.yaml) and an empty dataset (datasets/NAME/).")
+    sp.add_argument("name", type=_name("dataset name"))
+    sp.add_argument("--root", default=".", help="workspace folder (default: here)")
+    sp.add_argument("--overlap", type=_positive, default=2, help="labels wanted per case (default 2)")
+
+    sp = add("import", cmd_import, "Import cases from JSONL or CSV; duplicates (same input + output) are skipped.")
+    sp.add_argument("dataset")
+    sp.add_argument("file")
+    sp.add_argument("--id-field", default=None, help="field holding a case id (default: an id from the content hash)")
+    sp.add_argument("--input-field", default="input")
+    sp.add_argument("--output-field", default="output")
+    sp.add_argument("--reference-field", default="reference")
+    sp.add_argument("--context-field", default="context")
+    sp.add_argument("--tags-field", default="tags")
+    sp.add_argument("--tier-field", default="tier")
+    sp.add_argument("--tier", default="golden", choices=["golden", "adversarial", "regression"], help="tier for rows without one")
+    sp.add_argument("--source", default=None, help="where the cases came from (default: the file name)")
+    sp.add_argument("--json", action="store_true")
+
+    sp = add("sample", cmd_sample, "Pick a reproducible stratified golden set (common / edge / adversarial by default).")
+    sp.add_argument("dataset")
+    sp.add_argument("--n", type=_positive, default=300)
+    sp.add_argument("--by", default=None, help="stratify by a case field (tier, difficulty, source) or tag:NAME")
+    sp.add_argument("--mix", type=_mix, default=None, help="percentages per stratum, e.g. 60,25,15 (one per stratum)")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--into", type=_name("dataset name"), default=None, help="write the selection into this dataset (created with the same rubric)")
+    sp.add_argument("--json", action="store_true")
+
+    sp = add("validate", cmd_validate, "Check every rubric, dataset, label and reference; path:line messages; exit 1 on errors.")
+    sp.add_argument("paths", nargs="*")
+    sp.add_argument("--json", action="store_true")
+
+    sp = add("status", cmd_status, "Cases by tier, labels per annotator, overlap reached, flagged and old cases.")
+    sp.add_argument("dataset")
+    sp.add_argument("--days", type=_positive, default=14)
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--strict", action="store_true", help=STRICT_HELP)

@@ -1,0 +1,80 @@
+"""Git: commit labeler's files, sync with the remote, the history of one case."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from labeler.cli.common import (EXIT_FAIL, EXIT_OK, _console, _open)
+
+def cmd_commit(a: argparse.Namespace) -> int:
+    from labeler.vcs.repo import commit
+
+    ds = _open(a.dataset)
+    r = commit(ds)
+    if a.json:
+        print(json.dumps({"commit": r.sha, "message": r.message, "files": r.files}))
+    else:
+        print(f"[{r.sha}] {r.message}" if r.sha else r.message)
+        for f in r.files:
+            print(f"  {f}")
+    return EXIT_OK
+
+
+def cmd_sync(a: argparse.Namespace) -> int:
+    from labeler.vcs.repo import sync
+
+    ds = _open(a.dataset)
+    r = sync(ds, "merge" if a.merge else "rebase")
+    if a.json:
+        print(json.dumps({"ok": r.ok, "message": r.message, "conflicts": r.conflicts}))
+    elif r.ok:
+        print(r.message)
+    else:
+        sys.stderr.write(r.message + "\n")
+    return EXIT_OK if r.ok else EXIT_FAIL
+
+
+def cmd_history(a: argparse.Namespace) -> int:
+    from labeler.vcs.repo import history
+    from labeler.safetext import one_line
+
+    ds = _open(a.dataset)
+    changes = history(ds, a.case)
+    if a.json:
+        print(json.dumps([{"when": str(c.when or ""), "who": c.who, "kind": c.kind, "values": c.values, "before": c.before,
+                           "commit": c.commit, "author": c.author, "note": c.note} for c in changes], indent=2))
+        return EXIT_OK
+    from rich.table import Table
+
+    t = Table(title=f"history of {one_line(a.case, 60)} in {ds.name}", title_justify="left")
+    for col in ("when", "who", "what", "changed", "commit", "git author"):
+        t.add_column(col)
+    for c in changes:
+        diff = ", ".join(f"{k}: {c.before.get(k, '·')} → {v}" for k, v in c.values.items() if c.before.get(k) != v)
+        if c.kind == "retract":
+            diff = "withdrawn"
+        t.add_row(str(c.when or ""), one_line(c.who, 30), c.kind, one_line(diff or "(same values)", 120), c.commit or "uncommitted",
+                  one_line(c.author, 30))
+    _console().print(t)
+    if not changes:
+        print("no labels or adjudications for this case yet")
+    return EXIT_OK
+
+
+def register(add) -> None:
+    """The subcommands of this module, with their flags."""
+    sp = add("commit", cmd_commit, "Commit only labeler's files of this dataset and its rubric, with a message that says what changed.")
+    sp.add_argument("dataset")
+    sp.add_argument("--json", action="store_true")
+
+    sp = add("sync", cmd_sync, "Commit, fetch, rebase (or --merge) and push; a real conflict is reported, nothing overwritten.")
+    sp.add_argument("dataset")
+    sp.add_argument("--merge", action="store_true", help="merge instead of rebase")
+    sp.add_argument("--json", action="store_true")
+
+    sp = add("history", cmd_history, "Every change to one case's labels and adjudications: who, when, what, which commit.")
+    sp.add_argument("dataset")
+    sp.add_argument("case")
+    sp.add_argument("--json", action="store_true")

@@ -1,0 +1,221 @@
+"""The LLM judge: run (live or Batch API), status, compare, drop."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from labeler.cli.common import (EXIT_FAIL, EXIT_OK, _console, _name, _open, _positive, _relative, _seconds)
+from labeler.errors import LabelerError, UsageError
+
+def cmd_judge(a: argparse.Namespace) -> int:
+    if a.target == "compare":
+        return _judge_compare(a)
+    if a.target == "status":
+        return _judge_status(a)
+    if a.target == "drop":
+        return _judge_drop(a)
+    if a.rest:
+        raise LabelerError(f"unexpected arguments {' '.join(a.rest)!r} (usage: labeler judge DATASET --model M ...)")
+    if not a.model:
+        raise LabelerError("--model is required (the model name your endpoint serves)")
+    from labeler.judge.run import JudgeConfig
+
+    ds = _open(a.target)
+    cfg = JudgeConfig(model=a.model, run=a.run or a.model.replace("/", "-").replace(":", "-"), base_url=a.base_url,
+                      api_key_env=a.api_key_env, concurrency=a.concurrency, temperature=a.temperature, repeat=a.repeat,
+                      timeout=a.timeout, retries=a.retries, structured=not a.no_structured, cases=a.cases, limit=a.limit)
+    if a.batch:
+        return _judge_batch(a, ds, cfg)
+    import asyncio
+    import signal
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from labeler.judge.run import run_async
+
+    quiet = a.json or not sys.stderr.isatty()
+    bar = Progress(TextColumn(f"judging with {cfg.model}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+                   TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                   console=_console(True), disable=quiet)
+    task = bar.add_task("judge", total=None, rate="")
+    started = [0.0]
+
+    def tick(done: int, total: int) -> None:
+        import time
+
+        if not started[0]:
+            started[0] = time.perf_counter()
+        rate = done / max(1e-9, time.perf_counter() - started[0])
+        bar.update(task, completed=done, total=total, rate=f"{rate:.1f}/s")
+
+    async def main():
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        return await run_async(ds, cfg, tick, stop=stop)
+
+    with bar:
+        summary = asyncio.run(main())
+    return _judge_report(a, ds, cfg, summary)
+
+
+def _judge_report(a, ds, cfg, summary) -> int:
+    from labeler.judge.run import self_consistency
+
+    out = {"run": cfg.run, **summary.as_dict()}
+    if cfg.repeat > 1:
+        _, verdicts = ds.judge_run(cfg.run)
+        out["self_consistency"] = {c: {"agreement": None if x is None else round(x, 4), "cases": n}
+                                   for c, (x, n) in self_consistency(verdicts, ds.rubric()).items()}
+    if a.json:
+        print(json.dumps(out, indent=2))
+    else:
+        errs = ", ".join(f"{k} {v}" + (f" ({summary.why[k]})" if k in summary.why else "")
+                         for k, v in summary.errors.items()) or "none"
+        print(f"run {cfg.run}: {summary.done} judged, {summary.skipped} skipped (cached), errors: {errs}"
+              + (f", tokens: {summary.tokens}" if summary.tokens_reported else "") + f", {summary.seconds:.1f}s"
+              + ("" if summary.structured else " (server has no structured output: used plain JSON)"))
+        for c, v in out.get("self_consistency", {}).items():
+            agree = "undefined" if v["agreement"] is None else f"{v['agreement']:.0%}"
+            print(f"  self-consistency {c}: repeats agree on {agree} of {v['cases']} cases")
+        if summary.interrupted:
+            print("interrupted: everything finished so far is saved; run the same command again to continue")
+    if summary.interrupted:
+        return 130
+    return EXIT_FAIL if summary.errors else EXIT_OK
+
+
+def _judge_batch(a, ds, cfg) -> int:
+    from labeler.judge import batch as judge_batch
+
+    rec = judge_batch.read_batch(ds, cfg.run)
+    if rec is None or rec.collected is not None:
+        rec, skipped = judge_batch.submit(ds, cfg)
+        if rec is None:
+            print(f"nothing to submit: {skipped} request(s) already judged in run {cfg.run}")
+            return EXIT_OK
+        print(f"submitted batch {rec.batch_id} with {rec.requests} request(s) ({skipped} cached); "
+              f"rerun this command (or add --wait SECONDS) to collect it")
+        if not a.wait:
+            return EXIT_OK
+    summary = judge_batch.collect(ds, cfg, wait=a.wait or 0.0, poll=a.poll)
+    if summary.interrupted:
+        rec = judge_batch.read_batch(ds, cfg.run)
+        print(f"batch {rec.batch_id} is {rec.status}; rerun to collect it")
+        return EXIT_OK
+    return _judge_report(a, ds, cfg, summary)
+
+
+def _judge_status(a: argparse.Namespace) -> int:
+    from labeler.judge import batch as judge_batch
+    from labeler.judge.run import JudgeConfig
+
+    if not a.rest:
+        raise LabelerError("usage: labeler judge status DATASET [--run RUN]")
+    ds = _open(a.rest[0])
+    rows = []
+    for run in ([a.run] if a.run else ds.judge_runs()):
+        meta, verdicts = ds.judge_run(run)
+        rec = judge_batch.read_batch(ds, run)
+        if rec is not None and rec.collected is None and (a.base_url or meta.endpoint_host):
+            cfg = JudgeConfig(model=meta.model, run=run, base_url=a.base_url, api_key_env=a.api_key_env)
+            try:
+                rec = judge_batch.status(ds, cfg)
+            except LabelerError:
+                pass  # no key here: show what was recorded
+        errors = verdicts.error_count()
+        rows.append({"run": run, "model": meta.model, "rubric_version": meta.rubric_version, "cases": len(verdicts),
+                     "errors": errors, "finished": str(meta.finished or ""),
+                     "batch": None if rec is None else {"id": rec.batch_id, "status": rec.status, "requests": rec.requests,
+                                                         "collected": str(rec.collected or "")}})
+    if a.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    from rich.table import Table
+
+    t = Table(title=f"judge runs of {ds.name}")
+    for col in ("run", "model", "rubric", "cases", "errors", "finished", "batch"):
+        t.add_column(col)
+    for r in rows:
+        b = r["batch"]
+        t.add_row(r["run"], r["model"], f"v{r['rubric_version']}", str(r["cases"]), str(r["errors"]), r["finished"],
+                  "-" if b is None else f"{b['id']} {b['status']}" + (" (collected)" if b["collected"] else f" ({b['requests']} requests)"))
+    _console().print(t)
+    return EXIT_OK
+
+
+def _judge_drop(a: argparse.Namespace) -> int:
+    """Remove a run's folder (a failed or unwanted run); what was committed stays in git history."""
+    import shutil
+
+    if len(a.rest) != 2:
+        raise UsageError("usage: labeler judge drop DATASET RUN")
+    ds = _open(a.rest[0])
+    run = a.rest[1]
+    ds.judge_run(run)  # a missing run is a one-line error
+    folder = ds.judge_dir / run
+    audits = list((folder / "audits").glob("*.yaml")) if (folder / "audits").is_dir() else []
+    if audits and not a.force:
+        raise LabelerError(f"{_relative(folder)}: people audited this run ({len(audits)} audit file(s)); add --force to drop it anyway")
+    shutil.rmtree(folder)
+    print(f"dropped judge run {run} ({_relative(folder)}); `git checkout` brings back what was committed")
+    return EXIT_OK
+
+
+def _judge_compare(a: argparse.Namespace) -> int:
+    from labeler.judge.run import compare_runs
+
+    if len(a.rest) != 3:
+        raise LabelerError("usage: labeler judge compare DATASET RUN_A RUN_B")
+    ds = _open(a.rest[0])
+    ma, va = ds.judge_run(a.rest[1])
+    mb, vb = ds.judge_run(a.rest[2])
+    if ma.rubric_version != mb.rubric_version:
+        sys.stderr.write(f"note: runs used rubric v{ma.rubric_version} and v{mb.rubric_version}\n")
+    comps = compare_runs(va, vb, ds.rubric())
+    if a.json:
+        print(json.dumps([{"criterion": c.criterion, "agreement": c.agreement, "cases": c.n,
+                           "differ": [{"case": cid, "a": x, "b": y} for cid, x, y in c.differ]} for c in comps], indent=2))
+        return EXIT_OK
+    from rich.table import Table
+
+    from labeler.safetext import one_line
+
+    t = Table(title=f"{a.rest[1]} vs {a.rest[2]}")
+    for col in ("criterion", "agreement", "cases", "differ on"):
+        t.add_column(col)
+    for c in comps:
+        pct = "undefined" if c.agreement is None else f"{c.agreement:.0%}"
+        cases = ", ".join(f"{one_line(cid, 40)} ({x}/{y})" for cid, x, y in c.differ[:6]) + (" ..." if len(c.differ) > 6 else "")
+        t.add_row(c.criterion, pct, str(c.n), cases or "-")
+    _console().print(t)
+    return EXIT_OK
+
+
+def register(add) -> None:
+    """The subcommands of this module, with their flags."""
+    sp = add("judge", cmd_judge, "Score cases with an LLM judge through any OpenAI-compatible endpoint. "
+             "Also: `labeler judge compare DATASET RUN_A RUN_B`, `labeler judge status DATASET` and "
+             "`labeler judge drop DATASET RUN` (remove a failed run).")
+    sp.add_argument("target", metavar="DATASET", help="the dataset (or 'compare' / 'status' / 'drop', see above)")
+    sp.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
+    sp.add_argument("--model", default=None)
+    sp.add_argument("--base-url", default=None, help="an OpenAI-compatible endpoint (default: OpenAI)")
+    sp.add_argument("--api-key-env", default="OPENAI_API_KEY", help="the environment variable holding the key (never stored)")
+    sp.add_argument("--run", type=_name("run name"), default=None, help="run name (default: the model name)")
+    sp.add_argument("--concurrency", type=_positive, default=8)
+    sp.add_argument("--cases", default=None, help="tier:NAME, tag:NAME, or ids (comma-separated, * allowed)")
+    sp.add_argument("--limit", type=_positive, default=None)
+    sp.add_argument("--temperature", type=float, default=0.0)
+    sp.add_argument("--repeat", type=_positive, default=1, help="ask R times (needs --temperature > 0) to measure self-consistency")
+    sp.add_argument("--timeout", type=_seconds, default=60.0, help="seconds per request")
+    sp.add_argument("--retries", type=int, default=2, help="retries with backoff on 429, 5xx and timeouts")
+    sp.add_argument("--no-structured", action="store_true", help="ask for JSON in words instead of a response_format schema")
+    sp.add_argument("--batch", action="store_true", help="use the Batch API (submit; rerun to collect)")
+    sp.add_argument("--wait", type=float, default=0.0, help="with --batch: poll up to this many seconds for the result")
+    sp.add_argument("--poll", type=float, default=10.0, help=argparse.SUPPRESS)
+    sp.add_argument("--force", action="store_true", help="with drop: drop a run that people audited")
+    sp.add_argument("--json", action="store_true")

@@ -1,0 +1,86 @@
+"""The numbers CI gates on: agreement between annotators, and the judge calibrated against gold."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from labeler.cli.common import (EXIT_FAIL, EXIT_OK, STRICT_HELP, GOLD_CHOICES, GOLD_HELP, _coefficient, _console, _fraction, _left_out, _name, _open)
+
+def cmd_agreement(a: argparse.Namespace) -> int:
+    from labeler.stats.numbers import agreement_groups, check_gates
+
+    ds = _open(a.dataset)
+    groups = agreement_groups(ds, a.by, a.gold)
+    gated = a.min_alpha is not None or a.min_agreement is not None
+    overall = groups[0] if a.by in ("criterion", "annotator") else agreement_groups(ds, "criterion", a.gold)[0]
+    failures = check_gates(overall, a.min_alpha, a.min_agreement) if gated else []
+    failed = _left_out(ds, a.strict)
+    if a.json:
+        print(json.dumps({"dataset": ds.name, "rubric": ds.config.rubric, "rubric_version": ds.config.rubric_version,
+                          "by": a.by, "gold": a.gold, "groups": [g.as_dict() for g in groups],
+                          "left_out": [str(p) for p in ds.problems],
+                          "gates": {"min_alpha": a.min_alpha, "min_agreement": a.min_agreement,
+                                    "failures": [{"criterion": f.criterion, "what": f.what} for f in failures]}}, indent=2))
+    else:
+        from labeler.render import agreement_tables
+
+        con = _console()
+        for table in agreement_tables(groups, a.by):
+            con.print(table)
+        for f in failures:
+            sys.stderr.write(f"gate failed: {f}\n")
+        if gated and not failures:
+            print("gates met")
+    return EXIT_FAIL if failures or failed else EXIT_OK
+
+
+def cmd_calibrate(a: argparse.Namespace) -> int:
+    from labeler.stats.calibrate import below_bar, calibrate, groups
+
+    ds = _open(a.dataset)
+    meta, verdicts = ds.judge_run(a.run)
+    if meta.rubric_version != ds.config.rubric_version:
+        sys.stderr.write(f"note: run {a.run} used rubric v{meta.rubric_version}; the dataset is on v{ds.config.rubric_version}\n")
+    result = [(title, calibrate(ds, verdicts, cases, a.gold)) for title, cases in groups(ds, a.by)]
+    overall = calibrate(ds, verdicts, rule=a.gold) if a.by != "criterion" else result[0][1]
+    failures = below_bar(overall, a.min) if a.min is not None else []
+    failed = _left_out(ds, a.strict)
+    if a.json:
+        print(json.dumps({"dataset": ds.name, "run": a.run, "model": meta.model, "by": a.by, "min": a.min, "gold": a.gold,
+                          "left_out": [str(p) for p in ds.problems],
+                          "groups": [{"group": t, "criteria": [c.as_dict() for c in items]} for t, items in result],
+                          "failures": failures}, indent=2))
+    else:
+        from labeler.render import calibration_tables
+
+        con = _console()
+        for t in calibration_tables(result, a.run):
+            con.print(t)
+        for f in failures:
+            sys.stderr.write(f"under the bar: {f}\n")
+        if a.min is not None and not failures:
+            print(f"every criterion at or above {a.min:.0%}")
+    return EXIT_FAIL if failures or failed else EXIT_OK
+
+
+def register(add) -> None:
+    """The subcommands of this module, with their flags."""
+    sp = add("agreement", cmd_agreement, "Agreement per criterion (percent, Krippendorff's alpha, Cohen's kappa); gates for CI.")
+    sp.add_argument("dataset")
+    sp.add_argument("--by", default="criterion", choices=["criterion", "version", "annotator", "tier", "tag", "suggestion"])
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--min-alpha", type=_coefficient, default=None, help="exit 1 when a criterion's alpha is below this")
+    sp.add_argument("--min-agreement", type=_fraction, default=None, help="exit 1 when a criterion's percent agreement is below this (0.8 or 80%%)")
+    sp.add_argument("--strict", action="store_true", help=STRICT_HELP)
+    sp.add_argument("--gold", default="consensus", choices=GOLD_CHOICES, help=GOLD_HELP)
+
+    sp = add("calibrate", cmd_calibrate, "Judge vs human gold per criterion (agreement, kappa, confusion), beside each annotator; a gate for CI.")
+    sp.add_argument("dataset")
+    sp.add_argument("--run", type=_name("run name"), required=True)
+    sp.add_argument("--by", default="criterion", choices=["criterion", "tier", "tag"])
+    sp.add_argument("--min", type=_fraction, default=None, help="exit 1 naming the criteria whose judge agreement is below this (0.8 or 80%%)")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--strict", action="store_true", help=STRICT_HELP)
+    sp.add_argument("--gold", default="consensus", choices=GOLD_CHOICES, help=GOLD_HELP)

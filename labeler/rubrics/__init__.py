@@ -1,0 +1,1 @@
+"""The tightening loop: evidence, the next rubric version, diffs between versions."""

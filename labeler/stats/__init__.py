@@ -1,0 +1,1 @@
+"""Statistics: agreement, gold, calibration, status."""

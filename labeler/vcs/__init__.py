@@ -1,0 +1,1 @@
+"""Git: identity, commits of labeler's own files, sync, history."""
