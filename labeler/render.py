@@ -85,6 +85,7 @@ def _annotator_table(g: Group) -> Table:
 from rich.console import Group as RenderGroup  # noqa: E402
 
 from labeler.truth.models import Rubric  # noqa: E402
+from labeler.rubrics.tighten import word_diff
 from labeler.safetext import display  # noqa: E402
 
 
@@ -120,10 +121,12 @@ def rubric_view(r: Rubric) -> RenderGroup:
 
 
 def word_diff_text(ops: list[tuple[str, str]]) -> Text:
+    """A word diff that reads without colour too (CI logs, pipes): [-removed-] {+added+}, as git --word-diff."""
     t = Text()
     for op, words in ops:
         style = {"=": "", "-": "red strike", "+": "green bold"}[op]
-        t.append(display(words) + " ", style=style)
+        shown = {"=": "{}", "-": "[-{}-]", "+": "{{+{}+}}"}[op].format(display(words))
+        t.append(shown + " ", style=style)
     return t
 
 
@@ -136,8 +139,16 @@ def rubric_diff_view(diffs, a: Rubric, b: Rubric) -> RenderGroup:
             parts.append(Text.assemble(f"    {key}: ", word_diff_text(ops)))
         if d.scale_type:
             parts.append(Text(f"    scale type: {d.scale_type[0]} -> {d.scale_type[1]}", style="yellow"))
+        old = {str(k): p for k, p in a.criteria[d.criterion].scale.points.items()} if d.criterion in a.criteria else {}
+        new = {str(k): p for k, p in b.criteria[d.criterion].scale.points.items()} if d.criterion in b.criteria else {}
         for v, what in d.points.items():
-            parts.append(Text(f"    point {v}: {what}", style={"added": "green", "removed": "red", "changed": "yellow"}[what]))
+            style = {"added": "green", "removed": "red", "changed": "yellow"}[what]
+            parts.append(Text(f"    point {v}: {what}", style=style))
+            pa, pb = old.get(v), new.get(v)
+            for field in ("label", "when"):
+                before, after = (getattr(pa, field) if pa else ""), (getattr(pb, field) if pb else "")
+                if before != after:
+                    parts.append(Text.assemble(f"      {field}: ", word_diff_text(word_diff(before, after))))
     return RenderGroup(*parts)
 
 

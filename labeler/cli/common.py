@@ -17,8 +17,13 @@ GOLD_HELP = ("gold where no lead adjudicated: consensus (2+ labels, all equal; d
 def _console(stderr: bool = False):
     from rich.console import Console
 
-    # markup off: case text, ids, notes and rubric text print literally, never as [markup]
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, markup=False)
+    import os
+
+    # markup off: case text, ids, notes and rubric text print literally, never as [markup]. Outside a
+    # terminal (CI logs, pipes) tables get a wide width instead of wrapping at 80 ("criteri...").
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else int(os.environ.get("COLUMNS", "0") or 0) or 160
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, markup=False, width=width)
 
 
 def _relative(path: Path) -> Path:

@@ -28,11 +28,15 @@ def cmd_import(a: argparse.Namespace) -> int:
     result = import_cases(Path(a.file), ds.cases, fields, tier=a.tier, source=a.source or "")
     if result.added:
         ds.add_cases(result.added)
-    summary = {"added": len(result.added), "duplicates_skipped": result.duplicates, "cases": len(ds.cases)}
+    ids = sorted(result.id_fields)
+    summary = {"added": len(result.added), "duplicates_skipped": result.duplicates, "cases": len(ds.cases),
+               "ids_from": [f or "content hash" for f in ids]}
     if a.json:
         print(json.dumps(summary))
     else:
-        print(f"imported {summary['added']} new cases into {ds.name} ({summary['duplicates_skipped']} duplicates skipped; {summary['cases']} cases now)")
+        said = " and ".join(f"field {f!r}" if f else "the content hash" for f in ids)
+        print(f"imported {summary['added']} new cases into {ds.name} ({summary['duplicates_skipped']} duplicates skipped; "
+              f"{summary['cases']} cases now)" + (f"; ids from {said}" if ids else ""))
     return EXIT_OK
 
 
@@ -111,10 +115,10 @@ def cmd_status(a: argparse.Namespace) -> int:
     t.add_row("all", str(st["cases"]), f"{st['overlap_reached']} ({st['overlap_reached'] / max(1, st['cases']):.0%})", style="bold")
     con.print(t)
     t = Table(title="labels per annotator")
-    for col in ("annotator", "current", "stale", "flagged", "last label"):
+    for col in ("annotator", "current", "stale labels", "stale criteria", "flagged", "last label"):
         t.add_column(col)
     for ann, row in st["annotators"].items():
-        t.add_row(ann, str(row["current"]), str(row["stale"]), str(row["flagged"]), str(row["last"] or "-"))
+        t.add_row(ann, str(row["current"]), str(row["stale"]), str(row["stale_criteria"]), str(row["flagged"]), str(row["last"] or "-"))
     con.print(t)
     con.print(f"flagged cases (rubric unclear): {len(st['flagged_cases'])}"
               + (f"  {', '.join(st['flagged_cases'][:8])}{' ...' if len(st['flagged_cases']) > 8 else ''}" if st['flagged_cases'] else ""))
@@ -132,7 +136,7 @@ def register(add) -> None:
     sp = add("import", cmd_import, "Import cases from JSONL or CSV; duplicates (same input + output) are skipped.")
     sp.add_argument("dataset")
     sp.add_argument("file")
-    sp.add_argument("--id-field", default=None, help="field holding a case id (default: an id from the content hash)")
+    sp.add_argument("--id-field", default=None, help="field holding a case id (default: `id` when rows have one, else an id from the content hash)")
     sp.add_argument("--input-field", default="input")
     sp.add_argument("--output-field", default="output")
     sp.add_argument("--reference-field", default="reference")

@@ -34,6 +34,8 @@ class ImportResult:
     added: list[Case] = field(default_factory=list)
     duplicates: int = 0
     """Rows whose input + output is already in the dataset or earlier in the file."""
+    id_fields: set[str] = field(default_factory=set)
+    """Where the new cases' ids came from: a field name, or "" for ids made from the content hash."""
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -116,7 +118,13 @@ def import_cases(path: Path, existing: Mapping[str, Case], fields: FieldMap, tie
             out.duplicates += 1
             continue
         seen.add(h)
-        cid = str(row[fields.id]) if fields.id and row.get(fields.id) not in (None, "") else f"c-{h[:10]}"
+        id_field = fields.id or ("id" if "id" in row else None)  # an `id` column is used when present
+        if id_field and row.get(id_field) not in (None, ""):
+            cid = str(row[id_field])
+            out.id_fields.add(id_field)
+        else:
+            cid = f"c-{h[:10]}"
+            out.id_fields.add("")
         if cid in ids:
             raise FileFormatError(path, line, f"case id {cid!r} already exists with different content")
         ids.add(cid)

@@ -487,6 +487,9 @@ class Dataset:
         try:
             self._load_files(progress)
         finally:
+            # What was just loaded lives as long as the dataset: keep it out of every later collection,
+            # so a key press never pays for a full GC walk over the whole dataset (60-70 ms at 10k).
+            gc.freeze()
             if was_enabled:
                 gc.enable()
 

@@ -94,7 +94,7 @@ class LabelScreen(Screen):
         if d is None:
             return
         flags = {f.criterion for f in d.flags if f.criterion}
-        self.query_one(RubricPanel).show(s.rubric, d.values, d.focus, d.stale, flags, suggestions=s.suggestion())
+        self.query_one(RubricPanel).show(s.rubric, d.values, d.focus, d.stale, flags, suggestions=s.suggestion(), note=d.note)
 
     def refresh_progress(self) -> None:
         s = self.session

@@ -48,17 +48,21 @@ class CaseView(VerticalScroll):
             meta.append(f"  {badge}", style="bold yellow")
         self.query_one("#case-meta", Static).update(meta)
         for s in SECTIONS:
-            text = getattr(case, s) or ""
+            raw = getattr(case, s)
+            text = raw or ""
             body = self.query_one(f"#body-{s}", Static)
             title = self.query_one(f"#title-{s}", Static)
-            hidden = not text
+            # input and output are always shown (an empty output is what is judged); the others when set
+            hidden = raw is None or (raw == "" and s not in ("input", "output"))
             body.set_class(hidden, "hidden")
             title.set_class(hidden, "hidden")
             if not hidden:
-                body.update(self._body(text, s))
+                body.update(self._body(text, s) if text.strip() else empty_text(text, s))
         self.scroll_home(animate=False)
 
     def _body(self, text: str, section: str):
+        if not text.strip():
+            return empty_text(text, section)
         safe = display(text)
         if self.markdown and section in ("output", "reference", "input"):
             from rich.markdown import Markdown as RichMarkdown
@@ -74,3 +78,10 @@ class CaseView(VerticalScroll):
                 if text:
                     self.query_one(f"#body-{s}", Static).update(self._body(text, s))
         return self.markdown
+
+
+def empty_text(text: str, section: str) -> Text:
+    """An empty or whitespace-only section, said in words (it would otherwise look like nothing at all)."""
+    if text == "":
+        return Text(f"(empty {section})", style="italic yellow")
+    return Text(f"(only whitespace: {len(text)} character{'s' if len(text) != 1 else ''})", style="italic yellow")

@@ -9,6 +9,11 @@ from labeler.truth.models import Criterion, Rubric, Value
 from labeler.safetext import display
 
 
+def short(text: str, width: int) -> str:
+    """`text` cut to `width` characters with a visible ellipsis."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def value_text(v: Value | None) -> str:
     return "·" if v is None else str(v)
 
@@ -21,7 +26,8 @@ class RubricPanel(Static):
     """
 
     def show(self, rubric: Rubric, values: dict[str, Value], focus: int, stale: dict[str, Value] | None = None,
-             flags: set[str] | None = None, suggestions: dict[str, Value] | None = None, title: str = "") -> None:
+             flags: set[str] | None = None, suggestions: dict[str, Value] | None = None, title: str = "",
+             note: str = "") -> None:
         stale = stale or {}
         flags = flags or set()
         t = Text()
@@ -37,7 +43,7 @@ class RubricPanel(Static):
             keys = crit.scale.keys()
             for v in crit.scale.values():
                 chosen = values.get(cid) == v
-                label = f"[{keys[v]}]" if keys[v] != str(v) else f"{v}"
+                label = f"{v}" if keys[v] == str(v) else f"[{keys[v]}] {short(display(str(v), 40), 10)}"
                 t.append(f" {label}", style="reverse bold" if chosen else ("" if focused else "dim"))
             if cid in stale:
                 t.append(f"  stale: was {stale[cid]}", style="yellow")
@@ -46,6 +52,9 @@ class RubricPanel(Static):
             if cid in flags:
                 t.append("  ⚑ unclear", style="magenta")
             t.append("\n")
+        if note:
+            t.append("note: ", style="bold green")
+            t.append(display(note, 400) + "\n", style="green")
         if ids:
             t.append("\n")
             t.append_text(explain_criterion(rubric.criteria[ids[focus % len(ids)]]))
