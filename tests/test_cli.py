@@ -75,7 +75,7 @@ def test_init_import_dedupe_sample_status(tmp_path: Path):
     src.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     r = run(tmp_path, "import", "demo", str(src), "--json")
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout) == {"added": 40, "duplicates_skipped": 1, "cases": 40}
+    assert json.loads(r.stdout) == {"added": 40, "duplicates_skipped": 1, "cases": 40, "ids_from": ["content hash"]}
     r = run(tmp_path, "import", "demo", str(src), "--json")
     assert json.loads(r.stdout)["added"] == 0  # idempotent: stable ids, dedupe by content
     csv = tmp_path / "in.csv"

@@ -34,17 +34,22 @@ class RubricPanel(Static):
         t.append(title or f"rubric {rubric.name} v{rubric.version}", style="bold")
         t.append("\n")
         ids = list(rubric.criteria)
-        width = min(max(len(c) for c in ids), 20)
+
+        def label(crit, v) -> str:
+            k = crit.scale.keys()[v]
+            return f"{v}" if k == str(v) else f"{k}={short(display(str(v), 40), 8)}"
+
+        widest = max(sum(1 + len(label(c, v)) for v in c.scale.values()) for c in rubric.criteria.values())
+        room = self.content_size.width or 35  # before the first layout: the width app.tcss gives the panel
+        width = max(8, min(max(len(c) for c in ids), 20, room - 2 - widest))
         for i, (cid, crit) in enumerate(rubric.criteria.items()):
             focused = i == focus
             t.append("▶ " if focused else "  ", style="bold" if focused else "")
             name = cid if len(cid) <= width else cid[: width - 1] + "…"
             t.append(name.ljust(width), style="bold" if focused else "dim" if cid in values else "")
-            keys = crit.scale.keys()
             for v in crit.scale.values():
                 chosen = values.get(cid) == v
-                label = f"{v}" if keys[v] == str(v) else f"[{keys[v]}] {short(display(str(v), 40), 10)}"
-                t.append(f" {label}", style="reverse bold" if chosen else ("" if focused else "dim"))
+                t.append(f" {label(crit, v)}", style="reverse bold" if chosen else ("" if focused else "dim"))
             if cid in stale:
                 t.append(f"  stale: was {stale[cid]}", style="yellow")
             if suggestions and cid in suggestions and cid not in values:
