@@ -26,7 +26,7 @@ async def test_adjudicate_through_the_screen(example_ds: Path):
                 await pilot.press("r")
                 await pilot.press(*"ticket says so")
                 await pilot.press("enter")
-                await pilot.press("g")
+                await pilot.press("f")
                 await pilot.press(*"unclear anchor")
                 await pilot.press("enter")
             await pilot.press(key)

@@ -62,7 +62,9 @@ class LabelSession:
         self._skipped: list[str] = []
         self.draft: Draft | None = None
         self.case_started = clock()
-        first = self._next_case(None)
+        self.last_query = ""
+        self._place = ds.path / ".cache" / "sessions" / f"{annotator}.place.json"
+        first = self._resume()
         if first:
             self.open(first)
 
@@ -71,6 +73,35 @@ class LabelSession:
     @property
     def case_id(self) -> str | None:
         return self.draft.case_id if self.draft else None
+
+    def _resume(self) -> str | None:
+        """Where this annotator left off (derived, git-ignored): the case that was open, if it still
+        needs their label, else the next in the queue; skipped cases stay at the end."""
+        import json
+
+        try:
+            place = json.loads(self._place.read_text())
+            self._skipped = [c for c in place.get("skipped", []) if isinstance(c, str) and c in self.ds.cases]
+            at = place.get("at")
+        except (OSError, ValueError, AttributeError):
+            at = None
+        if isinstance(at, str) and at in self.ds.cases and self.queue.status(at) is not Status.done and at not in self._skipped:
+            return at
+        return self._next_case(None)
+
+    def _remember(self) -> None:
+        import json
+
+        try:
+            self._place.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._place.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"at": self.case_id, "skipped": self._skipped}))
+            tmp.replace(self._place)
+        except OSError:
+            pass  # a read-only checkout: resuming is a convenience
+
+    def is_skipped(self, case_id: str) -> bool:
+        return case_id in self._skipped
 
     def _next_case(self, after: str | None) -> str | None:
         for cid in self.queue.order:
@@ -102,6 +133,7 @@ class LabelSession:
         draft.focus = self._first_unset(draft, 0) if len(draft.values) < len(self.criteria) else 0
         self.draft = draft
         self.case_started = self.clock()
+        self._remember()
 
     def _leave(self) -> None:
         """Leaving a case with a complete, changed draft saves it: nothing typed is lost."""
@@ -121,7 +153,9 @@ class LabelSession:
     def skip(self) -> Outcome:
         if self.case_id and self.case_id not in self._skipped:
             self._skipped.append(self.case_id)
-        return self.next()
+        out = self.next()
+        self._remember()
+        return out
 
     def previous(self) -> Outcome:
         if not self.history:
@@ -140,26 +174,33 @@ class LabelSession:
         return Outcome(advanced=True)
 
     def search(self, text: str) -> Outcome:
-        """Open the next case (after the current one, wrapping) whose id, input or output contains `text`."""
+        """Open the next case (after the current one, wrapping) whose id, input or output contains `text`,
+        and say which match it is of how many. The query is kept: searching again goes to the next."""
         needle = text.strip().lower()
         if not needle:
             return Outcome(message="empty search")
+        self.last_query = text.strip()
         store = self.ds.cases
-        n = len(store)
-        start = store.index[self.case_id] + 1 if self.case_id in store else 0
         raw = needle.encode("utf-8", "surrogatepass")
-        for k in range(n):
-            j = (start + k) % n
-            if raw not in store.raw(j).lower() and needle not in store.ids[j].lower():
-                continue  # a quick look at the stored JSON text first: only likely hits build a Case
+        hits = []
+        for j in range(len(store)):
             cid = store.ids[j]
+            if raw not in store.raw(j).lower() and needle not in cid.lower():
+                continue  # a quick look at the stored JSON text first: only likely hits build a Case
             c = store.case(j)
             if needle in cid.lower() or needle in c.input.lower() or needle in c.output.lower():
-                if cid == self.case_id:
-                    break
-                self.open(cid)
-                return Outcome(advanced=True, message=f"found in {cid}")
-        return Outcome(message=f"{text!r} not found in other cases")
+                hits.append(j)
+        if not hits:
+            return Outcome(message=f"{text.strip()!r} not found")
+        here = store.index.get(self.case_id, -1) if self.case_id else -1
+        after = [j for j in hits if j > here]
+        j = after[0] if after else hits[0]
+        cid = store.ids[j]
+        n = hits.index(j) + 1
+        if cid == self.case_id:
+            return Outcome(message=f"{text.strip()!r}: only this case matches")
+        self.open(cid)
+        return Outcome(advanced=True, message=f"{text.strip()!r}: match {n} of {len(hits)} ({cid}); / then enter for the next")
 
     # ---- values
 
@@ -324,9 +365,12 @@ class LabelSession:
 
     # ---- numbers for the header
 
-    def labels_per_hour(self) -> float:
-        hours = max(self.clock() - self.started, 60.0) / 3600.0
-        return self.saved_count / hours
+    def labels_per_hour(self) -> float | None:
+        """Labels per hour in this session, once there is enough to say (5 labels over 2 minutes)."""
+        elapsed = self.clock() - self.started
+        if self.saved_count < 5 or elapsed < 120:
+            return None
+        return self.saved_count / (elapsed / 3600.0)
 
     def seconds_on_case(self) -> float:
         return self.clock() - self.case_started

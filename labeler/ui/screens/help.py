@@ -33,7 +33,8 @@ class HelpScreen(ModalScreen[None]):
             seen.add(b.key_display or b.key)
             t.add_row(Text(b.key_display or b.key), Text(b.tooltip or b.description))
         t.add_row("ctrl+p", "command palette: jump to a case, filter, switch dataset")
-        t.add_row("?", "this help")
+        if "?" not in seen:
+            t.add_row("?", "this help")
         parts = [t]
         if self.rubric is not None:
             r = Table(title=f"value keys, rubric {self.rubric.name} v{self.rubric.version}", expand=True, show_edge=False)

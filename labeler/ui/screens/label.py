@@ -106,7 +106,9 @@ class LabelScreen(Screen):
         if p.stale:
             t.append(f" · {p.stale} stale", style="yellow")
         t.append(f"  ·  overlap k={k}: {p.overlap_cases}/{p.total} ({p.overlap_cases / max(1, p.total):.0%})")
-        t.append(f"  ·  {s.labels_per_hour():.0f}/h")
+        rate = s.labels_per_hour()
+        if rate is not None:
+            t.append(f"  ·  {rate:.0f}/h")
         if s.draft is not None:
             t.append(f"  ·  this case {_fmt_seconds(s.seconds_on_case())}")
         self.query_one("#progress", Static).update(t)
@@ -190,7 +192,8 @@ class LabelScreen(Screen):
         self._guard(lambda: self.session.jump(case_id))
 
     def action_search(self) -> None:
-        self.app.push_screen(TextPrompt("Search case ids and text"), lambda q: q and self._guard(lambda: self.session.search(q)))
+        self.app.push_screen(TextPrompt("Search case ids and text (enter again: next match)", self.session.last_query),
+                             lambda q: q and self._guard(lambda: self.session.search(q)))
 
     def action_markdown(self) -> None:
         on_ = self.query_one(CaseView).toggle_markdown()

@@ -25,10 +25,10 @@ class ReviewScreen(CaseQueueScreen):
         *[Binding(k, f"gold('{k}')", "gold", show=False) for k in VALUE_KEYS if k != "1"],
         *NAVIGATION,
         Binding("r", "reason", "Reason", tooltip="write the reason for the focused criterion's gold value"),
-        Binding("g", "gap", "Rubric gap", tooltip="mark the focused criterion a rubric gap (collected for the next version)"),
+        Binding("f", "gap", "Rubric gap", tooltip="flag the criterion a rubric gap: the rubric does not decide it (collected for the next version; f flags the rubric on every screen)"),
         Binding("t", "tighten", "Tighten", tooltip="edit the focused criterion with the evidence beside it; saving makes the next rubric version"),
         Binding("H", "health", "Health", tooltip="rubric health: agreement per criterion by rubric version"),
-        Binding("a", "toggle_adjudicated", "Show done", tooltip="show or hide cases already adjudicated"),
+        Binding("A", "toggle_adjudicated", "Show done", key_display="A", tooltip="show or hide cases already adjudicated (all)"),
         *CLOSING,
     ]
 

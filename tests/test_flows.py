@@ -1,0 +1,70 @@
+"""Labeling and review flows found slippery in use: resume where you left off, search with a count, a
+reason that lands on the criterion whose gold was just set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from labeler.flows.labeling import LabelSession
+from labeler.flows.review import ReviewSession
+from labeler.truth.store import open_dataset
+from labeler.vcs.identity import Identity
+from labeler.ui.app import LabelerApp
+
+
+def test_reopening_resumes_at_the_open_case_and_keeps_skips_last(tiny: Path):
+    ds_path = tiny / "datasets" / "tiny"
+    s = LabelSession(open_dataset(ds_path), "ann")
+    first = s.case_id
+    s.skip()
+    second = s.case_id
+    assert second != first and s.is_skipped(first)
+    s2 = LabelSession(open_dataset(ds_path), "ann")  # a new session, as after quitting
+    assert s2.case_id == second and s2.is_skipped(first)
+    for k in ("2", "y", "1"):
+        s2.press(k)
+    order = [s2.case_id]
+    while True:
+        s2.skip()
+        if s2.case_id in order:
+            break
+        order.append(s2.case_id)
+    assert first in order and order.index(first) == len(order) - 1 or s2.is_skipped(first)
+
+
+def test_search_says_which_match_and_goes_on_to_the_next(tiny: Path):
+    s = LabelSession(open_dataset(tiny / "datasets" / "tiny"), "ann")
+    out = s.search("question")
+    assert out.advanced and "match" in out.message and "of 5" in out.message
+    a = s.case_id
+    out = s.search("question")
+    assert s.case_id != a and s.last_query == "question"
+    assert "not found" in s.search("no such words").message
+
+
+def test_a_reason_attaches_to_the_criterion_whose_gold_was_just_set(example_ds: Path):
+    r = ReviewSession(open_dataset(example_ds), "lee")
+    d = r.current
+    assert len(d.criteria) >= 1
+    c = r.focused
+    crit = r.rubric.criteria[c]
+    r.set_gold(crit.scale.keys()[crit.scale.values()[0]])
+    assert r.reason_target == c  # focus may have moved on; the reason is still for c
+    msg = r.set_reason("because the ticket says so")
+    assert msg == f"reason saved for {c}"
+    ds = open_dataset(example_ds)
+    assert ds.adjudications.reason(d.case, c).text == "because the ticket says so"
+    r.move(1)
+    assert r.reason_target == r.focused
+
+
+async def test_label_screen_resumes_where_the_annotator_left_off(example_ds: Path):
+    app = LabelerApp(open_dataset(example_ds), identity=Identity("dora"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        await pilot.press("s")
+        left_at = app.screen.session.case_id
+        await pilot.press("q")
+    app = LabelerApp(open_dataset(example_ds), identity=Identity("dora"))
+    async with app.run_test(size=(120, 40)):
+        assert app.screen.session.case_id == left_at
