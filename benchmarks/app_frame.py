@@ -13,24 +13,16 @@ T0 = time.perf_counter()
 
 import asyncio  # noqa: E402
 import json  # noqa: E402
-import resource  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import peak_mb  # noqa: E402
 
 from labeler.vcs.identity import Identity  # noqa: E402
 from labeler.truth.store import open_dataset  # noqa: E402
 from labeler.ui.app import LabelerApp  # noqa: E402
-
-
-def peak_mb() -> int:
-    """This process's own peak memory. (ru_maxrss is not: Linux carries it over from the parent across exec.)"""
-    try:
-        for line in open("/proc/self/status"):
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 async def main(path: str) -> dict:

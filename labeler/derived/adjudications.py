@@ -88,9 +88,6 @@ class AdjudicationIndex:
                 if old is None or (n.at or _EARLIEST, order) >= (old.at or _EARLIEST, old.order):
                     notes[c] = n
 
-    def cases(self) -> Iterator[str]:
-        return iter(set(self._gold) | set(self._gaps) | set(self._reasons))
-
     def __contains__(self, case: str) -> bool:
         return case in self._gold or case in self._gaps or case in self._reasons
 

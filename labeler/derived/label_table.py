@@ -404,26 +404,11 @@ class LabelTable:
             ids = self._ids = list(self.case_index)
         return ids
 
-    def latest_rows(self) -> tuple[np.ndarray, np.ndarray]:
-        """(annotator index, row) of every annotator's latest label of every case, as flat arrays."""
-        if not self.annotators:
-            return np.zeros(0, np.int16), np.zeros(0, np.int32)
-        m = np.stack([self.latest[a] for a in self.annotators])
-        ann, _ = np.nonzero(m >= 0)
-        return ann.astype(np.int16), m[m >= 0]
-
     def matrix(self) -> np.ndarray:
         """annotators x cases: the row of each annotator's latest label (-1: none)."""
         if not self.annotators:
             return np.full((0, len(self.case_index)), -1, dtype=np.int32)
         return np.stack([self.latest[a] for a in self.annotators])
-
-    def flag_rows(self) -> Iterator[tuple[int, list[dict]]]:
-        for row, extra in self.extras.items():
-            if "flags" in extra:
-                yield row, extra["flags"]
-
-
 
 
 class AnnotatorLabels(Mapping):

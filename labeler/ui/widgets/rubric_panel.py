@@ -14,10 +14,6 @@ def short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def value_text(v: Value | None) -> str:
-    return "·" if v is None else str(v)
-
-
 class RubricPanel(Static):
     """Renders criteria (one decision at a time: the focused one is bright, the rest quiet)."""
 
