@@ -14,11 +14,10 @@ class LabelerCommands(Provider):
         session = getattr(screen, "session", None)
         cmds = []
         if session is not None and hasattr(session, "jump"):
-            for cid in session.ds.cases:
-                cmds.append((f"label: jump to case {cid}", partial(screen.jump_to, cid), "open this case"))
             tiers = sorted(set(session.ds.cases.tiers.tolist()))
-            for t in tiers + ["all"]:
-                cmds.append((f"label: filter tier {t}", partial(self._filter, "tiers", None if t == "all" else {t}), "queue only this tier"))
+            for t in tiers:
+                cmds.append((f"label: filter tier {t}", partial(self._filter, "tiers", {t}), "queue only this tier"))
+            cmds.append(("label: filter tier all", partial(self._filter, "tiers", None), "queue every tier again"))
             tags = sorted({tag for tags in session.ds.cases.tags for tag in tags})
             for tag in tags:
                 cmds.append((f"label: filter tag {tag}", partial(self._filter, "tags", {tag}), "queue only cases with this tag"))
@@ -45,3 +44,23 @@ class LabelerCommands(Provider):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), cb, help=help)
+        for name, cb, help in self._jumps(query):
+            yield Hit(matcher.match(name) or 0.5, matcher.highlight(name), cb, help=help)
+
+    def _jumps(self, query: str, limit: int = 40):
+        """"label: jump to case ID" for ids that contain the query: at most `limit`, so that a palette
+        over 100,000 cases stays instant (ids are matched as text, not fuzzily)."""
+        screen = self.screen
+        session = getattr(screen, "session", None)
+        needle = query.strip().lower()
+        for prefix in ("label:", "jump to case", "jump to", "jump", "case"):
+            needle = needle.removeprefix(prefix).strip()
+        if session is None or not hasattr(session, "jump") or len(needle) < 2:
+            return
+        n = 0
+        for cid in session.ds.cases:
+            if needle in cid.lower():
+                yield (f"label: jump to case {cid}", partial(screen.jump_to, cid), "open this case")
+                n += 1
+                if n >= limit:
+                    return

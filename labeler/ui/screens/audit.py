@@ -46,9 +46,9 @@ class AuditScreen(CaseQueueScreen):
     BINDINGS = [
         Binding("y", "right", "Judge right", tooltip="the judge's value for the focused criterion is right (saved at once)"),
         Binding("n", "wrong", "Judge wrong", tooltip="the judge is wrong: pick why (misread, rubric ambiguous, gold wrong), add a note"),
+        *CLOSING,  # the essential keys first: the footer cuts the rest on a narrow terminal
         *NAVIGATION,
         Binding("d", "only_disagreements", "Only disagreements", tooltip="show only cases where the judge and gold differ"),
-        *CLOSING,
     ]
 
     def on_mount(self) -> None:
@@ -98,13 +98,13 @@ class AuditScreen(CaseQueueScreen):
             return
         rows = s.rows(cid)
         t = Table(expand=True, show_edge=False, pad_edge=False)
-        t.add_column("criterion", no_wrap=True)
+        t.add_column("criterion", no_wrap=True, max_width=24)
+        t.add_column("audit", no_wrap=True)  # the auditor's own decision: next to the criterion, never off the edge
         t.add_column(f"judge {s.run}", ratio=3)
         if s.vs:
             t.add_column(f"vs {s.vs}", ratio=2)
         t.add_column("gold", no_wrap=True)
         t.add_column("annotators", ratio=2)
-        t.add_column("audit", no_wrap=True)
         for i, r in enumerate(rows):
             focused = i == s.focus
             name = Text(("▶ " if focused else "  ") + r.criterion, style="bold" if focused else "")
@@ -112,7 +112,9 @@ class AuditScreen(CaseQueueScreen):
             judge = Text("-" if r.judge is None else str(r.judge.value), style="bold red" if differs else "bold")
             if r.judge is not None and r.judge.rationale:
                 judge.append(f"  {one_line(r.judge.rationale, 160)}", style="dim")
-            cells = [name, judge]
+            a = r.audit
+            cells = [name, Text("" if a is None else ("✓ right" if a.correct else f"✗ {a.reason}"),
+                                style="green" if a is not None and a.correct else "red"), judge]
             if s.vs:
                 cells.append(Text("-" if r.other is None else f"{r.other.value}  {one_line(r.other.rationale, 80)}"))
             cells.append(Text("·" if r.gold is None else f"{r.gold.value} ({r.gold.source[:3]})"))
@@ -123,9 +125,6 @@ class AuditScreen(CaseQueueScreen):
                     hum.append(f" {one_line(note, 40)}", style="dim")
                 hum.append("  ")
             cells.append(hum)
-            a = r.audit
-            cells.append(Text("" if a is None else ("✓ right" if a.correct else f"✗ {a.reason}"),
-                              style="green" if a is not None and a.correct else "red"))
             t.add_row(*cells)
         crit = s.rubric.criteria[s.focused]
         calib = next((c for c in s.numbers if c.criterion == s.focused), None)

@@ -32,10 +32,13 @@ class LabelScreen(Screen):
     BINDINGS = [
         Binding("1", "value('1')", "Set value", key_display="0-9/y/n", tooltip="pick a value for the focused criterion; the last one saves and opens the next case"),
         *[Binding(k, f"value('{k}')", "value", show=False) for k in VALUE_KEYS if k != "1"],
+        # the footer shows keys in this order and cuts the rest on a narrow terminal: the essential ones first
+        Binding("enter", "submit", "Save+next", tooltip="save the label (all criteria set) and open the next case"),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="every key"),
+        Binding("q", "quit", "Quit", tooltip="quit (everything saved stays saved)"),
         Binding("up,k", "move(-1)", "Criterion", key_display="↑↓", tooltip="focus the previous / next criterion"),
         Binding("down,j", "move(1)", "Criterion", show=False),
         Binding("a", "accept", "Accept judge", tooltip="take the judge's suggested value for the focused criterion (--suggest)"),
-        Binding("enter", "submit", "Save+next", tooltip="save the label (all criteria set) and open the next case"),
         Binding("x", "clear", "Clear", show=False, tooltip="clear the focused criterion's value"),
         Binding("s", "skip", "Skip", tooltip="skip this case for now (it comes back at the end)"),
         Binding("p", "previous", "Prev", tooltip="go back to the previous case"),
@@ -45,8 +48,6 @@ class LabelScreen(Screen):
         Binding("g", "jump", "Go to", tooltip="jump to a case by id"),
         Binding("slash", "search", "Search", key_display="/", tooltip="search case ids and text"),
         Binding("m", "markdown", "Markdown", show=False, tooltip="toggle Markdown rendering of the text (literal by default)"),
-        Binding("question_mark", "help", "Help", key_display="?", tooltip="every key"),
-        Binding("q", "quit", "Quit", tooltip="quit (everything saved stays saved)"),
     ]
 
     def __init__(self, session: LabelSession) -> None:

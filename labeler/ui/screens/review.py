@@ -23,13 +23,13 @@ class ReviewScreen(CaseQueueScreen):
     BINDINGS = [
         Binding("1", "gold('1')", "Set gold", key_display="0-9/y/n", tooltip="set the gold value of the focused criterion (saved at once)"),
         *[Binding(k, f"gold('{k}')", "gold", show=False) for k in VALUE_KEYS if k != "1"],
+        *CLOSING,  # the essential keys first: the footer cuts the rest on a narrow terminal
         *NAVIGATION,
         Binding("r", "reason", "Reason", tooltip="write the reason for the focused criterion's gold value"),
         Binding("f", "gap", "Rubric gap", tooltip="flag the criterion a rubric gap: the rubric does not decide it (collected for the next version; f flags the rubric on every screen)"),
         Binding("t", "tighten", "Tighten", tooltip="edit the focused criterion with the evidence beside it; saving makes the next rubric version"),
         Binding("H", "health", "Health", tooltip="rubric health: agreement per criterion by rubric version"),
         Binding("A", "toggle_adjudicated", "Show done", key_display="A", tooltip="show or hide cases already adjudicated (all)"),
-        *CLOSING,
     ]
 
     def on_mount(self) -> None:
@@ -84,11 +84,11 @@ class ReviewScreen(CaseQueueScreen):
             return
         gold = s.gold_of(d.case)
         t = Table(expand=True, show_edge=False, pad_edge=False)
-        t.add_column("criterion", no_wrap=True)
+        t.add_column("criterion", no_wrap=True, max_width=18, overflow="ellipsis")
+        t.add_column("gold", min_width=6, max_width=28)  # the lead's own decision: next to the criterion, never off the edge
         annotators = sorted({o.annotator for c in s.criteria for o in s.opinions(d.case, c)})
         for a in annotators:
             t.add_column(a, overflow="fold")
-        t.add_column("gold")
         for i, c in enumerate(s.criteria):
             focused = i == s.focus
             name = Text(("▶ " if focused else "  ") + c, style="bold" if focused else ("" if c in d.criteria else "dim"))
@@ -111,7 +111,7 @@ class ReviewScreen(CaseQueueScreen):
                 g = Text("leads disagree: " + ", ".join(f"{one_line(x.lead, 20)} {x.value}" for x in conflict), style="bold red")
             if s.gap(d.case, c) is not None:
                 g.append(" gap", style="magenta")
-            t.add_row(name, *cells, g)
+            t.add_row(name, g, *cells)
         notes = [(a, lab.note) for a in annotators if (lab := s.ds.labels[a].get(d.case)) and lab.note]
         crit = s.rubric.criteria[s.focused]
         info = Text()
