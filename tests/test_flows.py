@@ -68,3 +68,25 @@ async def test_label_screen_resumes_where_the_annotator_left_off(example_ds: Pat
     app = LabelerApp(open_dataset(example_ds), identity=Identity("dora"))
     async with app.run_test(size=(120, 40)):
         assert app.screen.session.case_id == left_at
+
+
+async def test_the_app_says_when_a_file_has_a_torn_last_line(example_ds: Path):
+    path = example_ds / "labels" / "alice.yaml"
+    path.write_text(path.read_text() + '- {"case": "wrong-item-good", "rub')
+    app = LabelerApp(open_dataset(example_ds), identity=Identity("dora"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert any("alice.yaml" in m and "incomplete last line" in m for m in said), said
+
+
+async def test_an_empty_output_is_said_in_words(tiny: Path):
+    cases = tiny / "datasets" / "tiny" / "cases.yaml"
+    cases.write_text(cases.read_text() + 'blank:\n  input: "   "\n  output: ""\n')
+    app = LabelerApp(open_dataset(tiny / "datasets" / "tiny"), identity=Identity("ann"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.screen.jump_to("blank")
+        await pilot.pause()
+        out = str(app.screen.query_one("#body-output").render())
+        inp = str(app.screen.query_one("#body-input").render())
+        assert "(empty output)" in out and "only whitespace: 3 characters" in inp
