@@ -181,3 +181,13 @@ async def test_commit_key_in_the_app(clones):
         await app.workers.wait_for_complete()
         await pilot.pause()
     assert git(ann, "log", "-1", "--format=%s") == "labels: 1 new, 0 changed in support-summary by ann (rubric v2)"
+
+
+def test_uncommitted_counts_cases_labeled_not_lines_appended(clones):
+    _, ann, _ = clones
+    label(ann, "ann", ["wrong-item-good"], tone=0)
+    label(ann, "ann", ["wrong-item-good"], tone=2)  # the same case again: still one label
+    label(ann, "ann", ["gdpr-delete-good"])
+    ds = ds_of(ann)
+    ds.save_label("ann", Label(case="gdpr-delete-good", rubric=2, retract=True))  # undone
+    assert status(ds_of(ann)).uncommitted_labels == 1

@@ -81,6 +81,20 @@ def _records(text: str | None) -> list[dict]:
     return out
 
 
+def _cases_labeled_since(repo, top: Path, rel: str) -> int:
+    """Cases labeled (not lines appended) in an annotator's log since HEAD: only the new tail is parsed."""
+    before = _blob(repo, "HEAD", rel) if repo.head.is_valid() else None
+    n_before = sum(1 for ln in (before or "").splitlines() if ln.startswith("- "))
+    lines = [ln for ln in (top / rel).read_text(encoding="utf-8").splitlines() if ln.startswith("- ")]
+    labeled = {}
+    for r in _records("\n".join(lines[n_before:])):
+        if r.get("retract"):
+            labeled.pop(r.get("case"), None)
+        else:
+            labeled[r.get("case")] = True
+    return len(labeled)
+
+
 def _latest(records: list[dict]) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for r in records:
@@ -101,7 +115,7 @@ class GitStatus:
     ahead: int
     behind: int
     uncommitted_labels: int
-    """Label records on disk that are not in HEAD."""
+    """Cases labeled since HEAD (a case labeled twice, or labeled and undone, counts once or not at all)."""
     changed_files: list[str] = field(default_factory=list)
 
     def line(self) -> str:
@@ -119,10 +133,8 @@ def status(ds: Dataset) -> GitStatus:
             changed = [ln[3:] for ln in porcelain.splitlines() if ln.strip()]
         new_labels = 0
         for rel in changed:
-            if "/labels/" in rel:
-                now = _records((top / rel).read_text(encoding="utf-8")) if (top / rel).exists() else []
-                before = _records(_blob(repo, "HEAD", rel)) if repo.head.is_valid() else []
-                new_labels += max(0, len(now) - len(before))
+            if "/labels/" in rel and (top / rel).exists():
+                new_labels += _cases_labeled_since(repo, top, rel)
         try:
             branch = repo.active_branch.name
         except TypeError:
