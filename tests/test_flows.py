@@ -90,3 +90,17 @@ async def test_an_empty_output_is_said_in_words(tiny: Path):
         out = str(app.screen.query_one("#body-output").render())
         inp = str(app.screen.query_one("#body-input").render())
         assert "(empty output)" in out and "only whitespace: 3 characters" in inp
+
+
+def test_chats_and_documents_are_shown_as_turns_and_a_numbered_list(tmp_path: Path):
+    import json
+
+    from labeler.truth.importer import as_text
+    from labeler.ui.widgets.case_view import structured_text
+
+    chat = as_text([{"role": "user", "content": "[bold]hi[/bold]"}, {"role": "assistant", "content": "hello"}])
+    t = structured_text(chat)
+    assert t is not None and str(t) == "user: [bold]hi[/bold]\nassistant: hello\n"  # markup stays text
+    docs = structured_text(json.dumps(["first doc", {"text": "second doc"}]))
+    assert str(docs) == "[1] first doc\n[2] second doc\n"
+    assert structured_text("[not json") is None and structured_text("plain text") is None

@@ -108,6 +108,12 @@ class ReviewSession:
             out.append(Opinion(ann, lab.values.get(criterion), lab.note, flag, not current and criterion in lab.values))
         return out
 
+    def has_note(self, case_id: str) -> bool:
+        """Did any annotator leave a note on this case (with their current label)?"""
+        t = self.ds.table
+        j = self.ds.case_index.get(case_id)
+        return j is not None and any(int(rows[j]) >= 0 and "note" in t.extras.get(int(rows[j]), {}) for rows in t.latest.values())
+
     def gold_of(self, case_id: str) -> dict[str, Value]:
         """criterion -> adjudicated gold that holds under the rubric in force (leads' conflicts left out)."""
         return self.ds.adjudications.gold_values(case_id, self.versions.holds)

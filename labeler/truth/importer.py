@@ -100,6 +100,16 @@ def _check_text(path: Path, line: int, obj: Any) -> None:
             _check_text(path, line, v)
 
 
+def as_text(value: Any) -> str:
+    """A field as case text: strings as they are; chats (a list of role/content messages) and lists of
+    retrieved documents as JSON, which the screens show as turns and as a numbered list."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, indent=1)
+    return str(value)
+
+
 def import_cases(path: Path, existing: Mapping[str, Case], fields: FieldMap, tier: str = "golden",
                  source: str = "", today: date | None = None) -> ImportResult:
     """New cases from `path`, deduplicated by a content hash of input + output; ids are stable."""
@@ -112,7 +122,7 @@ def import_cases(path: Path, existing: Mapping[str, Case], fields: FieldMap, tie
         for need in (fields.input, fields.output):
             if need not in row or row[need] is None:
                 raise FileFormatError(path, line, f"missing field {need!r} (map it with --{'input' if need == fields.input else 'output'}-field)")
-        inp, outp = str(row[fields.input]), str(row[fields.output])
+        inp, outp = as_text(row[fields.input]), as_text(row[fields.output])
         h = content_hash_of(inp, outp)
         if h in seen:
             out.duplicates += 1
@@ -133,7 +143,7 @@ def import_cases(path: Path, existing: Mapping[str, Case], fields: FieldMap, tie
         for attr in ("reference", "context", "tier", "notes", "difficulty"):
             key = getattr(fields, attr)
             if key and row.get(key) not in (None, ""):
-                data[attr] = row[key]
+                data[attr] = as_text(row[key]) if attr in ("reference", "context", "notes") else row[key]
         if fields.tags and row.get(fields.tags) not in (None, ""):
             raw = row[fields.tags]
             data["tags"] = raw if isinstance(raw, list) else [t.strip() for t in str(raw).replace(";", ",").split(",") if t.strip()]

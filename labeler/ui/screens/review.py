@@ -46,6 +46,8 @@ class ReviewScreen(CaseQueueScreen):
             t.append(f"\n {len(d.criteria)} split · {d.labels} labels", style="dim")
             if d.flags:
                 t.append(f" · ⚑{d.flags}", style="magenta")
+            if self.session.has_note(d.case):
+                t.append(" · ✎", style="green")
             if d.disputed:
                 t.append(" · gold disputed", style="red")
             if d.conflicts:

@@ -63,6 +63,9 @@ class CaseView(VerticalScroll):
     def _body(self, text: str, section: str):
         if not text.strip():
             return empty_text(text, section)
+        structured = structured_text(text)
+        if structured is not None:
+            return structured
         safe = display(text)
         if self.markdown and section in ("output", "reference", "input"):
             from rich.markdown import Markdown as RichMarkdown
@@ -85,3 +88,33 @@ def empty_text(text: str, section: str) -> Text:
     if text == "":
         return Text(f"(empty {section})", style="italic yellow")
     return Text(f"(only whitespace: {len(text)} character{'s' if len(text) != 1 else ''})", style="italic yellow")
+
+
+def structured_text(text: str) -> Text | None:
+    """A chat (a JSON list of {role, content} messages) as turns, or a JSON list of documents (strings,
+    or objects with text/content) as a numbered list; None for anything else (shown as it is)."""
+    stripped = text.lstrip()
+    if not stripped.startswith("["):
+        return None
+    import json
+
+    try:
+        items = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(items, list) or not items:
+        return None
+    out = Text()
+    if all(isinstance(m, dict) and "role" in m and "content" in m for m in items):
+        for m in items:
+            out.append(f"{one_line(str(m['role']), 20)}: ", style="bold cyan")
+            content = m["content"] if isinstance(m["content"], str) else json.dumps(m["content"], ensure_ascii=False)
+            out.append(display(content) + "\n")
+        return out
+    docs = [d if isinstance(d, str) else d.get("text") or d.get("content") if isinstance(d, dict) else None for d in items]
+    if all(isinstance(d, str) for d in docs):
+        for i, d in enumerate(docs, 1):
+            out.append(f"[{i}] ", style="bold")
+            out.append(display(d) + "\n")
+        return out
+    return None
