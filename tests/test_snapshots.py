@@ -13,18 +13,18 @@ from labeler.ui.app import LabelerApp
 
 
 
-def _app(mode: str = "label") -> LabelerApp:
+def _app(mode: str = "label", **kw) -> LabelerApp:
     """The shipped example, copied outside any git repo so the screen's git line is the same everywhere."""
     import tempfile
 
     root = Path(tempfile.mkdtemp(prefix="labeler-snap-"))
     copy_example(root)
     ds = open_dataset(root / "datasets" / "support-summary")
-    return LabelerApp(ds, mode=mode, identity=Identity("snap"), clock=lambda: 1000.0)
+    return LabelerApp(ds, mode=mode, identity=Identity("snap"), clock=lambda: 1000.0, **kw)
 
 
 @pytest.mark.snapshot
-@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 48)])
 def test_label_screen(snap_compare, size):
     assert snap_compare(_app(), terminal_size=size)
 
@@ -39,5 +39,12 @@ def test_label_screen_hostile_case(snap_compare):
 
 
 @pytest.mark.snapshot
-def test_review_screen(snap_compare):
-    assert snap_compare(_app("review"), terminal_size=(140, 40))
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (140, 40)])
+def test_review_screen(snap_compare, size):
+    assert snap_compare(_app("review"), terminal_size=size)
+
+
+@pytest.mark.snapshot
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_audit_screen(snap_compare, size):
+    assert snap_compare(_app("audit", audit_runs=("llama-3.1-8b-local", None)), terminal_size=size)

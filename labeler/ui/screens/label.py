@@ -102,16 +102,19 @@ class LabelScreen(Screen):
         p = s.queue.progress()
         k = s.ds.config.overlap
         t = Text()
+        narrow = self.size.width < 100  # the same facts in fewer words: the timer is never cut
         t.append(f" {s.annotator} ", style="reverse bold")
-        t.append(f"  mine {p.mine_done} labeled · {len(s.queue.order)} in queue")
+        if s.draft is not None:
+            t.append(f" {_fmt_seconds(s.seconds_on_case())} ", style="bold")
+        t.append(f" {p.mine_done} done · {len(s.queue.order)} queued" if narrow
+                 else f"  mine {p.mine_done} labeled · {len(s.queue.order)} in queue")
         if p.stale:
             t.append(f" · {p.stale} stale", style="yellow")
-        t.append(f"  ·  overlap k={k}: {p.overlap_cases}/{p.total} ({p.overlap_cases / max(1, p.total):.0%})")
+        t.append(f" · k={k} {p.overlap_cases}/{p.total}" if narrow
+                 else f"  ·  overlap k={k}: {p.overlap_cases}/{p.total} ({p.overlap_cases / max(1, p.total):.0%})")
         rate = s.labels_per_hour()
         if rate is not None:
-            t.append(f"  ·  {rate:.0f}/h")
-        if s.draft is not None:
-            t.append(f"  ·  this case {_fmt_seconds(s.seconds_on_case())}")
+            t.append(f" · {rate:.0f}/h")
         self.query_one("#progress", Static).update(t)
 
     def show_outcome(self, out: Outcome) -> None:
@@ -132,6 +135,8 @@ class LabelScreen(Screen):
 
     def on_resize(self, event) -> None:
         self.set_class(event.size.width >= 140, "-wide")
+        self.set_class(event.size.width < 100, "-narrow")
+        self.call_after_refresh(self.refresh_rubric)  # the panel fits its names to its new width
 
     def action_value(self, key: str) -> None:
         self._guard(lambda: self.session.press(key))

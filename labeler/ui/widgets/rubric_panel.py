@@ -37,7 +37,7 @@ class RubricPanel(Static):
 
         widest = max(sum(1 + len(label(c, v)) for v in c.scale.values()) for c in rubric.criteria.values())
         room = self.content_size.width or 35  # before the first layout: the width app.tcss gives the panel
-        width = max(8, min(max(len(c) for c in ids), 20, room - 2 - widest))
+        width = max(8, min(max(len(c) for c in ids), 28, room - 2 - widest))
         for i, (cid, crit) in enumerate(rubric.criteria.items()):
             focused = i == focus
             t.append("▶ " if focused else "  ", style="bold" if focused else "")
