@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Input, Label, Static
 
 from labeler.ui.widgets.queue_list import QueueList
 
@@ -17,28 +17,50 @@ from labeler.flows.audit import REASONS
 from labeler.errors import LabelerError
 from labeler.safetext import one_line
 from labeler.ui.screens.case_queue import CLOSING, NAVIGATION, CaseQueueScreen
-from labeler.ui.screens.prompt import TextPrompt
 from labeler.ui.widgets.case_view import CaseView
 from labeler.ui.widgets.rubric_panel import explain_criterion
 
 
-class ReasonScreen(ModalScreen[str | None]):
-    """Why the judge is wrong: one key."""
+class WrongDialog(ModalScreen[tuple[str, str] | None]):
+    """The judge is wrong: why (one key) and a note, in one small dialog; Enter saves, Escape cancels."""
 
-    BINDINGS = [*[Binding(k, f"pick('{k}')", label, show=False) for k, (_, label) in REASONS.items()],
-                Binding("escape", "pick('')", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, criterion: str) -> None:
+        super().__init__()
+        self.criterion = criterion
+        self.reason: str | None = None
 
     def compose(self) -> ComposeResult:
-        t = Text("Why is the judge wrong?\n\n", style="bold")
-        for k, (_, label) in REASONS.items():
-            t.append(f" {k} ", style="reverse bold")
-            t.append(f" {label}\n")
-        t.append("\nEscape cancels.", style="dim")
         with Vertical(id="prompt-box"):
-            yield Static(t)
+            yield Label(f"The judge is wrong on {self.criterion}: why?", markup=False)
+            yield Static(self._reasons(), id="reasons")
+            yield Input(placeholder="a note (optional): what the judge missed", id="prompt-input")
+            yield Label("1-4 picks why (before typing) · Enter saves · Escape cancels", classes="hint")
 
-    def action_pick(self, key: str) -> None:
-        self.dismiss(key or None)
+    def _reasons(self) -> Text:
+        t = Text()
+        for k, (_, label) in REASONS.items():
+            picked = self.reason == k
+            t.append(f" {k} ", style="reverse bold" if picked else "bold")
+            t.append(f" {label}" + ("  ◀" if picked else "") + "\n", style="bold" if picked else "")
+        return t
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """1-4 typed into the empty note pick why (and leave the note empty); after that they are digits."""
+        if event.value in REASONS:
+            self.reason = event.value
+            event.input.value = ""
+            self.query_one("#reasons", Static).update(self._reasons())
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if self.reason is None:
+            self.query_one(".hint", Label).update("pick why first: 1-4")
+            return
+        self.dismiss((self.reason, event.value))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 class AuditScreen(CaseQueueScreen):
@@ -98,9 +120,9 @@ class AuditScreen(CaseQueueScreen):
             return
         rows = s.rows(cid)
         t = Table(expand=True, show_edge=False, pad_edge=False)
-        t.add_column("criterion", no_wrap=True, max_width=24)
+        t.add_column("criterion", no_wrap=True, max_width=18, overflow="ellipsis")
         t.add_column("audit", no_wrap=True)  # the auditor's own decision: next to the criterion, never off the edge
-        t.add_column(f"judge {s.run}", ratio=3)
+        t.add_column(f"judge {s.run}", ratio=3, min_width=14)
         if s.vs:
             t.add_column(f"vs {s.vs}", ratio=2)
         t.add_column("gold", no_wrap=True)
@@ -158,13 +180,11 @@ class AuditScreen(CaseQueueScreen):
         self._mark(True)
 
     def action_wrong(self) -> None:
-        def got_reason(key: str | None) -> None:
-            if not key:
-                return
-            self.app.push_screen(TextPrompt(f"Note ({REASONS[key][1]}), Enter to skip"),
-                                 lambda note: self._mark(False, key, note or ""))
+        def done(answer: tuple[str, str] | None) -> None:
+            if answer is not None:
+                self._mark(False, answer[0], answer[1])
 
-        self.app.push_screen(ReasonScreen(), got_reason)
+        self.app.push_screen(WrongDialog(self.session.focused), done)
 
     def action_only_disagreements(self) -> None:
         self.session.only_disagreements = not self.session.only_disagreements
