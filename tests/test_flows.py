@@ -104,3 +104,11 @@ def test_chats_and_documents_are_shown_as_turns_and_a_numbered_list(tmp_path: Pa
     docs = structured_text(json.dumps(["first doc", {"text": "second doc"}]))
     assert str(docs) == "[1] first doc\n[2] second doc\n"
     assert structured_text("[not json") is None and structured_text("plain text") is None
+
+
+def test_go_to_takes_a_prefix_or_a_part_that_names_one_case(example_ds: Path):
+    s = LabelSession(open_dataset(example_ds), "ann")
+    assert s.jump("gdpr-delete-mis").advanced and s.case_id == "gdpr-delete-missing"
+    out = s.jump("gdpr-delete")
+    assert not out.advanced and "3 match" in out.message
+    assert s.jump("2fa-lockout-halluc").advanced and s.case_id == "login-2fa-lockout-halluc"

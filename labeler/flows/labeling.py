@@ -165,13 +165,19 @@ class LabelSession:
         return Outcome(advanced=True)
 
     def jump(self, case_id: str) -> Outcome:
+        """Open a case by id, or by a prefix or part of an id that names exactly one case."""
         case_id = case_id.strip()
         if case_id not in self.ds.cases:
-            close = [c for c in self.ds.cases if case_id in c][:3]
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            return Outcome(message=f"no case {case_id!r}{hint}")
+            low = case_id.lower()
+            starts = [c for c in self.ds.cases if c.lower().startswith(low)]
+            close = starts or [c for c in self.ds.cases if low in c.lower()]
+            if len(close) == 1:
+                case_id = close[0]
+            else:
+                hint = f" ({len(close)} match: {', '.join(close[:3])}{' ...' if len(close) > 3 else ''})" if close else ""
+                return Outcome(message=f"no case {case_id!r}{hint}")
         self.open(case_id)
-        return Outcome(advanced=True)
+        return Outcome(advanced=True, message=f"opened {case_id}")
 
     def search(self, text: str) -> Outcome:
         """Open the next case (after the current one, wrapping) whose id, input or output contains `text`,
