@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
-from labeler.cli.common import (EXIT_FAIL, EXIT_OK, STRICT_HELP, GOLD_CHOICES, GOLD_HELP, _coefficient, _console, _fraction, _left_out, _name, _open)
+from labeler.cli.common import (EXIT_FAIL, EXIT_OK, STRICT_HELP, GOLD_CHOICES, GOLD_HELP, _coefficient, _console, _fraction, _left_out, _name,
+                                _open, _positive)
 
 def cmd_agreement(a: argparse.Namespace) -> int:
     from labeler.stats.numbers import agreement_groups, check_gates
@@ -65,6 +67,32 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
     return EXIT_FAIL if failures or failed else EXIT_OK
 
 
+def cmd_report(a: argparse.Namespace) -> int:
+    from labeler.report_formats import html_page, markdown
+    from labeler.stats.report import build_report
+
+    ds = _open(a.dataset)
+    runs = [a.run] if a.run else None
+    if a.run:
+        ds.judge_run(a.run)  # a missing run is a one-line error
+    report = build_report(ds, days=a.days, seed=a.seed, replicates=a.replicates, runs=runs)
+    failed = _left_out(ds, a.strict)
+    if a.html:
+        from labeler.truth.yamlio import atomic_write
+
+        atomic_write(Path(a.html), html_page(report))
+        sys.stderr.write(f"wrote {a.html}\n")
+    if a.json:
+        print(json.dumps(report, indent=2, default=str))
+    elif a.markdown:
+        print(markdown(report))
+    elif not a.html:
+        from rich.markdown import Markdown
+
+        _console().print(Markdown(markdown(report)))
+    return EXIT_FAIL if failed else EXIT_OK
+
+
 def register(add) -> None:
     """The subcommands of this module, with their flags."""
     sp = add("agreement", cmd_agreement, "Agreement per criterion (percent, Krippendorff's alpha, Cohen's kappa); gates for CI.")
@@ -84,3 +112,16 @@ def register(add) -> None:
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--strict", action="store_true", help=STRICT_HELP)
     sp.add_argument("--gold", default="consensus", choices=GOLD_CHOICES, help=GOLD_HELP)
+
+    sp = add("report", cmd_report, "The lead's view: composition, freshness, throughput, agreement with bootstrap 95% intervals, "
+             "each judge run's calibration and its corrected pass rate; Markdown for CI, one self-contained HTML file.")
+    sp.add_argument("dataset")
+    out = sp.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true")
+    out.add_argument("--markdown", action="store_true", help="Markdown for a CI job summary or a PR comment")
+    sp.add_argument("--html", metavar="FILE", default=None, help="write one self-contained HTML file (inline SVG charts)")
+    sp.add_argument("--days", type=_positive, default=14, help="cases older than this many days are stale (default 14)")
+    sp.add_argument("--seed", type=int, default=0, help="bootstrap seed (printed in the report; same seed, same numbers)")
+    sp.add_argument("--replicates", type=_positive, default=1000, help="bootstrap replicates (default 1000)")
+    sp.add_argument("--run", type=_name("run name"), default=None, help="only this judge run (default: every run)")
+    sp.add_argument("--strict", action="store_true", help=STRICT_HELP)

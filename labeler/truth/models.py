@@ -177,6 +177,15 @@ class DatasetConfig(_Model):
     rubric_version: int = Field(ge=1)
     overlap: int = Field(default=2, ge=1, le=50)
     """k: labels wanted per case."""
+    target: dict[str, float] | None = None
+    """The stratification target in percent (common / edge / adversarial by default: 60 / 25 / 15)."""
+
+    @field_validator("target")
+    @classmethod
+    def _target(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v is not None and (any(x < 0 for x in v.values()) or not sum(v.values()) > 0):
+            raise ValueError("target shares must be 0 or more, and not all 0")
+        return v
 
     @field_validator("name", "rubric")
     @classmethod

@@ -1,0 +1,149 @@
+"""Bootstrap 95% intervals by resampling cases, reproducible for a seed.
+
+Every statistic here is a sum over cases of a per-case contribution, so a replicate is one
+weighted sum: draw n case indexes with replacement, count how often each case was drawn, and weight
+the contributions by those counts. Replicate b draws `rng.integers(0, n, n)` from
+`numpy.random.default_rng(seed)`, in order, so a reference that resamples the data matrix with the
+same draws gets the same numbers (the tests do exactly that).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from labeler.stats.agreement import MISSING, _distance, value_counts
+
+B_DEFAULT = 1000
+
+
+@dataclass(frozen=True)
+class Interval:
+    low: float | None
+    high: float | None
+    replicates: int
+    """Replicates where the statistic was defined (a resample can have no variation left)."""
+
+    def as_dict(self) -> dict:
+        r = lambda x: None if x is None else round(x, 4)  # noqa: E731
+        return {"low": r(self.low), "high": r(self.high), "replicates": self.replicates}
+
+
+def percentile(values: np.ndarray) -> Interval:
+    v = values[np.isfinite(values)]
+    if len(v) == 0:
+        return Interval(None, None, 0)
+    lo, hi = np.percentile(v, [2.5, 97.5])
+    return Interval(float(lo), float(hi), int(len(v)))
+
+
+def _replicates(n: int, replicates: int, seed: int, chunk: int = 200):
+    """Yield blocks of replicate weights (bounded memory at 100,000 cases)."""
+    rng = np.random.default_rng(seed)
+    done = 0
+    while done < replicates:
+        m = min(chunk, replicates - done)
+        block = np.empty((m, n), dtype=np.float64)
+        for b in range(m):
+            block[b] = np.bincount(rng.integers(0, n, size=n), minlength=n) if n else np.zeros(0)
+        yield block
+        done += m
+
+
+def alpha_interval(data: np.ndarray, n_values: int, level: str, replicates: int = B_DEFAULT, seed: int = 0) -> Interval:
+    """Krippendorff's alpha over resampled cases (data: raters x cases of scale indexes)."""
+    data = np.asarray(data, dtype=np.int64)
+    n = data.shape[1] if data.ndim == 2 else 0
+    if n == 0:
+        return Interval(None, None, 0)
+    counts = value_counts(data, n_values)
+    m = counts.sum(axis=1)
+    pair = m >= 2
+    w = np.where(pair, 1.0 / np.maximum(m - 1.0, 1.0), 0.0)
+    k = n_values
+    # per-case coincidence contribution, flattened: w_u (c c^T - diag c)
+    o_unit = (counts[:, :, None] * counts[:, None, :]) - np.einsum("uk,kl->ukl", counts, np.eye(k))
+    o_unit = (o_unit * w[:, None, None]).reshape(n, k * k)
+    out = []
+    for block in _replicates(n, replicates, seed):
+        o = (block @ o_unit).reshape(-1, k, k)
+        for ob in o:
+            n_c = ob.sum(axis=1)
+            tot = n_c.sum()
+            delta = _distance(n_c, level)
+            d_e = (np.outer(n_c, n_c) * delta).sum()
+            out.append(np.nan if d_e == 0 or tot == 0 else 1.0 - (tot - 1.0) * (ob * delta).sum() / d_e)
+    return percentile(np.asarray(out))
+
+
+def percent_interval(data: np.ndarray, n_values: int, replicates: int = B_DEFAULT, seed: int = 0) -> Interval:
+    """Percent agreement (mean share of agreeing pairs per case) over resampled cases."""
+    data = np.asarray(data, dtype=np.int64)
+    n = data.shape[1] if data.ndim == 2 else 0
+    if n == 0:
+        return Interval(None, None, 0)
+    counts = value_counts(data, n_values)
+    m = counts.sum(axis=1)
+    pair = m >= 2
+    share = np.where(pair, (counts * (counts - 1)).sum(axis=1) / np.maximum(m * (m - 1), 1), 0.0)
+    out = []
+    for block in _replicates(n, replicates, seed):
+        units = block @ pair.astype(float)
+        out.append(np.where(units > 0, (block @ share) / np.maximum(units, 1), np.nan))
+    return percentile(np.concatenate(out))
+
+
+def paired_interval(stat: Callable[[np.ndarray], float], n: int, replicates: int = B_DEFAULT, seed: int = 0) -> Interval:
+    """Any statistic of case weights (stat(weights) -> value), for pairs such as rater vs gold."""
+    if n == 0:
+        return Interval(None, None, 0)
+    out = []
+    for block in _replicates(n, replicates, seed):
+        out.extend(stat(w) for w in block)
+    return percentile(np.asarray(out, dtype=float))
+
+
+def weighted_kappa(a: np.ndarray, b: np.ndarray, n_values: int, weights_kind: str | None, w: np.ndarray) -> float:
+    """Cohen's kappa of a against b with case weights w (cases where either is MISSING count 0)."""
+    both = (a != MISSING) & (b != MISSING)
+    if not both.any():
+        return np.nan
+    conf = np.bincount(a[both] * n_values + b[both], weights=w[both], minlength=n_values * n_values).reshape(n_values, n_values)
+    tot = conf.sum()
+    if tot == 0:
+        return np.nan
+    idx = np.arange(n_values)
+    if weights_kind == "quadratic":
+        wt = (idx[:, None] - idx[None, :]).astype(float) ** 2
+    elif weights_kind == "linear":
+        wt = np.abs(idx[:, None] - idx[None, :]).astype(float)
+    else:
+        wt = (idx[:, None] != idx[None, :]).astype(float)
+    expected = np.outer(conf.sum(axis=1), conf.sum(axis=0)) / tot
+    denom = (wt * expected).sum()
+    return np.nan if denom == 0 else 1.0 - (wt * conf).sum() / denom
+
+
+def agreement_vs(a: np.ndarray, ref: np.ndarray, n_values: int, kind: str | None, replicates: int = B_DEFAULT,
+                 seed: int = 0) -> tuple[Interval, Interval]:
+    """(percent, kappa) intervals of one rater against a reference (gold, or a judge), resampling cases."""
+    both = (a != MISSING) & (ref != MISSING)
+    same = (a == ref) & both
+
+    def pct(w: np.ndarray) -> float:
+        tot = (w * both).sum()
+        return (w * same).sum() / tot if tot else np.nan
+
+    return (paired_interval(pct, len(a), replicates, seed),
+            paired_interval(lambda w: weighted_kappa(a, ref, n_values, kind, w), len(a), replicates, seed))
+
+
+def rogan_gladen(p_obs: float, sensitivity: float, specificity: float) -> float | None:
+    """The true pass rate behind an observed one, given the judge's sensitivity and specificity on gold:
+    (p + spec - 1) / (sens + spec - 1), clipped to [0, 1]; undefined when the judge is no better than chance."""
+    j = sensitivity + specificity - 1.0
+    if j <= 0:
+        return None
+    return float(min(1.0, max(0.0, (p_obs + specificity - 1.0) / j)))

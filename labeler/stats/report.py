@@ -1,0 +1,252 @@
+"""The lead's whole view of a dataset in one structure: composition, freshness, throughput, quality
+with bootstrap intervals, and each judge run's calibration with the judge-corrected pass rate.
+
+Plain data (dicts, lists, numbers): `labeler report` prints it as tables, JSON, Markdown or HTML,
+and the dashboard screen plots it. Gold is as everywhere else: adjudicated, else consensus of the
+others; an annotator is never scored against gold that includes their own label.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timedelta, timezone
+
+import numpy as np
+
+from labeler.derived.current import Current
+from labeler.derived.label_table import NO_TIME
+from labeler.derived.staleness import VersionIndex
+from labeler.stats.agreement import MISSING, cohen_kappa, kappa_weights, level_of, percent_agreement
+from labeler.stats.bootstrap import (B_DEFAULT, Interval, agreement_vs, alpha_interval, paired_interval,
+                                     percent_interval, rogan_gladen, weighted_kappa)
+from labeler.stats.numbers import agreement_groups
+from labeler.truth.models import Criterion, ScaleKind
+from labeler.truth.store import Dataset
+
+DEFAULT_TARGET = {"common": 60.0, "edge": 25.0, "adversarial": 15.0}
+
+
+def pass_values(criterion: Criterion) -> set | None:
+    """What counts as a pass: the "yes" point of a binary scale, the top point of an ordinal one;
+    a categorical criterion has no pass rate."""
+    scale = criterion.scale
+    if scale.type is ScaleKind.binary:
+        return {v for v, k in scale.keys().items() if k == "y"}
+    if scale.type is ScaleKind.ordinal:
+        return {max(scale.values())}
+    return None
+
+
+def _coef(value, n: int, interval: Interval | None = None) -> dict:
+    out = {"value": None if value is None or (isinstance(value, float) and math.isnan(value)) else round(float(value), 4), "n": int(n)}
+    if interval is not None:
+        out["ci95"] = interval.as_dict()
+    return out
+
+
+def build_report(ds: Dataset, days: int = 14, seed: int = 0, replicates: int = B_DEFAULT, today: date | None = None,
+                 runs: list[str] | None = None) -> dict:
+    today = today or date.today()
+    versions = VersionIndex(ds)
+    cur = Current(ds, versions)
+    return {
+        "dataset": ds.name, "rubric": ds.config.rubric, "rubric_version": ds.config.rubric_version,
+        "overlap_k": ds.config.overlap, "cases": len(ds.cases), "today": today.isoformat(),
+        "bootstrap": {"replicates": replicates, "seed": seed, "resampled": "cases"},
+        "composition": composition(ds),
+        "freshness": freshness(ds, cur, versions, days, today),
+        "throughput": throughput(ds, cur, today),
+        "quality": quality(ds, cur, versions, seed, replicates),
+        "judge": [judge_report(ds, cur, versions, run, seed, replicates) for run in (runs if runs is not None else ds.judge_runs())],
+        "left_out": [str(p) for p in ds.problems],
+    }
+
+
+# ---------------------------------------------------------------- composition
+
+
+def composition(ds: Dataset) -> dict:
+    store = ds.cases
+    n = len(store)
+    tiers = store.tiers
+    strata = []
+    for j in range(n):
+        if tiers[j] == "adversarial":
+            strata.append("adversarial")
+        elif store.fields[j].get("difficulty") == "hard" or "edge" in store.tags[j]:
+            strata.append("edge")
+        else:
+            strata.append("common")
+    target = ds.config.target or DEFAULT_TARGET
+    have = {s: strata.count(s) for s in target}
+    share = {s: target[s] / sum(target.values()) for s in target}
+    # the smallest set that holds what is there and meets the target: every stratum at or above its share
+    total = max([n] + [math.ceil(have[s] / share[s]) for s in target if share[s] > 0 and have[s]])
+    add = {s: max(0, math.ceil(share[s] * total - 1e-9) - have[s]) for s in target}
+
+    def counts(keys) -> dict:
+        out: dict[str, int] = {}
+        for k in keys:
+            out[k] = out.get(k, 0) + 1
+        return dict(sorted(out.items()))
+
+    return {
+        "by_tier": counts(tiers.tolist()),
+        "by_difficulty": counts(f.get("difficulty") or "unset" for f in store.fields),
+        "by_tag": counts(t for tags in store.tags for t in tags),
+        "strata": {s: {"cases": have[s], "share": round(have[s] / n, 4) if n else None, "target": round(share[s], 4),
+                       "to_add": add[s]} for s in target},
+        "target_source": "dataset.yaml" if ds.config.target else "default 60/25/15",
+    }
+
+
+# ---------------------------------------------------------------- freshness and staleness
+
+
+def freshness(ds: Dataset, cur: Current, versions: VersionIndex, days: int, today: date) -> dict:
+    added = ds.cases.added
+    cutoff = (today - timedelta(days=days) - date(1970, 1, 1)).days
+    known = added >= 0
+    old = int(((added < cutoff) & known).sum())
+    t = ds.table
+    stale = {}
+    for c in versions.in_force.criteria:
+        col = t.cols.get(c)
+        had = np.zeros(cur.rows.shape, dtype=bool)
+        if col is not None:
+            had[cur.has] = col.a[cur.rows[cur.has]] >= 0
+        stale[c] = int((had & (cur.matrix(c) == MISSING)).sum())
+    return {"days": days, "older_than_days": old, "with_date": int(known.sum()),
+            "stale_share": round(old / int(known.sum()), 4) if known.any() else None,
+            "stale_labels_by_criterion": stale}
+
+
+# ---------------------------------------------------------------- throughput
+
+
+def throughput(ds: Dataset, cur: Current, today: date) -> dict:
+    t = ds.table
+    keep = ~t.retract.v
+    ann, at, secs = t.ann.v[keep], t.at.v[keep], t.seconds.v[keep].astype(float)
+    per = {}
+    for i, name in sorted(enumerate(t.annotators), key=lambda x: x[1]):
+        mine = ann == i
+        when = at[mine][at[mine] != NO_TIME]
+        day = np.unique(when // 86_400_000_000) if len(when) else np.zeros(0)
+        s = secs[mine]
+        s = s[np.isfinite(s)]
+        per[name] = {
+            "labels": int(mine.sum()), "active_days": int(len(day)),
+            "labels_per_day": round(int(mine.sum()) / len(day), 2) if len(day) else None,
+            "median_seconds": round(float(np.median(s)), 1) if len(s) else None,
+            "p90_seconds": round(float(np.percentile(s, 90)), 1) if len(s) else None,
+            "labels_per_hour_labeling": round(len(s) / (s.sum() / 3600), 1) if len(s) and s.sum() > 0 else None,
+        }
+    k = ds.config.overlap
+    complete = cur.complete()
+    have = complete.sum(axis=0) if complete.size else np.zeros(len(ds.cases), np.int64)
+    remaining = int(np.maximum(0, k - have).sum())
+    end = (datetime.combine(today, datetime.min.time(), timezone.utc) + timedelta(days=1)).timestamp() * 1e6
+    recent = at[(at != NO_TIME) & (at >= end - 14 * 86_400_000_000) & (at < end)]
+    pace = len(recent) / 14 if len(recent) else 0.0
+    return {"by_annotator": per, "labels_to_reach_k": remaining, "pace_last_14_days_per_day": round(pace, 2),
+            "projected_days_to_k": (round(remaining / pace, 1) if pace else None) if remaining else 0.0}
+
+
+# ---------------------------------------------------------------- quality
+
+
+def quality(ds: Dataset, cur: Current, versions: VersionIndex, seed: int, replicates: int) -> dict:
+    rubric = versions.in_force
+    point = {r.criterion: r for r in agreement_groups(ds, "criterion")[0].reports}
+    out = {}
+    for c, crit in rubric.criteria.items():
+        r = cur.ratings(c)
+        n_values = len(crit.scale.points)
+        kind = kappa_weights(crit)
+        rep = point[c]
+        kappas = [k for k in rep.kappas.values() if k.value is not None]
+        pairs = [(i, j) for i in range(len(r.raters)) for j in range(i + 1, len(r.raters))]
+
+        def mean_kappa(w: np.ndarray) -> float:
+            vals = [weighted_kappa(r.data[i], r.data[j], n_values, kind, w) for i, j in pairs]
+            vals = [v for v in vals if not math.isnan(v)]
+            return float(np.mean(vals)) if vals else np.nan
+
+        adjudicated = r.ref_vector(ds.adjudications.criterion_gold(c, versions.holds))
+        vs_gold = {}
+        for i, a in enumerate(r.raters):
+            ref = r.gold("consensus", adjudicated, without=i)
+            p, kk = rep.vs_gold.get(a, (None, None))
+            pi, ki = agreement_vs(r.data[i], ref, n_values, kind, replicates, seed)
+            if p is not None and p.n:
+                vs_gold[a] = {"percent": _coef(p.value, p.n, pi), "kappa": _coef(kk.value, kk.n, ki)}
+        out[c] = {
+            "scale": crit.scale.type.value, "level": level_of(crit),
+            "alpha": _coef(rep.alpha.value, rep.alpha.n, alpha_interval(r.data, n_values, level_of(crit), replicates, seed)),
+            "percent_agreement": _coef(rep.percent.value, rep.percent.n, percent_interval(r.data, n_values, replicates, seed)),
+            "mean_pairwise_kappa": _coef(float(np.mean([k.value for k in kappas])) if kappas else None,
+                                         min((k.n for k in kappas), default=0),
+                                         paired_interval(mean_kappa, r.data.shape[1], replicates, seed) if pairs else None),
+            "annotator_vs_gold": vs_gold,
+        }
+    return out
+
+
+# ---------------------------------------------------------------- judge
+
+
+def judge_report(ds: Dataset, cur: Current, versions: VersionIndex, run: str, seed: int, replicates: int) -> dict:
+    meta, verdicts = ds.judge_run(run)
+    rubric = versions.in_force
+    judged = verdicts.first_values() if hasattr(verdicts, "first_values") else {}
+    out = {"run": run, "model": meta.model, "rubric_version": meta.rubric_version, "criteria": {}}
+    for c, crit in rubric.criteria.items():
+        r = cur.ratings(c)
+        n_values = len(crit.scale.points)
+        kind = kappa_weights(crit)
+        gold = r.gold("consensus", r.ref_vector(ds.adjudications.criterion_gold(c, versions.holds)))
+        j = r.ref_vector({cid: v[c] for cid, v in judged.items() if c in v})
+        both = (j != MISSING) & (gold != MISSING)
+        p_i, k_i = agreement_vs(j, gold, n_values, kind, replicates, seed)
+        pct = float((j[both] == gold[both]).mean()) if both.any() else None
+        kap = cohen_kappa(j, gold, n_values, kind)
+        ceiling = percent_agreement(r.data, n_values)
+        item = {"judge_vs_gold": {"percent": _coef(pct, int(both.sum()), p_i), "kappa": _coef(kap.value, kap.n, k_i)},
+                "human_ceiling_percent": _coef(ceiling.value, ceiling.n)}
+        passing = pass_values(crit)
+        if passing:
+            scale = crit.scale.values()
+            is_pass = np.array([scale[x] in passing if x != MISSING else False for x in range(n_values)] + [False])
+            jp = np.where(j != MISSING, is_pass[np.where(j == MISSING, n_values, j)], False)
+            gp = np.where(gold != MISSING, is_pass[np.where(gold == MISSING, n_values, gold)], False)
+            pos, neg = both & gp, both & ~gp
+            only = (j != MISSING) & (gold == MISSING)
+
+            def rates(w: np.ndarray) -> tuple[float, float, float]:
+                sens = (w * (pos & jp)).sum() / (w * pos).sum() if (w * pos).sum() else np.nan
+                spec = (w * (neg & ~jp)).sum() / (w * neg).sum() if (w * neg).sum() else np.nan
+                p_obs = (w * (only & jp)).sum() / (w * only).sum() if (w * only).sum() else np.nan
+                return sens, spec, p_obs
+
+            sens, spec, p_obs = rates(np.ones(len(j)))
+
+            def corrected(w: np.ndarray) -> float:
+                s, t, p = rates(w)
+                if any(math.isnan(x) for x in (s, t, p)):
+                    return np.nan
+                x = rogan_gladen(p, s, t)
+                return np.nan if x is None else x
+
+            est = None if any(math.isnan(x) for x in (sens, spec, p_obs)) else rogan_gladen(p_obs, sens, spec)
+            item["pass"] = {
+                "pass_values": sorted(map(str, passing)),
+                "sensitivity": _coef(sens, int(pos.sum())), "specificity": _coef(spec, int(neg.sum())),
+                "judge_only_cases": int(only.sum()),
+                "raw_pass_rate": _coef(p_obs, int(only.sum())),
+                "corrected_pass_rate": _coef(est, int(only.sum()),
+                                             paired_interval(corrected, len(j), replicates, seed) if only.any() else None),
+                "method": "Rogan-Gladen: (raw + specificity - 1) / (sensitivity + specificity - 1), clipped to [0, 1]",
+            }
+        out["criteria"][c] = item
+    return out

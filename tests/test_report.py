@@ -1,0 +1,136 @@
+"""`labeler report`: numbers on hand-built data, bootstrap intervals against a plain reference, the
+Rogan-Gladen correction in closed form, and Markdown and HTML that real parsers read."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from labeler import cli
+from labeler.stats.agreement import krippendorff_alpha, percent_agreement
+from labeler.stats.bootstrap import alpha_interval, percent_interval, rogan_gladen
+from labeler.stats.report import build_report
+from labeler.report_formats import html_page, markdown
+from labeler.truth.store import open_dataset
+
+
+def _log(path: Path, *records: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        for r in records:
+            f.write("- " + json.dumps(r) + "\n")
+
+
+def test_bootstrap_intervals_equal_a_plain_resampling_reference():
+    rng = np.random.default_rng(7)
+    data = rng.integers(0, 3, size=(4, 60))
+    data[rng.random(data.shape) < 0.2] = -1
+    got = alpha_interval(data, 3, "ordinal", replicates=300, seed=11)
+    again = alpha_interval(data, 3, "ordinal", replicates=300, seed=11)
+    assert got == again  # same seed, same numbers
+    draws = np.random.default_rng(11)
+    ref, ref_pct = [], []
+    for _ in range(300):
+        idx = draws.integers(0, 60, size=60)
+        a = krippendorff_alpha(data[:, idx], 3, "ordinal").value
+        ref.append(np.nan if a is None else a)
+        ref_pct.append(percent_agreement(data[:, idx], 3).value)
+    ref = np.array(ref)
+    lo, hi = np.percentile(ref[np.isfinite(ref)], [2.5, 97.5])
+    assert got.low == pytest.approx(lo, abs=1e-9) and got.high == pytest.approx(hi, abs=1e-9)
+    # percent agreement is a mean over pairable cases, so the same draws give the same interval
+    p = percent_interval(data, 3, replicates=300, seed=11)
+    assert (p.low, p.high) == pytest.approx(tuple(np.percentile(ref_pct, [2.5, 97.5])), abs=1e-9)
+
+
+def test_rogan_gladen_closed_form():
+    # true prevalence 0.6, sensitivity 0.9, specificity 0.8 -> observed 0.6*0.9 + 0.4*0.2 = 0.62
+    assert rogan_gladen(0.62, 0.9, 0.8) == pytest.approx(0.6)
+    assert rogan_gladen(0.1, 0.9, 0.8) == 0.0  # clipped
+    assert rogan_gladen(0.5, 0.5, 0.5) is None  # a judge no better than chance corrects nothing
+
+
+def test_report_numbers_on_a_hand_built_dataset(tiny: Path):
+    ds_path = tiny / "datasets" / "tiny"
+    (ds_path / "dataset.yaml").write_text("name: tiny\nrubric: tiny\nrubric_version: 1\noverlap: 2\n"
+                                          "target: {common: 50, edge: 0, adversarial: 50}\n")
+    cases = ds_path / "cases.yaml"
+    cases.write_text(cases.read_text().replace("output: answer 1\n", "output: answer 1\n  added: 2026-01-01\n"))
+    v = {"correct": 2, "polite": "pass", "topic": "tech"}
+    _log(ds_path / "labels" / "ann.yaml", *({"case": f"t{i}", "rubric": 1, "values": v, "seconds": s,
+                                            "at": f"2026-11-2{d}T10:00:00Z"} for i, s, d in ((1, 10, 8), (2, 20, 8), (3, 30, 9), (4, 40, 9))))
+    _log(ds_path / "labels" / "ben.yaml", *({"case": f"t{i}", "rubric": 1, "values": {**v, "polite": "fail" if i == 2 else "pass"},
+                                            "seconds": 60, "at": "2026-11-29T11:00:00Z"} for i in (1, 2)))
+    # the judge: right on t1 (pass) and on t2's gold? t2 has no gold for polite (they disagree); t3, t4 judge only
+    run = ds_path / "judge" / "r"
+    run.mkdir(parents=True)
+    (run / "run.yaml").write_text("name: r\nmodel: m\nrubric: tiny\nrubric_version: 1\n")
+    _log(run / "verdicts.yaml", *({"case": c, "values": {k: {"value": x} for k, x in vals.items()}} for c, vals in (
+        ("t1", v), ("t3", {**v, "polite": "fail"}), ("t4", v), ("t5", v))))
+    r = build_report(open_dataset(ds_path), today=date(2026, 11, 30), replicates=200, seed=3)
+    comp = r["composition"]
+    # 3 golden (common) + 2 adversarial; a 50/50 target: 3 common need 3 adversarial -> add 1
+    assert comp["strata"]["common"]["cases"] == 3 and comp["strata"]["adversarial"]["to_add"] == 1
+    assert comp["strata"]["common"]["to_add"] == 0 and comp["strata"]["edge"]["to_add"] == 0
+    assert comp["target_source"] == "dataset.yaml"
+    assert r["freshness"]["older_than_days"] == 1 and r["freshness"]["with_date"] == 1
+    ann = r["throughput"]["by_annotator"]["ann"]
+    assert ann["labels"] == 4 and ann["active_days"] == 2 and ann["labels_per_day"] == 2.0
+    assert ann["median_seconds"] == 25.0 and ann["p90_seconds"] == pytest.approx(37.0)
+    assert ann["labels_per_hour_labeling"] == pytest.approx(4 / (100 / 3600), rel=1e-3)
+    # k=2 on 5 cases; t1 has 2 current labels, t2 has 2, t3 and t4 one, t5 none -> 1 + 1 + 2 = 4 to go
+    assert r["throughput"]["labels_to_reach_k"] == 4
+    q = r["quality"]["polite"]
+    assert q["percent_agreement"]["value"] == 0.5 and q["percent_agreement"]["n"] == 2
+    assert r["bootstrap"] == {"replicates": 200, "seed": 3, "resampled": "cases"}
+    j = r["judge"][0]["criteria"]["polite"]
+    # gold for polite: t1 (both pass); judge pass on t1 -> sensitivity 1 (n=1), no gold fails -> specificity undefined
+    assert j["pass"]["sensitivity"] == {"value": 1.0, "n": 1} and j["pass"]["specificity"]["value"] is None
+    assert j["pass"]["judge_only_cases"] == 3 and j["pass"]["raw_pass_rate"]["value"] == pytest.approx(2 / 3, abs=1e-4)
+    assert j["pass"]["corrected_pass_rate"]["value"] is None  # no specificity, no correction: said, not guessed
+
+
+def test_markdown_and_html_parse(example: Path, tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.chdir(example)
+    assert cli.main(["report", "support-summary", "--markdown", "--replicates", "50", "--html", str(tmp_path / "r.html")]) == 0
+    md = capsys.readouterr().out
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable("table").parse(md)
+    assert sum(1 for t in tokens if t.type == "table_open") >= 5
+    assert any(t.type == "heading_open" for t in tokens)
+
+    class Check(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.stack, self.tags = [], {}
+
+        def handle_starttag(self, tag, attrs):
+            self.tags[tag] = self.tags.get(tag, 0) + 1
+            if tag not in ("meta", "rect", "line", "br"):
+                self.stack.append(tag)
+
+        def handle_endtag(self, tag):
+            if tag in ("rect", "line"):
+                return
+            assert self.stack and self.stack[-1] == tag, (tag, self.stack[-3:])
+            self.stack.pop()
+
+    page = (tmp_path / "r.html").read_text()
+    c = Check()
+    c.feed(page)
+    assert not c.stack and c.tags["svg"] >= 3 and c.tags["table"] >= 5
+    assert "<script" not in page and "http" not in page.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_report_text_from_files_is_escaped(example: Path):
+    ds = open_dataset(example / "datasets" / "support-summary")
+    r = build_report(ds, replicates=20)
+    r["dataset"] = "<script>alert(1)</script> | [link](x)"
+    assert "<script>" not in html_page(r)
+    assert "\\|" in markdown(r).splitlines()[0] and "\\[link\\]" in markdown(r).splitlines()[0]
