@@ -134,3 +134,16 @@ def test_report_text_from_files_is_escaped(example: Path):
     r["dataset"] = "<script>alert(1)</script> | [link](x)"
     assert "<script>" not in html_page(r)
     assert "\\|" in markdown(r).splitlines()[0] and "\\[link\\]" in markdown(r).splitlines()[0]
+
+
+def test_dashboard_numbers_match_the_report(example: Path):
+    from labeler.stats.dashboard import dashboard_data
+
+    ds = open_dataset(example / "datasets" / "support-summary")
+    d = dashboard_data(ds, replicates=50)
+    r = build_report(ds, replicates=50, runs=[])
+    assert d["alpha"]["tone"][0] == r["quality"]["tone"]["alpha"]["value"]
+    assert {v for v, _ in d["by_version"]["tone"]} == {1, 2}
+    shares = d["distributions"]["tone"]["series"]
+    assert abs(sum(shares["people"]) - 1) < 1e-9 and set(shares) >= {"people", "gpt-4o-mini-2026-10"}
+    assert sum(n for _, n in d["per_day"]["alice"]) == r["throughput"]["by_annotator"]["alice"]["labels"]

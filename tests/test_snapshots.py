@@ -48,3 +48,15 @@ def test_review_screen(snap_compare, size):
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_audit_screen(snap_compare, size):
     assert snap_compare(_app("audit", audit_runs=("llama-3.1-8b-local", None)), terminal_size=size)
+
+
+@pytest.mark.snapshot
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_dashboard_screen(snap_compare, size):
+    async def open_dashboard(pilot):
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(_app(), terminal_size=size, run_before=open_dashboard)

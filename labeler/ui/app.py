@@ -18,7 +18,8 @@ class LabelerApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "labeler"
     COMMANDS = App.COMMANDS | {LabelerCommands}
-    BINDINGS = [Binding("ctrl+g", "commit", "Commit", tooltip="commit labeler's files of this dataset (git), with a message that says what changed")]
+    BINDINGS = [Binding("ctrl+d", "dashboard", "Dashboard", tooltip="the lead's dashboard: agreement with intervals, by version, score distributions, labels per day"),
+                Binding("ctrl+g", "commit", "Commit", tooltip="commit labeler's files of this dataset (git), with a message that says what changed")]
 
     def __init__(self, ds: Dataset, mode: str = "label", identity: Identity | None = None,
                  tiers: set[str] | None = None, tags: set[str] | None = None, clock=None,
@@ -53,6 +54,7 @@ class LabelerApp(App):
         from labeler.errors import LabelerError
 
         error = self._exception
+        error = getattr(error, "error", None) or error  # a worker's failure: the error inside it
         if isinstance(error, LabelerError):
             line = f"labeler: {error}"
         else:
@@ -130,6 +132,12 @@ class LabelerApp(App):
                 extra["git_name"] = self.identity.git_name
             session = LabelSession(self.ds, self.identity.name, self.identity.email, self.tiers, self.tags, **extra)
             self.push_screen(LabelScreen(session))
+
+    def action_dashboard(self) -> None:
+        from labeler.ui.screens.dashboard import DashboardScreen
+
+        if not isinstance(self.screen, DashboardScreen):
+            self.push_screen(DashboardScreen(self.ds))
 
     def action_commit(self) -> None:
         self._commit()

@@ -21,6 +21,8 @@ class LabelerCommands(Provider):
             tags = sorted({tag for tags in session.ds.cases.tags for tag in tags})
             for tag in tags:
                 cmds.append((f"label: filter tag {tag}", partial(self._filter, "tags", {tag}), "queue only cases with this tag"))
+        cmds.append(("dashboard: open", app.action_dashboard, "agreement with intervals, by version, score distributions, labels per day"))
+        cmds.append(("git: commit", app.action_commit, "commit labeler's files of this dataset"))
         for name in app.ds.ws.dataset_names():
             if name != app.ds.name:
                 cmds.append((f"dataset: switch to {name}", partial(app.switch_dataset, name), "open another dataset"))

@@ -1,0 +1,125 @@
+"""The lead's dashboard (ctrl+d from any screen): the report's numbers as plots where a picture says more.
+
+Agreement per criterion with 95% intervals as error bars, alpha across rubric versions (did tightening
+help?), score distributions of people and of each judge run, labels per day per annotator. The numbers
+are computed in a thread (the screen stays responsive on a big dataset) by the same code as
+`labeler report`.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual_plotext import PlotextPlot
+
+from labeler.safetext import one_line
+from labeler.stats.dashboard import dashboard_data
+from labeler.truth.store import Dataset
+
+
+class DashboardScreen(Screen):
+    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back"),
+                Binding("left,h", "criterion(-1)", "Criterion", key_display="←→", tooltip="the previous / next criterion"),
+                Binding("right,l", "criterion(1)", "Criterion", show=False)]
+
+    def __init__(self, ds: Dataset, replicates: int = 200) -> None:
+        super().__init__()
+        self.ds = ds
+        self.replicates = replicates
+        self.data: dict | None = None
+        self.focus_index = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(Text("computing the numbers ...", style="dim"), id="dash-summary")
+        with TabbedContent(id="dash-tabs"):
+            with TabPane("Agreement", id="tab-agreement"):
+                yield PlotextPlot(id="plot-alpha")
+            with TabPane("By version", id="tab-versions"):
+                yield PlotextPlot(id="plot-versions")
+            with TabPane("Scores", id="tab-scores"):
+                yield PlotextPlot(id="plot-scores")
+            with TabPane("Per day", id="tab-days"):
+                yield PlotextPlot(id="plot-days")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = f"labeler dashboard · {self.ds.name}"
+        self._compute()
+
+    @work(thread=True, exclusive=True, group="dashboard")
+    def _compute(self) -> None:
+        self.data = dashboard_data(self.ds, self.replicates)
+        self.app.call_from_thread(self._draw)
+
+    def action_criterion(self, delta: int) -> None:
+        if self.data and self.data["criteria"]:
+            self.focus_index = (self.focus_index + delta) % len(self.data["criteria"])
+            self._draw()
+
+    def _draw(self) -> None:
+        d = self.data
+        if d is None:
+            return
+        crits = d["criteria"]
+        c = crits[self.focus_index % len(crits)] if crits else None
+        t = Text()
+        t.append(f" {d['cases']} cases · k={d['k']} · {d['to_k']} labels to k", style="bold")
+        t.append(f" · focus {one_line(c or '-', 24)} (←→) · 95%: {d['replicates']} bootstrap replicates, seed 0", style="dim")
+        self.query_one("#dash-summary", Static).update(t)
+        short = [one_line(x, 14) for x in crits]
+
+        plot = self.query_one("#plot-alpha", PlotextPlot)
+        p = plot.plt
+        p.clear_data()
+        p.clear_figure()
+        alphas = [d["alpha"][x][0] if d["alpha"][x][0] is not None else 0 for x in crits]
+        p.bar(list(range(1, len(crits) + 1)), alphas, width=0.4)
+        for i, x in enumerate(crits, 1):  # the interval as an error bar (plotext's own are symmetric; these are not)
+            lo, hi = d["alpha"][x][1], d["alpha"][x][2]
+            if lo is not None and hi is not None:
+                p.plot([i, i], [lo, hi], color="red", marker="|")
+        p.xticks(list(range(1, len(crits) + 1)), short)
+        p.ylim(-0.2, 1.0)
+        p.title("Krippendorff's alpha per criterion, 95% interval (0.8 = reliable)")
+        plot.refresh()
+
+        plot = self.query_one("#plot-versions", PlotextPlot)
+        p = plot.plt
+        p.clear_data()
+        p.clear_figure()
+        for x in crits:
+            pts = [(v, a) for v, a in d["by_version"].get(x, []) if a is not None]
+            if pts:
+                p.plot([v for v, _ in pts], [a for _, a in pts], label=one_line(x, 14), marker="dot")
+        p.title("alpha by rubric version: did tightening help?")
+        p.ylim(-0.2, 1.0)
+        plot.refresh()
+
+        plot = self.query_one("#plot-scores", PlotextPlot)
+        p = plot.plt
+        p.clear_data()
+        p.clear_figure()
+        if c is not None:
+            dist = d["distributions"][c]
+            names = list(dist["series"])
+            p.multiple_bar([str(v) for v in dist["values"]], [dist["series"][n] for n in names], labels=[one_line(n, 16) for n in names])
+            p.title(f"scores of {one_line(c, 30)}: people and each judge run (share of cases)")
+        plot.refresh()
+
+        plot = self.query_one("#plot-days", PlotextPlot)
+        p = plot.plt
+        p.clear_data()
+        p.clear_figure()
+        for name, series in d["per_day"].items():
+            if series:
+                p.plot([i for i, _ in enumerate(series)], [n for _, n in series], label=one_line(name, 12), marker="dot")
+        days = next((s for s in d["per_day"].values() if s), [])
+        if days:
+            p.xticks(list(range(len(days))), [day[5:] for day, _ in days])
+        p.title("labels per day per annotator")
+        plot.refresh()
