@@ -9,6 +9,7 @@ same draws gets the same numbers (the tests do exactly that).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -96,7 +97,7 @@ def percent_interval(data: np.ndarray, n_values: int, replicates: int = B_DEFAUL
 
 
 def paired_interval(stat: Callable[[np.ndarray], float], n: int, replicates: int = B_DEFAULT, seed: int = 0) -> Interval:
-    """Any statistic of case weights (stat(weights) -> value), for pairs such as rater vs gold."""
+    """Any statistic of case weights (stat(weights) -> value): the general, slower path."""
     if n == 0:
         return Interval(None, None, 0)
     out = []
@@ -105,39 +106,82 @@ def paired_interval(stat: Callable[[np.ndarray], float], n: int, replicates: int
     return percentile(np.asarray(out, dtype=float))
 
 
+def block_interval(stat: Callable[[np.ndarray], np.ndarray], n: int, replicates: int = B_DEFAULT, seed: int = 0) -> Interval:
+    """A statistic computed for a whole block of replicate weights at once (replicates x cases -> values)."""
+    if n == 0:
+        return Interval(None, None, 0)
+    return percentile(np.concatenate([stat(block) for block in _replicates(n, replicates, seed)]))
+
+
+def _kappa_weights(n_values: int, kind: str | None) -> np.ndarray:
+    idx = np.arange(n_values)
+    if kind == "quadratic":
+        return (idx[:, None] - idx[None, :]).astype(float) ** 2
+    if kind == "linear":
+        return np.abs(idx[:, None] - idx[None, :]).astype(float)
+    return (idx[:, None] != idx[None, :]).astype(float)
+
+
+def _pair_codes(a: np.ndarray, b: np.ndarray, n_values: int) -> np.ndarray:
+    """cases x K*K: one-hot of (a, b) where both rated the case."""
+    both = (a != MISSING) & (b != MISSING)
+    onehot = np.zeros((len(a), n_values * n_values))
+    onehot[np.flatnonzero(both), (a * n_values + b)[both]] = 1.0
+    return onehot
+
+
+def _kappas(conf: np.ndarray, wt: np.ndarray) -> np.ndarray:
+    """Cohen's kappa of each replicate's confusion (replicates x K x K), NaN where undefined."""
+    tot = conf.sum(axis=(1, 2))
+    rows, cols = conf.sum(axis=2), conf.sum(axis=1)
+    expected = rows[:, :, None] * cols[:, None, :] / np.where(tot > 0, tot, 1)[:, None, None]
+    denom = (wt * expected).sum(axis=(1, 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = 1.0 - (wt * conf).sum(axis=(1, 2)) / denom
+    return np.where((denom > 0) & (tot > 0), k, np.nan)
+
+
+def mean_kappa_interval(data: np.ndarray, n_values: int, kind: str | None, replicates: int = B_DEFAULT,
+                        seed: int = 0) -> Interval:
+    """The mean of every pair of raters' Cohen's kappa, over resampled cases (one matrix product per block)."""
+    r, n = data.shape
+    pairs = [(i, j) for i in range(r) for j in range(i + 1, r)]
+    if not pairs or n == 0:
+        return Interval(None, None, 0)
+    wt = _kappa_weights(n_values, kind)
+    codes = [_pair_codes(data[i], data[j], n_values) for i, j in pairs]
+    out = []
+    for block in _replicates(n, replicates, seed):
+        ks = np.stack([_kappas((block @ c).reshape(-1, n_values, n_values), wt) for c in codes])
+        with warnings.catch_warnings():  # a replicate where no pair is defined is NaN, not a warning
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out.append(np.nanmean(np.where(np.isfinite(ks), ks, np.nan), axis=0))
+    return percentile(np.concatenate(out))
+
+
 def weighted_kappa(a: np.ndarray, b: np.ndarray, n_values: int, weights_kind: str | None, w: np.ndarray) -> float:
     """Cohen's kappa of a against b with case weights w (cases where either is MISSING count 0)."""
-    both = (a != MISSING) & (b != MISSING)
-    if not both.any():
-        return np.nan
-    conf = np.bincount(a[both] * n_values + b[both], weights=w[both], minlength=n_values * n_values).reshape(n_values, n_values)
-    tot = conf.sum()
-    if tot == 0:
-        return np.nan
-    idx = np.arange(n_values)
-    if weights_kind == "quadratic":
-        wt = (idx[:, None] - idx[None, :]).astype(float) ** 2
-    elif weights_kind == "linear":
-        wt = np.abs(idx[:, None] - idx[None, :]).astype(float)
-    else:
-        wt = (idx[:, None] != idx[None, :]).astype(float)
-    expected = np.outer(conf.sum(axis=1), conf.sum(axis=0)) / tot
-    denom = (wt * expected).sum()
-    return np.nan if denom == 0 else 1.0 - (wt * conf).sum() / denom
+    conf = (w @ _pair_codes(a, b, n_values)).reshape(1, n_values, n_values)
+    return float(_kappas(conf, _kappa_weights(n_values, weights_kind))[0])
 
 
 def agreement_vs(a: np.ndarray, ref: np.ndarray, n_values: int, kind: str | None, replicates: int = B_DEFAULT,
                  seed: int = 0) -> tuple[Interval, Interval]:
     """(percent, kappa) intervals of one rater against a reference (gold, or a judge), resampling cases."""
-    both = (a != MISSING) & (ref != MISSING)
-    same = (a == ref) & both
-
-    def pct(w: np.ndarray) -> float:
-        tot = (w * both).sum()
-        return (w * same).sum() / tot if tot else np.nan
-
-    return (paired_interval(pct, len(a), replicates, seed),
-            paired_interval(lambda w: weighted_kappa(a, ref, n_values, kind, w), len(a), replicates, seed))
+    n = len(a)
+    if n == 0:
+        return Interval(None, None, 0), Interval(None, None, 0)
+    both = ((a != MISSING) & (ref != MISSING)).astype(float)
+    same = ((a == ref) & (both > 0)).astype(float)
+    codes = _pair_codes(a, ref, n_values)
+    wt = _kappa_weights(n_values, kind)
+    pct, kap = [], []
+    for block in _replicates(n, replicates, seed):
+        tot = block @ both
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pct.append(np.where(tot > 0, (block @ same) / tot, np.nan))
+        kap.append(_kappas((block @ codes).reshape(-1, n_values, n_values), wt))
+    return percentile(np.concatenate(pct)), percentile(np.concatenate(kap))
 
 
 def rogan_gladen(p_obs: float, sensitivity: float, specificity: float) -> float | None:

@@ -17,8 +17,8 @@ from labeler.derived.current import Current
 from labeler.derived.label_table import NO_TIME
 from labeler.derived.staleness import VersionIndex
 from labeler.stats.agreement import MISSING, cohen_kappa, kappa_weights, level_of, percent_agreement
-from labeler.stats.bootstrap import (B_DEFAULT, Interval, agreement_vs, alpha_interval, paired_interval,
-                                     percent_interval, rogan_gladen, weighted_kappa)
+from labeler.stats.bootstrap import (B_DEFAULT, Interval, agreement_vs, alpha_interval, block_interval,
+                                     mean_kappa_interval, percent_interval, rogan_gladen)
 from labeler.stats.numbers import agreement_groups
 from labeler.truth.models import Criterion, ScaleKind
 from labeler.truth.store import Dataset
@@ -166,12 +166,6 @@ def quality(ds: Dataset, cur: Current, versions: VersionIndex, seed: int, replic
         kind = kappa_weights(crit)
         rep = point[c]
         kappas = [k for k in rep.kappas.values() if k.value is not None]
-        pairs = [(i, j) for i in range(len(r.raters)) for j in range(i + 1, len(r.raters))]
-
-        def mean_kappa(w: np.ndarray) -> float:
-            vals = [weighted_kappa(r.data[i], r.data[j], n_values, kind, w) for i, j in pairs]
-            vals = [v for v in vals if not math.isnan(v)]
-            return float(np.mean(vals)) if vals else np.nan
 
         adjudicated = r.ref_vector(ds.adjudications.criterion_gold(c, versions.holds))
         vs_gold = {}
@@ -187,7 +181,7 @@ def quality(ds: Dataset, cur: Current, versions: VersionIndex, seed: int, replic
             "percent_agreement": _coef(rep.percent.value, rep.percent.n, percent_interval(r.data, n_values, replicates, seed)),
             "mean_pairwise_kappa": _coef(float(np.mean([k.value for k in kappas])) if kappas else None,
                                          min((k.n for k in kappas), default=0),
-                                         paired_interval(mean_kappa, r.data.shape[1], replicates, seed) if pairs else None),
+                                         mean_kappa_interval(r.data, n_values, kind, replicates, seed)),
             "annotator_vs_gold": vs_gold,
         }
     return out
@@ -223,20 +217,22 @@ def judge_report(ds: Dataset, cur: Current, versions: VersionIndex, run: str, se
             pos, neg = both & gp, both & ~gp
             only = (j != MISSING) & (gold == MISSING)
 
-            def rates(w: np.ndarray) -> tuple[float, float, float]:
-                sens = (w * (pos & jp)).sum() / (w * pos).sum() if (w * pos).sum() else np.nan
-                spec = (w * (neg & ~jp)).sum() / (w * neg).sum() if (w * neg).sum() else np.nan
-                p_obs = (w * (only & jp)).sum() / (w * only).sum() if (w * only).sum() else np.nan
-                return sens, spec, p_obs
+            masks = np.stack([pos & jp, pos, neg & ~jp, neg, only & jp, only]).astype(float).T  # cases x 6
 
-            sens, spec, p_obs = rates(np.ones(len(j)))
+            def rates(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                """(sensitivity, specificity, raw judge-only pass rate) for each row of case weights."""
+                m = np.atleast_2d(w) @ masks
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    return m[:, 0] / m[:, 1], m[:, 2] / m[:, 3], m[:, 4] / m[:, 5]
 
-            def corrected(w: np.ndarray) -> float:
-                s, t, p = rates(w)
-                if any(math.isnan(x) for x in (s, t, p)):
-                    return np.nan
-                x = rogan_gladen(p, s, t)
-                return np.nan if x is None else x
+            sens, spec, p_obs = (float(x[0]) for x in rates(np.ones(len(j))))
+
+            def corrected(block: np.ndarray) -> np.ndarray:
+                s, t, p = rates(block)
+                youden = s + t - 1.0
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    x = np.clip((p + t - 1.0) / youden, 0.0, 1.0)
+                return np.where(youden > 0, x, np.nan)
 
             est = None if any(math.isnan(x) for x in (sens, spec, p_obs)) else rogan_gladen(p_obs, sens, spec)
             item["pass"] = {
@@ -245,7 +241,7 @@ def judge_report(ds: Dataset, cur: Current, versions: VersionIndex, run: str, se
                 "judge_only_cases": int(only.sum()),
                 "raw_pass_rate": _coef(p_obs, int(only.sum())),
                 "corrected_pass_rate": _coef(est, int(only.sum()),
-                                             paired_interval(corrected, len(j), replicates, seed) if only.any() else None),
+                                             block_interval(corrected, len(j), replicates, seed) if only.any() else None),
                 "method": "Rogan-Gladen: (raw + specificity - 1) / (sensitivity + specificity - 1), clipped to [0, 1]",
             }
         out["criteria"][c] = item
