@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from labeler.cli.common import (EXIT_FAIL, EXIT_OK, STRICT_HELP, _console, _left_out, _mix, _name, _open, _positive, _relative)
+from labeler.errors import UsageError
+
 
 def cmd_init(a: argparse.Namespace) -> int:
     from labeler.truth.scaffold import scaffold
@@ -126,6 +128,53 @@ def cmd_status(a: argparse.Namespace) -> int:
     return EXIT_FAIL if failed else EXIT_OK
 
 
+def cmd_import_labels(a: argparse.Namespace) -> int:
+    from labeler.truth.label_import import parse_pairs, plan_import, read_found
+
+    ds = _open(a.dataset)
+    rubric = ds.rubric(a.rubric_version) if a.rubric_version else ds.rubric()
+    value_map: dict[str, dict[str, str]] = {}
+    for item in a.value_map or []:
+        crit, _, pair = item.partition(":")
+        if not pair or crit not in rubric.criteria:
+            raise UsageError(f"--value-map {item!r}: expected CRITERION:THEIRS=OURS with a criterion of rubric {rubric.name} v{rubric.version}")
+        value_map.setdefault(crit, {}).update(parse_pairs([pair], "--value-map"))
+    existing = {e["imported"] for e in ds.table.extras.values() if "imported" in e}
+    notes: list[str] = []
+    path = Path(a.file)
+    plan = plan_import(read_found(path, a.format, a.case_field, notes), cases=ds.cases, rubric=rubric, fmt=a.format,
+                       source=path.name, question_map=parse_pairs(a.map, "--map"), value_map=value_map,
+                       annotator_map=parse_pairs(a.annotator_map, "--annotator-map"), existing=existing, gold_lead=a.gold_lead)
+    # gold already imported (the same reason text, which names the file and the record) is not written again
+    plan.gold = [g for g in plan.gold if not all((n := ds.adjudications.reason(g.case, c)) is not None and n.text == g.reasons[c]
+                                                 for c in g.gold)]
+    written = sum(len(v) for v in plan.labels.values())
+    if not a.dry_run:
+        for who, labels in plan.labels.items():
+            ds.save_labels(who, labels)
+        for g in plan.gold:
+            ds.save_adjudication(a.gold_lead, g)
+    report = {"dry_run": a.dry_run, "labels": written, "adjudications": len(plan.gold), "by_annotator": plan.counts,
+              "skipped": plan.skipped, "problems": plan.problems, "notes": notes + plan.notes}
+    if a.json:
+        print(json.dumps(report, indent=2))
+    else:
+        from labeler.safetext import inert
+
+        verb = "would write" if a.dry_run else "wrote"
+        print(f"{verb} {written} label(s) and {len(plan.gold)} adjudication(s) into {ds.name}"
+              + (f"; skipped: {', '.join(f'{n} {why}' for why, n in plan.skipped.items())}" if plan.skipped else ""))
+        for who, per in sorted(plan.counts.items()):
+            print(f"  {inert(who)}: " + ", ".join(f"{c} {n}" for c, n in sorted(per.items())))
+        for n in notes + plan.notes:
+            print(f"note: {inert(n)}")
+    for p in plan.problems:
+        sys.stderr.write(f"{_relative(path)}: {p}\n")
+    if plan.problems:
+        sys.stderr.write(f"{len(plan.problems)} record(s) not imported (see above)\n")
+    return EXIT_FAIL if plan.problems else EXIT_OK
+
+
 def register(add) -> None:
     """The subcommands of this module, with their flags."""
     sp = add("init", cmd_init, "Scaffold a rubric (rubrics/NAME/v1.yaml) and an empty dataset (datasets/NAME/).")
@@ -165,3 +214,17 @@ def register(add) -> None:
     sp.add_argument("--days", type=_positive, default=14)
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--strict", action="store_true", help=STRICT_HELP)
+
+    sp = add("import-labels", cmd_import_labels, "Bring existing labels in: CSV/JSONL (wide or long), Label Studio (JSON, JSON-MIN), "
+             "Argilla 2.x (records, nested or flat), Prodigy (JSONL). A second import of the same file writes nothing.")
+    sp.add_argument("dataset")
+    sp.add_argument("file")
+    sp.add_argument("--format", required=True, choices=["csv", "jsonl", "label-studio", "argilla", "prodigy"])
+    sp.add_argument("--map", action="append", metavar="QUESTION=CRITERION", help="a question (column, from_name) to a criterion (or to `note`)")
+    sp.add_argument("--value-map", action="append", metavar="CRITERION:THEIRS=OURS", help="a value of theirs to a scale point")
+    sp.add_argument("--annotator-map", action="append", metavar="ID=NAME", help="a user id of theirs to an annotator name")
+    sp.add_argument("--case-field", default="id", help="the field holding the case id (default: id; else input + output match)")
+    sp.add_argument("--rubric-version", type=_positive, default=None, help="the rubric version the labels were made under (default: in force)")
+    sp.add_argument("--gold-lead", type=_name("lead"), default="imported", help="lead name for gold from the source (default: imported)")
+    sp.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
+    sp.add_argument("--json", action="store_true")

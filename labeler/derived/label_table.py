@@ -20,6 +20,9 @@ from labeler.truth.models import Flag, Label, Rubric
 from labeler.names import check_safe_name
 
 NO_TIME = np.iinfo(np.int64).min
+EXTRA_FIELDS = ("note", "flags", "email", "git_name", "suggested", "imported")
+"""Label fields kept per row only where set (most labels have none)."""
+_PLAIN = frozenset({"case", "rubric", "rubric_hash", "values", "at", "seconds", "retract"})
 _FIELDS = frozenset(Label.model_fields)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -69,7 +72,7 @@ def _fast(rec: dict) -> bool:
     for k in ("note", "rubric_hash"):
         if type(rec.get(k, "")) is not str:
             return False
-    for k in ("email", "git_name", "suggested"):
+    for k in ("email", "git_name", "suggested", "imported"):
         if rec.get(k) is not None and type(rec[k]) is not str:
             return False
     s = rec.get("seconds")
@@ -155,8 +158,8 @@ class FileLabels:
             is_retract = rec.get("retract", False)
             row_vals: list[tuple[int, int]] = []
             extra = None
-            if len(rec) > 7 or "note" in rec or "flags" in rec or "suggested" in rec or "email" in rec or "git_name" in rec:
-                extra = {k: rec[k] for k in ("note", "flags", "email", "git_name", "suggested") if rec.get(k)}
+            if len(rec) > 7 or not rec.keys() <= _PLAIN:
+                extra = {k: rec[k] for k in EXTRA_FIELDS if rec.get(k)}
                 if "flags" in extra:
                     extra["flags"] = [f if isinstance(f, dict) else f.model_dump() for f in extra["flags"]]
             if not is_retract:
@@ -366,7 +369,7 @@ class LabelTable:
             v = None if label.retract else label.values.get(c)
             col.a[row] = -1 if v is None else self.scale(label.rubric, c)[1][v]
         extra = {k: v for k, v in (("note", label.note), ("email", label.email), ("git_name", label.git_name),
-                                   ("suggested", label.suggested)) if v}
+                                   ("suggested", label.suggested), ("imported", label.imported)) if v}
         if label.flags:
             extra["flags"] = [f.model_dump() for f in label.flags]
         if extra:
@@ -394,6 +397,7 @@ class LabelTable:
             "seconds": None if s != s else round(s, 3),
             "note": extra.get("note", ""), "flags": [Flag.model_validate(f) for f in extra.get("flags", [])],
             "email": extra.get("email"), "git_name": extra.get("git_name"), "suggested": extra.get("suggested"),
+            "imported": extra.get("imported"),
         }
         return Label.model_construct(**data)
 

@@ -259,6 +259,8 @@ class Label(_Model):
     """Name of the judge run whose values were shown as suggestions, if any."""
     retract: bool = False
     """An undo: the annotator withdrew their label of this case."""
+    imported: str | None = None
+    """Where an imported label came from ("label-studio:export.json#task 12/annotation 3"): a second import skips it."""
 
 
 class Adjudication(_Model):
