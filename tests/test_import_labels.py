@@ -175,3 +175,18 @@ def test_argilla_nested_records_count_every_response_and_say_so(tiny: Path, tmp_
     out = json.loads(capsys.readouterr().out)
     assert out["labels"] == 2 and set(out["by_annotator"]) == {"u1", "u2"}
     assert any("nested form carries no response status" in n for n in out["notes"])
+
+
+def test_add_cases_makes_a_case_from_a_record_with_input_and_output(tiny: Path, tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.chdir(tiny)
+    p = tmp_path / "new.jsonl"
+    p.write_text(json.dumps({"annotator": "ann", "input": "a new question", "output": "its answer", "correct": 2}) + "\n"
+                 + json.dumps({"annotator": "ben", "input": "a new question", "output": "its answer", "correct": 1}) + "\n")
+    assert cli.main(["import-labels", "tiny", str(p), "--format", "jsonl"]) == 1  # no such case: reported
+    capsys.readouterr()
+    assert cli.main(["import-labels", "tiny", str(p), "--format", "jsonl", "--add-cases", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["new_cases"] == 1 and out["labels"] == 2
+    ds = open_dataset(tiny / "datasets" / "tiny")
+    [cid] = [c for c in ds.cases if c.startswith("c-")]
+    assert ds.cases[cid].input == "a new question" and ds.labels["ben"][cid].values == {"correct": 1}

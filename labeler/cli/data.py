@@ -144,17 +144,21 @@ def cmd_import_labels(a: argparse.Namespace) -> int:
     path = Path(a.file)
     plan = plan_import(read_found(path, a.format, a.case_field, notes), cases=ds.cases, rubric=rubric, fmt=a.format,
                        source=path.name, question_map=parse_pairs(a.map, "--map"), value_map=value_map,
-                       annotator_map=parse_pairs(a.annotator_map, "--annotator-map"), existing=existing, gold_lead=a.gold_lead)
+                       annotator_map=parse_pairs(a.annotator_map, "--annotator-map"), existing=existing, gold_lead=a.gold_lead,
+                       add_cases=a.add_cases)
     # gold already imported (the same reason text, which names the file and the record) is not written again
     plan.gold = [g for g in plan.gold if not all((n := ds.adjudications.reason(g.case, c)) is not None and n.text == g.reasons[c]
                                                  for c in g.gold)]
     written = sum(len(v) for v in plan.labels.values())
     if not a.dry_run:
+        if plan.new_cases:
+            ds.add_cases(plan.new_cases)
         for who, labels in plan.labels.items():
             ds.save_labels(who, labels)
         for g in plan.gold:
             ds.save_adjudication(a.gold_lead, g)
-    report = {"dry_run": a.dry_run, "labels": written, "adjudications": len(plan.gold), "by_annotator": plan.counts,
+    report = {"dry_run": a.dry_run, "labels": written, "adjudications": len(plan.gold), "new_cases": len(plan.new_cases),
+              "by_annotator": plan.counts,
               "skipped": plan.skipped, "problems": plan.problems, "notes": notes + plan.notes}
     if a.json:
         print(json.dumps(report, indent=2))
@@ -226,5 +230,6 @@ def register(add) -> None:
     sp.add_argument("--case-field", default="id", help="the field holding the case id (default: id; else input + output match)")
     sp.add_argument("--rubric-version", type=_positive, default=None, help="the rubric version the labels were made under (default: in force)")
     sp.add_argument("--gold-lead", type=_name("lead"), default="imported", help="lead name for gold from the source (default: imported)")
+    sp.add_argument("--add-cases", action="store_true", help="records with input and output that match no case become new cases")
     sp.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
     sp.add_argument("--json", action="store_true")

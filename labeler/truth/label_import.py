@@ -57,6 +57,8 @@ class Plan:
     """"where: what" for everything that did not map."""
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     """annotator -> criterion -> labels to write."""
+    new_cases: list = field(default_factory=list)
+    """Cases made from records that carry input and output but match no case (with --add-cases)."""
     notes: list[str] = field(default_factory=list)
 
 
@@ -310,7 +312,7 @@ def parse_pairs(items: list[str] | None, what: str) -> dict[str, str]:
 
 def plan_import(found: Iterator[Found], *, cases, rubric: Rubric, fmt: str, source: str, question_map: dict[str, str],
                 value_map: dict[str, dict[str, str]], annotator_map: dict[str, str], existing: set[str],
-                gold_lead: str) -> Plan:
+                gold_lead: str, add_cases: bool = False) -> Plan:
     """What would be written: labels per annotator and adjudications; every record that does not map is a problem."""
     plan = Plan()
     by_hash = None
@@ -325,6 +327,19 @@ def plan_import(found: Iterator[Found], *, cases, rubric: Rubric, fmt: str, sour
                 by_hash = {h: c for c, h in zip(cases.ids, cases.hashes)} if hasattr(cases, "hashes") else \
                     {c.content_hash(): c.id for c in cases.values()}
             cid = by_hash.get(content_hash_of(*f.text))
+        if cid is None and add_cases and f.text is not None:
+            from labeler.truth.models import Case
+
+            h = content_hash_of(*f.text)
+            cid = f.case_id or f"c-{h[:10]}"
+            try:
+                case = Case(id=cid, input=f.text[0], output=f.text[1], source=f"{fmt}:{source}")
+            except ValueError as e:
+                plan.problems.append(f"{f.where}: cannot make a case: {e}")
+                continue
+            plan.new_cases.append(case)
+            by_hash = (by_hash or {}) | {h: cid}
+            cases = _WithNew(cases, cid)
         if cid is None:
             plan.problems.append(f"{f.where}: no case {f.case_id!r} in the dataset" if f.case_id else f"{f.where}: no case id and no matching input + output")
             continue
@@ -380,3 +395,14 @@ def plan_import(found: Iterator[Found], *, cases, rubric: Rubric, fmt: str, sour
         for c in values:
             per[c] = per.get(c, 0) + 1
     return plan
+
+
+class _WithNew:
+    """The dataset's cases plus the ones this import will add (for matching later records)."""
+
+    def __init__(self, cases, new_id: str):
+        self.base = getattr(cases, "base", cases)
+        self.extra = set(getattr(cases, "extra", set())) | {new_id}
+
+    def __contains__(self, cid) -> bool:
+        return cid in self.extra or cid in self.base
