@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from labeler.cli.common import (EXIT_FAIL, EXIT_OK, STRICT_HELP, _console, _left_out, _mix, _name, _open, _positive, _relative)
-from labeler.errors import UsageError
+from labeler.errors import LabelerError, UsageError
 
 
 def cmd_init(a: argparse.Namespace) -> int:
@@ -179,6 +179,83 @@ def cmd_import_labels(a: argparse.Namespace) -> int:
     return EXIT_FAIL if plan.problems else EXIT_OK
 
 
+def cmd_candidate(a: argparse.Namespace) -> int:
+    from labeler.truth.candidates import read_candidate
+    from labeler.truth.importer import FieldMap
+
+    if a.action != "add" or len(a.rest) != 3:
+        raise UsageError("usage: labeler candidate add DATASET NAME FILE [--model M] [--prompt-version V] [--commit C] [--meta K=V]")
+    dataset, name, file = a.rest
+    ds = _open(dataset)
+    meta = {"model": a.model or "", "prompt_version": a.prompt_version or "", "commit": a.commit or "",
+            "metadata": dict(kv.split("=", 1) for kv in (a.meta or []) if "=" in kv)}
+    bad = [kv for kv in (a.meta or []) if "=" not in kv]
+    if bad:
+        raise UsageError(f"--meta {bad[0]!r}: expected KEY=VALUE")
+    fields = FieldMap(id=a.id_field, input=a.input_field, output=a.output_field)
+    try:
+        from labeler.names import check_safe_name
+
+        check_safe_name(name, "candidate name")
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    result = read_candidate(Path(file), name, ds.cases, fields, meta)
+    for u in result.unmatched:
+        sys.stderr.write(f"{file}: {u}\n")
+    if not result.candidate.outputs:
+        raise LabelerError(f"{file}: no row matches a case of {ds.name}; nothing written")
+    path = ds.save_candidate(result.candidate)
+    n = len(result.candidate.outputs)
+    summary = {"candidate": name, "path": str(_relative(path)), "outputs": n, "unmatched": len(result.unmatched),
+               "cases_without_output": len(ds.cases) - n}
+    if a.json:
+        print(json.dumps(summary))
+    else:
+        print(f"wrote {summary['path']}: {n} output(s) for {ds.name}; {len(result.unmatched)} row(s) matched no case; "
+              f"{summary['cases_without_output']} case(s) have no output from this candidate")
+    return EXIT_FAIL if result.unmatched else EXIT_OK
+
+
+def cmd_export(a: argparse.Namespace) -> int:
+    from labeler.derived.current import Current
+    from labeler.stats.numbers import gold
+    from labeler.truth.export import case_record, render
+
+    ds = _open(a.dataset)
+    rubric = ds.rubric()
+    g = gold(ds)
+    outputs = ds.candidate(a.candidate).outputs if a.candidate else None
+    cur = Current(ds) if a.annotators else None
+    values = {c: cur.values(c) for c in rubric.criteria} if cur else {}
+    records = []
+    for j, cid in enumerate(ds.cases.ids):
+        if a.tier and ds.cases.field(j, "tier") not in a.tier:
+            continue
+        gv = {c: x.value for c, x in g.get(cid, {}).items()}
+        if a.only_gold and not gv:
+            continue
+        if outputs is not None and cid not in outputs:
+            continue
+        case = ds.cases.case(j)
+        ann = None
+        if cur is not None:
+            ann = {}
+            for c, by in values.items():
+                for who, vals in by.items():
+                    if cid in vals:
+                        ann.setdefault(who, {})[c] = vals[cid]
+        records.append(case_record(case, rubric, gv, ann, outputs[cid] if outputs is not None else case.output))
+    text = render(a.format, records, rubric, legacy=a.legacy)
+    if a.out:
+        from labeler.truth.yamlio import atomic_write
+
+        atomic_write(Path(a.out), text)
+        sys.stderr.write(f"wrote {len(records)} record(s) to {a.out}\n")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
 def register(add) -> None:
     """The subcommands of this module, with their flags."""
     sp = add("init", cmd_init, "Scaffold a rubric (rubrics/NAME/v1.yaml) and an empty dataset (datasets/NAME/).")
@@ -233,3 +310,27 @@ def register(add) -> None:
     sp.add_argument("--add-cases", action="store_true", help="records with input and output that match no case become new cases")
     sp.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
     sp.add_argument("--json", action="store_true")
+
+    sp = add("candidate", cmd_candidate, "`labeler candidate add DATASET NAME FILE`: a new system version's outputs for the dataset's "
+             "inputs (JSONL/CSV), matched by case id or by input; rows that match no case are reported by line.")
+    sp.add_argument("action", choices=["add"])
+    sp.add_argument("rest", nargs="*", metavar="DATASET NAME FILE")
+    sp.add_argument("--id-field", default=None, help="field holding the case id (default: id)")
+    sp.add_argument("--input-field", default="input")
+    sp.add_argument("--output-field", default="output")
+    sp.add_argument("--model", default=None, help="the model that produced these outputs")
+    sp.add_argument("--prompt-version", default=None)
+    sp.add_argument("--commit", default=None, help="the code version (a git sha)")
+    sp.add_argument("--meta", action="append", metavar="KEY=VALUE", help="free-form metadata (repeatable)")
+    sp.add_argument("--json", action="store_true")
+
+    sp = add("export", cmd_export, "The golden set for eval harnesses: jsonl, csv, inspect (Inspect AI json_dataset), promptfoo (tests "
+             "JSONL), openai-evals (Evals API items, or --legacy registry samples), deepeval (goldens).")
+    sp.add_argument("dataset")
+    sp.add_argument("--format", required=True, choices=["jsonl", "csv", "inspect", "promptfoo", "openai-evals", "deepeval"])
+    sp.add_argument("--tier", action="append", choices=["golden", "adversarial", "regression"], help="only this tier (repeatable)")
+    sp.add_argument("--only-gold", action="store_true", help="only cases with gold for at least one criterion")
+    sp.add_argument("--candidate", type=_name("candidate name"), default=None, help="that candidate's outputs instead of the golden ones")
+    sp.add_argument("--annotators", action="store_true", help="each annotator's current values too")
+    sp.add_argument("--legacy", action="store_true", help="openai-evals: the legacy registry shape (chat input, ideal)")
+    sp.add_argument("--out", default=None, metavar="FILE", help="write here (default: standard output)")

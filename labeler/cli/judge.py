@@ -25,7 +25,10 @@ def cmd_judge(a: argparse.Namespace) -> int:
     ds = _open(a.target)
     cfg = JudgeConfig(model=a.model, run=a.run or a.model.replace("/", "-").replace(":", "-"), base_url=a.base_url,
                       api_key_env=a.api_key_env, concurrency=a.concurrency, temperature=a.temperature, repeat=a.repeat,
-                      timeout=a.timeout, retries=a.retries, structured=not a.no_structured, cases=a.cases, limit=a.limit)
+                      timeout=a.timeout, retries=a.retries, structured=not a.no_structured, cases=a.cases, limit=a.limit,
+                      candidate=a.candidate)
+    if a.candidate:
+        ds.candidate(a.candidate)  # a missing candidate is a one-line error before any request
     if a.batch:
         return _judge_batch(a, ds, cfg)
     import asyncio
@@ -217,5 +220,7 @@ def register(add) -> None:
     sp.add_argument("--batch", action="store_true", help="use the Batch API (submit; rerun to collect)")
     sp.add_argument("--wait", type=float, default=0.0, help="with --batch: poll up to this many seconds for the result")
     sp.add_argument("--poll", type=float, default=10.0, help=argparse.SUPPRESS)
+    sp.add_argument("--candidate", type=_name("candidate name"), default=None,
+                    help="score this candidate's outputs (labeler candidate add) instead of the golden outputs")
     sp.add_argument("--force", action="store_true", help="with drop: drop a run that people audited")
     sp.add_argument("--json", action="store_true")

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from labeler.errors import UsageError
+
 from labeler.cli.common import (EXIT_FAIL, EXIT_OK, STRICT_HELP, GOLD_CHOICES, GOLD_HELP, _coefficient, _console, _fraction, _left_out, _name,
                                 _open, _positive)
 
@@ -93,6 +95,60 @@ def cmd_report(a: argparse.Namespace) -> int:
     return EXIT_FAIL if failed else EXIT_OK
 
 
+def cmd_regress(a: argparse.Namespace) -> int:
+    from labeler.stats.regress import calibration_warnings, gates, regress
+
+    ds = _open(a.dataset)
+    min_pass = {}
+    for item in (a.min_pass or "").split(","):
+        if item.strip():
+            tier, _, x = item.partition("=")
+            try:
+                min_pass[tier.strip()] = _fraction(x.strip())
+            except (ValueError, argparse.ArgumentTypeError):
+                raise UsageError(f"--min-pass {item!r}: expected TIER=RATE such as golden=0.85") from None
+    result = regress(ds, a.base, a.candidate, a.by, a.seed, a.replicates)
+    warnings = calibration_warnings(ds, a.candidate)
+    if a.base != "gold":
+        warnings += [w for w in calibration_warnings(ds, a.base) if w not in warnings]
+    failures = gates(result, a.max_drop, min_pass)
+    failed = _left_out(ds, a.strict)
+    for w in warnings:
+        sys.stderr.write(f"warning: {w}\n")
+    if a.json:
+        print(json.dumps({**result, "warnings": warnings, "failures": failures}, indent=2, default=str))
+    else:
+        from rich.table import Table
+        from rich.text import Text
+
+        from labeler.safetext import one_line
+
+        con = _console()
+        con.print(Text(f"base: {result['base']['what']}\ncandidate: {result['candidate']['what']}", style="bold"))
+        for g in result["groups"]:
+            t = Table(title=g["group"], title_justify="left")
+            for col in ("criterion", "cases", "mean base", "mean cand.", "pass base", "pass cand.", "diff [95%]", "worse"):
+                t.add_column(col, justify="left" if col == "criterion" else "right")
+            for c, it in g["criteria"].items():
+                ci = it.get("pass_diff_ci95") or {}
+                diff = "-" if "pass_diff" not in it else f"{it['pass_diff']:+.1%}" + (
+                    f" [{ci['low']:+.1%}, {ci['high']:+.1%}]" if ci.get("low") is not None else "")
+                t.add_row(c, str(it["cases"]), str(it.get("mean_base", "-")), str(it.get("mean_candidate", "-")),
+                          "-" if "pass_base" not in it else f"{it['pass_base']:.1%}",
+                          "-" if "pass_candidate" not in it else f"{it['pass_candidate']:.1%}", diff, str(len(it.get("worse", []))))
+            con.print(t)
+        overall = result["groups"][0]
+        for c, it in overall["criteria"].items():
+            for w in it.get("worse", [])[:5]:
+                con.print(Text(f"  worse {c}: {one_line(w['case'], 40)} {w['base']} -> {w['candidate']}  "
+                               f"{one_line(w['rationale'], 100)}"))
+        for f in failures:
+            sys.stderr.write(f"gate failed: {f}\n")
+        if (a.max_drop is not None or min_pass) and not failures:
+            print("gates met")
+    return EXIT_FAIL if failures or failed else EXIT_OK
+
+
 def register(add) -> None:
     """The subcommands of this module, with their flags."""
     sp = add("agreement", cmd_agreement, "Agreement per criterion (percent, Krippendorff's alpha, Cohen's kappa); gates for CI.")
@@ -124,4 +180,17 @@ def register(add) -> None:
     sp.add_argument("--seed", type=int, default=0, help="bootstrap seed (printed in the report; same seed, same numbers)")
     sp.add_argument("--replicates", type=_positive, default=1000, help="bootstrap replicates (default 1000)")
     sp.add_argument("--run", type=_name("run name"), default=None, help="only this judge run (default: every run)")
+    sp.add_argument("--strict", action="store_true", help=STRICT_HELP)
+
+    sp = add("regress", cmd_regress, "A candidate's judge run against a baseline (human gold on the golden outputs, or another run): "
+             "per criterion mean and pass rate, the difference with a paired bootstrap 95% interval, the cases that got worse; CI gates.")
+    sp.add_argument("dataset")
+    sp.add_argument("--candidate", type=_name("run name"), required=True, metavar="RUN", help="the judge run that scored the new version")
+    sp.add_argument("--base", default="gold", metavar="gold|RUN", help="human gold on the golden outputs (default), or a judge run")
+    sp.add_argument("--by", default="criterion", choices=["criterion", "tier", "difficulty", "tag"])
+    sp.add_argument("--max-drop", type=_fraction, default=None, help="exit 1 when a criterion's pass rate falls by more than this (0.01)")
+    sp.add_argument("--min-pass", default=None, metavar="TIER=RATE,...", help="exit 1 when a tier's pass rate is under its floor")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--replicates", type=_positive, default=1000)
+    sp.add_argument("--json", action="store_true")
     sp.add_argument("--strict", action="store_true", help=STRICT_HELP)

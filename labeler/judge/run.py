@@ -174,6 +174,8 @@ class JudgeConfig:
     cases: str | None = None
     """A filter: tier:NAME, tag:NAME, or a comma-separated list of case ids (glob * allowed)."""
     limit: int | None = None
+    candidate: str | None = None
+    """Score this candidate's outputs instead of the golden outputs in cases.yaml."""
 
     def settings(self) -> dict[str, Any]:
         """What changes the answers (and so the cache key); not concurrency, timeouts or keys."""
@@ -245,12 +247,12 @@ def prepare_run(ds: Dataset, cfg: JudgeConfig, template: str) -> JudgeRun:
         name=cfg.run, model=cfg.model, endpoint_host=host, rubric=rubric.name, rubric_version=rubric.version,
         rubric_hash=rubric.content_hash(), prompt_template=str(template_path(ds).relative_to(ds.ws.root)) if template_path(ds).is_file() else "(built-in)",
         prompt_hash=sha(template), settings={**cfg.settings(), "repeat": cfg.repeat, "structured_output": cfg.structured},
-        started=datetime.now(timezone.utc).replace(microsecond=0),
+        started=datetime.now(timezone.utc).replace(microsecond=0), candidate=cfg.candidate,
     )
     path = folder / "run.yaml"
     if path.exists():
         old, _ = ds.judge_run(cfg.run)
-        for attr in ("model", "rubric_version", "rubric_hash", "prompt_hash"):
+        for attr in ("model", "rubric_version", "rubric_hash", "prompt_hash", "candidate"):
             if getattr(old, attr) != getattr(meta, attr):
                 raise LabelerError(f"{path}: run {cfg.run!r} was made with {attr} {getattr(old, attr)!r}, "
                                    f"not {getattr(meta, attr)!r}; use a new --run name to compare")
@@ -276,7 +278,12 @@ def plan(ds: Dataset, cfg: JudgeConfig, template: str) -> tuple[list[Job], int]:
         _, verdicts = ds.judge_run(cfg.run)
         done = verdicts.done_keys()
     jobs, skipped = [], 0
+    outputs = ds.candidate(cfg.candidate).outputs if cfg.candidate else None
     for case in select_cases(ds, cfg.cases, cfg.limit):
+        if outputs is not None:
+            if case.id not in outputs:
+                continue  # the candidate has no output for this input
+            case = case.model_copy(update={"output": outputs[case.id]})
         prompt = render_prompt(template, rubric, case)
         for r in range(cfg.repeat):
             key = cache_key(prompt, cfg.model, cfg.settings(), r)

@@ -138,8 +138,9 @@ def import_cases(path: Path, existing: Mapping[str, Case], fields: FieldMap, tie
         if cid in ids:
             raise FileFormatError(path, line, f"case id {cid!r} already exists with different content")
         ids.add(cid)
-        data: dict[str, Any] = {"id": cid, "input": inp, "output": outp, "tier": tier, "added": today,
-                                "source": source or path.name}
+        # an export of labeler's own keeps its source and date: a round trip loses no case field
+        data: dict[str, Any] = {"id": cid, "input": inp, "output": outp, "tier": tier,
+                                "added": row.get("added") or today, "source": source or row.get("source") or path.name}
         for attr in ("reference", "context", "tier", "notes", "difficulty"):
             key = getattr(fields, attr)
             if key and row.get(key) not in (None, ""):

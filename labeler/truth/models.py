@@ -292,6 +292,35 @@ class JudgeRun(_Model):
     settings: dict[str, Any] = Field(default_factory=dict)
     started: datetime | None = None
     finished: datetime | None = None
+    candidate: str | None = None
+    """The candidate whose outputs this run scored (none: the golden outputs in cases.yaml)."""
+
+
+class Candidate(_Model):
+    """candidates/<name>.yaml: a new system version's outputs for the dataset's inputs (a prompt, a model).
+    The golden outputs in cases.yaml are the implicit baseline."""
+
+    name: str
+    model: str = ""
+    prompt_version: str = ""
+    commit: str = ""
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    source: str = ""
+    added: Date | None = None
+    outputs: dict[str, str] = Field(default_factory=dict)
+    """case id -> this version's output for the case's input."""
+
+    @field_validator("name")
+    @classmethod
+    def _safe(cls, v: str) -> str:
+        return check_safe_name(v, "candidate name")
+
+    @field_validator("outputs")
+    @classmethod
+    def _ids(cls, v: dict[str, str]) -> dict[str, str]:
+        for cid in v:
+            check_safe_name(cid, "case id")
+        return v
 
 
 class CriterionVerdict(_Model):

@@ -39,6 +39,7 @@ from labeler.truth.logs import LogWriter, read_log
 from labeler.truth.models import (
     Adjudication,
     Audit,
+    Candidate,
     Case,
     DatasetConfig,
     JudgeRun,
@@ -735,6 +736,37 @@ class Dataset:
                 self.problem(vpath, line, f"verdict for unknown case {cid!r}: left out", blocks=False)
         self._runs[run] = (stamp, (meta, verdicts))
         return meta, verdicts
+
+    # ---- candidates
+
+    @property
+    def candidates_dir(self) -> Path:
+        return self.path / "candidates"
+
+    def candidate_names(self) -> list[str]:
+        return [p.stem for p in _yaml_files(self.candidates_dir)]
+
+    def candidate(self, name: str) -> Candidate:
+        """candidates/<name>.yaml (parsed once per change of the file)."""
+        path = self.candidates_dir / f"{check_safe_name(name, 'candidate name')}.yaml"
+        if not path.is_file():
+            raise LabelerError(f"{path}: no candidate {name!r} (candidates: {', '.join(self.candidate_names()) or 'none'})")
+
+        def parse(p: Path) -> Candidate:
+            data = load_fast(p)
+            if not isinstance(data, dict):
+                raise FileFormatError(p, 1, "a candidate file must be a mapping (name, model, outputs, ...)")
+            return validate_model(Candidate, data, p, base_line=1)
+
+        return FileCache(self.path, self.path / ".cache").get(path, parse)
+
+    def save_candidate(self, candidate: Candidate) -> Path:
+        path = self.candidates_dir / f"{candidate.name}.yaml"
+        data = candidate.model_dump(mode="json", exclude_defaults=True)
+        data.setdefault("outputs", {})
+        header = f"# Candidate {candidate.name}: a system version's outputs for the inputs of dataset {self.name}.\n"
+        atomic_write(path, header + dump_fast(data))
+        return path
 
     def save_audit(self, run: str, auditor: str, audit: Audit) -> None:
         """Append one audit of run's verdict (judge/<run>/audits/<auditor>.yaml)."""

@@ -124,9 +124,22 @@ def validate_dataset(ws: Workspace, folder: Path) -> list[Finding]:
         said = ", ".join(f"{d.lead} says {d.value}" + (f" ({d.at:%Y-%m-%d %H:%M})" if d.at else "") for d in decisions)
         out.append(Finding(ds.adjudications_dir, None, f"leads disagree on the gold of {cid} / {c}: {said}; "
                                                        "settle it in `labeler review`"))
+    for name in ds.candidate_names():
+        try:
+            cand = ds.candidate(name)
+        except FileFormatError as e:
+            out.append(Finding(e.path, e.line, e.message))
+            continue
+        gone = [cid for cid in cand.outputs if cid not in ds.cases]
+        if gone:
+            out.append(Finding(ds.candidates_dir / f"{name}.yaml", None,
+                               f"{len(gone)} output(s) for cases not in cases.yaml (first: {gone[0]!r}); they are not used", "warning"))
     for run in ds.judge_runs():
         try:
-            ds.judge_run(run)
+            meta, _ = ds.judge_run(run)
+            if meta.candidate and meta.candidate not in ds.candidate_names():
+                out.append(Finding(ds.judge_dir / run / "run.yaml", None, f"run scored candidate {meta.candidate!r}, "
+                                                                          "which has no file in candidates/"))
             ds.audits(run)
         except FileFormatError as e:
             out.append(Finding(e.path, e.line, e.message))
