@@ -154,3 +154,25 @@ def test_export_is_byte_identical_and_round_trips_every_case_field(example: Path
     assert list(new.cases) == list(old.cases)
     for cid in old.cases:
         assert new.cases[cid].model_dump() == old.cases[cid].model_dump(), cid
+
+
+async def test_a_regression_audit_shows_the_worsened_cases_and_records_a_wrong_verdict(example_ds: Path):
+    from labeler.truth.logs import read_log
+    from labeler.ui.app import LabelerApp
+    from labeler.vcs.identity import Identity
+
+    ds = open_dataset(example_ds)
+    app = LabelerApp(ds, mode="audit", identity=Identity("kim"), audit_runs=("gpt-4o-mini-2026-10-v2", "gpt-4o-mini-2026-10", True))
+    async with app.run_test(size=(120, 40)) as pilot:
+        s = app.screen.session
+        assert len(s.queue) == 8 and all(s.worse(c) == ["action_items"] for c in s.queue)
+        first = s.current
+        assert s.case(first).output == ds.candidate("summarizer-v2").outputs[first]
+        assert s.previous_output(first) == ds.cases[first].output
+        await pilot.press("n", "1")
+        await pilot.press(*"the list is there")
+        await pilot.press("enter")
+        await pilot.pause()
+    recs = [r for _, r in read_log(example_ds / "judge" / "gpt-4o-mini-2026-10-v2" / "audits" / "kim.yaml").records]
+    assert recs[0]["case"] == first and recs[0]["criterion"] == "action_items" and recs[0]["correct"] is False
+    assert recs[0]["reason"] == "judge_misread" and recs[0]["note"] == "the list is there"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from labeler.errors import UsageError
 from labeler.cli.common import (EXIT_OK, _name, _open)
 
 def cmd_label(a: argparse.Namespace) -> int:
@@ -48,7 +49,9 @@ def cmd_audit(a: argparse.Namespace) -> int:
     ident = resolve_identity(a.auditor, ds.path)
     from labeler.ui.app import LabelerApp
 
-    app = LabelerApp(ds, mode="audit", identity=ident, audit_runs=(a.run, a.vs))
+    if a.worse and not a.vs:
+        raise UsageError("--worse needs --vs BASE_RUN: worse than what?")
+    app = LabelerApp(ds, mode="audit", identity=ident, audit_runs=(a.run, a.vs, a.worse))
     app.run()
     return app.return_code or EXIT_OK
 
@@ -76,3 +79,5 @@ def register(add) -> None:
     sp.add_argument("--run", type=_name("run name"), required=True)
     sp.add_argument("--vs", type=_name("run name"), default=None, help="a second run to show side by side")
     sp.add_argument("--auditor", type=_name("auditor"), default=None, help="default: the repo's git user.name")
+    sp.add_argument("--worse", action="store_true", help="audit a regression: only the cases where RUN is worse than --vs, "
+                                                          "its output beside the output --vs judged")

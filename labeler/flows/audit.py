@@ -35,14 +35,19 @@ class Row:
 
 class AuditSession:
     def __init__(self, ds: Dataset, auditor: str, run: str, vs: str | None = None, criterion: str | None = None,
-                 tier: str | None = None, tag: str | None = None, only_disagreements: bool = False):
+                 tier: str | None = None, tag: str | None = None, only_disagreements: bool = False, only_worse: bool = False):
         self.ds, self.auditor, self.run, self.vs = ds, auditor, run, vs
+        self.only_worse = only_worse
+        """A regression audit: only the cases where this run's verdict is worse than the --vs run's."""
         self.criterion, self.tier, self.tag, self.only_disagreements = criterion, tier, tag, only_disagreements
         self.versions = VersionIndex(ds)
         self.rubric: Rubric = self.versions.in_force
         self.criteria = list(self.rubric.criteria)
         self.meta, self.verdicts = ds.judge_run(run)
-        self.other = first_verdicts(ds.judge_run(vs)[1]) if vs else {}
+        self.other_meta, other = ds.judge_run(vs) if vs else (None, {})
+        self.other = first_verdicts(other) if vs else {}
+        self.outputs = ds.candidate(self.meta.candidate).outputs if self.meta.candidate else None
+        self.other_outputs = ds.candidate(self.other_meta.candidate).outputs if self.other_meta and self.other_meta.candidate else None
         self.index = 0
         self.focus = 0
         self.reload()
@@ -61,12 +66,49 @@ class AuditSession:
         return sum(1 for c, cv in self.judge.get(cid, {}).items() if c in g and g[c].value != cv.value
                    and (self.criterion is None or c == self.criterion))
 
+    def worse(self, cid: str) -> list[str]:
+        """Criteria on which this run's verdict is worse than the --vs run's (pass to fail, or a lower point)."""
+        from labeler.stats.report import pass_values
+
+        out = []
+        for c, crit in self.rubric.criteria.items():
+            a, b = self.other.get(cid, {}).get(c), self.judge.get(cid, {}).get(c)
+            if a is None or b is None or (self.criterion and c != self.criterion):
+                continue
+            passing = pass_values(crit)
+            lower = crit.scale.type.value == "ordinal" and b.value < a.value
+            if lower or (passing and a.value in passing and b.value not in passing):
+                out.append(c)
+        return out
+
+    def case(self, cid: str):
+        """The case as this run judged it: with the candidate's output when the run scored a candidate."""
+        case = self.ds.cases[cid]
+        if self.outputs is not None and cid in self.outputs:
+            case = case.model_copy(update={"output": self.outputs[cid]})
+        return case
+
+    def previous_output(self, cid: str) -> str | None:
+        """In a regression audit, the output the --vs run judged (the golden one, or its candidate's)."""
+        if not self.vs:
+            return None
+        if self.other_outputs is not None:
+            return self.other_outputs.get(cid)
+        return self.ds.cases[cid].output
+
     def _build_queue(self) -> list[str]:
         out = []
         store = self.ds.cases
         for cid in self.judge:
             pos = store.index.get(cid)
-            if pos is None or cid not in self.gold:
+            if pos is None:
+                continue
+            if self.only_worse:
+                w = len(self.worse(cid))
+                if w:
+                    out.append((-w, pos, cid))
+                continue
+            if cid not in self.gold:
                 continue
             if self.criterion and self.criterion not in self.gold[cid]:
                 continue

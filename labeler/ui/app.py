@@ -114,8 +114,8 @@ class LabelerApp(App):
             from labeler.flows.audit import AuditSession
             from labeler.ui.screens.audit import AuditScreen
 
-            run, vs = self.audit_runs
-            self.push_screen(AuditScreen(AuditSession(self.ds, self.identity.name, run, vs)))
+            run, vs, *rest = self.audit_runs
+            self.push_screen(AuditScreen(AuditSession(self.ds, self.identity.name, run, vs, only_worse=bool(rest and rest[0]))))
         elif self.mode == "review":
             from labeler.flows.review import ReviewSession
             from labeler.ui.screens.review import ReviewScreen

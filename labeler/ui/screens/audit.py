@@ -83,8 +83,11 @@ class AuditScreen(CaseQueueScreen):
         if index >= len(self.session.queue):
             return Text()
         cid = self.session.queue[index]
-        d = self.session.disagreement(cid)
         t = Text(one_line(cid, 34))
+        if self.session.only_worse:
+            t.append("\n worse: " + one_line(", ".join(self.session.worse(cid)), 26), style="red")
+            return t
+        d = self.session.disagreement(cid)
         t.append(f"\n {d} differ from gold" if d else "\n agrees with gold", style="yellow" if d else "dim")
         return t
 
@@ -107,10 +110,12 @@ class AuditScreen(CaseQueueScreen):
         view = self.query_one(CaseView)
         if cid is None:
             view.display = False
-            self.query_one("#opinions", Static).update(Text("Nothing to audit: no case has both a verdict and gold.", style="bold"))
+            self.query_one("#opinions", Static).update(Text(
+                "Nothing got worse." if s.only_worse else "Nothing to audit: no case has both a verdict and gold.", style="bold"))
             return
         view.display = True
-        view.show(s.ds.cases[cid])
+        worse = s.worse(cid) if s.only_worse else []
+        view.show(s.case(cid), badge=f"worse on {', '.join(worse)}" if worse else "", before=s.previous_output(cid) if s.only_worse else None)
         self.refresh_detail()
 
     def refresh_detail(self) -> None:

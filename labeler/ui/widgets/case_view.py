@@ -10,7 +10,8 @@ from textual.widgets import Static
 from labeler.truth.models import Case
 from labeler.safetext import display, one_line
 
-SECTIONS = ("input", "output", "reference", "context", "notes")
+SECTIONS = ("input", "output", "before", "reference", "context", "notes")
+TITLES = {"before": "OUTPUT BEFORE (what the baseline run judged)"}
 
 
 class CaseView(VerticalScroll):
@@ -32,11 +33,13 @@ class CaseView(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static(id="case-meta", classes="meta")
         for s in SECTIONS:
-            yield Static(s.upper(), classes=f"section-title {s}", id=f"title-{s}")
+            yield Static(TITLES.get(s, s.upper()), classes=f"section-title {s}", id=f"title-{s}")
             yield Static(classes=f"body {s}", id=f"body-{s}")
 
-    def show(self, case: Case, badge: str = "") -> None:
+    def show(self, case: Case, badge: str = "", before: str | None = None) -> None:
+        """Show `case`; `before` is another version's output to read beside this one (a regression audit)."""
         self._case = case
+        self._before = before
         meta = Text()
         meta.append(one_line(case.id, 60), style="bold")
         meta.append(f"  {case.tier.value}", style="italic")
@@ -48,7 +51,7 @@ class CaseView(VerticalScroll):
             meta.append(f"  {badge}", style="bold yellow")
         self.query_one("#case-meta", Static).update(meta)
         for s in SECTIONS:
-            raw = getattr(case, s)
+            raw = before if s == "before" else getattr(case, s)
             text = raw or ""
             body = self.query_one(f"#body-{s}", Static)
             title = self.query_one(f"#title-{s}", Static)
@@ -78,6 +81,8 @@ class CaseView(VerticalScroll):
         if self._case is not None:
             for s in ("input", "output", "reference"):
                 text = getattr(self._case, s) or ""
+                if s == "output" and not text.strip():
+                    continue
                 if text:
                     self.query_one(f"#body-{s}", Static).update(self._body(text, s))
         return self.markdown
