@@ -77,6 +77,16 @@ def markdown(r: dict) -> str:
                          _num(p.get("raw_pass_rate"), True) if p else "-", _num(p.get("corrected_pass_rate"), True) if p else "-"])
         lines += _table(["criterion", "judge vs gold", "kappa", "human-human (ceiling)", "raw pass rate (judge only)",
                          "corrected pass rate"], rows)
+    drift = r.get("drift") or {}
+    if drift.get("runs"):
+        lines += ["## Drift of production inputs", ""]
+        lines += _table(["date", "file", "drift score", "covered", "inputs"],
+                        [[x["date"], x["file"], f"{x['score']:.3f}", f"{x['covered_share']:.0%}" if x.get("covered_share") is not None else "-",
+                          x.get("production_inputs", "-")] for x in drift["runs"]])
+        if drift["latest_clusters"]:
+            lines += ["Largest uncovered clusters in the latest run:", ""]
+            lines += _table(["size", "examples"], [[c["size"], " / ".join(str(e)[:80] for e in c["examples"])]
+                                                   for c in drift["latest_clusters"]])
     if r["left_out"]:
         lines += [f"Left out of these numbers: {len(r['left_out'])} record(s) (`labeler validate` lists them).", ""]
     return "\n".join(lines)

@@ -1,6 +1,6 @@
 """A small OpenAI-compatible HTTP server on 127.0.0.1 for tests and benchmarks.
 
-Speaks /v1/chat/completions, /v1/files and /v1/batches. What it answers is steered by markers in
+Speaks /v1/chat/completions, /v1/embeddings, /v1/files and /v1/batches. What it answers is steered by markers in
 the prompt, so one run can mix behaviours: @@429@@ / @@500@@ (fail once, then answer),
 @@429always@@ / @@500always@@, @@garbage@@ (never JSON), @@garbage_once@@ (JSON on the re-ask),
 @@outside@@ (a value off the scale), @@notjson_body@@ (a 200 reply whose body is not JSON), @@hang@@ (never answers in time), @@pick0@@ (first allowed value).
@@ -20,6 +20,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+def _embed(text: str, dim: int = 64) -> list[float]:
+    """A deterministic embedding: hashed character trigrams (similar texts are near each other)."""
+    v = [0.0] * dim
+    s = " " + " ".join(text.lower().split()) + " "
+    for k in range(max(0, len(s) - 2)):
+        v[int(hashlib.md5(s[k:k + 3].encode()).hexdigest(), 16) % dim] += 1.0
+    n = sum(x * x for x in v) ** 0.5 or 1.0
+    return [x / n for x in v]
+
+
 class FakeOpenAI:
     def __init__(self, criteria: dict[str, list[Any]] | None = None, structured: bool = True, delay: float = 0.0,
                  usage: bool = True):
@@ -33,6 +43,7 @@ class FakeOpenAI:
         self.files: dict[str, bytes] = {}
         self.batches: dict[str, dict] = {}
         self.lock = threading.Lock()
+        self.embedding_requests = 0
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -147,6 +158,14 @@ class FakeOpenAI:
                         return None
                     status, body = server.answer(req)
                     return self._send(status, body)
+                if self.path.endswith("/embeddings"):
+                    req = json.loads(raw)
+                    texts = req["input"] if isinstance(req["input"], list) else [req["input"]]
+                    with server.lock:
+                        server.embedding_requests += 1
+                    data = [{"object": "embedding", "index": i, "embedding": _embed(t)} for i, t in enumerate(texts)]
+                    return self._send(200, {"object": "list", "data": data, "model": req.get("model", "fake-embed"),
+                                            "usage": {"prompt_tokens": 1, "total_tokens": 1}})
                 if self.path.endswith("/files"):
                     m = re.search(rb'name="file"; filename="[^"]*"\r\n(?:[^\r\n]+\r\n)*\r\n(.*?)\r\n--', raw, re.S)
                     fid = f"file-{uuid.uuid4().hex[:8]}"

@@ -46,6 +46,6 @@ def dashboard_data(ds: Dataset, replicates: int = 200) -> dict:
     for i, name in enumerate(t.annotators):
         mine = day[ann == i]
         per_day[name] = [(datetime.fromtimestamp(x * 86400, timezone.utc).strftime("%Y-%m-%d"), int((mine == x).sum())) for x in all_days]
-    return {"cases": report["cases"], "k": report["overlap_k"], "to_k": report["throughput"]["labels_to_reach_k"],
+    return {"drift": report["drift"]["runs"], "cases": report["cases"], "k": report["overlap_k"], "to_k": report["throughput"]["labels_to_reach_k"],
             "replicates": replicates, "criteria": crits, "alpha": alpha, "by_version": by_version,
             "distributions": distributions, "per_day": per_day}

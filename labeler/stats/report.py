@@ -58,6 +58,7 @@ def build_report(ds: Dataset, days: int = 14, seed: int = 0, replicates: int = B
         "throughput": throughput(ds, cur, today),
         "quality": quality(ds, cur, versions, seed, replicates),
         "judge": [judge_report(ds, cur, versions, run, seed, replicates) for run in (runs if runs is not None else ds.judge_runs())],
+        "drift": drift_history(ds),
         "left_out": [str(p) for p in ds.problems],
     }
 
@@ -246,3 +247,23 @@ def judge_report(ds: Dataset, cur: Current, versions: VersionIndex, run: str, se
             }
         out["criteria"][c] = item
     return out
+
+
+def drift_history(ds: Dataset) -> dict:
+    """Each recorded `labeler drift` run (oldest first) and the largest uncovered clusters of the latest."""
+    from labeler.errors import FileFormatError
+    from labeler.truth.yamlio import load_fast
+
+    runs = []
+    folder = ds.path / "drift"
+    for p in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        try:
+            r = load_fast(p)
+        except FileFormatError as e:
+            ds.problem(e.path, e.line, f"{e.message}; drift run left out", blocks=False)
+            continue
+        if isinstance(r, dict) and isinstance(r.get("score"), (int, float)):
+            runs.append(r)
+    runs.sort(key=lambda r: (str(r.get("date")), str(r.get("file_hash"))))
+    return {"runs": [{k: r.get(k) for k in ("date", "file", "score", "covered_share", "production_inputs", "model")} for r in runs],
+            "latest_clusters": (runs[-1].get("clusters") or [])[:3] if runs else []}

@@ -45,6 +45,8 @@ class DashboardScreen(Screen):
                 yield PlotextPlot(id="plot-scores")
             with TabPane("Per day", id="tab-days"):
                 yield PlotextPlot(id="plot-days")
+            with TabPane("Drift", id="tab-drift"):
+                yield PlotextPlot(id="plot-drift")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -122,4 +124,18 @@ class DashboardScreen(Screen):
         if days:
             p.xticks(list(range(len(days))), [day[5:] for day, _ in days])
         p.title("labels per day per annotator")
+        plot.refresh()
+
+        plot = self.query_one("#plot-drift", PlotextPlot)
+        p = plot.plt
+        p.clear_data()
+        p.clear_figure()
+        runs = d.get("drift") or []
+        if runs:
+            p.plot(list(range(len(runs))), [r["score"] for r in runs], marker="dot", label="drift score")
+            p.xticks(list(range(len(runs))), [str(r["date"])[5:] for r in runs])
+            p.hline(0.15, color="red")
+            p.title("drift of production inputs over time (alert above 0.15)")
+        else:
+            p.title("no drift run yet: labeler drift DATASET PRODUCTION.jsonl")
         plot.refresh()

@@ -1,0 +1,198 @@
+"""Does the golden set still cover what users ask? Production inputs against the golden set's inputs.
+
+Embeddings come from any OpenAI-compatible embeddings endpoint (batched, cached per text hash under
+.cache/, so a second run asks for nothing it has), or from a local embedding that needs no network:
+character 3-5-grams hashed into 4,096 buckets, TF-IDF weighted, L2-normalized (numpy only).
+
+- drift score: cosine distance between the centroid of production inputs and of golden inputs;
+- coverage: a production input is covered when its nearest golden case is within the threshold
+  (default: the 95th percentile of each golden case's distance to its nearest other golden case,
+  so "as close as golden cases are to each other");
+- the uncovered inputs are grouped with k-means (seeded, k-means++), largest first, a few examples each;
+- proposals: N uncovered inputs, round-robin over the clusters from the largest, each pick the one
+  farthest from those already picked in its cluster (diverse within a cluster).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+DIM = 4096
+DEFAULT_MAX_DRIFT = 0.15
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+# ---------------------------------------------------------------- embeddings
+
+
+def local_counts(texts: list[str]) -> np.ndarray:
+    """texts x DIM: counts of hashed character 3- to 5-grams (lower-cased, whitespace folded)."""
+    out = np.zeros((len(texts), DIM), dtype=np.float64)
+    for i, t in enumerate(texts):
+        s = " " + " ".join(t.lower().split()) + " "
+        for n in (3, 4, 5):
+            for k in range(max(0, len(s) - n + 1)):
+                out[i, zlib.crc32(s[k:k + n].encode("utf-8", "surrogatepass")) % DIM] += 1.0
+    return out
+
+
+def local_embed(groups: list[list[str]]) -> list[np.ndarray]:
+    """TF-IDF over all the texts of every group together (one vocabulary), L2-normalized per text."""
+    counts = [local_counts(g) for g in groups]
+    allc = np.vstack(counts) if counts else np.zeros((0, DIM))
+    df = (allc > 0).sum(axis=0)
+    idf = np.log((1 + len(allc)) / (1 + df)) + 1.0
+    out = []
+    for c in counts:
+        v = np.log1p(c) * idf
+        out.append(v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12))
+    return out
+
+
+class EmbeddingCache:
+    """text hash -> vector, one pickle per model under .cache/embeddings/ (saved after every batch: resumable)."""
+
+    def __init__(self, folder: Path, model: str):
+        self.path = folder / f"{hashlib.sha256(model.encode()).hexdigest()[:16]}.pickle"
+        try:
+            with open(self.path, "rb") as f:
+                self.vectors: dict[str, np.ndarray] = pickle.load(f)
+        except Exception:  # missing or unreadable: start empty, never trust a broken cache
+            self.vectors = {}
+
+    def save(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            with open(tmp, "wb") as f:
+                pickle.dump(self.vectors, f, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(self.path)
+        except OSError:
+            pass
+
+
+def remote_embed(groups: list[list[str]], embed_batch: Callable[[list[str]], list[list[float]]], cache: EmbeddingCache,
+                 batch: int = 64) -> tuple[list[np.ndarray], int]:
+    """Vectors from an endpoint, asking only for texts not in the cache; (vectors per group, requests made)."""
+    todo = list(dict.fromkeys(t for g in groups for t in g if text_hash(t) not in cache.vectors))
+    requests = 0
+    for i in range(0, len(todo), batch):
+        chunk = todo[i:i + batch]
+        vecs = embed_batch(chunk)
+        requests += 1
+        if len(vecs) != len(chunk):
+            from labeler.errors import LabelerError
+
+            raise LabelerError(f"the embeddings endpoint answered {len(vecs)} vectors for {len(chunk)} texts")
+        for t, v in zip(chunk, vecs):
+            cache.vectors[text_hash(t)] = np.asarray(v, dtype=np.float64)
+        cache.save()
+    out = []
+    for g in groups:
+        m = np.vstack([cache.vectors[text_hash(t)] for t in g]) if g else np.zeros((0, 1))
+        out.append(m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12))
+    return out, requests
+
+
+# ---------------------------------------------------------------- the numbers
+
+
+def centroid_distance(a: np.ndarray, b: np.ndarray) -> float:
+    ca, cb = a.mean(axis=0), b.mean(axis=0)
+    denom = np.linalg.norm(ca) * np.linalg.norm(cb)
+    return float(1.0 - (ca @ cb) / denom) if denom else 1.0
+
+
+def nearest(prod: np.ndarray, golden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(cosine distance to the nearest golden case, its index) for each production input."""
+    sims = prod @ golden.T
+    idx = sims.argmax(axis=1)
+    return 1.0 - sims[np.arange(len(prod)), idx], idx
+
+
+def default_threshold(golden: np.ndarray) -> float:
+    """The 95th percentile of each golden case's distance to its nearest other golden case."""
+    if len(golden) < 2:
+        return 0.5
+    sims = golden @ golden.T
+    np.fill_diagonal(sims, -np.inf)
+    return float(np.percentile(1.0 - sims.max(axis=1), 95))
+
+
+def kmeans(x: np.ndarray, k: int, seed: int = 0, iters: int = 50) -> np.ndarray:
+    """Cluster labels (k-means++ start, cosine geometry on normalized rows)."""
+    n = len(x)
+    k = max(1, min(k, n))
+    rng = np.random.default_rng(seed)
+    centers = [x[rng.integers(0, n)]]
+    for _ in range(1, k):
+        d = np.min(np.stack([1.0 - x @ c for c in centers]), axis=0).clip(0)
+        p = d / d.sum() if d.sum() > 0 else np.full(n, 1.0 / n)
+        centers.append(x[rng.choice(n, p=p)])
+    c = np.stack(centers)
+    labels = np.zeros(n, dtype=int)
+    for _ in range(iters):
+        new = (x @ c.T).argmax(axis=1)
+        if (new == labels).all() and _ > 0:
+            break
+        labels = new
+        for j in range(k):
+            members = x[labels == j]
+            if len(members):
+                m = members.mean(axis=0)
+                c[j] = m / max(np.linalg.norm(m), 1e-12)
+    return labels
+
+
+@dataclass
+class DriftResult:
+    score: float
+    threshold: float
+    covered_share: float
+    distances: np.ndarray
+    nearest_case: list[str]
+    clusters: list[dict] = field(default_factory=list)
+    proposals: list[int] = field(default_factory=list)
+
+
+def analyse(prod_texts: list[str], prod: np.ndarray, golden: np.ndarray, golden_ids: list[str], threshold: float | None,
+            propose: int = 0, seed: int = 0, max_clusters: int = 8) -> DriftResult:
+    score = centroid_distance(prod, golden)
+    thr = default_threshold(golden) if threshold is None else threshold
+    dist, idx = nearest(prod, golden)
+    uncovered = np.flatnonzero(dist > thr)
+    clusters, proposals = [], []
+    if len(uncovered):
+        k = min(max_clusters, max(1, int(np.sqrt(len(uncovered)))), len(uncovered))
+        labels = kmeans(prod[uncovered], k, seed)
+        groups = sorted((uncovered[labels == j] for j in range(k) if (labels == j).any()), key=lambda g: (-len(g), int(g[0])))
+        for g in groups:
+            clusters.append({"size": int(len(g)), "members": [int(i) for i in g],
+                             "examples": [prod_texts[i] for i in g[:3]],
+                             "mean_distance": round(float(dist[g].mean()), 4)})
+        picks: list[list[int]] = [[] for _ in groups]
+        while len(proposals) < min(propose, len(uncovered)):
+            for gi, g in enumerate(groups):
+                if len(proposals) >= propose or len(picks[gi]) >= len(g):
+                    continue
+                if not picks[gi]:  # start from the input farthest from the golden set
+                    choice = int(g[np.argmax(dist[g])])
+                else:  # then the one farthest from what this cluster already gave
+                    chosen = prod[picks[gi]]
+                    rest = [i for i in g if i not in picks[gi]]
+                    far = (1.0 - prod[rest] @ chosen.T).min(axis=1)
+                    choice = int(rest[int(np.argmax(far))])
+                picks[gi].append(choice)
+                proposals.append(choice)
+    return DriftResult(score, thr, float((dist <= thr).mean()) if len(dist) else 1.0, dist,
+                       [golden_ids[i] for i in idx], clusters, proposals)

@@ -1,0 +1,111 @@
+"""Drift and coverage of production inputs: two covered topics and one the golden set never tested."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fake_openai import FakeOpenAI
+from labeler import cli
+from labeler.stats.drift import analyse, centroid_distance, local_embed
+from labeler.truth.models import Case
+from labeler.truth.store import open_dataset
+
+BILLING = ["I was charged twice for my invoice this month", "refund the duplicate charge on my card please",
+           "my invoice shows a double charge for the pro plan", "billing charged me twice, I want a refund"]
+LOGIN = ["I cannot log in after resetting my password", "password reset email never arrives, cannot login",
+         "locked out of my account after the password change", "login fails with the new password"]
+SHIPPING = ["where is my parcel, the tracking number shows nothing", "my package delivery is late by two weeks",
+            "the courier lost my parcel and tracking is stuck", "shipping delay: parcel not delivered yet",
+            "tracking says delivered but no package arrived"]
+
+
+@pytest.fixture
+def topics(tmp_path: Path) -> Path:
+    """A workspace whose golden set covers billing and login; production also asks about shipping."""
+    ws = tmp_path / "ws"
+    (ws / "rubrics" / "tiny").mkdir(parents=True)
+    from conftest import SMALL_RUBRIC
+
+    (ws / "rubrics" / "tiny" / "v1.yaml").write_text(SMALL_RUBRIC)
+    d = ws / "datasets" / "topics"
+    d.mkdir(parents=True)
+    (d / "dataset.yaml").write_text("name: topics\nrubric: tiny\nrubric_version: 1\n")
+    ds = open_dataset(d)
+    ds.add_cases([Case(id=f"g{i}", input=t, output="summary") for i, t in enumerate(BILLING[:3] + LOGIN[:3])])
+    prod = tmp_path / "prod.jsonl"
+    prod.write_text("".join(json.dumps({"input": t, "output": "o"}) + "\n" for t in BILLING[1:] + LOGIN[1:] + SHIPPING))
+    return ws
+
+
+def test_the_uncovered_topic_is_found_and_proposed(topics: Path, tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.chdir(topics)
+    assert cli.main(["drift", "topics", str(tmp_path / "prod.jsonl"), "--propose", "2", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    uncovered = {x for c in r["clusters"] for x in c["examples"]}
+    assert uncovered and uncovered <= set(SHIPPING)  # only shipping is uncovered
+    assert r["clusters"][0]["size"] >= 3 and r["covered_share"] < 1.0
+    assert len(r["proposals"]) == 2 and set(r["proposals"]) <= set(SHIPPING)
+    assert list((topics / "datasets" / "topics" / "drift").glob("*.yaml"))  # the run is recorded
+
+
+def test_drift_score_is_the_centroid_cosine_distance():
+    g, p = local_embed([BILLING + LOGIN, SHIPPING])
+    ca, cb = g.mean(axis=0), p.mean(axis=0)
+    assert centroid_distance(p, g) == pytest.approx(1 - ca @ cb / (np.linalg.norm(ca) * np.linalg.norm(cb)))
+    same, other = local_embed([BILLING, BILLING])
+    assert centroid_distance(same, other) == pytest.approx(0.0, abs=1e-12)
+    r = analyse(SHIPPING, p, g, [f"g{i}" for i in range(len(g))], threshold=None)
+    assert r.score == pytest.approx(centroid_distance(p, g))
+
+
+def test_embeddings_through_an_endpoint_are_cached(topics: Path, tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.chdir(topics)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    with FakeOpenAI() as server:
+        args = ["drift", "topics", str(tmp_path / "prod.jsonl"), "--embed", "openai", "--model", "fake-embed",
+                "--base-url", server.base_url, "--json"]
+        assert cli.main(args) == 0
+        first = json.loads(capsys.readouterr().out)
+        assert first["embedding_requests"] >= 1 and server.embedding_requests == first["embedding_requests"]
+        assert cli.main(args) == 0
+        again = json.loads(capsys.readouterr().out)
+        assert again["embedding_requests"] == 0 and server.embedding_requests == first["embedding_requests"]  # no request
+        assert again["score"] == first["score"]
+
+
+def test_into_adds_valid_cases_and_never_a_duplicate(topics: Path, tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.chdir(topics)
+    args = ["drift", "topics", str(tmp_path / "prod.jsonl"), "--propose", "3", "--into", "topics", "--tier", "regression",
+            "--json"]
+    assert cli.main(args) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["added_cases"] == 3
+    ds = open_dataset(topics / "datasets" / "topics")
+    new = [ds.cases[c] for c in ds.cases if not c.startswith("g")]
+    assert len(new) == 3 and all(c.tier.value == "regression" and c.tags == ["drift"] and c.source == "drift:prod.jsonl"
+                                 and c.added is not None for c in new)
+    assert cli.main(args) == 0  # again: the same proposals are cases now
+    assert json.loads(capsys.readouterr().out)["added_cases"] == 0
+    assert len(open_dataset(topics / "datasets" / "topics").cases) == 9
+
+
+def test_max_drift_gates_ci(topics: Path, tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.chdir(topics)
+    assert cli.main(["drift", "topics", str(tmp_path / "prod.jsonl"), "--max-drift", "0.0001"]) == 1
+    assert "is above" in capsys.readouterr().err
+
+
+def test_the_report_shows_drift_over_time(topics: Path, tmp_path: Path, monkeypatch, capsys):
+    from labeler.report_formats import markdown
+    from labeler.stats.report import build_report
+
+    monkeypatch.chdir(topics)
+    assert cli.main(["drift", "topics", str(tmp_path / "prod.jsonl"), "--json"]) == 0
+    capsys.readouterr()
+    r = build_report(open_dataset(topics / "datasets" / "topics"), replicates=20)
+    assert len(r["drift"]["runs"]) == 1 and r["drift"]["latest_clusters"][0]["size"] >= 3
+    assert "## Drift of production inputs" in markdown(r)
