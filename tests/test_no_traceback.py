@@ -6,6 +6,7 @@ error (a bug caught by the last-resort handler) fails the test as well.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,12 @@ BROKEN = {
     "run-yaml-broken": lambda r: _write(r, f"{DS}/judge/{RUN}/run.yaml", "model: [\n"),
     "audits-broken": lambda r: _write(r, f"{DS}/judge/{RUN}/audits/kim.yaml", '- {"case": "wrong-item-good", "criterion": 5}\n'),
     "huge-rubric": lambda r: _write(r, "rubrics/support-summary/v2.yaml", "# " + "x" * (2 << 20) + "\n", append=True),
+    "candidate-broken": lambda r: _write(r, f"{DS}/candidates/summarizer-v2.yaml", "name: [\noutputs: 7\n"),
+    "candidate-wrong-types": lambda r: _write(r, f"{DS}/candidates/summarizer-v2.yaml", "name: summarizer-v2\noutputs: {'../x': 3}\n"),
+    "drift-run-broken": lambda r: _write(r, f"{DS}/drift/2026-11-01-abc.yaml", "score: [\n"),
+    "run-unknown-candidate": lambda r: _write(r, f"{DS}/judge/gpt-4o-mini-2026-10-v2/run.yaml",
+                                              (r / f"{DS}/judge/gpt-4o-mini-2026-10-v2/run.yaml").read_text().replace("summarizer-v2", "nosuch")),
+    "prod-file-garbage": lambda r: _write(r, "prod.jsonl", b"\xff\xfe not json\n"),
 }
 
 COMMANDS = [
@@ -65,6 +72,14 @@ COMMANDS = [
     ["audit", "support-summary", "--run", RUN, "--auditor", "kim"],
     ["history", "support-summary", "wrong-item-good"], ["commit", "support-summary"], ["sync", "support-summary"],
     ["sample", "support-summary", "--n", "10"], ["import", "support-summary", "nosuch.jsonl"],
+    ["report", "support-summary", "--replicates", "20", "--markdown"], ["report", "support-summary", "--replicates", "20", "--json"],
+    ["regress", "support-summary", "--candidate", "gpt-4o-mini-2026-10-v2", "--replicates", "20"],
+    ["regress", "support-summary", "--candidate", "gpt-4o-mini-2026-10-v2", "--base", RUN, "--replicates", "20", "--json"],
+    ["export", "support-summary", "--format", "promptfoo"], ["export", "support-summary", "--format", "jsonl", "--candidate", "summarizer-v2"],
+    ["candidate", "add", "support-summary", "v3", "nosuch.jsonl"], ["import-labels", "support-summary", "nosuch.json", "--format", "label-studio"],
+    ["drift", "support-summary", "prod.jsonl", "--propose", "2"],
+    ["audit", "support-summary", "--run", "gpt-4o-mini-2026-10-v2", "--vs", RUN, "--worse"],
+    ["judge", "drop", "support-summary", "nosuch"],
 ]
 
 
@@ -81,6 +96,7 @@ def no_screen(monkeypatch):
 @pytest.mark.parametrize("damage", sorted(BROKEN))
 def test_every_command_on_a_broken_dataset_says_one_line(damage, tmp_path, monkeypatch, capsys, no_screen):
     root = copy_example(tmp_path)
+    (root / "prod.jsonl").write_text(json.dumps({"input": "where is my parcel"}) + "\n" + json.dumps({"input": "refund me"}) + "\n")
     BROKEN[damage](root)
     monkeypatch.chdir(root)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
