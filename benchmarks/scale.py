@@ -67,9 +67,13 @@ def in_tmux(command: str, marker: str, cwd: Path, runs: int) -> float | None:
     times = []
     for _ in range(runs):
         subprocess.run(["tmux", "kill-session", "-t", "lscale"], capture_output=True)
-        t0 = time.perf_counter()
-        subprocess.run(["tmux", "new-session", "-d", "-s", "lscale", "-x", "120", "-y", "40", "-c", str(cwd),
-                        f"{command}; sleep 30"], check=True)
+        for attempt in range(5):  # the server may still be exiting after the last kill: try again
+            t0 = time.perf_counter()
+            started = subprocess.run(["tmux", "new-session", "-d", "-s", "lscale", "-x", "120", "-y", "40", "-c", str(cwd),
+                                      f"{command}; sleep 30"], capture_output=True)
+            if started.returncode == 0:
+                break
+            time.sleep(0.5)
         deadline = t0 + 60
         while time.perf_counter() < deadline:
             out = subprocess.run(["tmux", "capture-pane", "-p", "-t", "lscale"], capture_output=True, text=True).stdout

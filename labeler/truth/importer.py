@@ -38,8 +38,8 @@ class ImportResult:
     """Where the new cases' ids came from: a field name, or "" for ids made from the content hash."""
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line, row) from a .jsonl/.json-lines or .csv file; any defect is `path:line: what`."""
+def read_text_file(path: Path) -> str:
+    """A user's data file as text; a missing file, bad bytes or an unreadable file is one `path:line` error."""
     if not path.is_file():
         raise LabelerError(f"{path}: no such file")
     try:
@@ -47,13 +47,23 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     except OSError as e:
         raise LabelerError(f"{path}: cannot read: {e.strerror}") from None
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise FileFormatError(path, line, f"not UTF-8 text ({e.reason} at byte {e.start}); save the file as UTF-8") from None
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, row) from a .jsonl/.json-lines or .csv file; any defect is `path:line: what`."""
+    text = read_text_file(path)
     if path.suffix.lower() == ".csv":
-        yield from _csv_rows(path, text)
+        yield from csv_rows(path, text)
         return
+    yield from jsonl_rows(path, text)
+
+
+def jsonl_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, object) of JSON lines; a line that is not a JSON object is `path:line: what`."""
     for i, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
@@ -67,7 +77,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         yield i, row
 
 
-def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def csv_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
     import io
 
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)

@@ -15,16 +15,15 @@ Formats matched against: Label Studio 1.x project export (JSON and JSON-MIN), Ar
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from labeler.errors import FileFormatError, LabelerError, UsageError
+from labeler.errors import FileFormatError, UsageError
 from labeler.names import annotator_slug, check_safe_name
+from labeler.truth.importer import csv_rows, jsonl_rows, read_text_file
 from labeler.truth.models import Adjudication, Label, Rubric, content_hash_of
 
 FORMATS = ("csv", "jsonl", "label-studio", "argilla", "prodigy")
@@ -85,12 +84,7 @@ def read_found(path: Path, fmt: str, case_field: str = "id", notes: list[str] | 
     notes = notes if notes is not None else []
     if fmt not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
-    if not path.is_file():
-        raise LabelerError(f"{path}: no such file")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise FileFormatError(path, None, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+    text = read_text_file(path)
     if fmt == "csv":
         yield from _table(path, _csv(path, text), case_field)
     elif fmt == "jsonl":
@@ -104,30 +98,11 @@ def read_found(path: Path, fmt: str, case_field: str = "id", notes: list[str] | 
 
 
 def _csv(path: Path, text: str) -> list[tuple[int, dict]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
-    out, start = [], 1
-    try:
-        for row in reader:
-            out.append((start + 1, row))
-            start = reader.line_num
-    except csv.Error as e:
-        raise FileFormatError(path, start + 1, f"not valid CSV ({e})") from None
-    return out
+    return list(csv_rows(path, text))
 
 
 def _jsonl(path: Path, text: str) -> list[tuple[int, dict]]:
-    out = []
-    for i, line in enumerate(text.split("\n"), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as e:
-            raise FileFormatError(path, i, f"not a JSON object: {getattr(e, 'msg', e)}") from None
-        if not isinstance(row, dict):
-            raise FileFormatError(path, i, "each line must be a JSON object")
-        out.append((i, row))
-    return out
+    return list(jsonl_rows(path, text))
 
 
 def _json_any(path: Path, text: str) -> list[tuple[int, dict]]:
