@@ -144,3 +144,13 @@ def test_broken_rubric_in_force_is_one_root_error_everywhere(tmp_path, monkeypat
         text = out + err
         assert "rubrics/support-summary/v2.yaml:" in text and "stars" in text
         assert len([ln for ln in text.splitlines() if "v2.yaml" in ln]) == 1, text
+
+
+def test_writing_where_it_cannot_is_one_line(tmp_path, monkeypatch, capsys):
+    root = copy_example(tmp_path)
+    monkeypatch.chdir(root)
+    assert cli.main(["report", "support-summary", "--replicates", "5", "--html", str(tmp_path)]) == 1
+    assert cli.main(["export", "support-summary", "--format", "jsonl", "--out", "/proc/no/such/x.jsonl"]) == 1
+    err = capsys.readouterr().err
+    assert "is a folder" in err and "No such file or directory" in err and "Traceback" not in err
+    assert len([ln for ln in err.splitlines() if ln.startswith("error:")]) == 2

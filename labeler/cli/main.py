@@ -60,6 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
+    except OSError as e:  # a full disk, a read-only folder, a directory where a file was asked for
+        if isinstance(e, BrokenPipeError):
+            return EXIT_OK
+        where = f"{_relative(e.filename)}: " if getattr(e, "filename", None) else ""
+        _err(f"{where}{e.strerror or e}; nothing already saved was lost")
+        return EXIT_FAIL
     except BrokenPipeError:
         return EXIT_OK
     except Exception as e:  # a bug: one line for the user, the traceback in a file for the report

@@ -192,6 +192,8 @@ def fsync_dir(folder: Path) -> None:
 
 def atomic_write(path: Path, text: str) -> None:
     """Write `text` so a crash leaves the old file or the new one, never a torn one."""
+    if path.is_dir():
+        raise FileFormatError(path, None, "is a folder: give a file name")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
