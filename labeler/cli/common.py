@@ -70,12 +70,15 @@ def _open(ref: str, progress: bool = True):
 
     bar: dict[str, Any] = {}
 
-    def tick(done: int, total: int) -> None:
+    def tick(done: int, total: int, what: str = "cases") -> None:
         if "p" not in bar:
-            p = Progress("reading cases", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=_console(True), transient=True)
+            p = Progress("reading {task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                         console=_console(True), transient=True)
             p.start()
-            bar["p"], bar["t"] = p, p.add_task("cases", total=total)
-        bar["p"].update(bar["t"], completed=done)
+            bar["p"] = p
+        if bar.get("what") != what:  # a new stage: cases, then the label logs that changed
+            bar["what"], bar["t"] = what, bar["p"].add_task(what, total=total)
+        bar["p"].update(bar["t"], completed=done, total=total)
 
     try:
         return open_dataset(ref, tick)

@@ -61,7 +61,7 @@ from labeler.truth.yamlio import (
 
 M = TypeVar("M", bound=BaseModel)
 Progress = Callable[[int, int], None]
-"""progress(done, total) callback for long loads."""
+"""progress(done, total[, what]) callback for long loads ("cases", then "label logs")."""
 
 _VERSION_FILE = re.compile(r"^v(\d+)\.yaml$")
 
@@ -509,7 +509,7 @@ class Dataset:
         self.table = LabelTable(self.case_index, self.checker.rubric)
         rubric_stamp = tuple(_stamp(p) for p in self.rubric_versions().values())
         files = _yaml_files(self.labels_dir)
-        parsed_all = self._parse_label_files(cache, files, rubric_stamp)
+        parsed_all = self._parse_label_files(cache, files, rubric_stamp, progress)
         for path in files:
             annotator = path.stem
             parsed = parsed_all[path]
@@ -535,7 +535,7 @@ class Dataset:
                     self.adjudications.add(path.stem, adj)
             self._report_unusable(path, unusable, "adjudication")
 
-    def _parse_label_files(self, cache: FileCache, files: list[Path], stamp: tuple) -> dict[Path, Any]:
+    def _parse_label_files(self, cache: FileCache, files: list[Path], stamp: tuple, progress: Progress | None = None) -> dict[Path, Any]:
         """Each label log's columns: from the cache, else parsed (one process per core when several changed)."""
         global _PARSING
         out: dict[Path, Any] = {}
@@ -555,10 +555,12 @@ class Dataset:
         _PARSING = self
         try:
             results = parallel_map(_parse_one_log, todo) if big else map(_parse_one_log, todo)
-            for path, result in zip(todo, results):
+            for k, (path, result) in enumerate(zip(todo, results), 1):
                 out[path] = result
                 if not isinstance(result, Exception):
                     cache.put(path, result, stamp)
+                if progress and big:
+                    progress(k, len(todo), "label logs")
         finally:
             _PARSING = None
         return out
