@@ -154,3 +154,17 @@ def test_writing_where_it_cannot_is_one_line(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "is a folder" in err and "No such file or directory" in err and "Traceback" not in err
     assert len([ln for ln in err.splitlines() if ln.startswith("error:")]) == 2
+
+
+def test_every_help_prints(capsys):
+    """`labeler --help` and every subcommand's --help print and exit 0 (argparse %-formats help strings)."""
+    parser = cli.build_parser()
+    names = [a for a in parser._subparsers._group_actions[0].choices]  # noqa: SLF001 - the real list of subcommands
+    assert {"label", "review", "report", "regress", "drift", "import-labels", "export", "candidate"} <= set(names)
+    for argv in [["--help"]] + [[n, "--help"] for n in names] + [["rubric", x, "--help"] for x in ("list", "show", "diff", "bump", "health")]:
+        try:
+            cli.main(argv)
+        except SystemExit as e:
+            assert e.code == 0, argv
+        out, err = capsys.readouterr()
+        assert "usage:" in out and "Traceback" not in out + err and "internal error" not in out + err, argv

@@ -152,7 +152,7 @@ def register_group(sub, parser_class) -> None:
     rp.set_defaults(func=lambda a: (rp.print_help(), EXIT_USAGE)[1])
 
     def radd(name: str, func: Callable, help: str) -> argparse.ArgumentParser:
-        x = rsub.add_parser(name, help=help, description=help)
+        x = rsub.add_parser(name, help=help.replace("%", "%%"), description=help)
         x.set_defaults(func=func)
         return x
 
