@@ -53,15 +53,22 @@ def _replicates(n: int, replicates: int, seed: int, chunk: int = 200):
         done += m
 
 
-def alpha_interval(data: np.ndarray, n_values: int, level: str, replicates: int = B_DEFAULT, seed: int = 0) -> Interval:
-    """Krippendorff's alpha over resampled cases (data: raters x cases of scale indexes)."""
+def _counts(data: np.ndarray, n_values: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """(cases, cases x values counts, labels per case, cases with 2+ labels) of a raters x cases matrix."""
     data = np.asarray(data, dtype=np.int64)
     n = data.shape[1] if data.ndim == 2 else 0
     if n == 0:
-        return Interval(None, None, 0)
+        return 0, np.zeros((0, n_values)), np.zeros(0), np.zeros(0, dtype=bool)
     counts = value_counts(data, n_values)
     m = counts.sum(axis=1)
-    pair = m >= 2
+    return n, counts, m, m >= 2
+
+
+def alpha_interval(data: np.ndarray, n_values: int, level: str, replicates: int = B_DEFAULT, seed: int = 0) -> Interval:
+    """Krippendorff's alpha over resampled cases (data: raters x cases of scale indexes)."""
+    n, counts, m, pair = _counts(data, n_values)
+    if n == 0:
+        return Interval(None, None, 0)
     w = np.where(pair, 1.0 / np.maximum(m - 1.0, 1.0), 0.0)
     k = n_values
     # per-case coincidence contribution, flattened: w_u (c c^T - diag c)
@@ -81,13 +88,9 @@ def alpha_interval(data: np.ndarray, n_values: int, level: str, replicates: int 
 
 def percent_interval(data: np.ndarray, n_values: int, replicates: int = B_DEFAULT, seed: int = 0) -> Interval:
     """Percent agreement (mean share of agreeing pairs per case) over resampled cases."""
-    data = np.asarray(data, dtype=np.int64)
-    n = data.shape[1] if data.ndim == 2 else 0
+    n, counts, m, pair = _counts(data, n_values)
     if n == 0:
         return Interval(None, None, 0)
-    counts = value_counts(data, n_values)
-    m = counts.sum(axis=1)
-    pair = m >= 2
     share = np.where(pair, (counts * (counts - 1)).sum(axis=1) / np.maximum(m * (m - 1), 1), 0.0)
     out = []
     for block in _replicates(n, replicates, seed):

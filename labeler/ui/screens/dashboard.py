@@ -63,6 +63,13 @@ class DashboardScreen(Screen):
             self.focus_index = (self.focus_index + delta) % len(self.data["criteria"])
             self._draw()
 
+    def _fresh(self, selector: str) -> PlotextPlot:
+        """A plot emptied of what it showed before (each redraw starts from a blank figure)."""
+        plot = self.query_one(selector, PlotextPlot)
+        plot.plt.clear_data()
+        plot.plt.clear_figure()
+        return plot
+
     def _draw(self) -> None:
         d = self.data
         if d is None:
@@ -75,10 +82,8 @@ class DashboardScreen(Screen):
         self.query_one("#dash-summary", Static).update(t)
         short = [one_line(x, 14) for x in crits]
 
-        plot = self.query_one("#plot-alpha", PlotextPlot)
+        plot = self._fresh("#plot-alpha")
         p = plot.plt
-        p.clear_data()
-        p.clear_figure()
         alphas = [d["alpha"][x][0] if d["alpha"][x][0] is not None else 0 for x in crits]
         p.bar(list(range(1, len(crits) + 1)), alphas, width=0.4)
         for i, x in enumerate(crits, 1):  # the interval as an error bar (plotext's own are symmetric; these are not)
@@ -90,10 +95,8 @@ class DashboardScreen(Screen):
         p.title("Krippendorff's alpha per criterion, 95% interval (0.8 = reliable)")
         plot.refresh()
 
-        plot = self.query_one("#plot-versions", PlotextPlot)
+        plot = self._fresh("#plot-versions")
         p = plot.plt
-        p.clear_data()
-        p.clear_figure()
         for x in crits:
             pts = [(v, a) for v, a in d["by_version"].get(x, []) if a is not None]
             if pts:
@@ -102,10 +105,8 @@ class DashboardScreen(Screen):
         p.ylim(-0.2, 1.0)
         plot.refresh()
 
-        plot = self.query_one("#plot-scores", PlotextPlot)
+        plot = self._fresh("#plot-scores")
         p = plot.plt
-        p.clear_data()
-        p.clear_figure()
         if c is not None:
             dist = d["distributions"][c]
             names = list(dist["series"])
@@ -113,10 +114,8 @@ class DashboardScreen(Screen):
             p.title(f"scores of {one_line(c, 30)}: people and each judge run (share of cases)")
         plot.refresh()
 
-        plot = self.query_one("#plot-days", PlotextPlot)
+        plot = self._fresh("#plot-days")
         p = plot.plt
-        p.clear_data()
-        p.clear_figure()
         for name, series in d["per_day"].items():
             if series:
                 p.plot([i for i, _ in enumerate(series)], [n for _, n in series], label=one_line(name, 12), marker="dot")
@@ -126,10 +125,8 @@ class DashboardScreen(Screen):
         p.title("labels per day per annotator")
         plot.refresh()
 
-        plot = self.query_one("#plot-drift", PlotextPlot)
+        plot = self._fresh("#plot-drift")
         p = plot.plt
-        p.clear_data()
-        p.clear_figure()
         runs = d.get("drift") or []
         if runs:
             p.plot(list(range(len(runs))), [r["score"] for r in runs], marker="dot", label="drift score")
