@@ -188,12 +188,21 @@ def calibration_tables(result, run: str) -> list[Table]:
     tables = []
     for title, items in result:
         t = Table(title=f"judge {run} vs gold: {title}", title_justify="left")
-        for col in ("criterion", "n", "judge agree", "judge kappa", "", "annotators (agree / kappa)", "no gold", "errors"):
+        pairwise = any(c.position for c in items)
+        cols = ["criterion", "n", "judge agree", "judge kappa", "", "annotators (agree / kappa)", "no gold", "errors"]
+        if pairwise:
+            cols.append("order-consistent")
+        for col in cols:
             t.add_column(col, justify="left" if col in ("criterion", "", "annotators (agree / kappa)") else "right")
         for c in items:
             hum = "  ".join(f"{a} {p.value:.0%}/{'undef' if k.value is None else f'{k.value:.2f}'}" for a, (p, k) in c.humans.items())
-            t.add_row(c.criterion, str(c.judge_percent.n), coef_text(c.judge_percent, True), coef_text(c.judge_kappa),
-                      band_text(c.judge_kappa), hum or "-", str(c.no_gold), str(c.errors))
+            row = [c.criterion, str(c.judge_percent.n), coef_text(c.judge_percent, True), coef_text(c.judge_kappa),
+                   band_text(c.judge_kappa), hum or "-", str(c.no_gold), str(c.errors)]
+            if pairwise:
+                rate, n = c.position or (None, 0)
+                row.append(Text("—" if rate is None else f"{rate:.0%} of {n} ({c.inconsistent} left out)",
+                                style="yellow" if c.inconsistent else ""))
+            t.add_row(*row)
         tables.append(t)
         for c in items:
             if not c.judge_percent.n:
@@ -206,3 +215,52 @@ def calibration_tables(result, run: str) -> list[Table]:
                 m.add_row(str(v), *[Text(str(x), style="bold" if i == c.values.index(v) else ("red" if x else "dim")) for i, x in enumerate(row)])
             tables.append(m)
     return tables
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:.0%}"
+
+
+def _ci(ci) -> str:
+    return "" if not ci else f"[{ci[0]:.0%}, {ci[1]:.0%}]"
+
+
+def winrate_tables(tables, by: str) -> list[Table]:
+    """Per criterion and judge: each source's wins, losses, ties and win rate with its interval;
+    the head-to-head matchups, and the Bradley-Terry ranking where there are more than two sources."""
+    out = []
+    for t in tables:
+        title = Text.assemble((display(t.criterion), "bold"), f"  by {display(t.by)}")
+        if by != "source":
+            title.append(f"  ·  {by} {display(t.group)}")
+        if t.inconsistent:
+            title.append(f"  ·  {t.inconsistent} inconsistent verdict(s) left out", style="yellow")
+        tab = Table(title=title, title_justify="left")
+        for col, j in (("source", "left"), ("cases", "right"), ("wins", "right"), ("losses", "right"), ("ties", "right"),
+                       ("both bad", "right"), ("win rate", "right"), ("95% CI", "right")):
+            tab.add_column(col, justify=j)
+        for s in sorted(t.sources.values(), key=lambda s: -(s.rate or 0)):
+            d = s.as_dict()
+            tab.add_row(display(s.source), str(s.n), str(s.wins), str(s.losses), str(s.ties), str(s.both_bad),
+                        _pct(s.rate), _ci(d["ci95"]))
+        if not t.sources:
+            tab.add_row("(no outcomes yet)", "", "", "", "", "", "", "")
+        out.append(tab)
+        if len(t.matchups) > 1:
+            mt = Table(title=Text(f"  head to head: {t.criterion} by {t.by}"), title_justify="left")
+            for col in ("A", "B", "cases", "A wins", "B wins", "ties", "both bad", "A win rate", "95% CI"):
+                mt.add_column(col)
+            for m in t.matchups.values():
+                d = m.as_dict()
+                mt.add_row(display(m.a), display(m.b), str(d["cases"]), str(m.a_wins), str(m.b_wins), str(m.ties),
+                           str(m.both_bad), _pct(d["a_win_rate"]), _ci(d["ci95"]))
+            out.append(mt)
+        if t.ranking:
+            rt = Table(title=Text(f"  Bradley-Terry ranking: {t.criterion} by {t.by}"), title_justify="left")
+            rt.add_column("rank", justify="right")
+            rt.add_column("source")
+            rt.add_column("strength", justify="right")
+            for i, (s, p) in enumerate(t.ranking, 1):
+                rt.add_row(str(i), display(s), f"{p:.3f}")
+            out.append(rt)
+    return out

@@ -32,7 +32,9 @@ def _embed(text: str, dim: int = 64) -> list[float]:
 
 class FakeOpenAI:
     def __init__(self, criteria: dict[str, list[Any]] | None = None, structured: bool = True, delay: float = 0.0,
-                 usage: bool = True):
+                 usage: bool = True, answerer=None):
+        self.answerer = answerer
+        """answerer(prompt, allowed) -> {criterion: value}: a judge with a mind of its own (pairwise tests)."""
         self.criteria = criteria or {}
         """criterion -> allowed values, for answers when the request carries no schema."""
         self.structured = structured
@@ -94,6 +96,9 @@ class FakeOpenAI:
             pick = 0 if "@@pick0@@" in prompt else -1
             values = {c: {"value": (7 if "@@outside@@" in prompt else vals[pick]), "rationale": f"server picked {vals[pick]}"}
                       for c, vals in allowed.items()}
+            if self.answerer is not None:
+                values = {c: {"value": v[0], "rationale": v[1]} if isinstance(v, tuple) else {"value": v, "rationale": f"server chose {v}"}
+                          for c, v in self.answerer(prompt, allowed).items()}
             content = json.dumps(values)
         resp = {
             "id": f"chatcmpl-{uuid.uuid4().hex[:8]}", "object": "chat.completion", "created": int(time.time()),

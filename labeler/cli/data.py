@@ -26,8 +26,8 @@ def cmd_import(a: argparse.Namespace) -> int:
 
     ds = _open(a.dataset)
     fields = FieldMap(id=a.id_field, input=a.input_field, output=a.output_field, reference=a.reference_field,
-                      context=a.context_field, tags=a.tags_field, tier=a.tier_field)
-    result = import_cases(Path(a.file), ds.cases, fields, tier=a.tier, source=a.source or "")
+                      context=a.context_field, tags=a.tags_field, tier=a.tier_field, output_b=a.output_b_field)
+    result = import_cases(Path(a.file), ds.cases, fields, tier=a.tier, source=a.source or "", pairwise=ds.rubric().pairwise)
     if result.added:
         ds.add_cases(result.added)
     ids = sorted(result.id_fields)
@@ -268,7 +268,8 @@ def register(add) -> None:
     sp.add_argument("file")
     sp.add_argument("--id-field", default=None, help="field holding a case id (default: `id` when rows have one, else an id from the content hash)")
     sp.add_argument("--input-field", default="input")
-    sp.add_argument("--output-field", default="output")
+    sp.add_argument("--output-field", default="output", help="the output judged (a pairwise row: output A; `output_a` also works)")
+    sp.add_argument("--output-b-field", default="output_b", help="a pairwise row's second output (B); source_a / source_b say where each came from")
     sp.add_argument("--reference-field", default="reference")
     sp.add_argument("--context-field", default="context")
     sp.add_argument("--tags-field", default="tags")

@@ -30,6 +30,8 @@ def cmd_judge(a: argparse.Namespace) -> int:
     if a.candidate:
         ds.candidate(a.candidate)  # a missing candidate is a one-line error before any request
     if a.batch:
+        if ds.rubric().pairwise:
+            raise LabelerError("--batch does not ask pairwise cases in both orders yet: run this pairwise judge without --batch")
         return _judge_batch(a, ds, cfg)
     import asyncio
     import signal
@@ -66,13 +68,17 @@ def cmd_judge(a: argparse.Namespace) -> int:
 
 
 def _judge_report(a, ds, cfg, summary) -> int:
-    from labeler.judge.run import self_consistency
+    from labeler.judge.run import position_consistency, self_consistency
 
     out = {"run": cfg.run, **summary.as_dict()}
     if cfg.repeat > 1:
         _, verdicts = ds.judge_run(cfg.run)
         out["self_consistency"] = {c: {"agreement": None if x is None else round(x, 4), "cases": n}
                                    for c, (x, n) in self_consistency(verdicts, ds.rubric()).items()}
+    if ds.rubric().pairwise:
+        _, verdicts = ds.judge_run(cfg.run)
+        out["position_consistency"] = {c: {"rate": None if x is None else round(x, 4), "verdicts": n}
+                                       for c, (x, n) in position_consistency(verdicts, ds.rubric()).items()}
     if a.json:
         print(json.dumps(out, indent=2))
     else:
@@ -84,6 +90,10 @@ def _judge_report(a, ds, cfg, summary) -> int:
         for c, v in out.get("self_consistency", {}).items():
             agree = "undefined" if v["agreement"] is None else f"{v['agreement']:.0%}"
             print(f"  self-consistency {c}: repeats agree on {agree} of {v['cases']} cases")
+        for c, v in out.get("position_consistency", {}).items():
+            rate = "undefined" if v["rate"] is None else f"{v['rate']:.0%}"
+            print(f"  position consistency {c}: both orders agree on {rate} of {v['verdicts']} cases "
+                  "(the rest are recorded as inconsistent and count as no verdict)")
         if summary.interrupted:
             print("interrupted: everything finished so far is saved; run the same command again to continue")
     if summary.interrupted:

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from labeler import __version__
-from labeler.cli import data, drift, git, judge, numbers, rubric, screens
+from labeler.cli import data, drift, git, judge, numbers, pairs, rubric, screens
 from labeler.cli.common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, _err, _relative
 from labeler.errors import FileFormatError, LabelerError, UsageError
 
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     numbers.register(add)
     rubric.register_group(sub, _Parser)
     judge.register(add)
+    pairs.register(add)
     drift.register(add)
     git.register(add)
     return p

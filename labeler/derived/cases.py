@@ -19,9 +19,9 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
-from labeler.truth.models import TIER_ORDER, Case, Tier
+from labeler.truth.models import TIER_ORDER, Case, OutputOrigin, Tier
 
-VERSION = 1
+VERSION = 2
 _TIERS = [t.value for t in Tier]
 _EPOCH = date(1970, 1, 1)
 
@@ -74,6 +74,10 @@ class CaseStore(Mapping):
         order = np.asarray([TIER_ORDER[Tier(t)] for t in _TIERS], dtype=np.int8)
         return order[self.tier_codes]
 
+    def sources(self, j: int) -> tuple[str, str] | None:
+        """A pairwise case's (source of A, source of B); None for a single-output case."""
+        return self.fields[j].get("sources")
+
     def field(self, j: int, name: str):
         if name == "tier":
             return _TIERS[self.tier_codes[j]]
@@ -91,7 +95,10 @@ class CaseStore(Mapping):
             self.tags.append(tuple(c.tags))
             added.append((c.added - _EPOCH).days if c.added else -1)
             self.hashes.append(c.content_hash())
-            self.fields.append({k: v for k, v in (("difficulty", c.difficulty), ("source", c.source)) if v})
+            f = {k: v for k, v in (("difficulty", c.difficulty), ("source", c.source)) if v}
+            if c.output_b is not None:
+                f["sources"] = c.source_names()
+            self.fields.append(f)
             line = json.dumps(c.model_dump(mode="json", exclude_defaults=True), ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n"
             text += line
             offsets.append(offsets[-1] + len(line))
@@ -219,8 +226,10 @@ def _decode(d: dict) -> dict:
         d["tier"] = Tier(d["tier"])
     for k, default in (("tags", []), ("notes", ""), ("source", ""), ("tier", Tier.golden)):
         d.setdefault(k, default if not isinstance(default, list) else [])
-    for k in ("reference", "context", "difficulty", "added"):
+    for k in ("reference", "context", "difficulty", "added", "output_b"):
         d.setdefault(k, None)
+    for k in ("origin_a", "origin_b"):
+        d[k] = OutputOrigin.model_construct(**{"candidate": "", "model": "", "prompt_version": "", **d[k]}) if d.get(k) else None
     return d
 
 

@@ -20,7 +20,7 @@ from labeler.truth.models import Flag, Label, Rubric
 from labeler.names import check_safe_name
 
 NO_TIME = np.iinfo(np.int64).min
-EXTRA_FIELDS = ("note", "flags", "email", "git_name", "suggested", "imported")
+EXTRA_FIELDS = ("note", "flags", "email", "git_name", "suggested", "imported", "shown")
 """Label fields kept per row only where set (most labels have none)."""
 _PLAIN = frozenset({"case", "rubric", "rubric_hash", "values", "at", "seconds", "retract"})
 _FIELDS = frozenset(Label.model_fields)
@@ -75,6 +75,8 @@ def _fast(rec: dict) -> bool:
     for k in ("email", "git_name", "suggested", "imported"):
         if rec.get(k) is not None and type(rec[k]) is not str:
             return False
+    if rec.get("shown") not in (None, "AB", "BA"):
+        return False
     s = rec.get("seconds")
     if s is not None and type(s) is not float and type(s) is not int:
         return False

@@ -31,7 +31,7 @@ def _clean(rec: dict) -> bool:
         return False
     for item in values.values():
         if type(item) is not dict or not item.keys() <= {"value", "rationale"}:
-            return False
+            return False  # a pairwise verdict (orders, inconsistent) goes through pydantic: it checks the orders
         v = item.get("value")
         if v is not None and type(v) is not int and type(v) is not str or type(item.get("rationale", "")) is not str:
             return False
@@ -109,9 +109,13 @@ class RunVerdicts(Mapping):
             out.vals.append(bytes(code))
             out.keys.append(rec.get("cache_key", ""))
             out.lines.append(line)
-            out.blob.append(json.dumps({"r": {c: item.get("rationale", "") for c, item in items.items()},
-                                        "at": rec.get("at"), "raw": rec.get("raw"), "tokens": rec.get("tokens")},
-                                       ensure_ascii=False, default=str))
+            extra = {"r": {c: item.get("rationale", "") for c, item in items.items()},
+                     "at": rec.get("at"), "raw": rec.get("raw"), "tokens": rec.get("tokens")}
+            orders = {c: item["orders"] for c, item in items.items() if item.get("orders")}
+            if orders:  # a pairwise verdict: each order's answer, and where they disagreed
+                extra["o"] = orders
+                extra["i"] = [c for c, item in items.items() if item.get("inconsistent")]
+            out.blob.append(json.dumps(extra, ensure_ascii=False, default=str))
         if torn_line is not None:
             out.problems.append((torn_line, "incomplete last line (a crash mid-save): ignored, and set aside to "
                                             "<file>.torn on the next save", False))
@@ -163,7 +167,9 @@ class RunVerdicts(Mapping):
             case=self.cases[i], repeat=self.repeat[i], error=self.error[i], cache_key=self.keys[i] or "",
             tokens=extra.get("tokens"), raw=extra.get("raw"),
             at=datetime.fromisoformat(at.replace("Z", "+00:00")) if isinstance(at, str) else at,
-            values={c: CriterionVerdict.model_construct(value=values.get(c), rationale=r) for c, r in extra["r"].items()})
+            values={c: CriterionVerdict.model_construct(value=values.get(c), rationale=r, orders=extra.get("o", {}).get(c),
+                                                        inconsistent=c in extra.get("i", ()))
+                    for c, r in extra["r"].items()})
 
     # ---- numbers, straight from the rows
 

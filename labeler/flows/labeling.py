@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from labeler.errors import LabelerError
 from labeler.truth.models import Flag, Label, Rubric, Value
+from labeler.truth.pairs import Order, from_position, shown_order, swap_values
 from labeler.derived.queue import LabelQueue, Status
 from labeler.truth.store import Dataset
 
@@ -35,6 +36,8 @@ class Draft:
     flags: list[Flag] = field(default_factory=list)
     dirty: bool = False
     focus: int = 0
+    shown: Order | None = None
+    """A pairwise case: the order its outputs are shown in (values above are always A/B)."""
 
 
 class LabelSession:
@@ -120,6 +123,8 @@ class LabelSession:
         if remember and self.draft is not None and (not self.history or self.history[-1] != self.draft.case_id):
             self.history.append(self.draft.case_id)
         draft = Draft(case_id)
+        if self.rubric.pairwise:
+            draft.shown = shown_order(self.annotator, case_id)
         own = self.ds.labels.get(self.annotator, {}).get(case_id)
         if own is not None:
             current = self.queue.versions.current_criteria(own)
@@ -194,7 +199,7 @@ class LabelSession:
             if raw not in store.raw(j).lower() and needle not in cid.lower():
                 continue  # a quick look at the stored JSON text first: only likely hits build a Case
             c = store.case(j)
-            if needle in cid.lower() or needle in c.input.lower() or needle in c.output.lower():
+            if needle in cid.lower() or needle in c.input.lower() or needle in c.output.lower() or needle in (c.output_b or "").lower():
                 hits.append(j)
         if not hits:
             return Outcome(message=f"{text.strip()!r} not found")
@@ -231,11 +236,17 @@ class LabelSession:
             self.draft.focus = (self.draft.focus + delta) % len(self.criteria)
 
     def value_for_key(self, key: str, criterion: str | None = None) -> Value | None:
+        """The value a key stands for; a pairwise key picks a position, turned into A or B here."""
         crit = self.rubric.criteria[criterion or self.focused]
         for v, k in crit.scale.keys().items():
             if k == key:
-                return v
+                return from_position(v, self.draft.shown) if self.draft and self.draft.shown else v
         return None
+
+    def as_shown(self, values: dict[str, Value]) -> dict[str, Value]:
+        """Values (A/B) in the positions the open case shows them at, for the screen."""
+        d = self.draft
+        return swap_values(values, d.shown) if d and d.shown else values
 
     def press(self, key: str) -> Outcome:
         """A value key: set the focused criterion, move on; after the last criterion, save and open the next case."""
@@ -313,7 +324,7 @@ class LabelSession:
             values={c: d.values[c] for c in self.criteria}, note=d.note, flags=list(d.flags),
             at=datetime.now(timezone.utc).replace(microsecond=0),
             seconds=round(self.clock() - self.case_started, 1), email=self.email, git_name=self.git_name,
-            suggested=self.suggest_run if self.suggestion() else None,
+            suggested=self.suggest_run if self.suggestion() else None, shown=d.shown,
         )
         self.ds.save_label(self.annotator, label)
         self._undo.append((d.case_id, previous))

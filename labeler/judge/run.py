@@ -42,7 +42,31 @@ Task: {task}
 Answer with JSON only: {{"<criterion id>": {{"value": <one allowed value>, "rationale": "<one sentence>"}}, ...}}
 """
 
-_FIELD = re.compile(r"\{\{|\}\}|\{(task|criteria|input|output|reference|context|case_id)\}")
+DEFAULT_PAIR_TEMPLATE = """You are comparing two model outputs for the same input against a rubric.
+
+Task: {task}
+
+{criteria}
+
+--- INPUT ---
+{input}
+
+--- OUTPUT 1 ---
+{output_1}
+
+--- OUTPUT 2 ---
+{output_2}
+{reference}{context}
+Judge each criterion on its own; the order the outputs are shown in says nothing about which is better.
+Answer with JSON only: {{"<criterion id>": {{"value": "first" | "second" | "tie" | "both_bad", "rationale": "<one sentence>"}}, ...}}
+"""
+
+_FIELD = re.compile(r"\{\{|\}\}|\{(task|criteria|input|output|output_1|output_2|reference|context|case_id)\}")
+
+POSITION_WORDS = {"A": "first", "B": "second", "tie": "tie", "both_bad": "both_bad"}
+"""A pairwise judge answers by position (the output shown first / second); run.py maps that to A or B per order."""
+_FROM_WORDS = {"first": "A", "second": "B", "1": "A", "2": "B", "output 1": "A", "output 2": "B", "output_1": "A",
+               "output_2": "B", "tie": "tie", "both_bad": "both_bad", "both bad": "both_bad"}
 
 
 # ---------------------------------------------------------------- prompt and schema
@@ -54,7 +78,13 @@ def template_path(ds: Dataset) -> Path:
 
 def load_template(ds: Dataset) -> str:
     p = template_path(ds)
-    return p.read_text(encoding="utf-8") if p.is_file() else DEFAULT_TEMPLATE
+    if p.is_file():
+        text = p.read_text(encoding="utf-8")
+        if ds.rubric().pairwise and ("{output_1}" not in text or "{output_2}" not in text):
+            raise LabelerError(f"{p}: a pairwise rubric's judge prompt needs {{output_1}} and {{output_2}} "
+                               "(the two outputs, asked in both orders)")
+        return text
+    return DEFAULT_PAIR_TEMPLATE if ds.rubric().pairwise else DEFAULT_TEMPLATE
 
 
 def criteria_text(rubric: Rubric) -> str:
@@ -65,20 +95,29 @@ def criteria_text(rubric: Rubric) -> str:
         if c.description.strip():
             lines.append(c.description.strip())
         lines.append("Allowed values:")
+        pairwise = c.scale.type is ScaleKind.pairwise
         for v in c.scale.values():
             p = c.scale.points[v]
+            if pairwise:  # by position: what the point means for A is said of "the first output"
+                meaning = {"A": "output 1 is better", "B": "output 2 is better"}.get(v, p.label)
+                lines.append(f"- {json.dumps(POSITION_WORDS[v])}: {meaning}")
+                continue
             lines.append(f"- {json.dumps(v)}: {p.label}" + (f" ({p.when})" if p.when else ""))
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
 
 
-def render_prompt(template: str, rubric: Rubric, case: Case) -> str:
-    """Fill the template in one pass: case text is inserted, never re-read as template syntax."""
+def render_prompt(template: str, rubric: Rubric, case: Case, order: str = "AB") -> str:
+    """Fill the template in one pass: case text is inserted, never re-read as template syntax.
+    A pairwise case's outputs fill {output_1} and {output_2} in `order` ("BA": B shown first)."""
+    first, second = (case.output, case.output_b or "") if order == "AB" else (case.output_b or "", case.output)
     fields = {
         "task": rubric.task.strip(),
         "criteria": criteria_text(rubric),
         "input": case.input,
         "output": case.output,
+        "output_1": first,
+        "output_2": second,
         "reference": f"\n--- REFERENCE ANSWER ---\n{case.reference}\n" if case.reference else "",
         "context": f"\n--- CONTEXT ---\n{case.context}\n" if case.context else "",
         "case_id": case.id,
@@ -100,6 +139,8 @@ def verdict_schema(rubric: Rubric) -> dict[str, Any]:
     props = {}
     for cid, c in rubric.criteria.items():
         values = c.scale.values()
+        if c.scale.type is ScaleKind.pairwise:
+            values = [POSITION_WORDS[v] for v in values]
         vtype = "integer" if c.scale.type is ScaleKind.ordinal else "string"
         props[cid] = {
             "type": "object",
@@ -114,8 +155,9 @@ def response_format(rubric: Rubric) -> dict[str, Any]:
     return {"type": "json_schema", "json_schema": {"name": "verdict", "strict": True, "schema": verdict_schema(rubric)}}
 
 
-def parse_answer(text: str | None, rubric: Rubric) -> dict[str, CriterionVerdict]:
-    """Validate an answer against the rubric; ValueError says what is wrong."""
+def parse_answer(text: str | None, rubric: Rubric, order: str | None = None) -> dict[str, CriterionVerdict]:
+    """Validate an answer against the rubric; ValueError says what is wrong.
+    A pairwise answer names positions ("first", "second"): with `order` they become A or B."""
     if not text or not text.strip():
         raise ValueError("empty answer")
     raw = text.strip()
@@ -136,7 +178,10 @@ def parse_answer(text: str | None, rubric: Rubric) -> dict[str, CriterionVerdict
         if not isinstance(item, dict):
             item = {"value": item}
         try:
-            value = c.scale.coerce(item.get("value"))
+            if c.scale.type is ScaleKind.pairwise:
+                value = _position_value(item.get("value"), c, order or "AB")
+            else:
+                value = c.scale.coerce(item.get("value"))
         except ValueError as e:
             raise ValueError(f"{cid}: {e}") from None
         out[cid] = CriterionVerdict(value=value, rationale=str(item.get("rationale", ""))[:2000])
@@ -144,6 +189,17 @@ def parse_answer(text: str | None, rubric: Rubric) -> dict[str, CriterionVerdict
     if unknown:
         raise ValueError(f"unknown criteria {sorted(unknown)}")
     return out
+
+
+def _position_value(raw: Any, crit, order: str):
+    """A positional answer ("first", "second", "tie", "both_bad") as the case's A/B value."""
+    from labeler.truth.pairs import from_position
+
+    pos = _FROM_WORDS.get(raw.strip().lower()) if isinstance(raw, str) else None
+    if pos is None or pos not in crit.scale.points:
+        allowed = ", ".join(POSITION_WORDS[v] for v in crit.scale.values())
+        raise ValueError(f"{raw!r} is not on the scale (allowed: {allowed})")
+    return from_position(pos, order)
 
 
 def sha(text: str) -> str:
@@ -268,6 +324,8 @@ class Job:
     repeat: int
     prompt: str
     key: str
+    orders: list[tuple[str, str]] | None = None
+    """A pairwise case: (order, prompt) for A shown first and for B shown first; both are asked."""
 
 
 def plan(ds: Dataset, cfg: JudgeConfig, template: str) -> tuple[list[Job], int]:
@@ -284,13 +342,20 @@ def plan(ds: Dataset, cfg: JudgeConfig, template: str) -> tuple[list[Job], int]:
             if case.id not in outputs:
                 continue  # the candidate has no output for this input
             case = case.model_copy(update={"output": outputs[case.id]})
-        prompt = render_prompt(template, rubric, case)
+        orders = None
+        if rubric.pairwise:
+            if case.output_b is None:
+                continue  # a single-output case under a pairwise rubric (validate reports it)
+            orders = [(o, render_prompt(template, rubric, case, o)) for o in ("AB", "BA")]
+            prompt = orders[0][1] + "\x00" + orders[1][1]
+        else:
+            prompt = render_prompt(template, rubric, case)
         for r in range(cfg.repeat):
             key = cache_key(prompt, cfg.model, cfg.settings(), r)
             if key in done:
                 skipped += 1
             else:
-                jobs.append(Job(case, r, prompt, key))
+                jobs.append(Job(case, r, orders[0][1] if orders else prompt, key, orders))
     return jobs, skipped
 
 
@@ -313,7 +378,7 @@ async def _ask(client, cfg: JudgeConfig, rubric: Rubric, messages: list[dict], s
     return await client.chat.completions.create(**kwargs)
 
 
-async def judge_one(client, cfg: JudgeConfig, rubric: Rubric, job: Job, state: dict) -> Verdict:
+async def judge_one(client, cfg: JudgeConfig, rubric: Rubric, job: Job, state: dict, order: str | None = None) -> Verdict:
     """Ask, validate, re-ask once on an invalid answer; every failure becomes a recorded error."""
     import openai
 
@@ -329,7 +394,7 @@ async def judge_one(client, cfg: JudgeConfig, rubric: Rubric, job: Job, state: d
                 state["tokens_reported"] = True
             raw = resp.choices[0].message.content if resp.choices else None
             try:
-                values = parse_answer(raw, rubric)
+                values = parse_answer(raw, rubric, order)
             except ValueError as e:
                 if attempt == 0:
                     messages += [{"role": "assistant", "content": raw or ""},
@@ -354,6 +419,53 @@ async def judge_one(client, cfg: JudgeConfig, rubric: Rubric, job: Job, state: d
         kind, why = "bad_response", f"the server's reply could not be read ({type(e).__name__}: {one_line(str(e), 200)})"
     state.setdefault("why", {}).setdefault(kind, why)
     return Verdict(case=job.case.id, repeat=job.repeat, error=kind, raw=raw, cache_key=job.key, tokens=tokens or None, at=now())
+
+
+async def judge_pair(client, cfg: JudgeConfig, rubric: Rubric, job: Job, state: dict, sem: asyncio.Semaphore) -> Verdict:
+    """A pairwise case asked in both orders (each request takes its own concurrency slot); a value
+    counts only where both orders name the same output, else it is recorded as inconsistent."""
+
+    async def ask(order: str, prompt: str) -> Verdict:
+        async with sem:
+            return await judge_one(client, cfg, rubric, Job(job.case, job.repeat, prompt, job.key), state, order)
+
+    (o1, p1), (o2, p2) = job.orders
+    first, second = await asyncio.gather(ask(o1, p1), ask(o2, p2))
+    return merge_orders(first, second, o1, o2)
+
+
+def merge_orders(first: Verdict, second: Verdict, o1: str = "AB", o2: str = "BA") -> Verdict:
+    """One verdict from the answers in two orders (values already in A/B terms)."""
+    from labeler.truth.pairs import agreed
+
+    tokens = (first.tokens or 0) + (second.tokens or 0) or None
+    bad = first if first.error else second if second.error else None
+    if bad is not None:
+        return bad.model_copy(update={"tokens": tokens})
+    values = {}
+    for cid, a in first.values.items():
+        b = second.values.get(cid)
+        value, inconsistent = agreed(a.value, b.value if b else None)
+        why = a.rationale if not inconsistent else f"{o1}: {a.rationale} | {o2}: {b.rationale if b else ''}"
+        values[cid] = CriterionVerdict(value=value, rationale=why[:2000], inconsistent=inconsistent,
+                                       orders={o1: a.value, o2: b.value if b else None})
+    return Verdict(case=first.case, repeat=first.repeat, values=values, cache_key=first.cache_key, tokens=tokens, at=first.at)
+
+
+def position_consistency(verdicts, rubric: Rubric, cases=None) -> dict[str, tuple[float | None, int]]:
+    """criterion -> (share of pairwise verdicts whose two orders agree, verdicts asked in both orders)."""
+    counts = {c: [0, 0] for c in rubric.criteria}
+    for cid in verdicts:
+        if cases is not None and cid not in cases:
+            continue
+        for v in verdicts[cid]:
+            if v.error:
+                continue
+            for c, cv in v.values.items():
+                if c in counts and cv.orders:
+                    counts[c][1] += 1
+                    counts[c][0] += not cv.inconsistent
+    return {c: (k / n if n else None, n) for c, (k, n) in counts.items()}
 
 
 def _cause(e: BaseException) -> str:
@@ -400,8 +512,11 @@ async def run_async(ds: Dataset, cfg: JudgeConfig, progress: Callable[[int, int]
 
     async def work(job: Job) -> None:
         nonlocal finished
-        async with sem:
-            v = await judge_one(client, cfg, rubric, job, state)
+        if job.orders:
+            v = await judge_pair(client, cfg, rubric, job, state, sem)
+        else:
+            async with sem:
+                v = await judge_one(client, cfg, rubric, job, state)
         writer.append({"case": v.case, **v.model_dump(mode="json", exclude_none=True, exclude_defaults=True)})
         finished += 1
         if v.error:

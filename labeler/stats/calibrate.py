@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from labeler.stats.agreement import MISSING, Coefficient, Ratings, agreement_with, confusion, kappa_weights
-from labeler.judge.run import first_values
+from labeler.judge.run import first_values, position_consistency
 from labeler.truth.models import Value, Verdict
 from labeler.derived.current import Current
 from labeler.truth.store import Dataset
@@ -30,13 +30,24 @@ class Calibration:
     """annotator -> (percent, kappa) against gold made without their own label, on the cases the judge was scored on."""
     no_gold: int = 0
     errors: int = 0
+    position: tuple[float | None, int] | None = None
+    """A pairwise run: (share of verdicts whose two orders agreed, verdicts asked in both orders).
+    An inconsistent verdict has no value, so it is outside n above: this says how many were left out."""
 
     def as_dict(self) -> dict:
         return {"criterion": self.criterion, "values": self.values, "n": self.judge_percent.n,
                 "judge": {"percent": self.judge_percent.as_dict(), "kappa": self.judge_kappa.as_dict()},
                 "confusion": {"rows": "judge", "columns": "gold", "matrix": self.confusion},
                 "humans": {a: {"percent": p.as_dict(), "kappa": k.as_dict()} for a, (p, k) in self.humans.items()},
-                "cases_without_gold": self.no_gold, "verdict_errors": self.errors}
+                "cases_without_gold": self.no_gold, "verdict_errors": self.errors,
+                **({"position_consistency": {"rate": self.position[0], "n": self.position[1],
+                                             "inconsistent": self.inconsistent}} if self.position else {})}
+
+    @property
+    def inconsistent(self) -> int:
+        if not self.position or self.position[0] is None:
+            return 0
+        return round(self.position[1] * (1 - self.position[0]))
 
 
 def calibrate_criterion(r: Ratings, judge: dict[str, Value], adjudicated: dict[str, Value], rule: str,
@@ -78,11 +89,14 @@ def calibrate(ds: Dataset, verdicts: dict[str, list[Verdict]], cases: list[str] 
     else:
         jv = first_values({c: v for c, v in verdicts.items() if c in keep})
         errored = {c for c, vs in verdicts.items() if c in keep and vs and all(v.error for v in vs)}
+    position = position_consistency(verdicts, rubric, keep) if rubric.pairwise else {}
     out = []
     for cid, crit in rubric.criteria.items():
         judge = {c: vals[cid] for c, vals in jv.items() if cid in vals}
         r = cur.ratings(cid, idx)
-        out.append(calibrate_criterion(r, judge, ds.adjudications.criterion_gold(cid, versions.holds), rule, len(errored)))
+        cal = calibrate_criterion(r, judge, ds.adjudications.criterion_gold(cid, versions.holds), rule, len(errored))
+        cal.position = position.get(cid)
+        out.append(cal)
     return out
 
 
@@ -106,4 +120,8 @@ def below_bar(items: list[Calibration], bar: float) -> list[str]:
             out.append(f"{c.criterion}: judge agreement undefined ({c.judge_percent.reason})")
         elif c.judge_percent.value < bar:
             out.append(f"{c.criterion}: judge agreement {c.judge_percent.value:.1%} < {bar:.0%} (n={c.judge_percent.n})")
+        if c.position and c.position[0] is not None and c.position[0] < bar:
+            # agreement counts only verdicts both orders agreed on: a judge that flips with the order fails here
+            out.append(f"{c.criterion}: position consistency {c.position[0]:.1%} < {bar:.0%} "
+                       f"({c.inconsistent} of {c.position[1]} pairwise verdicts changed with the order)")
     return out

@@ -27,6 +27,11 @@ class FieldMap:
     tags: str | None = "tags"
     notes: str | None = "notes"
     difficulty: str | None = "difficulty"
+    output_b: str = "output_b"
+    """A row with this field is a pairwise case (its `output`, or `output_a`, is output A)."""
+    source_a: str = "source_a"
+    source_b: str = "source_b"
+    """Where each output came from: a candidate name, or an object {candidate, model, prompt_version}."""
 
 
 @dataclass
@@ -121,19 +126,26 @@ def as_text(value: Any) -> str:
 
 
 def import_cases(path: Path, existing: Mapping[str, Case], fields: FieldMap, tier: str = "golden",
-                 source: str = "", today: date | None = None) -> ImportResult:
-    """New cases from `path`, deduplicated by a content hash of input + output; ids are stable."""
+                 source: str = "", today: date | None = None, pairwise: bool | None = None) -> ImportResult:
+    """New cases from `path`, deduplicated by a content hash of input + output(s); ids are stable.
+    `pairwise` (the dataset's rubric kind) refuses rows of the other kind, with their line."""
     today = today or date.today()
     hashes = getattr(existing, "hashes", None)  # a CaseStore knows them without reading any text
     seen = set(hashes) if hashes is not None else {c.content_hash() for c in existing.values()}
     ids = set(existing)
     out = ImportResult()
     for line, row in read_rows(path):
-        for need in (fields.input, fields.output):
+        pair = row.get(fields.output_b) is not None
+        output_field = fields.output if fields.output in row or not pair else "output_a"
+        for need in (fields.input, output_field):
             if need not in row or row[need] is None:
                 raise FileFormatError(path, line, f"missing field {need!r} (map it with --{'input' if need == fields.input else 'output'}-field)")
-        inp, outp = as_text(row[fields.input]), as_text(row[fields.output])
-        h = content_hash_of(inp, outp)
+        if pairwise is not None and pair != pairwise:
+            raise FileFormatError(path, line, f"this row has {'two outputs' if pair else 'one output'} but the dataset's rubric "
+                                              f"is {'pairwise (each case needs ' + repr(fields.output_b) + ')' if pairwise else 'not pairwise'}")
+        inp, outp = as_text(row[fields.input]), as_text(row[output_field])
+        outb = as_text(row[fields.output_b]) if pair else None
+        h = content_hash_of(inp, outp, outb)
         if h in seen:
             out.duplicates += 1
             continue
@@ -151,6 +163,14 @@ def import_cases(path: Path, existing: Mapping[str, Case], fields: FieldMap, tie
         # an export of labeler's own keeps its source and date: a round trip loses no case field
         data: dict[str, Any] = {"id": cid, "input": inp, "output": outp, "tier": tier,
                                 "added": row.get("added") or today, "source": source or row.get("source") or path.name}
+        if pair:
+            data["output_b"] = outb
+            for side, key in (("origin_a", fields.source_a), ("origin_b", fields.source_b)):
+                raw = row.get(key) if key in row else row.get(side)
+                if isinstance(raw, str) and raw.strip():
+                    data[side] = {"candidate": raw.strip()}
+                elif isinstance(raw, dict):
+                    data[side] = raw
         for attr in ("reference", "context", "tier", "notes", "difficulty"):
             key = getattr(fields, attr)
             if key and row.get(key) not in (None, ""):

@@ -31,6 +31,13 @@ class ScaleKind(str, Enum):
     binary = "binary"
     ordinal = "ordinal"
     categorical = "categorical"
+    pairwise = "pairwise"
+    """Which of two outputs is better: A, B, tie (and optionally both_bad), stored in terms of the case's A and B."""
+
+
+PAIR_VALUES = ("A", "B", "tie", "both_bad")
+PAIR_KEYS = {"A": "1", "B": "2", "tie": "3", "both_bad": "4"}
+"""Keys pick a position (1: the output shown first, 2: the second); the labeling session maps them to A or B."""
 
 
 class ScalePoint(_Model):
@@ -52,6 +59,11 @@ class Scale(_Model):
         if self.type is ScaleKind.ordinal:
             if not all(isinstance(v, int) for v in self.points):
                 raise ValueError("ordinal scale points must be integers (such as 0, 1, 2)")
+        if self.type is ScaleKind.pairwise:
+            odd = [v for v in self.points if v not in PAIR_VALUES]
+            if odd or "A" not in self.points or "B" not in self.points:
+                raise ValueError(f"a pairwise scale has the points A and B, and optionally tie and both_bad"
+                                 f"{f' (not {odd[0]!r})' if odd else ''}")
         if len(self.points) < 2:
             raise ValueError("a scale needs at least 2 points")
         if len(self.points) > 10:
@@ -62,10 +74,12 @@ class Scale(_Model):
         return self
 
     def values(self) -> list[Value]:
-        """Values in scale order (ordinal: ascending)."""
+        """Values in scale order (ordinal: ascending; pairwise: A, B, tie, both_bad)."""
         vals = list(self.points)
         if self.type is ScaleKind.ordinal:
             vals.sort()
+        elif self.type is ScaleKind.pairwise:
+            vals.sort(key=PAIR_VALUES.index)
         return vals
 
     def keys(self) -> dict[Value, str]:
@@ -74,7 +88,9 @@ class Scale(_Model):
         vals = list(self.points)
         for i, v in enumerate(vals):
             point = self.points[v]
-            if point.key:
+            if self.type is ScaleKind.pairwise:
+                out[v] = PAIR_KEYS[v]  # positions, never A/B: the session maps them per shown order
+            elif point.key:
                 out[v] = point.key
             elif self.type is ScaleKind.ordinal and 0 <= int(v) <= 9:
                 out[v] = str(v)
@@ -157,6 +173,19 @@ class Rubric(_Model):
     def criterion_hashes(self) -> dict[str, str]:
         return {cid: c.content_hash() for cid, c in self.criteria.items()}
 
+    @property
+    def pairwise(self) -> bool:
+        """A pairwise rubric judges cases with two outputs (A and B); every criterion is then pairwise."""
+        return any(c.scale.type is ScaleKind.pairwise for c in self.criteria.values())
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Rubric":
+        kinds = {c.scale.type is ScaleKind.pairwise for c in self.criteria.values()}
+        if len(kinds) > 1:
+            raise ValueError("a rubric is either pairwise (every criterion compares A and B) or not: "
+                             "put pairwise criteria in a rubric of their own")
+        return self
+
 
 # ---------------------------------------------------------------- dataset
 
@@ -193,10 +222,26 @@ class DatasetConfig(_Model):
         return check_safe_name(v, "name")
 
 
+class OutputOrigin(_Model):
+    """Where one output of a pairwise case came from."""
+
+    candidate: str = ""
+    model: str = ""
+    prompt_version: str = ""
+
+    def name(self, fallback: str) -> str:
+        return self.candidate or self.model or self.prompt_version or fallback
+
+
 class Case(_Model):
     id: str
     input: str
     output: str
+    """The output judged (a pairwise case: output A)."""
+    output_b: str | None = None
+    """A pairwise case's second output (B); none for a single-output case."""
+    origin_a: OutputOrigin | None = None
+    origin_b: OutputOrigin | None = None
     reference: str | None = None
     context: str | None = None
     tier: Tier = Tier.golden
@@ -212,15 +257,26 @@ class Case(_Model):
         return check_safe_name(v, "case id")
 
     def content_hash(self) -> str:
-        """Identity of what is judged: input + output (used to dedupe imports)."""
-        return content_hash_of(self.input, self.output)
+        """Identity of what is judged: input + output (+ output B: used to dedupe imports)."""
+        return content_hash_of(self.input, self.output, self.output_b)
+
+    @property
+    def pairwise(self) -> bool:
+        return self.output_b is not None
+
+    def source_names(self) -> tuple[str, str]:
+        """The names of a pairwise case's two sources ("A" and "B" when nothing says where they came from)."""
+        return ((self.origin_a.name("A") if self.origin_a else "A"), (self.origin_b.name("B") if self.origin_b else "B"))
 
 
-def content_hash_of(input: str, output: str) -> str:
+def content_hash_of(input: str, output: str, output_b: str | None = None) -> str:
     h = hashlib.sha256()
     h.update(input.encode("utf-8", "surrogatepass"))
     h.update(b"\x00")
     h.update(output.encode("utf-8", "surrogatepass"))
+    if output_b is not None:  # a single-output case keeps the hash it always had
+        h.update(b"\x00B\x00")
+        h.update(output_b.encode("utf-8", "surrogatepass"))
     return h.hexdigest()[:16]
 
 
@@ -259,6 +315,8 @@ class Label(_Model):
     """Name of the judge run whose values were shown as suggestions, if any."""
     retract: bool = False
     """An undo: the annotator withdrew their label of this case."""
+    shown: Literal["AB", "BA"] | None = None
+    """A pairwise label: the order the two outputs were shown in ("BA": B first). Values are always A/B."""
     imported: str | None = None
     """Where an imported label came from ("label-studio:export.json#task 12/annotation 3"): a second import skips it."""
 
@@ -326,6 +384,10 @@ class Candidate(_Model):
 class CriterionVerdict(_Model):
     value: Value | None = None
     rationale: str = ""
+    orders: dict[Literal["AB", "BA"], Value | None] | None = None
+    """A pairwise verdict: the answer in each order, in terms of A/B (it counts only when both agree)."""
+    inconsistent: bool = False
+    """A pairwise verdict whose two orders disagree (position bias): recorded, never counted as a value."""
 
 
 class Verdict(_Model):

@@ -506,6 +506,7 @@ class Dataset:
         if self.cases_path.exists():
             self.cases = CaseStore.open(self.cases_path, self.path / ".cache", lambda p: parse_case_store(p, progress))
         self.case_index = self.cases.index
+        self._check_case_kinds()
         self.table = LabelTable(self.case_index, self.checker.rubric)
         rubric_stamp = tuple(_stamp(p) for p in self.rubric_versions().values())
         files = _yaml_files(self.labels_dir)
@@ -534,6 +535,19 @@ class Dataset:
                 if self._usable_adjudication(path, line, adj, unusable):
                     self.adjudications.add(path.stem, adj)
             self._report_unusable(path, unusable, "adjudication")
+
+    def _check_case_kinds(self) -> None:
+        """Pairwise cases (two outputs) under a pairwise rubric, single-output cases under any other."""
+        try:
+            pairwise = self.rubric().pairwise
+        except Exception:  # a broken rubric is reported where it is read
+            return
+        odd = [cid for j, cid in enumerate(self.cases.ids) if (self.cases.sources(j) is None) == pairwise]
+        if odd:
+            what = ("have one output (no output_b), but rubric {r} is pairwise" if pairwise
+                    else "are pairwise (they have output_b), but rubric {r} judges one output").format(r=self.config.rubric)
+            shown = ", ".join(repr(c) for c in odd[:3]) + (f" and {len(odd) - 3} more" if len(odd) > 3 else "")
+            self.problem(self.cases_path, None, f"{len(odd)} case(s) {what}: {shown}", blocks=False)
 
     def _parse_label_files(self, cache: FileCache, files: list[Path], stamp: tuple, progress: Progress | None = None) -> dict[Path, Any]:
         """Each label log's columns: from the cache, else parsed (one process per core when several changed)."""

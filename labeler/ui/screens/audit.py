@@ -101,6 +101,8 @@ class AuditScreen(CaseQueueScreen):
             r, w = counts[c.criterion]
             t.append(f"{c.criterion} {p} κ{k} n{c.judge_percent.n} ✓{r}✗{w}",
                      style="bold red" if c.judge_percent.value is not None and c.judge_percent.value < 0.8 else "")
+            if c.position and c.position[0] is not None:
+                t.append(f" order {c.position[0]:.0%}", style="bold yellow" if c.position[0] < 0.8 else "")
             t.append("  ")
         self.query_one("#numbers", Static).update(t)
 
@@ -136,7 +138,11 @@ class AuditScreen(CaseQueueScreen):
             focused = i == s.focus
             name = Text(("▶ " if focused else "  ") + r.criterion, style="bold" if focused else "")
             differs = r.judge is not None and r.gold is not None and r.judge.value != r.gold.value
-            judge = Text("-" if r.judge is None else str(r.judge.value), style="bold red" if differs else "bold")
+            if r.judge is not None and r.judge.inconsistent:  # a pairwise verdict that changed with the order shown
+                orders = ", ".join(f"{o}→{v}" for o, v in (r.judge.orders or {}).items())
+                judge = Text(f"inconsistent ({orders})", style="bold yellow")
+            else:
+                judge = Text("-" if r.judge is None else str(r.judge.value), style="bold red" if differs else "bold")
             if r.judge is not None and r.judge.rationale:
                 judge.append(f"  {one_line(r.judge.rationale, 160)}", style="dim")
             a = r.audit

@@ -85,7 +85,7 @@ class LabelScreen(Screen):
         self.query_one(CaseView).display = True
         status = s.status_of(d.case_id)
         badge = {Status.todo: "", Status.stale: "STALE: the rubric changed since you labeled this", Status.done: "labeled by you"}[status]
-        self.query_one(CaseView).show(s.ds.cases[d.case_id], badge)
+        self.query_one(CaseView).show(s.ds.cases[d.case_id], badge, shown=d.shown)
         self.refresh_rubric()
         self.refresh_progress()
 
@@ -95,7 +95,8 @@ class LabelScreen(Screen):
         if d is None:
             return
         flags = {f.criterion for f in d.flags if f.criterion}
-        self.query_one(RubricPanel).show(s.rubric, d.values, d.focus, d.stale, flags, suggestions=s.suggestion(), note=d.note)
+        self.query_one(RubricPanel).show(s.rubric, s.as_shown(d.values), d.focus, s.as_shown(d.stale), flags,
+                                         suggestions=s.as_shown(s.suggestion()), note=d.note)
 
     def refresh_progress(self) -> None:
         s = self.session

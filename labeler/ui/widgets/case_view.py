@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import HorizontalGroup, VerticalGroup, VerticalScroll
 from textual.widgets import Static
 
 from labeler.truth.models import Case
@@ -23,7 +23,15 @@ class CaseView(VerticalScroll):
     CaseView .body { padding: 0 1; }
     CaseView .body.output { border-left: thick $accent; }
     CaseView .hidden { display: none; }
+    CaseView #pair { height: auto; }
+    CaseView .pair-side { width: 1fr; height: auto; }
+    CaseView #side-1 { margin-right: 1; }
+    CaseView.-stacked #pair { layout: vertical; }
+    CaseView.-stacked #side-1 { margin-right: 0; }
     """
+
+    STACK_BELOW = 81
+    """A pairwise case's two outputs sit side by side from this width; below it, one above the other."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -35,11 +43,23 @@ class CaseView(VerticalScroll):
         for s in SECTIONS:
             yield Static(TITLES.get(s, s.upper()), classes=f"section-title {s}", id=f"title-{s}")
             yield Static(classes=f"body {s}", id=f"body-{s}")
+            if s == "output":
+                with HorizontalGroup(id="pair", classes="hidden"):
+                    for k in (1, 2):
+                        with VerticalGroup(classes="pair-side", id=f"side-{k}"):
+                            yield Static(classes="section-title output", id=f"title-side-{k}")
+                            yield Static(classes="body output", id=f"body-side-{k}")
 
-    def show(self, case: Case, badge: str = "", before: str | None = None) -> None:
-        """Show `case`; `before` is another version's output to read beside this one (a regression audit)."""
+    def on_resize(self, event) -> None:
+        self.set_class(event.size.width < self.STACK_BELOW, "-stacked")
+
+    def show(self, case: Case, badge: str = "", before: str | None = None, shown: str | None = None) -> None:
+        """Show `case`; `before` is another version's output to read beside this one (a regression audit).
+        A pairwise case shows both outputs: as "output 1 / output 2" in the order `shown` (labeling: blind),
+        or as A and B with where each came from (review, audit)."""
         self._case = case
         self._before = before
+        self._shown = shown
         meta = Text()
         meta.append(one_line(case.id, 60), style="bold")
         meta.append(f"  {case.tier.value}", style="italic")
@@ -56,12 +76,27 @@ class CaseView(VerticalScroll):
             body = self.query_one(f"#body-{s}", Static)
             title = self.query_one(f"#title-{s}", Static)
             # input and output are always shown (an empty output is what is judged); the others when set
-            hidden = raw is None or (raw == "" and s not in ("input", "output"))
+            hidden = raw is None or (raw == "" and s not in ("input", "output")) or (s == "output" and case.pairwise)
             body.set_class(hidden, "hidden")
             title.set_class(hidden, "hidden")
             if not hidden:
                 body.update(self._body(text, s) if text.strip() else empty_text(text, s))
+        self.query_one("#pair").set_class(not case.pairwise, "hidden")
+        if case.pairwise:
+            self._show_pair(case)
         self.scroll_home(animate=False)
+
+    def _sides(self, case: Case) -> list[tuple[str, str]]:
+        if self._shown:
+            a, b = ("OUTPUT 1", case.output), ("OUTPUT 2", case.output_b or "")
+            return [a, b] if self._shown == "AB" else [(a[0], b[1]), (b[0], a[1])]
+        names = case.source_names()
+        return [(f"OUTPUT A · {one_line(names[0], 40)}", case.output), (f"OUTPUT B · {one_line(names[1], 40)}", case.output_b or "")]
+
+    def _show_pair(self, case: Case) -> None:
+        for k, (title, text) in enumerate(self._sides(case), 1):
+            self.query_one(f"#title-side-{k}", Static).update(Text(title))
+            self.query_one(f"#body-side-{k}", Static).update(self._body(text, "output"))
 
     def _body(self, text: str, section: str):
         if not text.strip():
@@ -85,6 +120,8 @@ class CaseView(VerticalScroll):
                     continue
                 if text:
                     self.query_one(f"#body-{s}", Static).update(self._body(text, s))
+            if self._case.pairwise:
+                self._show_pair(self._case)
         return self.markdown
 
 

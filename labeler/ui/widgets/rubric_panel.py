@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from labeler.truth.models import Criterion, Rubric, Value
+from labeler.truth.models import Criterion, Rubric, ScaleKind, Value
 from labeler.safetext import display
 
 
@@ -33,6 +33,8 @@ class RubricPanel(Static):
 
         def label(crit, v) -> str:
             k = crit.scale.keys()[v]
+            if crit.scale.type is ScaleKind.pairwise:  # positions, never A/B: the annotator is blind to which is which
+                return k if v in ("A", "B") else f"{k}={PAIR_SHORT[v]}"
             return f"{v}" if k == str(v) else f"{k}={short(display(str(v), 40), 8)}"
 
         widest = max(sum(1 + len(label(c, v)) for v in c.scale.values()) for c in rubric.criteria.values())
@@ -46,10 +48,11 @@ class RubricPanel(Static):
             for v in crit.scale.values():
                 chosen = values.get(cid) == v
                 t.append(f" {label(crit, v)}", style="reverse bold" if chosen else ("" if focused else "dim"))
+            pair = crit.scale.type is ScaleKind.pairwise
             if cid in stale:
-                t.append(f"  stale: was {stale[cid]}", style="yellow")
+                t.append(f"  stale: was {PAIR_SHORT.get(stale[cid], stale[cid]) if pair else stale[cid]}", style="yellow")
             if suggestions and cid in suggestions and cid not in values:
-                t.append(f"  judge: {suggestions[cid]}", style="italic cyan")
+                t.append(f"  judge: {PAIR_SHORT.get(suggestions[cid], suggestions[cid]) if pair else suggestions[cid]}", style="italic cyan")
             if cid in flags:
                 t.append("  ⚑ unclear", style="magenta")
             t.append("\n")
@@ -62,16 +65,26 @@ class RubricPanel(Static):
         self.update(t)
 
 
+PAIR_SHORT = {"A": "1st", "B": "2nd", "tie": "tie", "both_bad": "bad"}
+PAIR_EXPLAIN = {"A": "output 1 is better", "B": "output 2 is better", "tie": "tie: as good as each other",
+                "both_bad": "both bad: neither is acceptable"}
+
+
 def explain_criterion(crit: Criterion, description_style: str = "") -> Text:
-    """A criterion's question, description and each scale point with its key (inert text)."""
+    """A criterion's question, description and each scale point with its key (inert text).
+    A pairwise point is explained by position (output 1 / output 2), which is what the keys pick."""
     t = Text()
     t.append(display(crit.question, 2000) + "\n", style="bold")
     if crit.description:
         t.append(display(crit.description.strip(), 4000) + "\n", style=description_style)
     keys = crit.scale.keys()
+    pairwise = crit.scale.type is ScaleKind.pairwise
     for v in crit.scale.values():
         p = crit.scale.points[v]
         t.append(f"\n {keys[v]} ", style="reverse bold")
+        if pairwise:
+            t.append(f" {PAIR_EXPLAIN[v]}", style="bold")
+            continue
         t.append(f" {v}: {display(p.label, 200)}", style="bold")
         if p.when:
             t.append(f" — {display(p.when, 1000)}")

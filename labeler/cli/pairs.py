@@ -1,0 +1,106 @@
+"""Pairwise comparisons: build pairwise cases from two versions, and win rates per criterion."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from labeler.cli.common import EXIT_FAIL, EXIT_OK, GOLD_CHOICES, GOLD_HELP, STRICT_HELP, _console, _left_out, _name, _open
+from labeler.errors import LabelerError, UsageError
+
+
+def cmd_pair(a: argparse.Namespace) -> int:
+    from labeler.truth.models import DatasetConfig
+    from labeler.truth.pairing import build_pairs
+    from labeler.truth.store import Dataset, save_model_rt
+
+    src = _open(a.dataset)
+    result = build_pairs(src, a.a, a.b)
+    folder = src.ws.datasets_dir / a.into
+    if (folder / "dataset.yaml").exists():
+        target = Dataset.open(src.ws, folder)
+    else:
+        if not a.rubric:
+            raise UsageError(f"datasets/{a.into} does not exist yet: name its pairwise rubric with --rubric")
+        try:
+            rubric = src.ws.rubric(a.rubric, max(src.ws.rubric_versions(a.rubric) or [1]))
+        except LabelerError as e:
+            raise LabelerError(f"--rubric {a.rubric}: {e}") from None
+        if not rubric.pairwise:
+            raise LabelerError(f"--rubric {a.rubric}: not a pairwise rubric (its criteria need `scale: {{type: pairwise}}`)")
+        if not a.dry_run:
+            save_model_rt(folder / "dataset.yaml", DatasetConfig(
+                name=a.into, description=f"Pairwise: {a.a} (A) vs {a.b} (B) on the inputs of {src.name}.",
+                rubric=rubric.name, rubric_version=rubric.version, overlap=src.config.overlap),
+                header=f"# Dataset {a.into}: pairwise cases, output A and output B; labels say which is better.\n")
+        target = None if a.dry_run else Dataset.open(src.ws, folder)
+    if target is not None and not target.rubric().pairwise:
+        raise LabelerError(f"datasets/{a.into}: its rubric {target.config.rubric} is not pairwise; choose another --into")
+    have = set(target.cases) if target is not None else set()
+    new = [c for c in result.cases if c.id not in have]
+    if new and not a.dry_run:
+        target.add_cases(new)
+    summary = {"into": a.into, "a": a.a, "b": a.b, "added": len(new) if not a.dry_run else 0, "would_add": len(new),
+               "already_there": len(result.cases) - len(new), "left_out_no_output": result.missing,
+               "left_out_identical": result.identical, "dry_run": a.dry_run}
+    if a.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        verb = "would add" if a.dry_run else "added"
+        print(f"{verb} {len(new)} pairwise case(s) to datasets/{a.into}: A = {a.a}, B = {a.b}"
+              f" ({summary['already_there']} already there)")
+        if result.missing:
+            sys.stderr.write(f"left out {len(result.missing)} case(s) where one side has no output: "
+                             f"{', '.join(result.missing[:5])}{' ...' if len(result.missing) > 5 else ''}\n")
+        if result.identical:
+            sys.stderr.write(f"left out {len(result.identical)} case(s) where both outputs are the same text: "
+                             f"{', '.join(result.identical[:5])}{' ...' if len(result.identical) > 5 else ''}\n")
+        if not a.dry_run and new:
+            print(f"next: `labeler label {a.into}` (the two outputs are shown in an order picked per annotator and case)")
+    return EXIT_OK
+
+
+def cmd_winrate(a: argparse.Namespace) -> int:
+    from labeler.stats.winrate import win_tables
+
+    ds = _open(a.dataset)
+    runs = a.run or None
+    for r in runs or []:
+        ds.judge_run(r)  # a missing run is a one-line error
+    try:
+        tables = win_tables(ds, a.by, runs, a.gold)
+    except ValueError as e:
+        raise LabelerError(str(e)) from None
+    failed = _left_out(ds, a.strict)
+    if a.json:
+        print(json.dumps({"dataset": ds.name, "by": a.by, "gold": a.gold, "tables": [t.as_dict() for t in tables],
+                          "left_out": [str(p) for p in ds.problems]}, indent=2))
+    else:
+        from labeler.render import winrate_tables
+
+        con = _console()
+        for t in winrate_tables(tables, a.by):
+            con.print(t)
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def register(add) -> None:
+    sp = add("pair", cmd_pair, "Pairwise cases from two versions' outputs for the same inputs: A and B are candidates of "
+                               "DATASET (or `golden`, its own outputs); written to a pairwise dataset (--into).")
+    sp.add_argument("dataset", help="the dataset whose inputs (and candidates) are paired")
+    sp.add_argument("--a", required=True, help="the version shown as A: a candidate name, or `golden`")
+    sp.add_argument("--b", required=True, help="the version shown as B: a candidate name, or `golden`")
+    sp.add_argument("--into", required=True, type=_name("dataset name"), help="the pairwise dataset to add the cases to (created if new)")
+    sp.add_argument("--rubric", type=_name("rubric name"), default=None, help="the pairwise rubric of a new --into dataset (its latest version)")
+    sp.add_argument("--dry-run", action="store_true", help="say what would be added; write nothing")
+    sp.add_argument("--json", action="store_true")
+
+    sp = add("winrate", cmd_winrate, "Pairwise win rates per criterion: how often each source wins, by gold and by each "
+                                     "judge run, ties shown, with n and a 95% Wilson interval; Bradley-Terry past two sources.")
+    sp.add_argument("dataset")
+    sp.add_argument("--by", default="source", choices=["source", "tier", "tag"], help="split: head to head (default), per tier, per tag")
+    sp.add_argument("--run", action="append", help="a judge run to include (repeatable; default: every run of the rubric)")
+    sp.add_argument("--gold", default="consensus", choices=GOLD_CHOICES, help=GOLD_HELP)
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--strict", action="store_true", help=STRICT_HELP)
