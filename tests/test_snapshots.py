@@ -13,13 +13,13 @@ from labeler.ui.app import LabelerApp
 
 
 
-def _app(mode: str = "label", **kw) -> LabelerApp:
+def _app(mode: str = "label", dataset: str = "support-summary", **kw) -> LabelerApp:
     """The shipped example, copied outside any git repo so the screen's git line is the same everywhere."""
     import tempfile
 
     root = Path(tempfile.mkdtemp(prefix="labeler-snap-"))
     copy_example(root)
-    ds = open_dataset(root / "datasets" / "support-summary")
+    ds = open_dataset(root / "datasets" / dataset)
     return LabelerApp(ds, mode=mode, identity=Identity("snap"), clock=lambda: 1000.0, **kw)
 
 
@@ -27,6 +27,13 @@ def _app(mode: str = "label", **kw) -> LabelerApp:
 @pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 48)])
 def test_label_screen(snap_compare, size):
     assert snap_compare(_app(), terminal_size=size)
+
+
+@pytest.mark.snapshot
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_pairwise_label_screen(snap_compare, size):
+    """Two outputs side by side (stacked at 80 columns), keys by position, no hint of which version is which."""
+    assert snap_compare(_app(dataset="support-pairwise"), terminal_size=size)
 
 
 @pytest.mark.snapshot
