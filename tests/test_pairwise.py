@@ -356,3 +356,34 @@ def test_validate_reports_single_output_cases_under_a_pairwise_rubric(tmp_path: 
     assert "'lonely'" in said.out + said.err
     ds = open_dataset(ds_path)
     assert any("lonely" in p.message and "pairwise" in p.message for p in ds.problems)
+
+
+def test_export_then_import_keeps_both_outputs_and_origins(example: Path, monkeypatch, capsys):
+    monkeypatch.chdir(example)
+    out = example / "pairs.jsonl"
+    assert cli.main(["export", "support-pairwise", "--format", "jsonl", "--out", str(out)]) == 0
+    ds_path = _workspace(example / "w", [])
+    assert cli.main(["import", str(ds_path), str(out)]) == 0
+    back, src = open_dataset(ds_path), open_dataset(example / "datasets" / "support-pairwise")
+    assert len(back.cases) == len(src.cases) == 11
+    for cid in src.cases:
+        assert back.cases[cid].model_dump() == src.cases[cid].model_dump()
+    capsys.readouterr()
+    assert cli.main(["regress", "support-pairwise", "--candidate", "gpt-4o-mini-pairwise"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "winrate" in err
+
+
+def test_audit_puts_inconsistent_verdicts_aside_and_will_not_mark_them(example: Path):
+    from labeler.flows.audit import AuditSession
+
+    ds = open_dataset(example / "datasets" / "support-pairwise")
+    s = AuditSession(ds, "dana", "gpt-4o-mini-pairwise")
+    flagged = [cid for cid in s.queue if s.inconsistent(cid)]
+    assert flagged, "the shipped run has order-inconsistent verdicts"
+    cid = flagged[0]
+    s.select(s.queue.index(cid))
+    crit = next(c for c, cv in s.judge[cid].items() if cv.inconsistent)
+    s.focus = s.criteria.index(crit)
+    assert "inconsistent" in s.mark(True)
+    assert (cid, crit) not in ds.audits("gpt-4o-mini-pairwise")

@@ -63,7 +63,12 @@ class AuditSession:
 
     def disagreement(self, cid: str) -> int:
         g = self.gold.get(cid, {})
-        return sum(1 for c, cv in self.judge.get(cid, {}).items() if c in g and g[c].value != cv.value
+        return sum(1 for c, cv in self.judge.get(cid, {}).items() if c in g and cv.value is not None
+                   and g[c].value != cv.value and (self.criterion is None or c == self.criterion))
+
+    def inconsistent(self, cid: str) -> int:
+        """Pairwise verdicts of this case that changed with the order the outputs were shown in."""
+        return sum(1 for c, cv in self.judge.get(cid, {}).items() if getattr(cv, "inconsistent", False)
                    and (self.criterion is None or c == self.criterion))
 
     def worse(self, cid: str) -> list[str]:
@@ -106,7 +111,7 @@ class AuditSession:
             if self.only_worse:
                 w = len(self.worse(cid))
                 if w:
-                    out.append((-w, pos, cid))
+                    out.append((-w, 0, pos, cid))
                 continue
             if cid not in self.gold:
                 continue
@@ -119,8 +124,8 @@ class AuditSession:
             d = self.disagreement(cid)
             if self.only_disagreements and not d:
                 continue
-            out.append((-d, pos, cid))
-        return [cid for _, _, cid in sorted(out)]
+            out.append((-d, -self.inconsistent(cid), pos, cid))
+        return [entry[-1] for entry in sorted(out)]
 
     @property
     def current(self) -> str | None:
@@ -160,9 +165,13 @@ class AuditSession:
         for k in range(n):
             i = (start + k) % n
             c = self.criteria[i]
-            if (cid, c) not in self.audits and c in self.gold.get(cid, {}) and c in self.judge.get(cid, {}):
+            if (cid, c) not in self.audits and c in self.gold.get(cid, {}) and self._has_value(cid, c):
                 return i
         return start % n
+
+    def _has_value(self, cid: str, c: str) -> bool:
+        cv = self.judge.get(cid, {}).get(c)
+        return cv is not None and cv.value is not None
 
     def mark(self, correct: bool, reason_key: str = "", note: str = "") -> str:
         """Save the auditor's verdict on the focused criterion's judge value; at once, atomically."""
@@ -172,6 +181,8 @@ class AuditSession:
         c = self.focused
         if c not in self.judge.get(cid, {}) or c not in self.gold.get(cid, {}):
             return f"{c}: no judge value or no gold here to audit"
+        if not self._has_value(cid, c):
+            return f"{c}: the judge's answer changed with the order shown (inconsistent): no verdict to mark right or wrong"
         reason = REASONS[reason_key][0] if reason_key in REASONS else ""
         now = datetime.now(timezone.utc).replace(microsecond=0)
         audit = Audit(case=cid, criterion=c, correct=correct, reason=reason if not correct else "", note=note.strip(),

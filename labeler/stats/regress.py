@@ -62,6 +62,11 @@ def regress(ds: Dataset, base: str, candidate: str, by: str = "criterion", seed:
         raise ValueError(f"--by must be one of {', '.join(GROUPS)}")
     versions = VersionIndex(ds)
     rubric = versions.in_force
+    if rubric.pairwise:
+        from labeler.errors import LabelerError
+
+        raise LabelerError(f"{ds.name} is pairwise: its verdicts say which output is better, not a score to compare "
+                         "across runs; use `labeler winrate`")
     a, b = side(ds, base), side(ds, candidate)
     out = {"dataset": ds.name, "base": {"name": a.name, "what": a.describe}, "candidate": {"name": b.name, "what": b.describe},
            "bootstrap": {"replicates": replicates, "seed": seed, "resampled": "paired cases"}, "groups": []}

@@ -33,6 +33,11 @@ def case_record(case: Case, rubric: Rubric, gold: dict[str, Any], annotators: di
            "tier": case.tier.value, "tags": list(case.tags), "difficulty": case.difficulty, "notes": case.notes,
            "source": case.source, "added": case.added.isoformat() if case.added else None,
            "rubric": rubric.name, "rubric_version": rubric.version, "gold": gold}
+    if case.output_b is not None:  # a pairwise case: both outputs and where each came from (import reads them back)
+        rec["output_b"] = case.output_b
+        for side in ("origin_a", "origin_b"):
+            origin = getattr(case, side)
+            rec[side] = origin.model_dump(exclude_defaults=True) if origin is not None else None
     if annotators is not None:
         rec["annotators"] = annotators
     return rec
@@ -51,11 +56,13 @@ def render(fmt: str, records: list[dict], rubric: Rubric, legacy: bool = False) 
         crits = list(rubric.criteria)
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        head = ["id", "input", "output", "reference", "context", "tier", "tags", "difficulty", "notes", "source", "added",
-                "rubric", "rubric_version"] + [f"gold.{c}" for c in crits]
+        pair = rubric.pairwise
+        head = ["id", "input", "output", *(["output_b", "source_a", "source_b"] if pair else []), "reference", "context",
+                "tier", "tags", "difficulty", "notes", "source", "added", "rubric", "rubric_version"] + [f"gold.{c}" for c in crits]
         w.writerow(head)
         for r in records:
-            w.writerow([r["id"], r["input"], r["output"], r["reference"] or "", r["context"] or "", r["tier"], ";".join(r["tags"]),
+            sides = [r.get("output_b") or "", *((r.get(k) or {}).get("candidate", "") for k in ("origin_a", "origin_b"))] if pair else []
+            w.writerow([r["id"], r["input"], r["output"], *sides, r["reference"] or "", r["context"] or "", r["tier"], ";".join(r["tags"]),
                         r["difficulty"] or "", r["notes"], r["source"], r["added"] or "", r["rubric"], r["rubric_version"]]
                        + ["" if r["gold"].get(c) is None else r["gold"][c] for c in crits])
         return buf.getvalue()

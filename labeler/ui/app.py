@@ -133,6 +133,16 @@ class LabelerApp(App):
             session = LabelSession(self.ds, self.identity.name, self.identity.email, self.tiers, self.tags, **extra)
             self.push_screen(LabelScreen(session))
 
+    def get_key_display(self, binding) -> str:
+        """The value keys as this dataset's scales use them: a pairwise rubric picks with 1-4, not 0-9/y/n."""
+        if binding.action.startswith(("value(", "gold(")) and binding.key_display:
+            try:
+                if self.ds.rubric().pairwise:
+                    return "1-4"
+            except Exception:  # a broken rubric is reported elsewhere; the footer keeps its default
+                pass
+        return super().get_key_display(binding)
+
     def action_dashboard(self) -> None:
         from labeler.ui.screens.dashboard import DashboardScreen
 

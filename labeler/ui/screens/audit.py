@@ -88,7 +88,13 @@ class AuditScreen(CaseQueueScreen):
             t.append("\n worse: " + one_line(", ".join(self.session.worse(cid)), 26), style="red")
             return t
         d = self.session.disagreement(cid)
-        t.append(f"\n {d} differ from gold" if d else "\n agrees with gold", style="yellow" if d else "dim")
+        inc = self.session.inconsistent(cid)
+        if d:
+            t.append(f"\n {d} differ from gold", style="yellow")
+        else:
+            t.append("\n agrees with gold", style="dim")
+        if inc:
+            t.append(f" · {inc} inconsistent", style="yellow")
         return t
 
     def refresh_numbers(self) -> None:

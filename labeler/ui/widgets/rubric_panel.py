@@ -61,7 +61,7 @@ class RubricPanel(Static):
             t.append(display(note, 400) + "\n", style="green")
         if ids:
             t.append("\n")
-            t.append_text(explain_criterion(rubric.criteria[ids[focus % len(ids)]]))
+            t.append_text(explain_criterion(rubric.criteria[ids[focus % len(ids)]], blind=True))
         self.update(t)
 
 
@@ -70,9 +70,13 @@ PAIR_EXPLAIN = {"A": "output 1 is better", "B": "output 2 is better", "tie": "ti
                 "both_bad": "both bad: neither is acceptable"}
 
 
-def explain_criterion(crit: Criterion, description_style: str = "") -> Text:
+PAIR_EXPLAIN_AB = {"A": "A is better", "B": "B is better"}
+
+
+def explain_criterion(crit: Criterion, description_style: str = "", blind: bool = False) -> Text:
     """A criterion's question, description and each scale point with its key (inert text).
-    A pairwise point is explained by position (output 1 / output 2), which is what the keys pick."""
+    A pairwise point is explained by position (output 1 / output 2) where the annotator is `blind` to
+    which is A; a lead (review, audit) sees A and B, and the rubric's own words for them."""
     t = Text()
     t.append(display(crit.question, 2000) + "\n", style="bold")
     if crit.description:
@@ -82,8 +86,15 @@ def explain_criterion(crit: Criterion, description_style: str = "") -> Text:
     for v in crit.scale.values():
         p = crit.scale.points[v]
         t.append(f"\n {keys[v]} ", style="reverse bold")
-        if pairwise:
+        if pairwise and blind:  # the rubric's words for A and B would say which output is which
             t.append(f" {PAIR_EXPLAIN[v]}", style="bold")
+            if v in ("tie", "both_bad") and p.when:
+                t.append(f" — {display(p.when, 1000)}")
+            continue
+        if pairwise:
+            t.append(f" {PAIR_EXPLAIN_AB.get(v, PAIR_EXPLAIN[v])}", style="bold")
+            if p.when:
+                t.append(f" — {display(p.when, 1000)}")
             continue
         t.append(f" {v}: {display(p.label, 200)}", style="bold")
         if p.when:
