@@ -77,6 +77,18 @@ def markdown(r: dict) -> str:
                          _num(p.get("raw_pass_rate"), True) if p else "-", _num(p.get("corrected_pass_rate"), True) if p else "-"])
         lines += _table(["criterion", "judge vs gold", "kappa", "human-human (ceiling)", "raw pass rate (judge only)",
                          "corrected pass rate"], rows)
+    if r.get("win_rates"):
+        lines += ["## Win rates (pairwise)", "",
+                  "Win rate = wins / (wins + losses), 95% Wilson interval; ties and both-bad shown, not in the rate.", ""]
+        rows = []
+        for t in r["win_rates"]:
+            for s in t["sources"]:
+                ci = s["ci95"]
+                rows.append([t["criterion"], t["by"], s["source"], s["cases"], s["wins"], s["losses"], s["ties"], s["both_bad"],
+                             "-" if s["win_rate"] is None else f"{s['win_rate']:.0%}",
+                             f"{ci[0]:.0%}-{ci[1]:.0%}" if ci else "-", t["inconsistent_left_out"] or ""])
+        lines += _table(["criterion", "by", "source", "cases", "wins", "losses", "ties", "both bad", "win rate", "95% CI",
+                         "inconsistent (judge)"], rows)
     drift = r.get("drift") or {}
     if drift.get("runs"):
         lines += ["## Drift of production inputs", ""]
@@ -137,6 +149,10 @@ def html_page(r: dict) -> str:
               [(k, v["judge_vs_gold"]["percent"]["value"], ci[0](v["judge_vs_gold"]["percent"]), ci[1](v["judge_vs_gold"]["percent"]))
                for k, v in run["criteria"].items()])
         for run in r["judge"])
+    wins = "".join(
+        _bars(f"Win rate per source: {t['criterion']} by {t['by']} (95% interval)",
+              [(s["source"], s["win_rate"], *(s["ci95"] or (None, None))) for s in t["sources"]])
+        for t in r.get("win_rates") or [])
     comp = r["composition"]["strata"]
     strata = _bars("Strata: share now (bar) against target (interval marks the target)",
                    [(s, v["share"], v["target"], v["target"]) for s, v in comp.items()])
@@ -159,7 +175,7 @@ def html_page(r: dict) -> str:
              "th{background:#f4f4f4}svg{display:block;margin:1em 0}")
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>labeler report: {_e(r['dataset'])}</title><style>{style}</style></head><body>"
-            + "".join(body) + "<h2>Charts</h2>" + strata + alpha + pct + judge_charts + "</body></html>\n")
+            + "".join(body) + "<h2>Charts</h2>" + strata + alpha + pct + judge_charts + wins + "</body></html>\n")
 
 
 def _unmd(text: str) -> str:

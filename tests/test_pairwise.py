@@ -387,3 +387,14 @@ def test_audit_puts_inconsistent_verdicts_aside_and_will_not_mark_them(example: 
     s.focus = s.criteria.index(crit)
     assert "inconsistent" in s.mark(True)
     assert (cid, crit) not in ds.audits("gpt-4o-mini-pairwise")
+
+
+def test_the_report_of_a_pairwise_dataset_carries_its_win_rates(example: Path):
+    from labeler.report_formats import markdown
+    from labeler.stats.report import build_report
+
+    r = build_report(open_dataset(example / "datasets" / "support-pairwise"), replicates=50)
+    gold_overall = next(t for t in r["win_rates"] if t["criterion"] == "overall" and t["by"] == "gold")
+    assert {s["source"] for s in gold_overall["sources"]} == {"golden", "summarizer-v2"}
+    assert "## Win rates (pairwise)" in markdown(r)
+    assert build_report(open_dataset(example / "datasets" / "support-summary"), replicates=50)["win_rates"] is None

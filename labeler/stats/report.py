@@ -59,8 +59,16 @@ def build_report(ds: Dataset, days: int = 14, seed: int = 0, replicates: int = B
         "quality": quality(ds, cur, versions, seed, replicates),
         "judge": [judge_report(ds, cur, versions, run, seed, replicates) for run in (runs if runs is not None else ds.judge_runs())],
         "drift": drift_history(ds),
+        "win_rates": win_rates(ds, runs) if versions.in_force.pairwise else None,
         "left_out": [str(p) for p in ds.problems],
     }
+
+
+def win_rates(ds: Dataset, runs: list[str] | None) -> list[dict]:
+    """A pairwise dataset: who wins how often, per criterion, by gold and by each judge run."""
+    from labeler.stats.winrate import win_tables
+
+    return [t.as_dict() for t in win_tables(ds, "source", runs)]
 
 
 # ---------------------------------------------------------------- composition
