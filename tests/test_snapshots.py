@@ -13,11 +13,20 @@ from labeler.ui.app import LabelerApp
 
 
 
+@pytest.fixture(autouse=True)
+def _scratch(tmp_path_factory):
+    """Each snapshot's copy of the example lives in pytest's temporary folders (cleaned up by pytest)."""
+    global _ROOT
+    _ROOT = tmp_path_factory.mktemp("labeler-snap")
+    yield
+
+
+_ROOT: Path | None = None
+
+
 def _app(mode: str = "label", dataset: str = "support-summary", **kw) -> LabelerApp:
     """The shipped example, copied outside any git repo so the screen's git line is the same everywhere."""
-    import tempfile
-
-    root = Path(tempfile.mkdtemp(prefix="labeler-snap-"))
+    root = _ROOT
     copy_example(root)
     ds = open_dataset(root / "datasets" / dataset)
     return LabelerApp(ds, mode=mode, identity=Identity("snap"), clock=lambda: 1000.0, **kw)
