@@ -190,3 +190,42 @@ def test_add_cases_makes_a_case_from_a_record_with_input_and_output(tiny: Path, 
     ds = open_dataset(tiny / "datasets" / "tiny")
     [cid] = [c for c in ds.cases if c.startswith("c-")]
     assert ds.cases[cid].input == "a new question" and ds.labels["ben"][cid].values == {"correct": 1}
+
+
+def test_argilla_suggestions_become_a_judge_run_that_calibrates(tiny: Path, tmp_path: Path, monkeypatch, capsys):
+    """Nested and flat suggestions are read; with --suggestions-run they are a judge run (once), else counted as skipped."""
+    from labeler.stats.calibrate import calibrate
+
+    monkeypatch.chdir(tiny)
+    recs = [{"id": "r1", "fields": {"case_id": "t1", "text": "..."}, "metadata": {},
+             "responses": {"polite": [{"value": "pass", "user_id": "u1"}, {"value": "pass", "user_id": "u2"}]},
+             "suggestions": {"polite": {"value": "pass", "score": 0.9, "agent": "gpt-x"}}},
+            {"id": "r2", "fields": {"case_id": "t2", "text": "..."}, "metadata": {},
+             "responses": {"polite": [{"value": "fail", "user_id": "u1"}, {"value": "fail", "user_id": "u2"}]},
+             "suggestions": {"polite": {"value": "pass", "score": 0.6, "agent": "gpt-x"}}}]
+    p = tmp_path / "records.json"
+    p.write_text(json.dumps(recs))
+    assert cli.main(["import-labels", "tiny", str(p), "--format", "argilla", "--case-field", "case_id", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["suggestions"] == 0 and any("suggestions" in k for k in out["skipped"])
+    assert cli.main(["import-labels", "tiny", str(p), "--format", "argilla", "--case-field", "case_id",
+                     "--suggestions-run", "argilla-gpt-x", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["suggestions"] == 2
+    ds = open_dataset(tiny / "datasets" / "tiny")
+    meta, verdicts = ds.judge_run("argilla-gpt-x")
+    assert meta.model == "gpt-x" and meta.prompt_template.startswith("(imported from argilla")
+    assert verdicts.first_values() == {"t1": {"polite": "pass"}, "t2": {"polite": "pass"}}
+    assert verdicts["t2"][0].values["polite"].rationale == "imported suggestion (score 0.6)"
+    polite = next(c for c in calibrate(ds, verdicts) if c.criterion == "polite")
+    assert polite.judge_percent.n == 2 and polite.judge_percent.value == 0.5
+    # flat records (to_list(flatten=True)) and a second import: nothing is written twice
+    flat = [{"id": "r3", "case_id": "t3", "text": "...", "polite.suggestion": "fail", "polite.suggestion.score": 0.7,
+             "polite.suggestion.agent": "gpt-x"},
+            {"id": "r1", "case_id": "t1", "text": "...", "polite.suggestion": "pass", "polite.suggestion.agent": "gpt-x"}]
+    q = tmp_path / "flat.json"
+    q.write_text(json.dumps(flat))
+    assert cli.main(["import-labels", "tiny", str(q), "--format", "argilla", "--case-field", "case_id",
+                     "--suggestions-run", "argilla-gpt-x", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["suggestions"] == 1 and out["skipped"] == {"suggestions already in the run": 1}
+    assert open_dataset(tiny / "datasets" / "tiny").judge_run("argilla-gpt-x")[1].first_values()["t3"] == {"polite": "fail"}

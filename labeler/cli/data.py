@@ -142,10 +142,26 @@ def cmd_import_labels(a: argparse.Namespace) -> int:
     existing = {e["imported"] for e in ds.table.extras.values() if "imported" in e}
     notes: list[str] = []
     path = Path(a.file)
+    done_suggestions: set[str] = set()
+    if a.suggestions_run:
+        if a.format != "argilla":
+            raise UsageError("--suggestions-run reads Argilla suggestions: use it with --format argilla")
+        from labeler.names import check_safe_name
+
+        try:
+            check_safe_name(a.suggestions_run, "run name")
+        except ValueError as e:
+            raise UsageError(f"--suggestions-run: {e}") from None
+        if a.suggestions_run in ds.judge_runs():
+            meta, verdicts = ds.judge_run(a.suggestions_run)
+            if meta.rubric_hash != rubric.content_hash() or not meta.prompt_template.startswith("(imported"):
+                raise LabelerError(f"judge run {a.suggestions_run!r} exists and is not an import of suggestions under "
+                                   f"rubric v{rubric.version}: choose another --suggestions-run name")
+            done_suggestions = set(verdicts)
     plan = plan_import(read_found(path, a.format, a.case_field, notes), cases=ds.cases, rubric=rubric, fmt=a.format,
                        source=path.name, question_map=parse_pairs(a.map, "--map"), value_map=value_map,
                        annotator_map=parse_pairs(a.annotator_map, "--annotator-map"), existing=existing, gold_lead=a.gold_lead,
-                       add_cases=a.add_cases)
+                       add_cases=a.add_cases, suggestions_run=a.suggestions_run, done_suggestions=done_suggestions)
     # gold already imported (the same reason text, which names the file and the record) is not written again
     plan.gold = [g for g in plan.gold if not all((n := ds.adjudications.reason(g.case, c)) is not None and n.text == g.reasons[c]
                                                  for c in g.gold)]
@@ -157,7 +173,12 @@ def cmd_import_labels(a: argparse.Namespace) -> int:
             ds.save_labels(who, labels)
         for g in plan.gold:
             ds.save_adjudication(a.gold_lead, g)
+        if plan.suggestions:
+            from labeler.judge.imported import save_imported_run
+
+            save_imported_run(ds, a.suggestions_run, rubric, plan.suggestions, plan.agents, f"argilla: {path.name}")
     report = {"dry_run": a.dry_run, "labels": written, "adjudications": len(plan.gold), "new_cases": len(plan.new_cases),
+              "suggestions": len(plan.suggestions), "suggestions_run": a.suggestions_run,
               "by_annotator": plan.counts,
               "skipped": plan.skipped, "problems": plan.problems, "notes": notes + plan.notes}
     if a.json:
@@ -167,6 +188,7 @@ def cmd_import_labels(a: argparse.Namespace) -> int:
 
         verb = "would write" if a.dry_run else "wrote"
         print(f"{verb} {written} label(s) and {len(plan.gold)} adjudication(s) into {ds.name}"
+              + (f", and {len(plan.suggestions)} suggestion(s) as judge run {a.suggestions_run}" if a.suggestions_run else "")
               + (f"; skipped: {', '.join(f'{n} {why}' for why, n in plan.skipped.items())}" if plan.skipped else ""))
         for who, per in sorted(plan.counts.items()):
             print(f"  {inert(who)}: " + ", ".join(f"{c} {n}" for c, n in sorted(per.items())))
@@ -309,6 +331,8 @@ def register(add) -> None:
     sp.add_argument("--rubric-version", type=_positive, default=None, help="the rubric version the labels were made under (default: in force)")
     sp.add_argument("--gold-lead", type=_name("lead"), default="imported", help="lead name for gold from the source (default: imported)")
     sp.add_argument("--add-cases", action="store_true", help="records with input and output that match no case become new cases")
+    sp.add_argument("--suggestions-run", default=None, metavar="RUN", help="Argilla: the records' suggestions become judge run RUN "
+                                                                            "(calibrate and audit them like any judge)")
     sp.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
     sp.add_argument("--json", action="store_true")
 

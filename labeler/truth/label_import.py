@@ -44,6 +44,9 @@ class Found:
     seconds: float | None = None
     at: datetime | None = None
     gold: bool = False
+    suggestion: bool = False
+    """A model's suggested answers (Argilla `suggestions`): they can become a judge run, never a person's label."""
+    scores: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -58,6 +61,10 @@ class Plan:
     """annotator -> criterion -> labels to write."""
     new_cases: list = field(default_factory=list)
     """Cases made from records that carry input and output but match no case (with --add-cases)."""
+    suggestions: list = field(default_factory=list)
+    """Verdicts made from suggestions (with --suggestions-run)."""
+    agents: set = field(default_factory=set)
+    """The agents (models) the suggestions came from."""
     notes: list[str] = field(default_factory=list)
 
 
@@ -247,6 +254,22 @@ def _argilla(path: Path, items: list[tuple[int, dict]], case_field: str, notes: 
                     by_user.setdefault(str(users[i] if i < len(users) else "unknown"), {})[q] = v
         for user, answers in by_user.items():
             yield Found(where, None if cid in (None, "") else str(cid), text, user, answers)
+        suggested, scores, agents = {}, {}, []
+        if isinstance(rec.get("suggestions"), dict):  # nested: {question: {value, score, agent}}
+            for q, sug in rec["suggestions"].items():
+                if isinstance(sug, dict) and sug.get("value") is not None:
+                    suggested[q], scores[q] = sug["value"], sug.get("score")
+                    agents.append(sug.get("agent"))
+        else:  # flat: "<q>.suggestion", "<q>.suggestion.score", "<q>.suggestion.agent"
+            for key, value in rec.items():
+                if key.endswith(".suggestion") and value is not None:
+                    q = key[: -len(".suggestion")]
+                    suggested[q], scores[q] = value, rec.get(f"{key}.score")
+                    agents.append(rec.get(f"{key}.agent"))
+        if suggested:
+            agent = next((str(x) for x in agents if x), "")
+            yield Found(where, None if cid in (None, "") else str(cid), text, agent or "(suggestion)", suggested,
+                        suggestion=True, scores=scores)
     if nested_seen:
         notes.append("Argilla's nested form carries no response status: every response was counted as submitted "
                      "(export with flatten=True to leave out discarded and draft responses)")
@@ -287,7 +310,8 @@ def parse_pairs(items: list[str] | None, what: str) -> dict[str, str]:
 
 def plan_import(found: Iterator[Found], *, cases, rubric: Rubric, fmt: str, source: str, question_map: dict[str, str],
                 value_map: dict[str, dict[str, str]], annotator_map: dict[str, str], existing: set[str],
-                gold_lead: str, add_cases: bool = False) -> Plan:
+                gold_lead: str, add_cases: bool = False, suggestions_run: str | None = None,
+                done_suggestions: set[str] | None = None) -> Plan:
     """What would be written: labels per annotator and adjudications; every record that does not map is a problem."""
     plan = Plan()
     by_hash = None
@@ -318,9 +342,13 @@ def plan_import(found: Iterator[Found], *, cases, rubric: Rubric, fmt: str, sour
         if cid is None:
             plan.problems.append(f"{f.where}: no case {f.case_id!r} in the dataset" if f.case_id else f"{f.where}: no case id and no matching input + output")
             continue
+        if f.suggestion and not suggestions_run:
+            plan.skipped["suggestions (add --suggestions-run NAME to import them as a judge run)"] = \
+                plan.skipped.get("suggestions (add --suggestions-run NAME to import them as a judge run)", 0) + 1
+            continue
         raw = annotator_map.get(f.annotator, f.annotator)
         try:
-            who = check_safe_name(raw, "annotator") if raw in annotator_map.values() else annotator_slug(raw)
+            who = "" if f.suggestion else check_safe_name(raw, "annotator") if raw in annotator_map.values() else annotator_slug(raw)
         except ValueError as e:
             plan.problems.append(f"{f.where}: {e}")
             continue
@@ -351,6 +379,16 @@ def plan_import(found: Iterator[Found], *, cases, rubric: Rubric, fmt: str, sour
             plan.problems.append(f"{f.where}: no value for any criterion")
             continue
         marker = f"{fmt}:{source}#{f.where}"
+        if f.suggestion:
+            if cid in (done_suggestions or set()):
+                plan.skipped["suggestions already in the run"] = plan.skipped.get("suggestions already in the run", 0) + 1
+                continue
+            from labeler.truth.models import CriterionVerdict, Verdict
+
+            plan.suggestions.append(Verdict(case=cid, at=f.at, values={
+                c: CriterionVerdict(value=v, rationale=_score_text(f.scores, c, question_map)) for c, v in values.items()}))
+            plan.agents.add(f.annotator)
+            continue
         if f.gold:
             plan.gold.append(Adjudication(case=cid, rubric=rubric.version, gold=values, by=gold_lead, at=f.at,
                                           reasons={c: f"imported gold ({marker})" for c in values}))
@@ -370,6 +408,14 @@ def plan_import(found: Iterator[Found], *, cases, rubric: Rubric, fmt: str, sour
         for c in values:
             per[c] = per.get(c, 0) + 1
     return plan
+
+
+def _score_text(scores: dict[str, Any], criterion: str, question_map: dict[str, str]) -> str:
+    """The suggestion's score, said as the verdict's rationale (the source has no rationale)."""
+    for q, score in scores.items():
+        if question_map.get(q, q) == criterion and score is not None:
+            return f"imported suggestion (score {score})"
+    return "imported suggestion"
 
 
 class _WithNew:
