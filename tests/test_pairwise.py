@@ -139,6 +139,17 @@ async def test_the_app_shows_two_outputs_blind_and_saves_what_was_meant(tmp_path
         assert "model-x" not in titles and "OUTPUT 1" in titles, "the annotator does not see which version is which"
         assert app.screen.query_one("#body-output").has_class("hidden")
         await pilot.press("1", "3")
+        await pilot.press("question_mark")
+        await pilot.pause()
+        from io import StringIO
+
+        from rich.console import Console
+
+        con = Console(file=StringIO(), width=300)
+        for w in app.screen.query("Static"):
+            con.print(w.content)
+        helptext = con.file.getvalue()
+        assert "1=output 1 is better" in helptext and "1=A" not in helptext
     rec = read_log(ds_path / "labels" / "zed.yaml").records[-1][1]
     assert rec["values"] == {"correct": "A" if shown == "AB" else "B", "concise": "tie"} and rec["shown"] == shown
 

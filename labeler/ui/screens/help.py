@@ -10,13 +10,16 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from labeler.truth.models import Rubric
+from labeler.truth.models import Rubric, ScaleKind
+from labeler.ui.widgets.rubric_panel import PAIR_EXPLAIN
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
-    def __init__(self, bindings: list[Binding], rubric: Rubric | None = None, title: str = "Keys") -> None:
+    def __init__(self, bindings: list[Binding], rubric: Rubric | None = None, title: str = "Keys", blind: bool = False) -> None:
+        self.blind = blind
+        """An annotator's help: pairwise keys are explained by position (output 1 / 2), never as A or B."""
         super().__init__()
         self.key_bindings = bindings
         self.rubric = rubric
@@ -42,6 +45,9 @@ class HelpScreen(ModalScreen[None]):
             r.add_column("keys")
             for cid, crit in self.rubric.criteria.items():
                 keys = crit.scale.keys()
+                if self.blind and crit.scale.type is ScaleKind.pairwise:
+                    r.add_row(Text(cid), Text("  ".join(f"{keys[v]}={PAIR_EXPLAIN[v]}" for v in crit.scale.values())))
+                    continue
                 r.add_row(Text(cid), Text("  ".join(f"{keys[v]}={v} ({crit.scale.points[v].label})" for v in crit.scale.values())))
             parts.append(r)
         with VerticalScroll(id="help-box"):

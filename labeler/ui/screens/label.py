@@ -207,7 +207,7 @@ class LabelScreen(Screen):
         self.query_one("#message", Static).update(Text("Markdown rendering on" if on_ else "literal text"))
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen([*self.BINDINGS, *self.app.BINDINGS], self.session.rubric, "Labeling keys"))
+        self.app.push_screen(HelpScreen([*self.BINDINGS, *self.app.BINDINGS], self.session.rubric, "Labeling keys", blind=True))
 
     def action_quit(self) -> None:
         self.session._leave()
