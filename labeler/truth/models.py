@@ -21,7 +21,7 @@ Value = Union[int, str]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 # ---------------------------------------------------------------- rubric

@@ -41,8 +41,10 @@ class CaseView(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static(id="case-meta", classes="meta")
         for s in SECTIONS:
-            yield Static(TITLES.get(s, s.upper()), classes=f"section-title {s}", id=f"title-{s}")
-            yield Static(classes=f"body {s}", id=f"body-{s}")
+            # hidden until a case has them: most cases never change these classes (no style update per case)
+            hidden = "" if s in ("input", "output") else " hidden"
+            yield Static(TITLES.get(s, s.upper()), classes=f"section-title {s}{hidden}", id=f"title-{s}")
+            yield Static(classes=f"body {s}{hidden}", id=f"body-{s}")
             if s == "output":
                 with HorizontalGroup(id="pair", classes="hidden"):
                     for k in (1, 2):
