@@ -409,3 +409,31 @@ def test_the_report_of_a_pairwise_dataset_carries_its_win_rates(example: Path):
     assert {s["source"] for s in gold_overall["sources"]} == {"golden", "summarizer-v2"}
     assert "## Win rates (pairwise)" in markdown(r)
     assert build_report(open_dataset(example / "datasets" / "support-summary"), replicates=50)["win_rates"] is None
+
+
+def test_pair_in_one_step_makes_a_pairwise_rubric_from_the_source(example: Path, monkeypatch, capsys):
+    monkeypatch.chdir(example)
+    assert cli.main(["pair", "support-summary", "--a", "golden", "--b", "summarizer-v2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["into"] == "support-summary-golden-vs-summarizer-v2" and out["rubric_created"] and out["added"] == 11
+    made = load_rubric_file(example / "rubrics" / "support-summary-pairwise" / "v1.yaml")
+    src = load_rubric_file(example / "rubrics" / "support-summary" / "v2.yaml")
+    assert made.pairwise and list(made.criteria) == list(src.criteria)
+    assert "{output_1}" in (example / "rubrics" / "support-summary-pairwise" / "judge.md").read_text()
+    assert cli.main(["validate"]) == 0
+    capsys.readouterr()
+    assert cli.main(["pair", "support-summary", "--a", "golden", "--b", "summarizer-v2", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["added"] == 0 and not again["rubric_created"]
+
+
+def test_a_judge_answering_a_or_b_means_the_output_shown_first_or_second():
+    from labeler.judge.run import parse_answer
+
+    rubric = Rubric.model_validate({"name": "r", "version": 1, "criteria": {"c": {"question": "?", "scale": {
+        "type": "pairwise", "points": {"A": {"label": "a"}, "B": {"label": "b"}, "tie": {"label": "t"}}}}}})
+    assert parse_answer('{"c": {"value": "A"}}', rubric, "BA")["c"].value == "B"
+    assert parse_answer('{"c": {"value": "second"}}', rubric, "BA")["c"].value == "A"
+    assert parse_answer('{"c": {"value": "tie"}}', rubric, "BA")["c"].value == "tie"
+    with pytest.raises(ValueError, match="not on the scale"):
+        parse_answer('{"c": {"value": "both_bad"}}', rubric, "AB")

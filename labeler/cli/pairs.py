@@ -17,38 +17,51 @@ def cmd_pair(a: argparse.Namespace) -> int:
 
     src = _open(a.dataset)
     result = build_pairs(src, a.a, a.b)
-    folder = src.ws.datasets_dir / a.into
+    into = a.into or _default_into(src.name, a.a, a.b)
+    folder = src.ws.datasets_dir / into
+    made_rubric = None
     if (folder / "dataset.yaml").exists():
         target = Dataset.open(src.ws, folder)
     else:
-        if not a.rubric:
-            raise UsageError(f"datasets/{a.into} does not exist yet: name its pairwise rubric with --rubric")
+        if not a.rubric:  # one step: a pairwise rubric made from the source's, unless one exists already
+            from labeler.truth.pairing import pairwise_rubric_from
+
+            made_rubric = pairwise_rubric_from(src.rubric())
+            a.rubric = made_rubric.name
+            if src.ws.rubric_versions(a.rubric):
+                made_rubric = None  # made before (an earlier pair): used as it is
+            elif not a.dry_run:
+                _write_rubric(src.ws, made_rubric)
         try:
-            rubric = src.ws.rubric(a.rubric, max(src.ws.rubric_versions(a.rubric) or [1]))
+            rubric = made_rubric or src.ws.rubric(a.rubric, max(src.ws.rubric_versions(a.rubric) or [1]))
         except LabelerError as e:
             raise LabelerError(f"--rubric {a.rubric}: {e}") from None
         if not rubric.pairwise:
             raise LabelerError(f"--rubric {a.rubric}: not a pairwise rubric (its criteria need `scale: {{type: pairwise}}`)")
         if not a.dry_run:
             save_model_rt(folder / "dataset.yaml", DatasetConfig(
-                name=a.into, description=f"Pairwise: {a.a} (A) vs {a.b} (B) on the inputs of {src.name}.",
+                name=into, description=f"Pairwise: {a.a} (A) vs {a.b} (B) on the inputs of {src.name}.",
                 rubric=rubric.name, rubric_version=rubric.version, overlap=src.config.overlap),
                 header=f"# Dataset {a.into}: pairwise cases, output A and output B; labels say which is better.\n")
         target = None if a.dry_run else Dataset.open(src.ws, folder)
     if target is not None and not target.rubric().pairwise:
-        raise LabelerError(f"datasets/{a.into}: its rubric {target.config.rubric} is not pairwise; choose another --into")
+        raise LabelerError(f"datasets/{into}: its rubric {target.config.rubric} is not pairwise; choose another --into")
     have = set(target.cases) if target is not None else set()
     new = [c for c in result.cases if c.id not in have]
     if new and not a.dry_run:
         target.add_cases(new)
-    summary = {"into": a.into, "a": a.a, "b": a.b, "added": len(new) if not a.dry_run else 0, "would_add": len(new),
+    summary = {"into": into, "rubric": a.rubric if target is None else target.config.rubric,
+               "rubric_created": made_rubric is not None and not a.dry_run, "a": a.a, "b": a.b, "added": len(new) if not a.dry_run else 0, "would_add": len(new),
                "already_there": len(result.cases) - len(new), "left_out_no_output": result.missing,
                "left_out_identical": result.identical, "dry_run": a.dry_run}
     if a.json:
         print(json.dumps(summary, indent=2))
     else:
         verb = "would add" if a.dry_run else "added"
-        print(f"{verb} {len(new)} pairwise case(s) to datasets/{a.into}: A = {a.a}, B = {a.b}"
+        if summary["rubric_created"]:
+            print(f"wrote rubrics/{a.rubric}/v1.yaml (each criterion of {src.config.rubric} as a comparison; edit it, "
+                  f"then `labeler rubric bump` once labels use it) and its judge.md")
+        print(f"{verb} {len(new)} pairwise case(s) to datasets/{into}: A = {a.a}, B = {a.b}"
               f" ({summary['already_there']} already there)")
         if result.missing:
             sys.stderr.write(f"left out {len(result.missing)} case(s) where one side has no output: "
@@ -57,8 +70,26 @@ def cmd_pair(a: argparse.Namespace) -> int:
             sys.stderr.write(f"left out {len(result.identical)} case(s) where both outputs are the same text: "
                              f"{', '.join(result.identical[:5])}{' ...' if len(result.identical) > 5 else ''}\n")
         if not a.dry_run and new:
-            print(f"next: `labeler label {a.into}` (the two outputs are shown in an order picked per annotator and case)")
+            print(f"next: `labeler label {into}` (the two outputs are shown in an order picked per annotator and case)")
     return EXIT_OK
+
+
+def _default_into(name: str, a: str, b: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", f"{name}-{a}-vs-{b}").strip("-.")[:100]
+
+
+def _write_rubric(ws, rubric) -> None:
+    from labeler.judge.run import DEFAULT_PAIR_TEMPLATE
+    from labeler.truth.yamlio import atomic_write, dump_rt, merge_into
+
+    folder = ws.rubric_dir(rubric.name)
+    text = dump_rt(merge_into({}, rubric.model_dump(mode="json", exclude_defaults=True)))
+    atomic_write(folder / "v1.yaml", f"# Pairwise rubric {rubric.name}: made by `labeler pair` from the single-output "
+                                     f"rubric; tighten it like any rubric.\n{text}")
+    if not (folder / "judge.md").exists():
+        atomic_write(folder / "judge.md", DEFAULT_PAIR_TEMPLATE)
 
 
 def cmd_winrate(a: argparse.Namespace) -> int:
@@ -91,8 +122,11 @@ def register(add) -> None:
     sp.add_argument("dataset", help="the dataset whose inputs (and candidates) are paired")
     sp.add_argument("--a", required=True, help="the version shown as A: a candidate name, or `golden`")
     sp.add_argument("--b", required=True, help="the version shown as B: a candidate name, or `golden`")
-    sp.add_argument("--into", required=True, type=_name("dataset name"), help="the pairwise dataset to add the cases to (created if new)")
-    sp.add_argument("--rubric", type=_name("rubric name"), default=None, help="the pairwise rubric of a new --into dataset (its latest version)")
+    sp.add_argument("--into", default=None, type=_name("dataset name"),
+                    help="the pairwise dataset to add the cases to (created if new; default DATASET-A-vs-B)")
+    sp.add_argument("--rubric", type=_name("rubric name"), default=None,
+                    help="the pairwise rubric of a new --into dataset (its latest version; default: one made from DATASET's "
+                         "rubric, each criterion as a comparison, written to rubrics/RUBRIC-pairwise/)")
     sp.add_argument("--dry-run", action="store_true", help="say what would be added; write nothing")
     sp.add_argument("--json", action="store_true")
 

@@ -66,7 +66,8 @@ _FIELD = re.compile(r"\{\{|\}\}|\{(task|criteria|input|output|output_1|output_2|
 POSITION_WORDS = {"A": "first", "B": "second", "tie": "tie", "both_bad": "both_bad"}
 """A pairwise judge answers by position (the output shown first / second); run.py maps that to A or B per order."""
 _FROM_WORDS = {"first": "A", "second": "B", "1": "A", "2": "B", "output 1": "A", "output 2": "B", "output_1": "A",
-               "output_2": "B", "tie": "tie", "both_bad": "both_bad", "both bad": "both_bad"}
+               "output_2": "B", "a": "A", "b": "B", "left": "A", "right": "B",  # "A" from a judge means the one shown first
+               "tie": "tie", "both_bad": "both_bad", "both bad": "both_bad"}
 
 
 # ---------------------------------------------------------------- prompt and schema

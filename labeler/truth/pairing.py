@@ -60,3 +60,28 @@ def build_pairs(ds, a: str, b: str, today: date | None = None) -> Pairing:
             "output": oa, "output_b": ob, "origin_a": origin_a, "origin_b": origin_b,
             "source": f"{ds.name}: {a} vs {b}", "added": today}))
     return result
+
+
+def pairwise_rubric_from(source) -> "Rubric":
+    """A pairwise rubric asking, for each criterion of `source`, which output is better on it: the one-step
+    way from "two versions" to "which is better, per criterion" when no pairwise rubric exists yet."""
+    from labeler.truth.models import Rubric
+
+    criteria = {}
+    for cid, crit in source.criteria.items():
+        scale = "; ".join(f"{v} = {p.label}" + (f" ({p.when})" if p.when else "") for v, p in
+                          ((v, crit.scale.points[v]) for v in crit.scale.values()))
+        criteria[cid] = {
+            "question": f"Which output is better on this: {crit.question}",
+            "description": (crit.description.strip() + "\n" if crit.description.strip() else "")
+                           + f"Judged alone as {source.name} v{source.version} scores it: {scale}",
+            "scale": {"type": "pairwise", "points": {
+                "A": {"label": "A is better"}, "B": {"label": "B is better"},
+                "tie": {"label": "tie", "when": "Both are as good as each other on this criterion."},
+                "both_bad": {"label": "both bad", "when": "Neither is acceptable on this criterion."}}},
+        }
+    return Rubric.model_validate({
+        "name": f"{source.name}-pairwise", "version": 1, "task": source.task,
+        "criteria": criteria,
+        "changelog": [{"version": 1, "date": date.today().isoformat(), "author": "labeler pair",
+                       "summary": f"Made from {source.name} v{source.version}: each criterion as a comparison of two outputs."}]})
