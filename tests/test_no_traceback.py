@@ -16,6 +16,8 @@ from labeler import cli
 
 DS = "datasets/support-summary"
 RUN = "gpt-4o-mini-2026-10"
+PDS = "datasets/support-pairwise"
+PRUN = "gpt-4o-mini-pairwise"
 BAD_CASE = '- {"case": "../../x", "rubric": 2, "values": {"tone": 1}}\n'
 
 
@@ -57,6 +59,20 @@ BROKEN = {
     "run-unknown-candidate": lambda r: _write(r, f"{DS}/judge/gpt-4o-mini-2026-10-v2/run.yaml",
                                               (r / f"{DS}/judge/gpt-4o-mini-2026-10-v2/run.yaml").read_text().replace("summarizer-v2", "nosuch")),
     "prod-file-garbage": lambda r: _write(r, "prod.jsonl", b"\xff\xfe not json\n"),
+    # pairwise files written by hand
+    "pair-labels-bad": lambda r: _write(r, f"{PDS}/labels/bob.yaml", '- {"case": "mobile-crash-good", "rubric": 1, "values": '
+                                        '{"overall": "left"}, "shown": "XY"}\n- {"case": "mobile-crash-good", "rubric": 1, '
+                                        '"values": {"overall": "A"}, "shown": 3}\n', append=True),
+    "pair-cases-odd": lambda r: _write(r, f"{PDS}/cases.yaml", "single:\n  input: q\n  output: one only\n"
+                                                              "typed:\n  input: q\n  output: a\n  output_b: [1, 2]\n", append=True),
+    "pair-origin-text": lambda r: _write(r, f"{PDS}/cases.yaml", "named:\n  input: q\n  output: a\n  output_b: b\n"
+                                                                 "  origin_a: gpt-x\n  origin_b: {candidate: 7, extra: 1}\n", append=True),
+    "pair-verdicts-bad": lambda r: _write(r, f"{PDS}/judge/{PRUN}/verdicts.yaml", '- {"case": "mobile-crash-good", "values": '
+                                          '{"overall": {"value": "A", "orders": {"XY": "A"}}}}\n- {"case": "mobile-crash-good", '
+                                          '"values": {"overall": {"value": "left", "inconsistent": "maybe"}}}\n', append=True),
+    "pair-rubric-mixed": lambda r: _write(r, "rubrics/support-pairwise/v1.yaml", (r / "rubrics/support-pairwise/v1.yaml").read_text()
+                                          .replace("type: pairwise", "type: binary", 1)),
+    "pair-judge-md-single": lambda r: _write(r, "rubrics/support-pairwise/judge.md", "Grade {output}"),
 }
 
 COMMANDS = [
@@ -80,6 +96,15 @@ COMMANDS = [
     ["drift", "support-summary", "prod.jsonl", "--propose", "2"],
     ["audit", "support-summary", "--run", "gpt-4o-mini-2026-10-v2", "--vs", RUN, "--worse"],
     ["judge", "drop", "support-summary", "nosuch"],
+    ["status", "support-pairwise"], ["agreement", "support-pairwise", "--json"], ["winrate", "support-pairwise"],
+    ["winrate", "support-pairwise", "--by", "tag", "--json"], ["winrate", "support-pairwise", "--run", "nosuch"],
+    ["calibrate", "support-pairwise", "--run", PRUN], ["report", "support-pairwise", "--replicates", "20", "--json"],
+    ["label", "support-pairwise", "--annotator", "zoe"], ["review", "support-pairwise", "--lead", "lee"],
+    ["audit", "support-pairwise", "--run", PRUN, "--auditor", "kim"], ["export", "support-pairwise", "--format", "csv"],
+    ["pair", "support-summary", "--a", "golden", "--b", "summarizer-v2"], ["pair", "support-summary", "--a", "x", "--b", "x"],
+    ["pair", "support-summary", "--a", "golden", "--b", "summarizer-v2", "--into", "support-summary"],
+    ["judge", "support-pairwise", "--model", "m", "--base-url", "http://127.0.0.1:9", "--batch"],
+    ["regress", "support-pairwise", "--candidate", PRUN],
 ]
 
 

@@ -256,6 +256,12 @@ class Case(_Model):
     def _safe_id(cls, v: str) -> str:
         return check_safe_name(v, "case id")
 
+    @field_validator("origin_a", "origin_b", mode="before")
+    @classmethod
+    def _origin_by_name(cls, v: Any) -> Any:
+        """`origin_a: summarizer-v2` written by hand names a candidate."""
+        return {"candidate": v} if isinstance(v, str) else v
+
     def content_hash(self) -> str:
         """Identity of what is judged: input + output (+ output B: used to dedupe imports)."""
         return content_hash_of(self.input, self.output, self.output_b)
