@@ -437,3 +437,17 @@ def test_a_judge_answering_a_or_b_means_the_output_shown_first_or_second():
     assert parse_answer('{"c": {"value": "tie"}}', rubric, "BA")["c"].value == "tie"
     with pytest.raises(ValueError, match="not on the scale"):
         parse_answer('{"c": {"value": "both_bad"}}', rubric, "AB")
+
+
+def test_the_judge_command_reports_position_consistency(tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    ds_path = _workspace(tmp_path, [{"id": f"p{i}", "a": f"a{i}", "b": f"b{i}"} for i in range(4)])
+    with FakeOpenAI(answerer=lambda prompt, allowed: {c: "first" for c in allowed}) as server:
+        assert cli.main(["judge", str(ds_path), "--model", "m", "--base-url", server.base_url, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["position_consistency"]["correct"] == {"rate": 0.0, "verdicts": 4}
+    with FakeOpenAI() as server:  # the default answer is the last allowed value: the same in both orders
+        assert cli.main(["judge", str(ds_path), "--model", "m", "--base-url", server.base_url, "--run", "r2"]) == 0
+    said = capsys.readouterr().out
+    assert "position consistency correct: both orders agree on 100% of 4 cases" in said
+    assert "(key" not in said and "sk-test" not in "".join(p.read_text() for p in ds_path.rglob("*.yaml"))

@@ -12,7 +12,7 @@ import pickle
 from pathlib import Path
 from typing import Any, Callable
 
-CACHE_VERSION = 7
+CACHE_VERSION = 8
 
 
 MISS = object()

@@ -67,6 +67,8 @@ class RunVerdicts(Mapping):
         self.error: list[str | None] = []
         self.vals: list[bytes] = []
         """Per verdict: one byte per criterion (scale index + 1; 0 = no value)."""
+        self.pair: list[bytes] = []
+        """Per verdict: one byte per criterion: 0 = not asked in two orders, 1 = both orders agreed, 2 = inconsistent."""
         self.keys: list[str] = []
         self.lines: list[int] = []
         self.blob: list[str] = []
@@ -107,6 +109,8 @@ class RunVerdicts(Mapping):
             out.repeat.append(rec.get("repeat", 0))
             out.error.append(rec.get("error"))
             out.vals.append(bytes(code))
+            out.pair.append(bytes((2 if items[c].get("inconsistent") else 1) if c in items and items[c].get("orders") else 0
+                                  for c in crits))
             out.keys.append(rec.get("cache_key", ""))
             out.lines.append(line)
             extra = {"r": {c: item.get("rationale", "") for c, item in items.items()},
@@ -125,15 +129,17 @@ class RunVerdicts(Mapping):
         state = dict(self.__dict__)
         state["blob"] = "\n".join(self.blob)  # one string pickles in a blink; 100,000 do not
         state["vals"] = b"".join(self.vals)
+        state["pair"] = b"".join(self.pair)
         state["by_case"] = None
         return state
 
     def __setstate__(self, state: dict) -> None:
-        blob, vals = state.pop("blob"), state.pop("vals")
+        blob, vals, pair = state.pop("blob"), state.pop("vals"), state.pop("pair")
         self.__dict__.update(state)
         self.blob = blob.split("\n") if blob else []
         w = len(self.scales)
         self.vals = [vals[i * w:(i + 1) * w] for i in range(len(self.cases))]
+        self.pair = [pair[i * w:(i + 1) * w] for i in range(len(self.cases))]
         self.by_case = {}
         for i, c in enumerate(self.cases):
             self.by_case.setdefault(c, []).append(i)
@@ -204,6 +210,38 @@ class RunVerdicts(Mapping):
 
     def error_count(self) -> int:
         return sum(1 for c, rows in self.by_case.items() for i in rows if self.error[i] is not None)
+
+    def position_counts(self, cases=None) -> dict[str, tuple[int, int]]:
+        """criterion -> (verdicts whose two orders agreed, verdicts asked in both orders), over successful verdicts."""
+        import numpy as np
+
+        w = len(self.scales)
+        rows = [i for i, e in enumerate(self.error) if e is None and (cases is None or self.cases[i] in cases)]
+        if not rows or not w:
+            return {c: (0, 0) for c in self.scales}
+        m = np.frombuffer(b"".join(self.pair[i] for i in rows), dtype=np.uint8).reshape(len(rows), w)
+        return {c: (int((m[:, k] == 1).sum()), int((m[:, k] > 0).sum())) for k, c in enumerate(self.scales)}
+
+    def first_matrix(self, index: Mapping[str, int], n: int):
+        """(cases x criteria scale indexes of each case's first successful verdict, -1 where none;
+        cases x criteria: that verdict was inconsistent), for vectorized numbers over many cases."""
+        import numpy as np
+
+        w = len(self.scales)
+        codes = np.full((n, w), -1, dtype=np.int16)
+        incons = np.zeros((n, w), dtype=bool)
+        rows = [i for i, e in enumerate(self.error) if e is None and self.cases[i] in index]
+        if not rows or not w:
+            return codes, incons
+        pos = np.fromiter((index[self.cases[i]] for i in rows), dtype=np.int64, count=len(rows))
+        rep = np.fromiter((self.repeat[i] for i in rows), dtype=np.int64, count=len(rows))
+        vals = np.frombuffer(b"".join(self.vals[i] for i in rows), dtype=np.uint8).reshape(len(rows), w).astype(np.int16) - 1
+        pair = np.frombuffer(b"".join(self.pair[i] for i in rows), dtype=np.uint8).reshape(len(rows), w)
+        # written in reverse priority, so the lowest repeat (and among equals the earliest line) is written last
+        order = np.lexsort((-np.arange(len(rows)), -rep))
+        codes[pos[order]] = vals[order]
+        incons[pos[order]] = pair[order] == 2
+        return codes, incons
 
     def done_keys(self) -> set[str]:
         return {k for k, e in zip(self.keys, self.error) if e is None and k}

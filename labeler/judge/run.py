@@ -455,6 +455,9 @@ def merge_orders(first: Verdict, second: Verdict, o1: str = "AB", o2: str = "BA"
 
 def position_consistency(verdicts, rubric: Rubric, cases=None) -> dict[str, tuple[float | None, int]]:
     """criterion -> (share of pairwise verdicts whose two orders agree, verdicts asked in both orders)."""
+    if hasattr(verdicts, "position_counts"):  # a run read from disk: straight from its columns
+        got = verdicts.position_counts(cases)
+        return {c: ((got[c][0] / got[c][1]) if c in got and got[c][1] else None, got.get(c, (0, 0))[1]) for c in rubric.criteria}
     counts = {c: [0, 0] for c in rubric.criteria}
     for cid in verdicts:
         if cases is not None and cid not in cases:

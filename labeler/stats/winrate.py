@@ -153,50 +153,121 @@ def _r(x: float | None) -> float | None:
 
 
 BY_CHOICES = ("source", "tier", "tag")
+OUTCOMES = ("A", "B", "tie", "both_bad")
 
 
 def win_tables(ds, by: str = "source", runs: list[str] | None = None, gold_rule: str = "consensus") -> list[WinTable]:
-    """Per criterion, per judge (gold first, then each pairwise run), per group: who wins how often."""
-    from labeler.stats.numbers import gold
+    """Per criterion, per judge (gold first, then each pairwise run), per group: who wins how often.
 
-    rubric = ds.rubric()
+    Counted with numpy over case columns (100,000 cases in well under a second): outcomes as codes
+    0-3 (A, B, tie, both bad), sources as small integers, tallies by bincount."""
+    from labeler.derived.current import Current
+    from labeler.derived.staleness import VersionIndex
+    from labeler.stats.agreement import MISSING
+
+    versions = VersionIndex(ds)
+    rubric = versions.in_force
     if not rubric.pairwise:
         raise ValueError(f"{ds.name}: rubric {rubric.name} is not pairwise; win rates need pairwise cases (see `labeler pair`)")
     store = ds.cases
-    outcomes: list[tuple[str, dict[str, dict], dict[str, set]]] = []
-    g = gold(ds, rule=gold_rule)
-    outcomes.append(("gold", {cid: {c: gv.value for c, gv in per.items()} for cid, per in g.items()}, {}))
+    n = len(store)
+    names: list[str] = []
+    at: dict[str, int] = {}
+    sa = np.full(n, -1, dtype=np.int64)
+    sb = np.full(n, -1, dtype=np.int64)
+    for j, f in enumerate(store.fields):
+        pair = f.get("sources")
+        if pair:
+            sa[j] = at.setdefault(pair[0], len(at))
+            sb[j] = at.setdefault(pair[1], len(at))
+    names = list(at)
+    crits = list(rubric.criteria)
+
+    def outcome_codes(scale: list, idx: np.ndarray) -> np.ndarray:
+        lut = np.asarray([OUTCOMES.index(v) if v in OUTCOMES else -1 for v in scale] + [-1], dtype=np.int64)
+        return lut[np.where(idx < 0, len(scale), idx)]
+
+    # (judge name, criterion -> outcome code per case, criterion -> inconsistent per case)
+    judges: list[tuple[str, dict[str, np.ndarray], dict[str, np.ndarray]]] = []
+    cur = Current(ds, versions)
+    gold: dict[str, np.ndarray] = {}
+    for c, crit in rubric.criteria.items():
+        scale = crit.scale.values()
+        idx = cur.ratings(c).gold(gold_rule).astype(np.int64)
+        idx[idx == MISSING] = -1
+        for cid, v in ds.adjudications.criterion_gold(c, versions.holds).items():
+            if cid in store.index and v in scale:
+                idx[store.index[cid]] = scale.index(v)
+        gold[c] = outcome_codes(scale, idx)
+    judges.append(("gold", gold, {}))
     for run in runs if runs is not None else ds.judge_runs():
         meta, verdicts = ds.judge_run(run)
         if meta.rubric != rubric.name:
             continue
-        values = verdicts.first_values()
-        inconsistent: dict[str, set] = {}
-        for cid in verdicts:
-            for v in sorted((v for v in verdicts[cid] if v.error is None), key=lambda v: v.repeat)[:1]:
-                for c, cv in v.values.items():
-                    if cv.inconsistent:
-                        inconsistent.setdefault(c, set()).add(cid)
-        outcomes.append((run, values, inconsistent))
+        codes, incons = verdicts.first_matrix(store.index, n)
+        per, inc = {}, {}
+        for k, c in enumerate(verdicts.scales):
+            if c in rubric.criteria:
+                per[c] = outcome_codes(list(verdicts.scales[c]), codes[:, k].astype(np.int64))
+                inc[c] = incons[:, k]
+        judges.append((run, per, inc))
+    groups = _groups(store, by)
     tables: list[WinTable] = []
-    for crit in rubric.criteria:
-        for name, values, inconsistent in outcomes:
-            groups: dict[str, WinTable] = {}
-            for j, cid in enumerate(store.ids):
-                sources = store.sources(j)
-                if sources is None:
-                    continue
-                keys = ["all"] if by == "source" else [store.field(j, "tier")] if by == "tier" else list(store.tags[j]) or ["(no tag)"]
-                v = values.get(cid, {}).get(crit)
-                for key in keys:
-                    t = groups.setdefault(key, WinTable(crit, name, key))
-                    if v is not None:
-                        t.add(sources[0], sources[1], v)
-                    elif cid in inconsistent.get(crit, ()):
-                        t.inconsistent += 1
-            for key in sorted(groups):
-                t = groups[key]
-                if len(t.sources) > 2 and any(m.a_wins + m.b_wins + m.ties for m in t.matchups.values()):
-                    t.ranking = bradley_terry(list(t.matchups.values()))
-                tables.append(t)
+    for crit in crits:
+        for name, per, inc in judges:
+            out = per.get(crit, np.full(n, -1, dtype=np.int64))
+            bad = inc.get(crit, np.zeros(n, dtype=bool))
+            for key, members in groups:
+                tables.append(_table(crit, name, key, names, sa[members], sb[members], out[members], bad[members]))
     return tables
+
+
+def _groups(store, by: str) -> list[tuple[str, np.ndarray]]:
+    n = len(store)
+    pairwise = np.fromiter(("sources" in f for f in store.fields), dtype=bool, count=n)
+    if by == "source":
+        return [("all", np.flatnonzero(pairwise))]
+    if by == "tier":
+        tiers = store.tiers
+        return [(t, np.flatnonzero(pairwise & (tiers == t))) for t in sorted(set(tiers[pairwise].tolist()))]
+    if by == "tag":
+        members: dict[str, list[int]] = {}
+        for j in np.flatnonzero(pairwise):
+            for t in store.tags[j] or ("(no tag)",):
+                members.setdefault(t, []).append(int(j))
+        return [(t, np.asarray(members[t], dtype=np.int64)) for t in sorted(members)]
+    raise ValueError(f"--by must be one of {', '.join(BY_CHOICES)}")
+
+
+def _table(crit: str, by: str, group: str, names: list[str], a: np.ndarray, b: np.ndarray, out: np.ndarray,
+           bad: np.ndarray) -> WinTable:
+    """One WinTable from columns: source of A and of B, outcome code, inconsistent flag, for the group's cases."""
+    t = WinTable(crit, by, group)
+    s = len(names)
+    t.inconsistent = int(bad.sum())
+    ok = out >= 0
+    a, b, out = a[ok], b[ok], out[ok]
+    if not len(out):
+        return t
+    win = np.where(out == 0, a, b)
+    lose = np.where(out == 0, b, a)
+    decisive = out <= 1
+    count = lambda x, m: np.bincount(x[m], minlength=s)  # noqa: E731
+    wins, losses = count(win, decisive), count(lose, decisive)
+    ties = count(a, out == 2) + count(b, out == 2)
+    bad2 = count(a, out == 3) + count(b, out == 3)
+    present = count(a, np.ones(len(a), bool)) + count(b, np.ones(len(b), bool))
+    for k in np.flatnonzero(present):
+        t.sources[names[k]] = Tally(names[k], int(wins[k]), int(losses[k]), int(ties[k]), int(bad2[k]))
+    # head to head: the pair in name order, "a" the name that sorts first
+    lo = np.where(np.asarray(names, dtype=object)[a] <= np.asarray(names, dtype=object)[b], a, b)
+    hi = np.where(lo == a, b, a)
+    key = lo * s + hi
+    for kk in np.unique(key):
+        m = key == kk
+        x, y = names[kk // s], names[kk % s]
+        t.matchups[(x, y)] = Matchup(x, y, int((decisive & m & (win == kk // s)).sum()), int((decisive & m & (win == kk % s)).sum()),
+                                     int((m & (out == 2)).sum()), int((m & (out == 3)).sum()))
+    if len(t.sources) > 2 and any(mm.a_wins + mm.b_wins + mm.ties for mm in t.matchups.values()):
+        t.ranking = bradley_terry(list(t.matchups.values()))
+    return t
