@@ -7,7 +7,7 @@ import json
 import sys
 
 from labeler.cli.common import EXIT_FAIL, EXIT_OK, GOLD_CHOICES, GOLD_HELP, STRICT_HELP, _console, _left_out, _name, _open
-from labeler.errors import LabelerError, UsageError
+from labeler.errors import LabelerError
 
 
 def cmd_pair(a: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from labeler.errors import LabelerError
-from labeler.truth.models import Case, OutputOrigin
+from labeler.truth.models import Case, OutputOrigin, Rubric
 
 GOLDEN = "golden"
 """The name that stands for the source dataset's own outputs (its implicit baseline candidate)."""
@@ -62,11 +62,9 @@ def build_pairs(ds, a: str, b: str, today: date | None = None) -> Pairing:
     return result
 
 
-def pairwise_rubric_from(source) -> "Rubric":
+def pairwise_rubric_from(source: Rubric) -> Rubric:
     """A pairwise rubric asking, for each criterion of `source`, which output is better on it: the one-step
     way from "two versions" to "which is better, per criterion" when no pairwise rubric exists yet."""
-    from labeler.truth.models import Rubric
-
     criteria = {}
     for cid, crit in source.criteria.items():
         scale = "; ".join(f"{v} = {p.label}" + (f" ({p.when})" if p.when else "") for v, p in
