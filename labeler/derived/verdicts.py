@@ -18,6 +18,7 @@ from labeler.truth.models import CriterionVerdict, Verdict
 from labeler.names import check_safe_name
 
 _FIELDS = frozenset(Verdict.model_fields)
+_ITEM_FIELDS = frozenset({"value", "rationale", "orders", "inconsistent"})
 
 
 def _clean(rec: dict) -> bool:
@@ -30,8 +31,15 @@ def _clean(rec: dict) -> bool:
     if type(values) is not dict:
         return False
     for item in values.values():
-        if type(item) is not dict or not item.keys() <= {"value", "rationale"}:
-            return False  # a pairwise verdict (orders, inconsistent) goes through pydantic: it checks the orders
+        if type(item) is not dict or not item.keys() <= _ITEM_FIELDS:
+            return False
+        if "orders" in item or "inconsistent" in item:  # a pairwise verdict: each order's answer, well typed
+            orders = item.get("orders")
+            if orders is not None and (type(orders) is not dict or not orders.keys() <= {"AB", "BA"}
+                                       or any(x is not None and type(x) is not str and type(x) is not int for x in orders.values())):
+                return False
+            if type(item.get("inconsistent", False)) is not bool:
+                return False
         v = item.get("value")
         if v is not None and type(v) is not int and type(v) is not str or type(item.get("rationale", "")) is not str:
             return False
