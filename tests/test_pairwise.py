@@ -451,3 +451,16 @@ def test_the_judge_command_reports_position_consistency(tmp_path: Path, monkeypa
     said = capsys.readouterr().out
     assert "position consistency correct: both orders agree on 100% of 4 cases" in said
     assert "(key" not in said and "sk-test" not in "".join(p.read_text() for p in ds_path.rglob("*.yaml"))
+
+
+def test_a_hand_written_inconsistent_verdict_never_counts_its_value(tmp_path: Path):
+    ds_path = _workspace(tmp_path, [{"id": "p0", "a": "x", "b": "y"}])
+    run = ds_path / "judge" / "hand"
+    run.mkdir(parents=True)
+    rubric = load_rubric_file(tmp_path / "rubrics" / "duel" / "v1.yaml")
+    (run / "run.yaml").write_text(f"name: hand\nmodel: m\nrubric: duel\nrubric_version: 1\nrubric_hash: {rubric.content_hash()}\n")
+    (run / "verdicts.yaml").write_text('- {"case": "p0", "values": {"correct": {"value": "A", "inconsistent": true, '
+                                       '"orders": {"AB": "A", "BA": "B"}}, "concise": {"value": "tie", "orders": {"AB": "tie", "BA": "tie"}}}}\n')
+    _, verdicts = open_dataset(ds_path).judge_run("hand")
+    assert verdicts.first_values() == {"p0": {"concise": "tie"}}
+    assert verdicts.position_counts() == {"correct": (0, 1), "concise": (1, 1)}

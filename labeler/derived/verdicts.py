@@ -110,7 +110,7 @@ class RunVerdicts(Mapping):
                     continue
                 for k, c in enumerate(crits):
                     v = canon.get(c)
-                    if v is not None:
+                    if v is not None and not (items.get(c) or {}).get("inconsistent"):  # an inconsistent pair has no value
                         code[k] = index[c][v] + 1
             out.by_case.setdefault(cid, []).append(len(out.cases))
             out.cases.append(cid)
