@@ -264,3 +264,18 @@ def winrate_tables(tables, by: str) -> list[Table]:
                 rt.add_row(str(i), display(s), f"{p:.3f}")
             out.append(rt)
     return out
+
+
+def position_bias_table(bias) -> Table:
+    """Each annotator's share of decisive pairwise labels that picked the output shown first (about 50% unbiased)."""
+    t = Table(title="people's position bias: decisive labels (A or B) that picked the output shown first; about 50% "
+                    "without bias", title_justify="left")
+    for col in ("annotator", "decisive labels", "picked first", "share", "95% CI"):
+        t.add_column(col, justify="left" if col == "annotator" else "right")
+    for b in bias:
+        d = b.as_dict()
+        lo, hi = d["ci95"] or (None, None)
+        off = lo is not None and (lo > 0.5 or hi < 0.5)
+        t.add_row(display(b.annotator), str(b.decisive), str(b.first), Text(_pct(d["share_first"]), style="bold yellow" if off else ""),
+                  _ci(d["ci95"]))
+    return t

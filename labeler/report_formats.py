@@ -89,6 +89,11 @@ def markdown(r: dict) -> str:
                              f"{ci[0]:.0%}-{ci[1]:.0%}" if ci else "-", t["inconsistent_left_out"] or ""])
         lines += _table(["criterion", "by", "source", "cases", "wins", "losses", "ties", "both bad", "win rate", "95% CI",
                          "inconsistent (judge)"], rows)
+    if r.get("human_position_bias"):
+        lines += ["People's position bias: decisive labels (A or B) that picked the output shown first (about 50% without bias):", ""]
+        lines += _table(["annotator", "decisive labels", "picked first", "share", "95% CI"],
+                        [[b["annotator"], b["decisive_labels"], b["picked_first"], f"{b['share_first']:.0%}",
+                          f"{b['ci95'][0]:.0%}-{b['ci95'][1]:.0%}"] for b in r["human_position_bias"]])
     drift = r.get("drift") or {}
     if drift.get("runs"):
         lines += ["## Drift of production inputs", ""]

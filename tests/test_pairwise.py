@@ -408,6 +408,7 @@ def test_the_report_of_a_pairwise_dataset_carries_its_win_rates(example: Path):
     gold_overall = next(t for t in r["win_rates"] if t["criterion"] == "overall" and t["by"] == "gold")
     assert {s["source"] for s in gold_overall["sources"]} == {"golden", "summarizer-v2"}
     assert "## Win rates (pairwise)" in markdown(r)
+    assert {b["annotator"] for b in r["human_position_bias"]} == {"alice", "bob", "chen"} and "position bias" in markdown(r)
     assert build_report(open_dataset(example / "datasets" / "support-summary"), replicates=50)["win_rates"] is None
 
 
@@ -464,3 +465,22 @@ def test_a_hand_written_inconsistent_verdict_never_counts_its_value(tmp_path: Pa
     _, verdicts = open_dataset(ds_path).judge_run("hand")
     assert verdicts.first_values() == {"p0": {"concise": "tie"}}
     assert verdicts.position_counts() == {"correct": (0, 1), "concise": (1, 1)}
+
+
+def test_people_who_always_pick_the_first_output_show_their_position_bias(tmp_path: Path):
+    from labeler.stats.winrate import human_position_bias
+
+    ds_path = _workspace(tmp_path, [{"id": f"p{i}", "a": f"a{i}", "b": f"b{i}"} for i in range(10)])
+    s = LabelSession(open_dataset(ds_path), "lazy")
+    for _ in range(10):
+        s.press("1")  # correct: whatever is shown first
+        s.press("3")  # concise: tie (not decisive, not counted)
+    t = LabelSession(open_dataset(ds_path), "fair")
+    for _ in range(10):
+        t.set_value("A")  # always the same version, wherever it is shown
+        t.set_value("A")
+    bias = {b.annotator: b for b in human_position_bias(open_dataset(ds_path))}
+    assert (bias["lazy"].first, bias["lazy"].decisive) == (10, 10)
+    fair_first = sum(shown_order("fair", f"p{i}") == "AB" for i in range(10)) * 2
+    assert (bias["fair"].first, bias["fair"].decisive) == (fair_first, 20)
+    assert bias["lazy"].as_dict()["ci95"][0] > 0.5

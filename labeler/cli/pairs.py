@@ -93,7 +93,7 @@ def _write_rubric(ws, rubric) -> None:
 
 
 def cmd_winrate(a: argparse.Namespace) -> int:
-    from labeler.stats.winrate import win_tables
+    from labeler.stats.winrate import human_position_bias, win_tables
 
     ds = _open(a.dataset)
     runs = a.run or None
@@ -103,16 +103,20 @@ def cmd_winrate(a: argparse.Namespace) -> int:
         tables = win_tables(ds, a.by, runs, a.gold)
     except ValueError as e:
         raise LabelerError(str(e)) from None
+    bias = human_position_bias(ds)
     failed = _left_out(ds, a.strict)
     if a.json:
         print(json.dumps({"dataset": ds.name, "by": a.by, "gold": a.gold, "tables": [t.as_dict() for t in tables],
+                          "human_position_bias": [b.as_dict() for b in bias],
                           "left_out": [str(p) for p in ds.problems]}, indent=2))
     else:
-        from labeler.render import winrate_tables
+        from labeler.render import position_bias_table, winrate_tables
 
         con = _console()
         for t in winrate_tables(tables, a.by):
             con.print(t)
+        if bias:
+            con.print(position_bias_table(bias))
     return EXIT_FAIL if failed else EXIT_OK
 
 

@@ -222,6 +222,54 @@ def win_tables(ds, by: str = "source", runs: list[str] | None = None, gold_rule:
     return tables
 
 
+@dataclass
+class PositionBias:
+    """How often one annotator's decisive pairwise labels (A or B) picked the output shown first.
+    Without position bias this is about half, since labeler shows B first on half of each annotator's cases."""
+
+    annotator: str
+    first: int = 0
+    decisive: int = 0
+
+    def as_dict(self) -> dict:
+        ci = wilson(self.first, self.decisive)
+        return {"annotator": self.annotator, "decisive_labels": self.decisive, "picked_first": self.first,
+                "share_first": _r(self.first / self.decisive) if self.decisive else None,
+                "ci95": [_r(ci[0]), _r(ci[1])] if ci else None}
+
+
+def human_position_bias(ds) -> list[PositionBias]:
+    """Per annotator, over every criterion of their current pairwise labels that record the order shown."""
+    from labeler.derived.current import Current
+    from labeler.derived.staleness import VersionIndex
+
+    versions = VersionIndex(ds)
+    rubric = versions.in_force
+    if not rubric.pairwise:
+        return []
+    cur = Current(ds, versions)
+    extras = ds.table.extras
+    out = []
+    for i, who in enumerate(cur.raters):
+        rows = cur.rows[i]
+        cols = np.flatnonzero(rows >= 0)
+        shown = np.fromiter((1 if extras.get(int(r), {}).get("shown") == "AB" else 2 if extras.get(int(r), {}).get("shown") == "BA"
+                             else 0 for r in rows[cols]), dtype=np.int8, count=len(cols))
+        bias = PositionBias(who)
+        for c, crit in rubric.criteria.items():
+            scale = crit.scale.values()
+            idx = cur.matrix(c)[i, cols]
+            a = scale.index("A") if "A" in scale else -9
+            b = scale.index("B") if "B" in scale else -9
+            decisive = ((idx == a) | (idx == b)) & (shown > 0)
+            first = decisive & (((idx == a) & (shown == 1)) | ((idx == b) & (shown == 2)))
+            bias.decisive += int(decisive.sum())
+            bias.first += int(first.sum())
+        if bias.decisive:
+            out.append(bias)
+    return out
+
+
 def _groups(store, by: str) -> list[tuple[str, np.ndarray]]:
     n = len(store)
     pairwise = np.fromiter(("sources" in f for f in store.fields), dtype=bool, count=n)
