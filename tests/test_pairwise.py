@@ -484,3 +484,20 @@ def test_people_who_always_pick_the_first_output_show_their_position_bias(tmp_pa
     fair_first = sum(shown_order("fair", f"p{i}") == "AB" for i in range(10)) * 2
     assert (bias["fair"].first, bias["fair"].decisive) == (fair_first, 20)
     assert bias["lazy"].as_dict()["ci95"][0] > 0.5
+
+
+async def test_the_dashboard_of_a_pairwise_dataset_plots_win_rates(example: Path):
+    ds = open_dataset(example / "datasets" / "support-pairwise")
+    app = LabelerApp(ds, identity=Identity("lead"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        wins = screen.data["wins"]["overall"]
+        assert wins["sources"] == ["golden", "summarizer-v2"] and set(wins["series"]) == {"gold", "gpt-4o-mini-pairwise"}
+        assert abs(wins["series"]["gold"]["golden"][0] - 7 / 9) < 1e-9
+        screen.query_one("#dash-tabs").active = "tab-wins"
+        await pilot.pause()
+        assert screen.query_one("#plot-wins").display

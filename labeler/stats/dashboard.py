@@ -7,6 +7,13 @@ from datetime import datetime, timezone
 from labeler.truth.store import Dataset
 
 
+def _ci(tally) -> tuple:
+    from labeler.stats.winrate import wilson
+
+    ci = wilson(tally.wins, tally.decisive)
+    return ci if ci else (None, None)
+
+
 def dashboard_data(ds: Dataset, replicates: int = 200) -> dict:
     """Alpha with intervals, alpha by version, score shares of people and each run, labels per day."""
     from labeler.derived.current import Current
@@ -46,6 +53,16 @@ def dashboard_data(ds: Dataset, replicates: int = 200) -> dict:
     for i, name in enumerate(t.annotators):
         mine = day[ann == i]
         per_day[name] = [(datetime.fromtimestamp(x * 86400, timezone.utc).strftime("%Y-%m-%d"), int((mine == x).sum())) for x in all_days]
-    return {"drift": report["drift"]["runs"], "cases": report["cases"], "k": report["overlap_k"], "to_k": report["throughput"]["labels_to_reach_k"],
+    wins: dict[str, dict] = {}
+    if versions.in_force.pairwise:  # per criterion: each source's win rate, by gold and by each judge run
+        from labeler.stats.winrate import win_tables
+
+        for table in win_tables(ds):
+            per = wins.setdefault(table.criterion, {"sources": [], "series": {}})
+            for name in table.sources:
+                if name not in per["sources"]:
+                    per["sources"].append(name)
+            per["series"][table.by] = {name: (t.rate, *(_ci(t))) for name, t in table.sources.items()}
+    return {"drift": report["drift"]["runs"], "wins": wins, "cases": report["cases"], "k": report["overlap_k"], "to_k": report["throughput"]["labels_to_reach_k"],
             "replicates": replicates, "criteria": crits, "alpha": alpha, "by_version": by_version,
             "distributions": distributions, "per_day": per_day}

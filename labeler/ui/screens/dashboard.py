@@ -32,6 +32,10 @@ class DashboardScreen(Screen):
         self.replicates = replicates
         self.data: dict | None = None
         self.focus_index = 0
+        try:
+            self.pairwise = ds.rubric().pairwise
+        except Exception:  # a rubric that does not load is reported elsewhere; the other tabs still work
+            self.pairwise = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -47,6 +51,9 @@ class DashboardScreen(Screen):
                 yield PlotextPlot(id="plot-days")
             with TabPane("Drift", id="tab-drift"):
                 yield PlotextPlot(id="plot-drift")
+            if self.pairwise:
+                with TabPane("Win rates", id="tab-wins"):
+                    yield PlotextPlot(id="plot-wins")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -62,6 +69,27 @@ class DashboardScreen(Screen):
         if self.data and self.data["criteria"]:
             self.focus_index = (self.focus_index + delta) % len(self.data["criteria"])
             self._draw()
+
+    def _draw_wins(self, wins: dict | None, criterion: str) -> None:
+        """Each source's win rate on the focused criterion: gold beside each judge run, gold's 95% interval in red."""
+        plot = self._fresh("#plot-wins")
+        p = plot.plt
+        if wins and wins["sources"]:
+            names = wins["sources"]
+            series = list(wins["series"])
+            p.multiple_bar([one_line(n, 14) for n in names],
+                           [[(wins["series"][s].get(n) or (None,))[0] or 0 for n in names] for s in series],
+                           labels=[one_line(s, 16) for s in series])
+            gold = wins["series"].get("gold", {})
+            for i, n in enumerate(names, 1):
+                _, lo, hi = gold.get(n, (None, None, None))
+                if lo is not None:
+                    p.plot([i, i], [lo, hi], color="red", marker="|")
+            p.ylim(0, 1)
+            p.title(f"win rate on {one_line(criterion, 24)}: wins / (wins + losses), by gold and each judge run")
+        else:
+            p.title("no pairwise outcomes yet")
+        plot.refresh()
 
     def _fresh(self, selector: str) -> PlotextPlot:
         """A plot emptied of what it showed before (each redraw starts from a blank figure)."""
@@ -124,6 +152,9 @@ class DashboardScreen(Screen):
             p.xticks(list(range(len(days))), [day[5:] for day, _ in days])
         p.title("labels per day per annotator")
         plot.refresh()
+
+        if self.pairwise and c is not None:
+            self._draw_wins(d.get("wins", {}).get(c), c)
 
         plot = self._fresh("#plot-drift")
         p = plot.plt
