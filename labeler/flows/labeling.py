@@ -123,7 +123,7 @@ class LabelSession:
         if remember and self.draft is not None and (not self.history or self.history[-1] != self.draft.case_id):
             self.history.append(self.draft.case_id)
         draft = Draft(case_id)
-        if self.rubric.pairwise:
+        if self.rubric.pairwise and self.ds.cases.sources(self.ds.cases.index[case_id]) is not None:
             draft.shown = shown_order(self.annotator, case_id)
         own = self.ds.labels.get(self.annotator, {}).get(case_id)
         if own is not None:

@@ -85,7 +85,10 @@ class LabelScreen(Screen):
         self.query_one(CaseView).display = True
         status = s.status_of(d.case_id)
         badge = {Status.todo: "", Status.stale: "STALE: the rubric changed since you labeled this", Status.done: "labeled by you"}[status]
-        self.query_one(CaseView).show(s.ds.cases[d.case_id], badge, shown=d.shown)
+        case = s.ds.cases[d.case_id]
+        if s.rubric.pairwise and not case.pairwise:
+            badge = "ONE OUTPUT under a pairwise rubric (labeler validate reports it): skip it"
+        self.query_one(CaseView).show(case, badge, shown=d.shown)
         self.refresh_rubric()
         self.refresh_progress()
 
