@@ -171,8 +171,8 @@ def win_tables(ds, by: str = "source", runs: list[str] | None = None, gold_rule:
         raise ValueError(f"{ds.name}: rubric {rubric.name} is not pairwise; win rates need pairwise cases (see `labeler pair`)")
     store = ds.cases
     n = len(store)
-    names: list[str] = []
     at: dict[str, int] = {}
+    """source name -> its small integer (in order of first appearance)."""
     sa = np.full(n, -1, dtype=np.int64)
     sb = np.full(n, -1, dtype=np.int64)
     for j, f in enumerate(store.fields):
