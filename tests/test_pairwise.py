@@ -351,6 +351,11 @@ def test_import_accepts_pairwise_rows_and_refuses_the_other_kind(tmp_path: Path,
     assert cli.main(["import", str(ds_path), str(f)]) == 0
     c = open_dataset(ds_path).cases["n1"]
     assert (c.output, c.output_b, c.source_names(), c.origin_b.model) == ("one", "two", ("v1", "v2"), "m-2")
+    h = tmp_path / "pairs.csv"
+    h.write_text("id,input,output_a,output_b,model_a,model_b,prompt_version_b\nn2,q2,first,second,m-1,m-2,p7\n")
+    assert cli.main(["import", str(ds_path), str(h)]) == 0
+    c2 = open_dataset(ds_path).cases["n2"]
+    assert (c2.output, c2.output_b, c2.source_names(), c2.origin_b.prompt_version) == ("first", "second", ("m-1", "m-2"), "p7")
     g = tmp_path / "single.jsonl"
     g.write_text(json.dumps({"input": "q2", "output": "only one"}) + "\n")
     assert cli.main(["import", str(ds_path), str(g)]) == 1

@@ -165,12 +165,16 @@ def import_cases(path: Path, existing: Mapping[str, Case], fields: FieldMap, tie
                                 "added": row.get("added") or today, "source": source or row.get("source") or path.name}
         if pair:
             data["output_b"] = outb
-            for side, key in (("origin_a", fields.source_a), ("origin_b", fields.source_b)):
+            for side, key, x in (("origin_a", fields.source_a, "a"), ("origin_b", fields.source_b, "b")):
                 raw = row.get(key) if key in row else row.get(side)
                 if isinstance(raw, str) and raw.strip():
                     data[side] = {"candidate": raw.strip()}
                 elif isinstance(raw, dict):
                     data[side] = raw
+                # flat columns, as a spreadsheet has them: candidate_a, model_a, prompt_version_a
+                flat = {f: str(row[f"{f}_{x}"]) for f in ("candidate", "model", "prompt_version") if row.get(f"{f}_{x}") not in (None, "")}
+                if flat:
+                    data[side] = {**(data.get(side) or {}), **flat}
         for attr in ("reference", "context", "tier", "notes", "difficulty"):
             key = getattr(fields, attr)
             if key and row.get(key) not in (None, ""):
