@@ -384,6 +384,14 @@ def test_export_then_import_keeps_both_outputs_and_origins(example: Path, monkey
     assert len(back.cases) == len(src.cases) == 11
     for cid in src.cases:
         assert back.cases[cid].model_dump() == src.cases[cid].model_dump()
+    csv_out = example / "pairs.csv"
+    assert cli.main(["export", "support-pairwise", "--format", "csv", "--out", str(csv_out)]) == 0
+    ds2 = _workspace(example / "w2", [])
+    assert cli.main(["import", str(ds2), str(csv_out)]) == 0
+    again = open_dataset(ds2)
+    for cid in src.cases:
+        a, b = again.cases[cid], src.cases[cid]
+        assert (a.output, a.output_b, a.origin_a, a.origin_b) == (b.output, b.output_b, b.origin_a, b.origin_b)
     capsys.readouterr()
     assert cli.main(["regress", "support-pairwise", "--candidate", "gpt-4o-mini-pairwise"]) == 1
     err = capsys.readouterr().err

@@ -57,11 +57,13 @@ def render(fmt: str, records: list[dict], rubric: Rubric, legacy: bool = False) 
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         pair = rubric.pairwise
-        head = ["id", "input", "output", *(["output_b", "source_a", "source_b"] if pair else []), "reference", "context",
+        origin = [("source", "candidate"), ("model", "model"), ("prompt_version", "prompt_version")]
+        pair_cols = ["output_b"] + [f"{col}_{x}" for col, _ in origin for x in "ab"]
+        head = ["id", "input", "output", *(pair_cols if pair else []), "reference", "context",
                 "tier", "tags", "difficulty", "notes", "source", "added", "rubric", "rubric_version"] + [f"gold.{c}" for c in crits]
         w.writerow(head)
         for r in records:
-            sides = [r.get("output_b") or "", *((r.get(k) or {}).get("candidate", "") for k in ("origin_a", "origin_b"))] if pair else []
+            sides = [r.get("output_b") or ""] + [(r.get(f"origin_{x}") or {}).get(field, "") for _, field in origin for x in "ab"] if pair else []
             w.writerow([r["id"], r["input"], r["output"], *sides, r["reference"] or "", r["context"] or "", r["tier"], ";".join(r["tags"]),
                         r["difficulty"] or "", r["notes"], r["source"], r["added"] or "", r["rubric"], r["rubric_version"]]
                        + ["" if r["gold"].get(c) is None else r["gold"][c] for c in crits])
