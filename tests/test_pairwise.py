@@ -514,3 +514,29 @@ async def test_the_dashboard_of_a_pairwise_dataset_plots_win_rates(example: Path
         screen.query_one("#dash-tabs").active = "tab-wins"
         await pilot.pause()
         assert screen.query_one("#plot-wins").display
+
+
+def test_what_differs_marks_only_the_words_one_output_has():
+    from labeler.ui.widgets.case_view import DIFF_STYLE, marked_pair
+
+    a, b = marked_pair("refund the [bold]charge[/bold] today\nthanks", "refund the charge\x1b[2J today\nthanks")
+    marked = lambda t: [t.plain[s.start:s.end] for s in t.spans if s.style == DIFF_STYLE]  # noqa: E731
+    assert marked(a) == ["[bold]charge[/bold]"] and marked(b) == ["charge␛[2J"]
+    assert a.plain == "refund the [bold]charge[/bold] today\nthanks", "markup stays text, lines stay lines"
+    assert marked_pair("", "x") is None and marked_pair('[{"role": "user", "content": "hi"}]', "x") is None
+
+
+async def test_w_marks_the_differences_on_the_labeling_screen(tmp_path: Path):
+    from labeler.ui.widgets.case_view import DIFF_STYLE
+
+    ds_path = _workspace(tmp_path, [{"id": "p1", "a": "same words here", "b": "same words there"}])
+    app = LabelerApp(open_dataset(ds_path), identity=Identity("zed"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("w")
+        await pilot.pause()
+        texts = [app.screen.query_one(f"#body-side-{k}").content for k in (1, 2)]
+        got = sorted(t.plain[s.start:s.end] for t in texts for s in t.spans if s.style == DIFF_STYLE)
+        assert got == ["here", "there"]
+        await pilot.press("w")
+        await pilot.pause()
+        assert not any(s.style == DIFF_STYLE for k in (1, 2) for s in app.screen.query_one(f"#body-side-{k}").content.spans)

@@ -19,6 +19,7 @@ NAVIGATION = [
     Binding("down,j", "move(1)", "Criterion", show=False),
     Binding("right,l", "case(1)", "Next case", key_display="←→", tooltip="previous / next case in the queue"),
     Binding("left,h", "case(-1)", "Prev case", show=False),
+    Binding("w", "differences", "What differs", show=False, tooltip="pairwise: mark the words only one of the two outputs has"),
 ]
 CLOSING = [
     Binding("question_mark", "help", "Help", key_display="?"),
@@ -75,6 +76,10 @@ class CaseQueueScreen(Screen):
         ql.highlighted = self.session.index
         self.refresh_numbers()
         self.refresh_case()
+
+    def action_differences(self) -> None:
+        on_ = self.query_one(CaseView).toggle_differences()
+        self.say("words only one output has are marked" if on_ else "differences not marked")
 
     def say(self, msg: str) -> None:
         self.query_one("#message", Static).update(Text(msg))

@@ -48,6 +48,7 @@ class LabelScreen(Screen):
         Binding("g", "jump", "Go to", tooltip="jump to a case by id"),
         Binding("slash", "search", "Search", key_display="/", tooltip="search case ids and text"),
         Binding("m", "markdown", "Markdown", show=False, tooltip="toggle Markdown rendering of the text (literal by default)"),
+        Binding("w", "differences", "What differs", tooltip="pairwise: mark the words only one of the two outputs has"),
     ]
 
     def __init__(self, session: LabelSession) -> None:
@@ -151,7 +152,13 @@ class LabelScreen(Screen):
     def check_action(self, action: str, parameters) -> bool | None:
         if action == "accept":
             return bool(self.session.suggest_run)  # the key exists only when suggestions are on
+        if action == "differences":
+            return self.session.rubric.pairwise
         return True
+
+    def action_differences(self) -> None:
+        on_ = self.query_one(CaseView).toggle_differences()
+        self.query_one("#message", Static).update(Text("words only one output has are marked" if on_ else "differences not marked"))
 
     def action_move(self, delta: int) -> None:
         self.session.move(delta)

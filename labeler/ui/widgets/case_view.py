@@ -36,6 +36,8 @@ class CaseView(VerticalScroll):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.markdown = False
+        self.differences = False
+        """A pairwise case: mark the words only one of the two outputs has."""
         self._case: Case | None = None
 
     def compose(self) -> ComposeResult:
@@ -96,9 +98,17 @@ class CaseView(VerticalScroll):
         return [(f"OUTPUT A · {one_line(names[0], 40)}", case.output), (f"OUTPUT B · {one_line(names[1], 40)}", case.output_b or "")]
 
     def _show_pair(self, case: Case) -> None:
-        for k, (title, text) in enumerate(self._sides(case), 1):
+        sides = self._sides(case)
+        marked = marked_pair(sides[0][1], sides[1][1]) if self.differences else None
+        for k, (title, text) in enumerate(sides, 1):
             self.query_one(f"#title-side-{k}", Static).update(Text(title))
-            self.query_one(f"#body-side-{k}", Static).update(self._body(text, "output"))
+            self.query_one(f"#body-side-{k}", Static).update(marked[k - 1] if marked else self._body(text, "output"))
+
+    def toggle_differences(self) -> bool:
+        self.differences = not self.differences
+        if self._case is not None and self._case.pairwise:
+            self._show_pair(self._case)
+        return self.differences
 
     def _body(self, text: str, section: str):
         if not text.strip():
@@ -125,6 +135,31 @@ class CaseView(VerticalScroll):
             if self._case.pairwise:
                 self._show_pair(self._case)
         return self.markdown
+
+
+DIFF_LIMIT = 20_000
+"""Outputs longer than this are shown without marks (a word diff of huge texts would stall the screen)."""
+DIFF_STYLE = "bold underline yellow"
+
+
+def marked_pair(first: str, second: str) -> tuple[Text, Text] | None:
+    """Both outputs, inert, with the words that only one of them has marked; None when there is nothing
+    to mark this way (an empty, structured or very long output)."""
+    import difflib
+    import re
+
+    if not first.strip() or not second.strip() or structured_text(first) or structured_text(second):
+        return None
+    a, b = display(first), display(second)
+    if len(a) > DIFF_LIMIT or len(b) > DIFF_LIMIT:
+        return None
+    ta, tb = re.findall(r"\s+|\S+", a), re.findall(r"\s+|\S+", b)
+    out_a, out_b = Text(), Text()
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=ta, b=tb, autojunk=False).get_opcodes():
+        for toks, out in ((ta[i1:i2], out_a), (tb[j1:j2], out_b)):
+            for tok in toks:
+                out.append(tok, style=DIFF_STYLE if op != "equal" and tok.strip() else "")
+    return out_a, out_b
 
 
 def empty_text(text: str, section: str) -> Text:
