@@ -140,8 +140,11 @@ def _judge_status(a: argparse.Namespace) -> int:
             except LabelerError:
                 pass  # no key here: show what was recorded
         errors = verdicts.error_count()
+        counts = verdicts.position_counts()
+        asked = sum(n for _, n in counts.values())
         rows.append({"run": run, "model": meta.model, "rubric_version": meta.rubric_version, "cases": len(verdicts),
                      "errors": errors, "finished": str(meta.finished or ""),
+                     "position_consistency": round(sum(k for k, _ in counts.values()) / asked, 4) if asked else None,
                      "batch": None if rec is None else {"id": rec.batch_id, "status": rec.status, "requests": rec.requests,
                                                          "collected": str(rec.collected or "")}})
     if a.json:
@@ -150,12 +153,14 @@ def _judge_status(a: argparse.Namespace) -> int:
     from rich.table import Table
 
     t = Table(title=f"judge runs of {ds.name}")
-    for col in ("run", "model", "rubric", "cases", "errors", "finished", "batch"):
+    pairwise = any(r["position_consistency"] is not None for r in rows)
+    for col in ("run", "model", "rubric", "cases", "errors", "finished", "batch", *(["order-consistent"] if pairwise else [])):
         t.add_column(col)
     for r in rows:
         b = r["batch"]
         t.add_row(r["run"], r["model"], f"v{r['rubric_version']}", str(r["cases"]), str(r["errors"]), r["finished"],
-                  "-" if b is None else f"{b['id']} {b['status']}" + (" (collected)" if b["collected"] else f" ({b['requests']} requests)"))
+                  "-" if b is None else f"{b['id']} {b['status']}" + (" (collected)" if b["collected"] else f" ({b['requests']} requests)"),
+                  *(["-" if r["position_consistency"] is None else f"{r['position_consistency']:.0%}"] if pairwise else []))
     _console().print(t)
     return EXIT_OK
 
