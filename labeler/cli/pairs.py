@@ -20,24 +20,25 @@ def cmd_pair(a: argparse.Namespace) -> int:
     into = a.into or _default_into(src.name, a.a, a.b)
     folder = src.ws.datasets_dir / into
     made_rubric = None
+    rubric_name = a.rubric
     if (folder / "dataset.yaml").exists():
         target = Dataset.open(src.ws, folder)
     else:
-        if not a.rubric:  # one step: a pairwise rubric made from the source's, unless one exists already
+        if not rubric_name:  # one step: a pairwise rubric made from the source's, unless one exists already
             from labeler.truth.pairing import pairwise_rubric_from
 
             made_rubric = pairwise_rubric_from(src.rubric())
-            a.rubric = made_rubric.name
-            if src.ws.rubric_versions(a.rubric):
+            rubric_name = made_rubric.name
+            if src.ws.rubric_versions(rubric_name):
                 made_rubric = None  # made before (an earlier pair): used as it is
             elif not a.dry_run:
                 _write_rubric(src.ws, made_rubric)
         try:
-            rubric = made_rubric or src.ws.rubric(a.rubric, max(src.ws.rubric_versions(a.rubric) or [1]))
+            rubric = made_rubric or src.ws.rubric(rubric_name, max(src.ws.rubric_versions(rubric_name) or [1]))
         except LabelerError as e:
-            raise LabelerError(f"--rubric {a.rubric}: {e}") from None
+            raise LabelerError(f"--rubric {rubric_name}: {e}") from None
         if not rubric.pairwise:
-            raise LabelerError(f"--rubric {a.rubric}: not a pairwise rubric (its criteria need `scale: {{type: pairwise}}`)")
+            raise LabelerError(f"--rubric {rubric_name}: not a pairwise rubric (its criteria need `scale: {{type: pairwise}}`)")
         if not a.dry_run:
             save_model_rt(folder / "dataset.yaml", DatasetConfig(
                 name=into, description=f"Pairwise: {a.a} (A) vs {a.b} (B) on the inputs of {src.name}.",
@@ -50,7 +51,7 @@ def cmd_pair(a: argparse.Namespace) -> int:
     new = [c for c in result.cases if c.id not in have]
     if new and not a.dry_run:
         target.add_cases(new)
-    summary = {"into": into, "rubric": a.rubric if target is None else target.config.rubric,
+    summary = {"into": into, "rubric": rubric_name if target is None else target.config.rubric,
                "rubric_created": made_rubric is not None and not a.dry_run, "a": a.a, "b": a.b, "added": len(new) if not a.dry_run else 0, "would_add": len(new),
                "already_there": len(result.cases) - len(new), "left_out_no_output": result.missing,
                "left_out_identical": result.identical, "dry_run": a.dry_run}
@@ -59,7 +60,7 @@ def cmd_pair(a: argparse.Namespace) -> int:
     else:
         verb = "would add" if a.dry_run else "added"
         if summary["rubric_created"]:
-            print(f"wrote rubrics/{a.rubric}/v1.yaml (each criterion of {src.config.rubric} as a comparison; edit it, "
+            print(f"wrote rubrics/{rubric_name}/v1.yaml (each criterion of {src.config.rubric} as a comparison; edit it, "
                   f"then `labeler rubric bump` once labels use it) and its judge.md")
         print(f"{verb} {len(new)} pairwise case(s) to datasets/{into}: A = {a.a}, B = {a.b}"
               f" ({summary['already_there']} already there)")

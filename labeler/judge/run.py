@@ -25,6 +25,7 @@ from labeler.truth.logs import LogWriter
 from labeler.truth.models import Case, CriterionVerdict, JudgeRun, Rubric, ScaleKind, Verdict
 from labeler.names import check_safe_name
 from labeler.safetext import one_line
+from labeler.truth.pairs import POSITION_MEANING
 from labeler.truth.store import Dataset, save_model_rt
 
 DEFAULT_TEMPLATE = """You are grading a model output against a rubric.
@@ -100,7 +101,7 @@ def criteria_text(rubric: Rubric) -> str:
         for v in c.scale.values():
             p = c.scale.points[v]
             if pairwise:  # by position: what the point means for A is said of "the first output"
-                meaning = {"A": "output 1 is better", "B": "output 2 is better"}.get(v, p.label)
+                meaning = POSITION_MEANING[v] if v in ("A", "B") else p.label
                 lines.append(f"- {json.dumps(POSITION_WORDS[v])}: {meaning}")
                 continue
             lines.append(f"- {json.dumps(v)}: {p.label}" + (f" ({p.when})" if p.when else ""))

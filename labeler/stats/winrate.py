@@ -90,29 +90,6 @@ class WinTable:
     """Judge verdicts left out because the two orders disagreed."""
     ranking: list[tuple[str, float]] | None = None
 
-    def add(self, sa: str, sb: str, outcome) -> None:
-        """One case's outcome ("A", "B", "tie", "both_bad") between source `sa` (A) and `sb` (B)."""
-        ta = self.sources.setdefault(sa, Tally(sa))
-        tb = self.sources.setdefault(sb, Tally(sb))
-        key = tuple(sorted((sa, sb)))
-        m = self.matchups.setdefault(key, Matchup(*key))
-        if outcome == "A" or outcome == "B":
-            win, lose = (sa, sb) if outcome == "A" else (sb, sa)
-            self.sources[win].wins += 1
-            self.sources[lose].losses += 1
-            if win == m.a:
-                m.a_wins += 1
-            else:
-                m.b_wins += 1
-        elif outcome == "tie":
-            ta.ties += 1
-            tb.ties += 1
-            m.ties += 1
-        elif outcome == "both_bad":
-            ta.both_bad += 1
-            tb.both_bad += 1
-            m.both_bad += 1
-
     def as_dict(self) -> dict:
         return {"criterion": self.criterion, "by": self.by, "group": self.group,
                 "sources": [t.as_dict() for t in sorted(self.sources.values(), key=lambda t: -(t.rate or 0))],
@@ -253,8 +230,8 @@ def human_position_bias(ds) -> list[PositionBias]:
     for i, who in enumerate(cur.raters):
         rows = cur.rows[i]
         cols = np.flatnonzero(rows >= 0)
-        shown = np.fromiter((1 if extras.get(int(r), {}).get("shown") == "AB" else 2 if extras.get(int(r), {}).get("shown") == "BA"
-                             else 0 for r in rows[cols]), dtype=np.int8, count=len(cols))
+        code = {"AB": 1, "BA": 2}
+        shown = np.fromiter((code.get(extras.get(int(r), {}).get("shown"), 0) for r in rows[cols]), dtype=np.int8, count=len(cols))
         bias = PositionBias(who)
         for c, crit in rubric.criteria.items():
             scale = crit.scale.values()

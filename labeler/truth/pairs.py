@@ -11,6 +11,9 @@ import hashlib
 from typing import Literal
 
 Order = Literal["AB", "BA"]
+POSITION_MEANING = {"A": "output 1 is better", "B": "output 2 is better", "tie": "tie: as good as each other",
+                    "both_bad": "both bad: neither is acceptable"}
+"""What each pairwise point means by position (A: the output shown first), for people and judges alike."""
 _SWAP = {"A": "B", "B": "A"}
 
 

@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from labeler.truth.models import Rubric, ScaleKind
-from labeler.ui.widgets.rubric_panel import PAIR_EXPLAIN
+from labeler.truth.pairs import POSITION_MEANING
 
 
 class HelpScreen(ModalScreen[None]):
@@ -46,7 +46,7 @@ class HelpScreen(ModalScreen[None]):
             for cid, crit in self.rubric.criteria.items():
                 keys = crit.scale.keys()
                 if self.blind and crit.scale.type is ScaleKind.pairwise:
-                    r.add_row(Text(cid), Text("  ".join(f"{keys[v]}={PAIR_EXPLAIN[v]}" for v in crit.scale.values())))
+                    r.add_row(Text(cid), Text("  ".join(f"{keys[v]}={POSITION_MEANING[v]}" for v in crit.scale.values())))
                     continue
                 r.add_row(Text(cid), Text("  ".join(f"{keys[v]}={v} ({crit.scale.points[v].label})" for v in crit.scale.values())))
             parts.append(r)

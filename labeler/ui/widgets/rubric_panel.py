@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from labeler.truth.models import Criterion, Rubric, ScaleKind, Value
+from labeler.truth.pairs import POSITION_MEANING
 from labeler.safetext import display
 
 
@@ -66,10 +67,6 @@ class RubricPanel(Static):
 
 
 PAIR_SHORT = {"A": "1st", "B": "2nd", "tie": "tie", "both_bad": "bad"}
-PAIR_EXPLAIN = {"A": "output 1 is better", "B": "output 2 is better", "tie": "tie: as good as each other",
-                "both_bad": "both bad: neither is acceptable"}
-
-
 PAIR_EXPLAIN_AB = {"A": "A is better", "B": "B is better"}
 
 
@@ -87,12 +84,12 @@ def explain_criterion(crit: Criterion, description_style: str = "", blind: bool 
         p = crit.scale.points[v]
         t.append(f"\n {keys[v]} ", style="reverse bold")
         if pairwise and blind:  # the rubric's words for A and B would say which output is which
-            t.append(f" {PAIR_EXPLAIN[v]}", style="bold")
+            t.append(f" {POSITION_MEANING[v]}", style="bold")
             if v in ("tie", "both_bad") and p.when:
                 t.append(f" — {display(p.when, 1000)}")
             continue
         if pairwise:
-            t.append(f" {PAIR_EXPLAIN_AB.get(v, PAIR_EXPLAIN[v])}", style="bold")
+            t.append(f" {PAIR_EXPLAIN_AB.get(v, POSITION_MEANING[v])}", style="bold")
             if p.when:
                 t.append(f" — {display(p.when, 1000)}")
             continue
