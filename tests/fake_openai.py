@@ -3,8 +3,14 @@
 Speaks /v1/chat/completions, /v1/embeddings, /v1/files and /v1/batches. What it answers is steered by markers in
 the prompt, so one run can mix behaviours: @@429@@ / @@500@@ (fail once, then answer),
 @@429always@@ / @@500always@@, @@garbage@@ (never JSON), @@garbage_once@@ (JSON on the re-ask),
-@@outside@@ (a value off the scale), @@notjson_body@@ (a 200 reply whose body is not JSON), @@hang@@ (never answers in time), @@pick0@@ (first allowed value).
-Otherwise it answers every criterion with the last allowed value. It counts every call per prompt.
+@@outside@@ (a value off the scale), @@notjson_body@@ (a 200 reply whose body is not JSON), @@html@@ (a 200 HTML page),
+@@hang@@ (never answers in time), @@pick0@@ (first allowed value), @@deep@@ (an answer nested 100,000 deep),
+@@echo_key@@ (the bearer key in every rationale), @@echo_key_garbage@@ (the key in an invalid answer),
+@@echo_key_401@@ (a 401 whose message quotes the key, as OpenAI's does).
+Otherwise it answers every criterion with the last allowed value. It counts every call per prompt, and keeps
+every request's user prompts (`prompts`) and bearer key (`keys`).
+`structured`: True (json_schema), "json_object" (JSON mode only) or False; a refused response_format gets
+`refuse` = (status, message). `models`: the model names served (others: 404, as vLLM and Ollama answer).
 """
 
 from __future__ import annotations
@@ -31,13 +37,18 @@ def _embed(text: str, dim: int = 64) -> list[float]:
 
 
 class FakeOpenAI:
-    def __init__(self, criteria: dict[str, list[Any]] | None = None, structured: bool = True, delay: float = 0.0,
-                 usage: bool = True, answerer=None):
+    def __init__(self, criteria: dict[str, list[Any]] | None = None, structured: bool | str = True, delay: float = 0.0,
+                 usage: bool = True, answerer=None, refuse: tuple[int, str] | None = None, models: set[str] | None = None):
         self.answerer = answerer
         """answerer(prompt, allowed) -> {criterion: value}: a judge with a mind of its own (pairwise tests)."""
         self.criteria = criteria or {}
         """criterion -> allowed values, for answers when the request carries no schema."""
         self.structured = structured
+        self.refuse = refuse or (400, "response_format json_schema is not supported by this server")
+        self.models = models
+        self.prompts: list[str] = []
+        self.keys: list[str] = []
+        self.formats: list[str] = []
         self.delay = delay
         self.usage = usage
         self.calls: Counter = Counter()
@@ -64,27 +75,35 @@ class FakeOpenAI:
 
     # ---- answering
 
-    def answer(self, body: dict) -> tuple[int, dict]:
+    def answer(self, body: dict, bearer: str = "") -> tuple[int, dict]:
         prompt = "\n".join(m.get("content") or "" for m in body.get("messages", []) if m.get("role") == "user")
         first_prompt = next((m.get("content") or "" for m in body.get("messages", []) if m.get("role") == "user"), "")
         key = hashlib.sha256(first_prompt.encode()).hexdigest()[:12]
+        rf = body.get("response_format")
         with self.lock:
             self.calls[key] += 1
             self.total += 1
             n = self.calls[key]
+            self.prompts.append(prompt)
+            self.keys.append(bearer)
+            self.formats.append(rf.get("type") if rf else "text")
         if self.delay:
             time.sleep(self.delay)
-        rf = body.get("response_format")
-        if rf and rf.get("type") == "json_schema" and not self.structured:
-            return 400, {"error": {"message": "response_format json_schema is not supported by this server",
-                                   "type": "invalid_request_error", "param": "response_format"}}
+        if self.models is not None and body.get("model") not in self.models:
+            return 404, {"error": {"message": f"model {body.get('model')!r} not found", "type": "not_found_error"}}
+        refused = {True: (), "json_object": ("json_schema",), False: ("json_schema", "json_object")}[self.structured]
+        if rf and rf.get("type") in refused:
+            status, message = self.refuse
+            return status, {"error": {"message": message, "type": "invalid_request_error"}}
+        if "@@echo_key_401@@" in prompt:
+            return 401, {"error": {"message": f"Incorrect API key provided: {bearer}", "type": "invalid_request_error"}}
         if "@@hang@@" in prompt:
             time.sleep(30)
         if "@@429always@@" in prompt or ("@@429@@" in prompt and n == 1):
             return 429, {"error": {"message": "rate limited", "type": "rate_limit"}}
         if "@@500always@@" in prompt or ("@@500@@" in prompt and n == 1):
             return 500, {"error": {"message": "boom", "type": "server_error"}}
-        if rf and rf.get("type") == "json_schema":
+        if rf and rf.get("type") == "json_schema" and self.structured is True:
             props = rf["json_schema"]["schema"]["properties"]
             allowed = {c: p["properties"]["value"]["enum"] for c, p in props.items()}
         else:
@@ -92,9 +111,14 @@ class FakeOpenAI:
         retry = len([m for m in body.get("messages", []) if m.get("role") == "user"]) > 1
         if "@@garbage@@" in prompt or ("@@garbage_once@@" in prompt and not retry):
             content = "I think it is pretty good {not json"
+        elif "@@deep@@" in prompt:
+            content = "[" * 100_000 + "]" * 100_000
+        elif "@@echo_key_garbage@@" in prompt:
+            content = f"I was called with {bearer}, not telling"
         else:
             pick = 0 if "@@pick0@@" in prompt else -1
-            values = {c: {"value": (7 if "@@outside@@" in prompt else vals[pick]), "rationale": f"server picked {vals[pick]}"}
+            why = f"server picked {{}}" + (f" for {bearer}" if "@@echo_key@@" in prompt else "")
+            values = {c: {"value": (7 if "@@outside@@" in prompt else vals[pick]), "rationale": why.format(vals[pick])}
                       for c, vals in allowed.items()}
             if self.answerer is not None:
                 values = {c: {"value": v[0], "rationale": v[1]} if isinstance(v, tuple) else {"value": v, "rationale": f"server chose {v}"}
@@ -153,15 +177,19 @@ class FakeOpenAI:
                 raw = self.rfile.read(length)
                 if self.path.endswith("/chat/completions"):
                     req = json.loads(raw)
-                    if any("@@notjson_body@@" in (m.get("content") or "") for m in req.get("messages", [])):
-                        data = b"<html>upstream proxy error</html>"  # a 200 whose body is not JSON at all
+                    said = " ".join(m.get("content") or "" for m in req.get("messages", []))
+                    if "@@notjson_body@@" in said or "@@html@@" in said:
+                        # a 200 whose body is not JSON at all (a proxy's page, a web UI at the wrong path)
+                        data = (b"<html>upstream proxy error</html>" if "@@notjson_body@@" in said else
+                                b"<!DOCTYPE html>\n<html><head><title>\x1b]0;pwned\x07LM Studio</title></head><body>hi</body></html>")
                         self.send_response(200)
-                        self.send_header("Content-Type", "application/json")
+                        self.send_header("Content-Type", "application/json" if "@@notjson_body@@" in said else "text/html")
                         self.send_header("Content-Length", str(len(data)))
                         self.end_headers()
                         self.wfile.write(data)
                         return None
-                    status, body = server.answer(req)
+                    bearer = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                    status, body = server.answer(req, bearer)
                     return self._send(status, body)
                 if self.path.endswith("/embeddings"):
                     req = json.loads(raw)

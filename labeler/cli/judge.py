@@ -20,13 +20,16 @@ def cmd_judge(a: argparse.Namespace) -> int:
         raise LabelerError(f"unexpected arguments {' '.join(a.rest)!r} (usage: labeler judge DATASET --model M ...)")
     if not a.model:
         raise LabelerError("--model is required (the model name your endpoint serves)")
-    from labeler.judge.run import JudgeConfig
+    from labeler.judge.run import JudgeConfig, key_note
 
-    ds = _open(a.target)
-    cfg = JudgeConfig(model=a.model, run=a.run or a.model.replace("/", "-").replace(":", "-"), base_url=a.base_url,
+    cfg = JudgeConfig(model=a.model, run=_run_name(a.run or a.model.replace("/", "-").replace(":", "-")), base_url=a.base_url,
                       api_key_env=a.api_key_env, concurrency=a.concurrency, temperature=a.temperature, repeat=a.repeat,
                       timeout=a.timeout, retries=a.retries, structured=not a.no_structured, cases=a.cases, limit=a.limit,
                       candidate=a.candidate)
+    note = key_note(cfg)  # no key: said at once, before the dataset is read or the client imported
+    ds = _open(a.target)
+    if note:
+        sys.stderr.write(note + "\n")
     if a.candidate:
         ds.candidate(a.candidate)  # a missing candidate is a one-line error before any request
     if a.batch:
@@ -86,7 +89,7 @@ def _judge_report(a, ds, cfg, summary) -> int:
                          for k, v in summary.errors.items()) or "none"
         print(f"run {cfg.run}: {summary.done} judged, {summary.skipped} skipped (cached), errors: {errs}"
               + (f", tokens: {summary.tokens}" if summary.tokens_reported else "") + f", {summary.seconds:.1f}s"
-              + ("" if summary.structured else " (server has no structured output: used plain JSON)"))
+              + _format_note(cfg, summary))
         for c, v in out.get("self_consistency", {}).items():
             agree = "undefined" if v["agreement"] is None else f"{v['agreement']:.0%}"
             print(f"  self-consistency {c}: repeats agree on {agree} of {v['cases']} cases")
@@ -94,11 +97,32 @@ def _judge_report(a, ds, cfg, summary) -> int:
             rate = "undefined" if v["rate"] is None else f"{v['rate']:.0%}"
             print(f"  position consistency {c}: both orders agree on {rate} of {v['verdicts']} cases "
                   "(the rest are recorded as inconsistent and count as no verdict)")
+        if summary.hint:
+            print(f"hint: {summary.hint}")
         if summary.interrupted:
             print("interrupted: everything finished so far is saved; run the same command again to continue")
     if summary.interrupted:
         return 130
     return EXIT_FAIL if summary.errors else EXIT_OK
+
+
+def _format_note(cfg, summary) -> str:
+    """Said only when the server refused the structured output asked for (not after --no-structured)."""
+    if not cfg.structured or summary.response_format == "json_schema":
+        return ""
+    if summary.response_format == "json_object":
+        return " (server has no JSON-schema output: used JSON mode)"
+    return " (server has no structured output: used plain JSON)"
+
+
+def _run_name(name: str) -> str:
+    """A run name from the command line: a usage error (not a crash) when it could not be a folder name."""
+    from labeler.names import check_safe_name
+
+    try:
+        return check_safe_name(name, "run name")
+    except ValueError as e:
+        raise UsageError(str(e)) from None
 
 
 def _judge_batch(a, ds, cfg) -> int:
@@ -139,7 +163,7 @@ def _judge_status(a: argparse.Namespace) -> int:
                 rec = judge_batch.status(ds, cfg)
             except LabelerError:
                 pass  # no key here: show what was recorded
-        errors = verdicts.error_count()
+        errors = verdicts.open_errors()  # an error a rerun answered is history, not a problem
         counts = verdicts.position_counts()
         asked = sum(n for _, n in counts.values())
         rows.append({"run": run, "model": meta.model, "rubric_version": meta.rubric_version, "cases": len(verdicts),
@@ -171,8 +195,8 @@ def _judge_drop(a: argparse.Namespace) -> int:
 
     if len(a.rest) != 2:
         raise UsageError("usage: labeler judge drop DATASET RUN")
+    run = _run_name(a.rest[1])
     ds = _open(a.rest[0])
-    run = a.rest[1]
     ds.judge_run(run)  # a missing run is a one-line error
     folder = ds.judge_dir / run
     audits = list((folder / "audits").glob("*.yaml")) if (folder / "audits").is_dir() else []
@@ -189,8 +213,8 @@ def _judge_compare(a: argparse.Namespace) -> int:
     if len(a.rest) != 3:
         raise LabelerError("usage: labeler judge compare DATASET RUN_A RUN_B")
     ds = _open(a.rest[0])
-    ma, va = ds.judge_run(a.rest[1])
-    mb, vb = ds.judge_run(a.rest[2])
+    ma, va = ds.judge_run(_run_name(a.rest[1]))
+    mb, vb = ds.judge_run(_run_name(a.rest[2]))
     if ma.rubric_version != mb.rubric_version:
         sys.stderr.write(f"note: runs used rubric v{ma.rubric_version} and v{mb.rubric_version}\n")
     comps = compare_runs(va, vb, ds.rubric())

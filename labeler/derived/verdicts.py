@@ -219,6 +219,12 @@ class RunVerdicts(Mapping):
     def error_count(self) -> int:
         return sum(1 for c, rows in self.by_case.items() for i in rows if self.error[i] is not None)
 
+    def open_errors(self) -> int:
+        """Errors no later line answered: (case, repeat) pairs with an error and no verdict."""
+        rows = [i for r in self.by_case.values() for i in r]
+        ok = {(self.cases[i], self.repeat[i]) for i in rows if self.error[i] is None}
+        return len({(self.cases[i], self.repeat[i]) for i in rows if self.error[i] is not None} - ok)
+
     def position_counts(self, cases=None) -> dict[str, tuple[int, int]]:
         """criterion -> (verdicts whose two orders agreed, verdicts asked in both orders), over successful verdicts."""
         import numpy as np

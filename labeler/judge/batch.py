@@ -17,7 +17,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from labeler.errors import LabelerError
-from labeler.judge.run import SYSTEM, JudgeConfig, Summary, api_key, load_template, parse_answer, plan, prepare_run, response_format, run_folder
+from labeler.judge.run import (SYSTEM, JudgeConfig, Summary, load_template, make_client, parse_answer, plan, prepare_run, redact_verdict,
+                               response_format, run_folder, secrets)
 from labeler.truth.logs import LogWriter
 from labeler.truth.models import Verdict
 from labeler.truth.store import Dataset, save_model_rt, validate_model
@@ -46,9 +47,7 @@ def read_batch(ds: Dataset, run: str) -> BatchRecord | None:
 
 
 def _client(cfg: JudgeConfig):
-    import openai
-
-    return openai.OpenAI(api_key=api_key(cfg.api_key_env), base_url=cfg.base_url, max_retries=cfg.retries, timeout=cfg.timeout)
+    return make_client(cfg, sync=True)
 
 
 def submit(ds: Dataset, cfg: JudgeConfig) -> tuple[BatchRecord | None, int]:
@@ -58,7 +57,8 @@ def submit(ds: Dataset, cfg: JudgeConfig) -> tuple[BatchRecord | None, int]:
         raise LabelerError(f"{batch_path(ds, cfg.run)}: batch {pending.batch_id} is still pending; rerun to collect it")
     template = load_template(ds)
     rubric = ds.rubric()
-    prepare_run(ds, cfg, template)
+    client = _client(cfg)
+    prepare_run(ds, cfg, template, str(client.base_url))
     jobs, skipped = plan(ds, cfg, template)
     if not jobs:
         return None, skipped
@@ -70,7 +70,6 @@ def submit(ds: Dataset, cfg: JudgeConfig) -> tuple[BatchRecord | None, int]:
             body["response_format"] = response_format(rubric)
         lines.append(json.dumps({"custom_id": f"{j.case.id}::{j.repeat}::{j.key}", "method": "POST",
                                  "url": "/v1/chat/completions", "body": body}))
-    client = _client(cfg)
     f = client.files.create(file=("requests.jsonl", ("\n".join(lines) + "\n").encode()), purpose="batch")
     b = client.batches.create(input_file_id=f.id, endpoint="/v1/chat/completions", completion_window="24h")
     rec = BatchRecord(batch_id=b.id, input_file_id=f.id, requests=len(jobs), status=b.status,
@@ -113,6 +112,7 @@ def collect(ds: Dataset, cfg: JudgeConfig, wait: float = 0.0, poll: float = 5.0)
     text = client.files.content(b.output_file_id).text
     writer = LogWriter(run_folder(ds, cfg.run) / "verdicts.yaml", f"verdicts of judge run {cfg.run}: one case (and repeat) per line")
     records = []
+    hide = secrets(cfg)
     now = datetime.now(timezone.utc).replace(microsecond=0)
     for line in text.splitlines():
         if not line.strip():
@@ -139,6 +139,7 @@ def collect(ds: Dataset, cfg: JudgeConfig, wait: float = 0.0, poll: float = 5.0)
             summary.errors[v.error] += 1
         else:
             summary.done += 1
+        v = redact_verdict(v, hide)
         records.append({"case": v.case, **v.model_dump(mode="json", exclude_none=True, exclude_defaults=True)})
     writer.append_many(records)
     rec.collected = now

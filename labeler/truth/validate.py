@@ -134,6 +134,12 @@ def validate_dataset(ws: Workspace, folder: Path) -> list[Finding]:
         if gone:
             out.append(Finding(ds.candidates_dir / f"{name}.yaml", None,
                                f"{len(gone)} output(s) for cases not in cases.yaml (first: {gone[0]!r}); they are not used", "warning"))
+    from labeler.judge.run import template_path, template_problems
+
+    try:
+        out += [Finding(template_path(ds), line, msg) for line, msg in template_problems(ds)]
+    except LabelerError:  # the rubric itself does not load: reported with it
+        pass
     for run in ds.judge_runs():
         try:
             meta, _ = ds.judge_run(run)
