@@ -406,8 +406,16 @@ def test_an_html_page_for_an_answer_says_so_in_one_inert_line(judged: Path, caps
         code, out, err = _cli(capsys, "judge", judged, "--model", "fake-1", "--base-url", server.base_url,
                               "--cases", "html,t1", "--json")
     why = json.loads(out)["error_causes"]["bad_response"]
-    assert code == 1 and why.startswith(f"{server.base_url} answered with non-JSON (first bytes: '<!DOCTYPE html>")
-    assert "AttributeError" not in why and "\x1b" not in why and "\n" not in why
+    assert code == 1 and json.loads(out)["done"] == 1
+    assert why.startswith(f"{server.base_url} answered with non-JSON") and "(first bytes: '<!DOCTYPE html>" in why
+    assert "AttributeError" not in why and "\x1b" not in why and "\n" not in why and "␛]0;pwned" in why
+
+
+def test_a_batch_that_cannot_reach_its_endpoint_is_one_line(judged: Path, capsys):
+    url = "http://bob:pw-hunter22@127.0.0.1:9/v1"
+    code, out, err = _cli(capsys, "judge", judged, "--model", "fake-1", "--base-url", url, "--batch", "--retries", "0")
+    assert code == 1 and "internal error" not in err and err.count("\n") == 1
+    assert "http://127.0.0.1:9/v1: " in err and "pw-hunter22" not in err
 
 
 @pytest.mark.parametrize("name", ["..", "../x", ".git", "a/b", "", " x", "x:y", "a" * 200, "..\\x", "x\x07y"])

@@ -126,6 +126,17 @@ def _run_name(name: str) -> str:
 
 
 def _judge_batch(a, ds, cfg) -> int:
+    import openai
+
+    from labeler.judge.run import api_failure
+
+    try:
+        return _judge_batch_steps(a, ds, cfg)
+    except openai.APIError as e:
+        raise api_failure(cfg, e) from None
+
+
+def _judge_batch_steps(a, ds, cfg) -> int:
     from labeler.judge import batch as judge_batch
 
     rec = judge_batch.read_batch(ds, cfg.run)
@@ -159,10 +170,12 @@ def _judge_status(a: argparse.Namespace) -> int:
         rec = judge_batch.read_batch(ds, run)
         if rec is not None and rec.collected is None and (a.base_url or meta.endpoint_host):
             cfg = JudgeConfig(model=meta.model, run=run, base_url=a.base_url, api_key_env=a.api_key_env)
+            import openai
+
             try:
                 rec = judge_batch.status(ds, cfg)
-            except LabelerError:
-                pass  # no key here: show what was recorded
+            except (LabelerError, openai.APIError):
+                pass  # no key or no answer here: show what was recorded
         errors = verdicts.open_errors()  # an error a rerun answered is history, not a problem
         counts = verdicts.position_counts()
         asked = sum(n for _, n in counts.values())

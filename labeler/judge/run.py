@@ -574,10 +574,8 @@ async def judge_one(client, cfg: JudgeConfig, rubric: Rubric, job: Job, state: d
     try:
         for attempt in range(2):
             resp = await _ask(client, cfg, rubric, messages, state)
-            if isinstance(resp, (str, bytes)):  # the client hands back a body it could not read as JSON
-                text = resp.decode("utf-8", "replace") if isinstance(resp, bytes) else resp
-                kind, why = "bad_response", (f"{public_url(base_url(cfg))} answered with non-JSON "
-                                             f"(first bytes: '{one_line(text, 60)}'); is --base-url an OpenAI-compatible API?")
+            if isinstance(resp, (str, bytes)):  # the client hands back a body it could not read as JSON (text/html)
+                kind, why = "bad_response", _non_json(cfg, resp)
                 break
             if getattr(resp, "usage", None) is not None and resp.usage.total_tokens is not None:
                 tokens += resp.usage.total_tokens
@@ -604,6 +602,8 @@ async def judge_one(client, cfg: JudgeConfig, rubric: Rubric, job: Job, state: d
         kind, why = "connection", f"{public_url(base_url(cfg))}: {_cause(e)}"
     except openai.APIError as e:
         kind, why = "api_error", _cause(e)
+    except json.JSONDecodeError as e:  # a body sent as JSON that is not (a proxy's error page)
+        kind, why = "bad_response", _non_json(cfg, e.doc)
     except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError) as e:
         # a 200 reply whose body is not JSON, or JSON of the wrong shape: this case's error, not the run's
         kind, why = "bad_response", f"the server's reply could not be read ({type(e).__name__}: {one_line(str(e), 200)})"
@@ -659,6 +659,18 @@ def position_consistency(verdicts, rubric: Rubric, cases=None) -> dict[str, tupl
                     counts[c][1] += 1
                     counts[c][0] += not cv.inconsistent
     return {c: (k / n if n else None, n) for c, (k, n) in counts.items()}
+
+
+def _non_json(cfg: JudgeConfig, body: str | bytes) -> str:
+    """One line: which endpoint answered with something that is not JSON, and its first bytes (inert)."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+    return (f"{public_url(base_url(cfg))} answered with non-JSON, so the reply could not be read "
+            f"(first bytes: '{one_line(text, 60)}'); is --base-url an OpenAI-compatible API?")
+
+
+def api_failure(cfg: JudgeConfig, e: BaseException) -> LabelerError:
+    """A client error outside a run's cases (the Batch API) as one line naming the endpoint, secrets blanked out."""
+    return LabelerError(f"{public_url(base_url(cfg))}: {redact(_cause(e), secrets(cfg))}")
 
 
 def _cause(e: BaseException) -> str:
