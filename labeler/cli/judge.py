@@ -20,13 +20,15 @@ def cmd_judge(a: argparse.Namespace) -> int:
         raise LabelerError(f"unexpected arguments {' '.join(a.rest)!r} (usage: labeler judge DATASET --model M ...)")
     if not a.model:
         raise LabelerError("--model is required (the model name your endpoint serves)")
-    from labeler.judge.run import JudgeConfig, key_note
+    from labeler.judge.keys import key_note
+
+    note = key_note(a.base_url, a.api_key_env)  # no key: said at once, before anything slow is imported
+    from labeler.judge.run import JudgeConfig
 
     cfg = JudgeConfig(model=a.model, run=_run_name(a.run or a.model.replace("/", "-").replace(":", "-")), base_url=a.base_url,
                       api_key_env=a.api_key_env, concurrency=a.concurrency, temperature=a.temperature, repeat=a.repeat,
                       timeout=a.timeout, retries=a.retries, structured=not a.no_structured, cases=a.cases, limit=a.limit,
                       candidate=a.candidate)
-    note = key_note(cfg)  # no key: said at once, before the dataset is read or the client imported
     ds = _open(a.target)
     if note:
         sys.stderr.write(note + "\n")

@@ -112,7 +112,7 @@ def collect(ds: Dataset, cfg: JudgeConfig, wait: float = 0.0, poll: float = 5.0)
     text = client.files.content(b.output_file_id).text
     writer = LogWriter(run_folder(ds, cfg.run) / "verdicts.yaml", f"verdicts of judge run {cfg.run}: one case (and repeat) per line")
     records = []
-    hide = secrets(cfg)
+    hide = secrets(cfg.base_url, cfg.api_key_env)
     now = datetime.now(timezone.utc).replace(microsecond=0)
     for line in text.splitlines():
         if not line.strip():

@@ -21,6 +21,7 @@ from typing import Any, Callable
 from urllib.parse import urlparse
 
 from labeler.errors import LabelerError
+from labeler.judge.keys import api_key, base_url, named_url, public_url, redact, secrets  # noqa: F401 (api_key: cli/drift.py)
 from labeler.truth.logs import LogWriter
 from labeler.truth.models import Case, CriterionVerdict, JudgeRun, Rubric, ScaleKind, Verdict
 from labeler.names import check_safe_name
@@ -389,69 +390,6 @@ def select_cases(ds: Dataset, spec: str | None, limit: int | None) -> list[Case]
     return [store.case(j) for j in picked]
 
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
-PLACEHOLDER_KEY = "no-key-set"
-"""Sent to a server named by a base URL when no key is set: local servers (vLLM, Ollama, llama.cpp) need none,
-but the client needs a string."""
-
-
-def base_url(cfg: "JudgeConfig") -> str:
-    """The endpoint the client talks to: --base-url, else OPENAI_BASE_URL (which the client reads), else OpenAI."""
-    import os
-
-    return cfg.base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
-
-
-def public_url(url: str) -> str:
-    """A URL without its user:password@ part: what may be stored or shown."""
-    p = urlparse(url)
-    return p._replace(netloc=p.netloc.rpartition("@")[2]).geturl() if "@" in p.netloc else url
-
-
-def api_key(env_name: str, base: str | None = None) -> str:
-    """The key in $env_name; without one, a placeholder for a server named by `base`, else a one-line error."""
-    import os
-
-    key = os.environ.get(env_name)
-    if key:
-        return key
-    if base and urlparse(base).hostname != "api.openai.com":
-        return PLACEHOLDER_KEY
-    raise LabelerError(f"no API key: set {env_name} (or name another variable with --api-key-env)")
-
-
-def key_note(cfg: "JudgeConfig") -> str | None:
-    """Checks the key before anything slow; the one line to say when a placeholder is sent instead."""
-    import os
-
-    base = base_url(cfg) if cfg.base_url or os.environ.get("OPENAI_BASE_URL") else None
-    if api_key(cfg.api_key_env, base) == PLACEHOLDER_KEY:
-        return f"note: {cfg.api_key_env} is not set: sending a placeholder key to {public_url(base)} (local servers need none)"
-    return None
-
-
-def secrets(cfg: "JudgeConfig") -> list[str]:
-    """What must never be stored or shown: the key and any user:password in the base URL."""
-    import os
-
-    import base64
-    from urllib.parse import unquote
-
-    out = [os.environ.get(cfg.api_key_env) or ""]
-    userinfo = urlparse(base_url(cfg)).netloc.rpartition("@")[0]
-    if userinfo:  # also as the client sends it: an HTTP Basic header
-        plain = ":".join(unquote(x) for x in userinfo.split(":", 1))
-        out += [userinfo, plain, *userinfo.split(":", 1), *plain.split(":", 1), base64.b64encode(plain.encode()).decode()]
-    return sorted({x for x in out if len(x) >= 6 and x != PLACEHOLDER_KEY}, key=len, reverse=True)
-
-
-def redact(text: str | None, hide: list[str]) -> str | None:
-    for x in hide:
-        if text and x in text:
-            text = text.replace(x, "[redacted]")
-    return text
-
-
 def redact_verdict(v: Verdict, hide: list[str]) -> Verdict:
     """A verdict with the secrets an endpoint echoed (in a rationale or a raw answer) blanked out."""
     if not hide:
@@ -469,7 +407,7 @@ def prepare_run(ds: Dataset, cfg: JudgeConfig, template: str, endpoint: str | No
     `endpoint`: the client's base URL (its host is recorded, never a user:password)."""
     rubric = ds.rubric()
     folder = run_folder(ds, cfg.run)
-    host = urlparse(endpoint or base_url(cfg)).netloc.rpartition("@")[2]
+    host = urlparse(endpoint or base_url(cfg.base_url)).netloc.rpartition("@")[2]
     meta = JudgeRun(
         name=cfg.run, model=cfg.model, endpoint_host=host, rubric=rubric.name, rubric_version=rubric.version,
         rubric_hash=rubric.content_hash(), prompt_template=str(template_path(ds).relative_to(ds.ws.root)) if template_path(ds).is_file() else "(built-in)",
@@ -599,7 +537,7 @@ async def judge_one(client, cfg: JudgeConfig, rubric: Rubric, job: Job, state: d
     except openai.APIStatusError as e:
         kind, why = f"http_{e.status_code}", _cause(e)
     except openai.APIConnectionError as e:
-        kind, why = "connection", f"{public_url(base_url(cfg))}: {_cause(e)}"
+        kind, why = "connection", f"{public_url(base_url(cfg.base_url))}: {_cause(e)}"
     except openai.APIError as e:
         kind, why = "api_error", _cause(e)
     except json.JSONDecodeError as e:  # a body sent as JSON that is not (a proxy's error page)
@@ -664,13 +602,13 @@ def position_consistency(verdicts, rubric: Rubric, cases=None) -> dict[str, tupl
 def _non_json(cfg: JudgeConfig, body: str | bytes) -> str:
     """One line: which endpoint answered with something that is not JSON, and its first bytes (inert)."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
-    return (f"{public_url(base_url(cfg))} answered with non-JSON, so the reply could not be read "
+    return (f"{public_url(base_url(cfg.base_url))} answered with non-JSON, so the reply could not be read "
             f"(first bytes: '{one_line(text, 60)}'); is --base-url an OpenAI-compatible API?")
 
 
 def api_failure(cfg: JudgeConfig, e: BaseException) -> LabelerError:
     """A client error outside a run's cases (the Batch API) as one line naming the endpoint, secrets blanked out."""
-    return LabelerError(f"{public_url(base_url(cfg))}: {redact(_cause(e), secrets(cfg))}")
+    return LabelerError(f"{public_url(base_url(cfg.base_url))}: {redact(_cause(e), secrets(cfg.base_url, cfg.api_key_env))}")
 
 
 def _cause(e: BaseException) -> str:
@@ -686,13 +624,10 @@ def _cause(e: BaseException) -> str:
 
 def make_client(cfg: JudgeConfig, sync: bool = False):
     """An OpenAI client for cfg's endpoint (async for runs, sync for the Batch API); a placeholder key for a named server."""
-    import os
-
     import openai
 
-    named = cfg.base_url or os.environ.get("OPENAI_BASE_URL")
     make = openai.OpenAI if sync else openai.AsyncOpenAI
-    return make(api_key=api_key(cfg.api_key_env, base_url(cfg) if named else None), base_url=cfg.base_url,
+    return make(api_key=api_key(cfg.api_key_env, named_url(cfg.base_url)), base_url=cfg.base_url,
                 max_retries=cfg.retries, timeout=cfg.timeout)
 
 
@@ -711,7 +646,7 @@ async def run_async(ds: Dataset, cfg: JudgeConfig, progress: Callable[[int, int]
     rubric = ds.rubric()
     client = client or make_client(cfg)
     meta = prepare_run(ds, cfg, template, str(client.base_url))
-    hide = secrets(cfg)
+    hide = secrets(cfg.base_url, cfg.api_key_env)
     jobs, skipped = plan(ds, cfg, template)
     summary = Summary(planned=len(jobs) + skipped, skipped=skipped)
     writer = LogWriter(run_folder(ds, cfg.run) / "verdicts.yaml", f"verdicts of judge run {cfg.run}: one case (and repeat) per line")
