@@ -87,21 +87,38 @@ FIELDS = ("task", "criteria", "input", "output", "output_1", "output_2", "refere
 def template_problems(ds: Dataset) -> list[tuple[int | None, str]]:
     """(line, what is wrong) with the rubric's judge.md: a link out of the workspace, an empty file,
     a placeholder the prompt cannot fill, a case field the prompt must show but does not."""
+    return _read_template(ds)[1]
+
+
+def load_template(ds: Dataset) -> str:
+    """The rubric's judge.md (checked: see template_problems), or the built-in prompt."""
+    text, problems = _read_template(ds)
+    if problems:
+        from labeler.errors import FileFormatError
+
+        raise FileFormatError(template_path(ds), *problems[0])
+    if text is not None:
+        return text
+    return DEFAULT_PAIR_TEMPLATE if ds.rubric().pairwise else DEFAULT_TEMPLATE
+
+
+def _read_template(ds: Dataset) -> tuple[str | None, list[tuple[int | None, str]]]:
+    """judge.md's text (None: there is none) and its problems."""
     p = template_path(ds)
     if not p.is_file() and not p.is_symlink():
-        return []
+        return None, []
     real = p.resolve()
     if not real.is_relative_to(ds.ws.root.resolve()):
-        return [(None, f"is a link to {one_line(str(real), 120)}, outside the workspace: refused "
-                       "(its text would be sent to the endpoint)")]
+        return None, [(None, f"is a link to {one_line(str(real), 120)}, outside the workspace: refused "
+                             "(its text would be sent to the endpoint)")]
     if not real.is_file():
-        return [(None, "is not a regular file")]
+        return None, [(None, "is not a regular file")]
     try:
         text = real.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        return [(None, f"cannot be read ({one_line(str(e), 120)})")]
+        return None, [(None, f"cannot be read ({one_line(str(e), 120)})")]
     if not text.strip():
-        return [(None, "is empty: write the judge's prompt with {input} and {output}, or delete it to use the built-in one")]
+        return text, [(None, "is empty: write the judge's prompt with {input} and {output}, or delete it to use the built-in one")]
     out, seen = [], set()
     for m in _PLACEHOLDER.finditer(text):
         name = m.group(1)
@@ -117,20 +134,7 @@ def template_problems(ds: Dataset) -> list[tuple[int | None, str]]:
     if missing:
         what = "a pairwise rubric's judge prompt" if ds.rubric().pairwise else "the judge prompt"
         out.append((None, f"{what} needs {' and '.join(missing)} (the output{'s' if len(need) > 1 else ''} to grade)"))
-    return out
-
-
-def load_template(ds: Dataset) -> str:
-    """The rubric's judge.md (checked: see template_problems), or the built-in prompt."""
-    p = template_path(ds)
-    problems = template_problems(ds)
-    if problems:
-        from labeler.errors import FileFormatError
-
-        raise FileFormatError(p, *problems[0])
-    if p.is_file():
-        return p.read_text(encoding="utf-8")
-    return DEFAULT_PAIR_TEMPLATE if ds.rubric().pairwise else DEFAULT_TEMPLATE
+    return text, out
 
 
 def criteria_text(rubric: Rubric) -> str:
