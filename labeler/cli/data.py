@@ -267,14 +267,31 @@ def cmd_export(a: argparse.Namespace) -> int:
                     if cid in vals:
                         ann.setdefault(who, {})[c] = vals[cid]
         records.append(case_record(case, rubric, gv, ann, outputs[cid] if outputs is not None else case.output))
-    text = render(a.format, records, rubric, legacy=a.legacy)
+    if a.grader and (a.format != "promptfoo" or not a.out):
+        raise UsageError("--grader writes a promptfooconfig.yaml beside the tests: use it with --format promptfoo and --out FILE")
+    if a.array and a.format != "deepeval":
+        raise UsageError("--array is for --format deepeval (the JSON array add_goldens_from_json_file reads)")
+    exp = render(a.format, records, rubric, legacy=a.legacy, raw_formulas=a.raw_formulas, array=a.array)
+    from labeler.safetext import inert
+
+    for why in exp.left_out:
+        sys.stderr.write(f"left out {inert(why)}\n")
+    for n in exp.notes:
+        sys.stderr.write(f"note: {n}\n")
     if a.out:
+        from labeler.truth.export import promptfoo_config
         from labeler.truth.yamlio import atomic_write
 
-        atomic_write(Path(a.out), text)
-        sys.stderr.write(f"wrote {len(records)} record(s) to {a.out}\n")
+        out = Path(a.out)
+        atomic_write(out, exp.text)
+        written = len(records) - len(exp.left_out)
+        sys.stderr.write(f"wrote {written} record(s) to {a.out}" + (f" ({len(exp.left_out)} left out, see above)" if exp.left_out else "") + "\n")
+        if a.grader:
+            config = out.parent / "promptfooconfig.yaml"
+            atomic_write(config, promptfoo_config(out.name, a.grader, ds.name, rubric))
+            sys.stderr.write(f"wrote {config}: run `npx promptfoo eval -c {config}` (grader {a.grader})\n")
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(exp.text)
     return EXIT_OK
 
 
@@ -357,5 +374,12 @@ def register(add) -> None:
     sp.add_argument("--only-gold", action="store_true", help="only cases with gold for at least one criterion")
     sp.add_argument("--candidate", type=_name("candidate name"), default=None, help="that candidate's outputs instead of the golden ones")
     sp.add_argument("--annotators", action="store_true", help="each annotator's current values too")
-    sp.add_argument("--legacy", action="store_true", help="openai-evals: the legacy registry shape (chat input, ideal)")
+    sp.add_argument("--legacy", action="store_true", help="openai-evals: the legacy registry shape (chat input, ideal: the reference, "
+                    "or an output gold passed; other cases are left out and named)")
+    sp.add_argument("--raw-formulas", action="store_true", help="csv: leave cells that start with = + - @ as they are (by default a ' "
+                    "in front keeps a spreadsheet from running them; import takes it off again)")
+    sp.add_argument("--grader", default=None, metavar="PROVIDER", help="promptfoo: also write promptfooconfig.yaml beside --out, "
+                    "graded by this promptfoo provider (e.g. openai:chat:gpt-4o-mini)")
+    sp.add_argument("--array", action="store_true", help="deepeval: one JSON array (what add_goldens_from_json_file reads) "
+                    "instead of JSON lines")
     sp.add_argument("--out", default=None, metavar="FILE", help="write here (default: standard output)")
