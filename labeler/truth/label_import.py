@@ -103,7 +103,7 @@ def read_found(path: Path, fmt: str, case_field: str = "id", notes: list[str] | 
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
     text = read_text_file(path)
     if fmt == "csv":
-        yield from _table(path, _csv(path, text), case_field)
+        yield from _table(path, _csv(path, text), case_field, blank_is_none=True)
     elif fmt == "jsonl":
         yield from _table(path, _jsonl(path, text), case_field)
     elif fmt == "label-studio":
@@ -180,8 +180,9 @@ def _at(raw: Any, dropped: list[str]) -> datetime | None:
     return at
 
 
-def _table(path: Path, rows: list[tuple[int, dict]], case_field: str) -> Iterator[Found]:
-    """Wide (a column per criterion) or long (criterion and value columns) rows of case, annotator, values."""
+def _table(path: Path, rows: list[tuple[int, dict]], case_field: str, blank_is_none: bool = False) -> Iterator[Found]:
+    """Wide (a column per criterion) or long (criterion and value columns) rows of case, annotator, values.
+    An empty cell of a wide CSV is a question not answered; a JSON null is said, like any value left out."""
     head = set(rows[0][1]) if rows else set()
     if {"annotation_id", "annotator"} <= head:
         raise FileFormatError(path, 1, "this is Label Studio's CSV export (it has annotation_id): it flattens answers and "
@@ -208,7 +209,7 @@ def _table(path: Path, rows: list[tuple[int, dict]], case_field: str) -> Iterato
             yield Found(where, None, None, "", {}, error="no annotator (an annotator or user column)")
             continue
         answers = row["_answers"] if long else {k: v for k, v in row.items() if k not in RESERVED and k != case_field
-                                                               and v not in (None, "")}
+                                                               and not (blank_is_none and v in (None, ""))}
         text = (row["input"], row["output"]) if isinstance(row.get("input"), str) and isinstance(row.get("output"), str) else None
         dropped = list(twice.get(line, []))
         secs = _seconds(row.get("seconds") or row.get("lead_time") or row.get("time"), dropped)
@@ -543,8 +544,8 @@ def plan_import(found: Iterator[Found], *, cases, rubric: Rubric, fmt: str, sour
                 bad = (f"{f.where}: question {q!r} is not a criterion of rubric {rubric.name} v{rubric.version} "
                        f"(map it with --map {q}=CRITERION, or skip it with --ignore {q} if it is task data)")
                 break
-            if v is None:
-                plan.dropped.append(f"{f.where}: {c}: no value (null): left out")
+            if v is None or (isinstance(v, str) and not v.strip()):
+                plan.dropped.append(f"{f.where}: {c}: no value ({'null' if v is None else 'empty'}): left out")
                 continue
             v = value_map.get(c, {}).get(str(v), v)
             try:
