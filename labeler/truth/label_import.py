@@ -5,9 +5,11 @@ JSON-MIN), Argilla 2.x (records as `Dataset.to_disk` / `to_list` write them, nes
 Every format becomes the same `Found` records (where in the file, which case, who, the values by
 question); mapping them to criteria, scale points and annotator names is one step for all, and
 anything that does not map is reported with its position. Imported labels are ordinary labels in each
-annotator's log, marked `imported: "<format>:<file>#<where>"`, so a second import of the same file
-writes nothing new. Gold from the source (a Label Studio ground-truth annotation, a Prodigy review)
-becomes an adjudication.
+annotator's log, marked `imported: "<format>:<file>#<where>"`; a label already imported (same annotator,
+case, version, values, note and time, from whatever file) is not written again. Gold from the source (a
+Label Studio ground-truth annotation, which also stays its annotator's label; a Prodigy review) becomes
+an adjudication. Nothing is dropped silently: a record that cannot be read or mapped is a problem, and a
+value left out of a record that is imported is said, both with their position.
 
 Formats matched against: Label Studio 1.x project export (JSON and JSON-MIN), Argilla 2.x
 `rg.Dataset.records.to_list(flatten=False|True)` / `to_disk` records.json, Prodigy 1.x `db-out` JSONL.
