@@ -348,7 +348,7 @@ def register(add) -> None:
     sp.add_argument("--strict", action="store_true", help=STRICT_HELP)
 
     sp = add("import-labels", cmd_import_labels, "Bring existing labels in: CSV/JSONL (wide or long), Label Studio (JSON, JSON-MIN), "
-             "Argilla 2.x (records, nested or flat), Prodigy (JSONL). A second import of the same file writes nothing.")
+             "Argilla 2.x (records, nested or flat), Prodigy (JSONL). Labels already imported, from any file, are not written again.")
     sp.add_argument("dataset")
     sp.add_argument("file")
     sp.add_argument("--format", required=True, choices=["csv", "jsonl", "label-studio", "argilla", "prodigy"])
