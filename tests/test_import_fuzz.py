@@ -185,4 +185,4 @@ def test_a_time_that_is_no_time_is_said_and_the_label_kept(tiny: Path, tmp_path:
     q = tmp_path / "long.jsonl"
     q.write_text("".join(json.dumps({"case": "t3", "annotator": "ben", "criterion": "correct", "value": v}) + "\n" for v in (2, 0)))
     assert cli.main(["import-labels", "tiny", str(q), "--format", "jsonl"]) == 1
-    assert "line 2: correct given again for this case and annotator: the first (2) kept, 0 left out" in capsys.readouterr().err
+    assert "long.jsonl: line 1: correct given again at line 2 for this case and annotator: the first (2) kept, 0 left out" in capsys.readouterr().err

@@ -158,6 +158,7 @@ EXPORT_COLUMNS = {"id", "input", "output", "output_b", "reference", "context", "
 
 
 def is_task_data(key: str) -> bool:
+    """A JSON-MIN field that holds the task's data as labeler exports it, not an answer."""
     return key in EXPORT_COLUMNS or key.startswith("gold.") or \
         any(key == f"{c}_{x}" for c in ("source", "candidate", "model", "prompt_version") for x in "ab")
 
@@ -198,7 +199,7 @@ def _table(path: Path, rows: list[tuple[int, dict]], case_field: str, blank_is_n
             first = merged.setdefault(key, (line, {**row, "_answers": {}}))
             crit = row.get("criterion")
             if crit in first[1]["_answers"]:
-                twice.setdefault(first[0], []).append(f"line {line}: {crit} given again for this case and annotator: "
+                twice.setdefault(first[0], []).append(f"{crit} given again at line {line} for this case and annotator: "
                                                       f"the first ({first[1]['_answers'][crit]!r}) kept, {row.get('value')!r} left out")
                 continue
             first[1]["_answers"][crit] = row.get("value")
