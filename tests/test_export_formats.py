@@ -70,6 +70,13 @@ def test_promptfoo_grader_flag_writes_a_config_that_runs_without_a_model_call(ex
     config = YAML(typ="safe").load((tmp_path / "pf" / "promptfooconfig.yaml").read_text())
     assert config["tests"] == "file://tests.jsonl" and config["providers"] == ["echo"]
     assert config["defaultTest"]["options"]["provider"] == "openai:chat:gpt-4o-mini"
+    assert _export(capsys, "support-summary", "--format", "promptfoo", "--out", str(out), "--grader", "openai:chat:other")[0] == 0
+    mine = tmp_path / "mine" / "promptfooconfig.yaml"  # a config of the user's own is never overwritten
+    mine.parent.mkdir()
+    mine.write_text("prompts: [hand written]\n")
+    code, _, err = _export(capsys, "support-summary", "--format", "promptfoo", "--out", str(mine.parent / "t.jsonl"), "--grader", "g")
+    assert code == 1 and "not written by labeler" in err and mine.read_text() == "prompts: [hand written]\n"
+    assert not (mine.parent / "t.jsonl").exists()
     code, _, err = _export(capsys, "support-summary", "--format", "jsonl", "--grader", "x")
     assert code == 2 and "--grader" in err
 

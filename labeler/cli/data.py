@@ -282,6 +282,9 @@ def cmd_export(a: argparse.Namespace) -> int:
         raise UsageError("--grader writes a promptfooconfig.yaml beside the tests: use it with --format promptfoo and --out FILE")
     if a.array and a.format != "deepeval":
         raise UsageError("--array is for --format deepeval (the JSON array add_goldens_from_json_file reads)")
+    config = Path(a.out).parent / "promptfooconfig.yaml" if a.grader else None
+    if config is not None and config.exists() and not config.read_text(errors="replace").startswith("# labeler export of"):
+        raise LabelerError(f"{config}: exists and was not written by labeler; move it away or --out elsewhere (nothing written)")
     exp = render(a.format, records, rubric, legacy=a.legacy, raw_formulas=a.raw_formulas, array=a.array)
     from labeler.safetext import inert
 
@@ -297,8 +300,7 @@ def cmd_export(a: argparse.Namespace) -> int:
         atomic_write(out, exp.text)
         written = len(records) - len(exp.left_out)
         sys.stderr.write(f"wrote {written} record(s) to {a.out}" + (f" ({len(exp.left_out)} left out, see above)" if exp.left_out else "") + "\n")
-        if a.grader:
-            config = out.parent / "promptfooconfig.yaml"
+        if config is not None:
             atomic_write(config, promptfoo_config(out.name, a.grader, ds.name, rubric))
             sys.stderr.write(f"wrote {config}: run `npx promptfoo eval -c {config}` (grader {a.grader})\n")
     else:
