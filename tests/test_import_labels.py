@@ -145,23 +145,32 @@ def test_what_does_not_map_is_reported_with_its_position(tiny: Path, tmp_path: P
     assert "wrote 1 label(s)" in out
 
 
-def test_label_studio_ground_truth_becomes_an_adjudication(tiny: Path, tmp_path: Path, monkeypatch, capsys):
+def test_label_studio_ground_truth_becomes_an_adjudication_and_stays_the_annotators_label(tiny: Path, tmp_path: Path,
+                                                                                           monkeypatch, capsys):
     monkeypatch.chdir(tiny)
-    task = {"id": 1, "data": {"case_id": "t1"}, "annotations": [
-        {"id": 5, "completed_by": 3, "ground_truth": True, "was_cancelled": False,
-         "result": [{"from_name": "polite", "type": "choices", "value": {"choices": ["pass"]}}]}]}
+    tasks = [{"id": n, "data": {"case_id": f"t{n}"}, "annotations": [
+        {"id": 10 + n, "completed_by": 3, "ground_truth": n == 1, "was_cancelled": False,
+         "result": [{"from_name": "polite", "type": "choices", "value": {"choices": ["pass"]}}]}]} for n in (1, 2, 3)]
     p = tmp_path / "gt.json"
-    p.write_text(json.dumps([task]))
-    assert cli.main(["import-labels", "tiny", str(p), "--format", "label-studio", "--case-field", "case_id",
-                     "--gold-lead", "lead"]) == 0
+    p.write_text(json.dumps(tasks))
+    args = ["import-labels", "tiny", str(p), "--format", "label-studio", "--case-field", "case_id", "--gold-lead", "lead"]
+    assert cli.main(args) == 2  # 3 is a user id, not a name: said, nothing written
+    assert "user ids, not names: 3" in capsys.readouterr().err and not (tiny / "datasets" / "tiny" / "labels").exists()
+    assert cli.main([*args, "--annotator-map", "3=alice"]) == 0
+    out = capsys.readouterr().out
+    assert "wrote 3 label(s) and 1 adjudication(s)" in out and "stay their annotators' labels" in out
     ds = open_dataset(tiny / "datasets" / "tiny")
     from labeler.derived.staleness import VersionIndex
 
     assert ds.adjudications.gold_values("t1", VersionIndex(ds).holds) == {"polite": "pass"}
-    capsys.readouterr()
-    assert cli.main(["import-labels", "tiny", str(p), "--format", "label-studio", "--case-field", "case_id", "--gold-lead", "lead",
-                     "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["adjudications"] == 0  # not twice
+    assert sorted(ds.labels["alice"]) == ["t1", "t2", "t3"]  # alice made 3: all 3 arrive
+    # the same records from a file with another name: nothing again, gold included
+    q = tmp_path / "renamed.json"
+    q.write_text(p.read_text())
+    assert cli.main(["import-labels", "tiny", str(q), *args[3:], "--annotator-map", "3=alice", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert (again["labels"], again["adjudications"]) == (0, 0)
+    assert again["skipped"] == {"already imported": 3, "gold already imported": 1}
 
 
 def test_argilla_nested_records_count_every_response_and_say_so(tiny: Path, tmp_path: Path, monkeypatch, capsys):

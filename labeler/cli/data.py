@@ -129,7 +129,7 @@ def cmd_status(a: argparse.Namespace) -> int:
 
 
 def cmd_import_labels(a: argparse.Namespace) -> int:
-    from labeler.truth.label_import import parse_pairs, plan_import, read_found
+    from labeler.truth.label_import import label_key, parse_pairs, plan_import, read_found
 
     ds = _open(a.dataset)
     rubric = ds.rubric(a.rubric_version) if a.rubric_version else ds.rubric()
@@ -139,7 +139,8 @@ def cmd_import_labels(a: argparse.Namespace) -> int:
         if not pair or crit not in rubric.criteria:
             raise UsageError(f"--value-map {item!r}: expected CRITERION:THEIRS=OURS with a criterion of rubric {rubric.name} v{rubric.version}")
         value_map.setdefault(crit, {}).update(parse_pairs([pair], "--value-map"))
-    existing = {e["imported"] for e in ds.table.extras.values() if "imported" in e}
+    table = ds.table
+    existing = {label_key(table.annotators[int(table.ann.a[row])], table.label(row)) for row, e in table.extras.items() if "imported" in e}
     notes: list[str] = []
     path = Path(a.file)
     done_suggestions: set[str] = set()
@@ -158,13 +159,21 @@ def cmd_import_labels(a: argparse.Namespace) -> int:
                 raise LabelerError(f"judge run {a.suggestions_run!r} exists and is not an import of suggestions under "
                                    f"rubric v{rubric.version}: choose another --suggestions-run name")
             done_suggestions = set(verdicts)
-    plan = plan_import(read_found(path, a.format, a.case_field, notes), cases=ds.cases, rubric=rubric, fmt=a.format,
+    ignore = set(a.ignore or [])
+
+    def gold_there(case: str, values: dict) -> bool:
+        """This gold is already the import lead's latest word on each of its criteria (from any file)."""
+        for c, v in values.items():
+            g = ds.adjudications.gold(case, c, lambda *_: True)
+            if g.decision is None or g.decision.lead != a.gold_lead or g.decision.value != v:
+                return False
+        return True
+
+    plan = plan_import(read_found(path, a.format, a.case_field, notes, ignore), cases=ds.cases, rubric=rubric, fmt=a.format,
                        source=path.name, question_map=parse_pairs(a.map, "--map"), value_map=value_map,
                        annotator_map=parse_pairs(a.annotator_map, "--annotator-map"), existing=existing, gold_lead=a.gold_lead,
-                       add_cases=a.add_cases, suggestions_run=a.suggestions_run, done_suggestions=done_suggestions)
-    # gold already imported (the same reason text, which names the file and the record) is not written again
-    plan.gold = [g for g in plan.gold if not all((n := ds.adjudications.reason(g.case, c)) is not None and n.text == g.reasons[c]
-                                                 for c in g.gold)]
+                       add_cases=a.add_cases, suggestions_run=a.suggestions_run, done_suggestions=done_suggestions,
+                       existing_gold=gold_there)
     written = sum(len(v) for v in plan.labels.values())
     if not a.dry_run:
         if plan.new_cases:
@@ -180,12 +189,12 @@ def cmd_import_labels(a: argparse.Namespace) -> int:
     report = {"dry_run": a.dry_run, "labels": written, "adjudications": len(plan.gold), "new_cases": len(plan.new_cases),
               "suggestions": len(plan.suggestions), "suggestions_run": a.suggestions_run,
               "by_annotator": plan.counts,
-              "skipped": plan.skipped, "problems": plan.problems, "notes": notes + plan.notes}
+              "skipped": plan.skipped, "problems": plan.problems, "dropped": plan.dropped, "notes": notes + plan.notes}
+    from labeler.safetext import inert
+
     if a.json:
         print(json.dumps(report, indent=2))
     else:
-        from labeler.safetext import inert
-
         verb = "would write" if a.dry_run else "wrote"
         print(f"{verb} {written} label(s) and {len(plan.gold)} adjudication(s) into {ds.name}"
               + (f", and {len(plan.suggestions)} suggestion(s) as judge run {a.suggestions_run}" if a.suggestions_run else "")
@@ -194,11 +203,13 @@ def cmd_import_labels(a: argparse.Namespace) -> int:
             print(f"  {inert(who)}: " + ", ".join(f"{c} {n}" for c, n in sorted(per.items())))
         for n in notes + plan.notes:
             print(f"note: {inert(n)}")
-    for p in plan.problems:
-        sys.stderr.write(f"{_relative(path)}: {p}\n")
+    for p in plan.problems + plan.dropped:
+        sys.stderr.write(f"{_relative(path)}: {inert(p)}\n")
     if plan.problems:
         sys.stderr.write(f"{len(plan.problems)} record(s) not imported (see above)\n")
-    return EXIT_FAIL if plan.problems else EXIT_OK
+    if plan.dropped:
+        sys.stderr.write(f"{len(plan.dropped)} value(s) left out of records that were imported (see above)\n")
+    return EXIT_FAIL if plan.problems or plan.dropped else EXIT_OK
 
 
 def cmd_candidate(a: argparse.Namespace) -> int:
@@ -267,14 +278,33 @@ def cmd_export(a: argparse.Namespace) -> int:
                     if cid in vals:
                         ann.setdefault(who, {})[c] = vals[cid]
         records.append(case_record(case, rubric, gv, ann, outputs[cid] if outputs is not None else case.output))
-    text = render(a.format, records, rubric, legacy=a.legacy)
+    if a.grader and (a.format != "promptfoo" or not a.out):
+        raise UsageError("--grader writes a promptfooconfig.yaml beside the tests: use it with --format promptfoo and --out FILE")
+    if a.array and a.format != "deepeval":
+        raise UsageError("--array is for --format deepeval (the JSON array add_goldens_from_json_file reads)")
+    config = Path(a.out).parent / "promptfooconfig.yaml" if a.grader else None
+    if config is not None and config.exists() and not config.read_text(errors="replace").startswith("# labeler export of"):
+        raise LabelerError(f"{config}: exists and was not written by labeler; move it away or --out elsewhere (nothing written)")
+    exp = render(a.format, records, rubric, legacy=a.legacy, raw_formulas=a.raw_formulas, array=a.array)
+    from labeler.safetext import inert
+
+    for why in exp.left_out:
+        sys.stderr.write(f"left out {inert(why)}\n")
+    for n in exp.notes:
+        sys.stderr.write(f"note: {n}\n")
     if a.out:
+        from labeler.truth.export import promptfoo_config
         from labeler.truth.yamlio import atomic_write
 
-        atomic_write(Path(a.out), text)
-        sys.stderr.write(f"wrote {len(records)} record(s) to {a.out}\n")
+        out = Path(a.out)
+        atomic_write(out, exp.text)
+        written = len(records) - len(exp.left_out)
+        sys.stderr.write(f"wrote {written} record(s) to {a.out}" + (f" ({len(exp.left_out)} left out, see above)" if exp.left_out else "") + "\n")
+        if config is not None:
+            atomic_write(config, promptfoo_config(out.name, a.grader, ds.name, rubric))
+            sys.stderr.write(f"wrote {config}: run `npx promptfoo eval -c {config}` (grader {a.grader})\n")
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(exp.text)
     return EXIT_OK
 
 
@@ -320,12 +350,14 @@ def register(add) -> None:
     sp.add_argument("--strict", action="store_true", help=STRICT_HELP)
 
     sp = add("import-labels", cmd_import_labels, "Bring existing labels in: CSV/JSONL (wide or long), Label Studio (JSON, JSON-MIN), "
-             "Argilla 2.x (records, nested or flat), Prodigy (JSONL). A second import of the same file writes nothing.")
+             "Argilla 2.x (records, nested or flat), Prodigy (JSONL). Labels already imported, from any file, are not written again.")
     sp.add_argument("dataset")
     sp.add_argument("file")
     sp.add_argument("--format", required=True, choices=["csv", "jsonl", "label-studio", "argilla", "prodigy"])
     sp.add_argument("--map", action="append", metavar="QUESTION=CRITERION", help="a question (column, from_name) to a criterion (or to `note`)")
     sp.add_argument("--value-map", action="append", metavar="CRITERION:THEIRS=OURS", help="a value of theirs to a scale point")
+    sp.add_argument("--ignore", action="append", metavar="FIELD", help="Label Studio JSON-MIN: a task data field that is not a "
+                    "question (labeler's own export columns are known)")
     sp.add_argument("--annotator-map", action="append", metavar="ID=NAME", help="a user id of theirs to an annotator name")
     sp.add_argument("--case-field", default="id", help="the field holding the case id (default: id; else input + output match)")
     sp.add_argument("--rubric-version", type=_positive, default=None, help="the rubric version the labels were made under (default: in force)")
@@ -357,5 +389,12 @@ def register(add) -> None:
     sp.add_argument("--only-gold", action="store_true", help="only cases with gold for at least one criterion")
     sp.add_argument("--candidate", type=_name("candidate name"), default=None, help="that candidate's outputs instead of the golden ones")
     sp.add_argument("--annotators", action="store_true", help="each annotator's current values too")
-    sp.add_argument("--legacy", action="store_true", help="openai-evals: the legacy registry shape (chat input, ideal)")
+    sp.add_argument("--legacy", action="store_true", help="openai-evals: the legacy registry shape (chat input, ideal: the reference, "
+                    "or an output gold passed; other cases are left out and named)")
+    sp.add_argument("--raw-formulas", action="store_true", help="csv: leave cells that start with = + - @ as they are (by default a ' "
+                    "in front keeps a spreadsheet from running them; import takes it off again)")
+    sp.add_argument("--grader", default=None, metavar="PROVIDER", help="promptfoo: also write promptfooconfig.yaml beside --out, "
+                    "graded by this promptfoo provider (e.g. openai:chat:gpt-4o-mini)")
+    sp.add_argument("--array", action="store_true", help="deepeval: one JSON array (what add_goldens_from_json_file reads) "
+                    "instead of JSON lines")
     sp.add_argument("--out", default=None, metavar="FILE", help="write here (default: standard output)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -82,17 +83,29 @@ def jsonl_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
         yield i, row
 
 
+FORMULA_GUARD = re.compile(r"'+[=+\-@\t\r]")
+"""A cell labeler's CSV export kept from running in a spreadsheet (a `'` in front): the `'` comes off again."""
+
+
 def csv_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, row) of a CSV with a header; a short, long or cut-off row is `path:line: what`."""
     import io
 
+    if csv.field_size_limit() < len(text) + 1:  # a field may be as long as the file (default: 128 KiB)
+        csv.field_size_limit(min(len(text) + 1, 2**31 - 1))
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     start = 1
     try:
         for row in reader:
+            width = len(reader.fieldnames or [])
             if None in row:
-                raise FileFormatError(path, start + 1, f"row has {len(row) - 1 + len(row[None])} fields but the header has "
-                                                       f"{len(reader.fieldnames or [])}")
-            yield start + 1, row
+                raise FileFormatError(path, start + 1, f"row has {len(row) - 1 + len(row[None])} fields but the header has {width}")
+            short = [k for k, v in row.items() if v is None]
+            if short:
+                cut = reader.line_num == text.count("\n") + 1 and not text.endswith(("\n", "\r"))
+                raise FileFormatError(path, start + 1, f"row has {width - len(short)} fields but the header has {width}"
+                                      + (": the file ends in the middle of this row (cut off?)" if cut else ""))
+            yield start + 1, {k: v[1:] if FORMULA_GUARD.match(v) else v for k, v in row.items()}
             start = reader.line_num
     except csv.Error as e:
         raise FileFormatError(path, start + 1, f"not valid CSV ({e}): a quote opened in this row is never closed?") from None

@@ -5,9 +5,11 @@ JSON-MIN), Argilla 2.x (records as `Dataset.to_disk` / `to_list` write them, nes
 Every format becomes the same `Found` records (where in the file, which case, who, the values by
 question); mapping them to criteria, scale points and annotator names is one step for all, and
 anything that does not map is reported with its position. Imported labels are ordinary labels in each
-annotator's log, marked `imported: "<format>:<file>#<where>"`, so a second import of the same file
-writes nothing new. Gold from the source (a Label Studio ground-truth annotation, a Prodigy review)
-becomes an adjudication.
+annotator's log, marked `imported: "<format>:<file>#<where>"`; a label already imported (same annotator,
+case, version, values, note and time, from whatever file) is not written again. Gold from the source (a
+Label Studio ground-truth annotation, which also stays its annotator's label; a Prodigy review) becomes
+an adjudication. Nothing is dropped silently: a record that cannot be read or mapped is a problem, and a
+value left out of a record that is imported is said, both with their position.
 
 Formats matched against: Label Studio 1.x project export (JSON and JSON-MIN), Argilla 2.x
 `rg.Dataset.records.to_list(flatten=False|True)` / `to_disk` records.json, Prodigy 1.x `db-out` JSONL.
@@ -16,6 +18,7 @@ Formats matched against: Label Studio 1.x project export (JSON and JSON-MIN), Ar
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -47,6 +50,12 @@ class Found:
     suggestion: bool = False
     """A model's suggested answers (Argilla `suggestions`): they can become a judge run, never a person's label."""
     scores: dict[str, Any] = field(default_factory=dict)
+    label_too: bool = False
+    """Gold that a person made (a Label Studio ground-truth annotation): also kept as that person's label."""
+    error: str = ""
+    """The item cannot be read at all: reported at `where`."""
+    dropped: list[str] = field(default_factory=list)
+    """Parts of the item left out while reading (a time that is no time, a question answered twice): said, never silent."""
 
 
 @dataclass
@@ -66,6 +75,8 @@ class Plan:
     agents: set = field(default_factory=set)
     """The agents (models) the suggestions came from."""
     notes: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    """"where: what was left out and why" for values of records that were otherwise imported."""
 
 
 def _when(x: Any) -> datetime | None:
@@ -87,17 +98,18 @@ def _first(v: Any) -> Any:
 # ---------------------------------------------------------------- reading each format
 
 
-def read_found(path: Path, fmt: str, case_field: str = "id", notes: list[str] | None = None) -> Iterator[Found]:
+def read_found(path: Path, fmt: str, case_field: str = "id", notes: list[str] | None = None,
+               ignore: set[str] = frozenset()) -> Iterator[Found]:
     notes = notes if notes is not None else []
     if fmt not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
     text = read_text_file(path)
     if fmt == "csv":
-        yield from _table(path, _csv(path, text), case_field)
+        yield from _table(path, _csv(path, text), case_field, blank_is_none=True)
     elif fmt == "jsonl":
         yield from _table(path, _jsonl(path, text), case_field)
     elif fmt == "label-studio":
-        yield from _label_studio(path, _json_any(path, text), case_field, notes)
+        yield from _label_studio(path, _json_any(path, text), case_field, notes, ignore)
     elif fmt == "argilla":
         yield from _argilla(path, _json_any(path, text), case_field, notes)
     else:
@@ -120,7 +132,9 @@ def _json_any(path: Path, text: str) -> list[tuple[int, dict]]:
             items = json.loads(text)
         except ValueError as e:
             raise FileFormatError(path, getattr(e, "lineno", None), f"not JSON: {getattr(e, 'msg', e)}") from None
-        return [(i, x) for i, x in enumerate(items, 1) if isinstance(x, dict)]
+        if not isinstance(items, list):
+            raise FileFormatError(path, 1, "expected a JSON list of items (an export file) or JSON lines")
+        return [(i, x) for i, x in enumerate(items, 1)]
     return _jsonl(path, text)
 
 
@@ -135,38 +149,79 @@ def _case_of(item: dict, data: dict, case_field: str) -> tuple[str | None, tuple
 RESERVED = {"case", "case_id", "id", "annotator", "user", "note", "notes", "seconds", "at", "created_at", "input", "output",
             "criterion", "value", "lead_time", "time"}
 
+LS_META = {"id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time", "agreement", "task_id"}
+"""What Label Studio's JSON-MIN (and CSV) export adds to each row besides the task's data and the answers."""
 
-def _table(path: Path, rows: list[tuple[int, dict]], case_field: str) -> Iterator[Found]:
-    """Wide (a column per criterion) or long (criterion and value columns) rows of case, annotator, values."""
-    long = bool(rows) and {"criterion", "value"} <= set(rows[0][1])
+EXPORT_COLUMNS = {"id", "input", "output", "output_b", "reference", "context", "tier", "tags", "difficulty", "notes", "source",
+                  "added", "rubric", "rubric_version", "origin_a", "origin_b", "annotators", "case_id"}
+"""Task data as labeler's own export writes it (plus gold.* and per-side origin columns): never a question."""
+
+
+def is_task_data(key: str) -> bool:
+    """A JSON-MIN field that holds the task's data as labeler exports it, not an answer."""
+    return key in EXPORT_COLUMNS or key.startswith("gold.") or \
+        any(key == f"{c}_{x}" for c in ("source", "candidate", "model", "prompt_version") for x in "ab")
+
+
+def _seconds(raw: Any, dropped: list[str]) -> float | None:
+    if raw in (None, ""):
+        return None
+    try:
+        secs = float(raw)
+    except (TypeError, ValueError):
+        secs = float("nan")
+    if secs != secs or secs < 0 or secs == float("inf"):
+        dropped.append(f"time spent {raw!r} is not a number of seconds: left out")
+        return None
+    return secs
+
+
+def _at(raw: Any, dropped: list[str]) -> datetime | None:
+    at = _when(raw)
+    if at is None and raw not in (None, ""):
+        dropped.append(f"time {raw!r} is not a date and time: left out")
+    return at
+
+
+def _table(path: Path, rows: list[tuple[int, dict]], case_field: str, blank_is_none: bool = False) -> Iterator[Found]:
+    """Wide (a column per criterion) or long (criterion and value columns) rows of case, annotator, values.
+    An empty cell of a wide CSV is a question not answered; a JSON null is said, like any value left out."""
+    head = set(rows[0][1]) if rows else set()
+    if {"annotation_id", "annotator"} <= head:
+        raise FileFormatError(path, 1, "this is Label Studio's CSV export (it has annotation_id): it flattens answers and "
+                                       "carries no ground truth; export the project as JSON and use --format label-studio")
+    long = {"criterion", "value"} <= head
+    twice: dict[int, list[str]] = {}
     if long:  # one value per row: the rows of one case and annotator make one label (at its first row)
         merged: dict[tuple, tuple[int, dict]] = {}
         for line, row in rows:
             key = (row.get(case_field) or row.get("case") or row.get("case_id"), row.get("annotator") or row.get("user"))
             first = merged.setdefault(key, (line, {**row, "_answers": {}}))
-            first[1]["_answers"][row.get("criterion")] = row.get("value")
+            crit = row.get("criterion")
+            if crit in first[1]["_answers"]:
+                twice.setdefault(first[0], []).append(f"{crit} given again at line {line} for this case and annotator: "
+                                                      f"the first ({first[1]['_answers'][crit]!r}) kept, {row.get('value')!r} left out")
+                continue
+            first[1]["_answers"][crit] = row.get("value")
         rows = list(merged.values())
     for line, row in rows:
         cid = row.get(case_field) or row.get("case") or row.get("case_id")
         ann = row.get("annotator") or row.get("user")
         where = f"line {line}"
         if ann in (None, ""):
-            yield Found(where, None, None, "", {}, note="no annotator column (annotator)")
+            yield Found(where, None, None, "", {}, error="no annotator (an annotator or user column)")
             continue
         answers = row["_answers"] if long else {k: v for k, v in row.items() if k not in RESERVED and k != case_field
-                                                               and v not in (None, "")}
+                                                               and not (blank_is_none and v in (None, ""))}
         text = (row["input"], row["output"]) if isinstance(row.get("input"), str) and isinstance(row.get("output"), str) else None
-        secs = row.get("seconds") or row.get("lead_time") or row.get("time")
-        try:
-            secs = float(secs) if secs not in (None, "") else None
-        except ValueError:
-            secs = None
+        dropped = list(twice.get(line, []))
+        secs = _seconds(row.get("seconds") or row.get("lead_time") or row.get("time"), dropped)
         yield Found(where, None if cid in (None, "") else str(cid), text, str(ann), answers, note=str(row.get("note") or ""),
-                    seconds=secs, at=_when(row.get("at") or row.get("created_at")))
+                    seconds=secs, at=_at(row.get("at") or row.get("created_at"), dropped), dropped=dropped)
 
 
 def _ls_value(res: dict) -> Any:
-    v = res.get("value") or {}
+    v = res.get("value") if isinstance(res.get("value"), dict) else {}
     kind = res.get("type")
     if kind == "choices" or "choices" in v:
         return _first(v.get("choices"))
@@ -176,52 +231,96 @@ def _ls_value(res: dict) -> Any:
         return v.get("number")
     if kind == "taxonomy" or "taxonomy" in v:
         paths = v.get("taxonomy") or []
-        return paths[0][-1] if paths and paths[0] else None
+        return paths[0][-1] if paths and isinstance(paths[0], list) and paths[0] else None
     if kind == "textarea" or "text" in v:
         t = v.get("text")
-        return "\n".join(t) if isinstance(t, list) else t
+        return "\n".join(map(str, t)) if isinstance(t, list) else t
     return None
 
 
-def _label_studio(path: Path, items: list[tuple[int, dict]], case_field: str, notes: list[str]) -> Iterator[Found]:
+def _kind(x: Any) -> str:
+    """A JSON value's kind, as a message says it."""
+    return {str: "text", dict: "an object", list: "a list", bool: "true/false", type(None): "null"}.get(type(x), "a number")
+
+
+JSON_MIN_CARRIES = ("Label Studio JSON-MIN has one row per annotation: the task's data, each answer by control name, the "
+                    "annotator, annotation_id, times and lead_time; it has no ground_truth flag (so no gold) and no cancelled "
+                    "flag. Export the project as JSON to bring gold in")
+
+
+def _label_studio(path: Path, items: list[tuple[int, Any]], case_field: str, notes: list[str],
+                  ignore: set[str] = frozenset()) -> Iterator[Found]:
+    json_min = False
     for pos, task in items:
+        if not isinstance(task, dict):
+            yield Found(f"item {pos}", None, None, "", {}, error=f"a task must be a JSON object, not {_kind(task)}")
+            continue
         if "annotations" not in task:  # JSON-MIN: one flat row per annotation
+            json_min = True
             data = task
             cid, text = _case_of(task, data, case_field if case_field != "id" else "case_id")
             ann = task.get("annotator")
             answers = {}
             for k, v in task.items():
-                if k in RESERVED or k in ("annotation_id", "updated_at", "task_id") or k == case_field:
+                if k in RESERVED or k in LS_META or k in ignore or k == case_field or is_task_data(k):
                     continue
                 if isinstance(v, dict):
                     v = _first(v.get("choices")) if "choices" in v else v
                 elif isinstance(v, list) and v and isinstance(v[0], dict):
                     v = v[0].get("rating", v[0].get("number"))
                 answers[k] = v
+            dropped: list[str] = []
             yield Found(f"row {pos}", cid, text, str(ann) if ann not in (None, "") else "", answers,
-                        seconds=task.get("lead_time"), at=_when(task.get("created_at")))
+                        seconds=_seconds(task.get("lead_time"), dropped), at=_at(task.get("created_at"), dropped), dropped=dropped,
+                        error="" if ann not in (None, "") else "no annotator")
             continue
-        data = task.get("data") or {}
+        data = task.get("data") if isinstance(task.get("data"), dict) else {}
         cid, text = _case_of(task, data, case_field if case_field != "id" else "case_id")
         if cid is None and "id" in data:
             cid = str(data["id"])
-        for k, ann in enumerate(task.get("annotations") or [], 1):
+        anns = task.get("annotations")
+        if not isinstance(anns, list):
+            yield Found(f"task {task.get('id', pos)}", cid, text, "", {},
+                        error=f"annotations must be a list, not {_kind(anns)}")
+            continue
+        for k, ann in enumerate(anns, 1):
+            if not isinstance(ann, dict):
+                yield Found(f"task {task.get('id', pos)} / annotation {k}", cid, text, "", {},
+                            error=f"an annotation must be a JSON object, not {_kind(ann)}")
+                continue
             where = f"task {task.get('id', pos)} / annotation {ann.get('id', k)}"
             if ann.get("was_cancelled"):
                 yield Found(where, cid, text, "", {}, note="cancelled")
                 continue
-            answers, note = {}, ""
-            for res in ann.get("result") or []:
-                if res.get("type") == "textarea":
-                    note = _ls_value(res) or ""
-                    answers.setdefault(f"{res.get('from_name')}", note)
+            answers, note, dropped = {}, "", []
+            results = ann.get("result") if ann.get("result") is not None else []
+            if not isinstance(results, list):
+                yield Found(where, cid, text, "", {}, error=f"result must be a list of answers, not {_kind(results)}")
+                continue
+            for res in results:
+                if not isinstance(res, dict):
+                    dropped.append(f"an answer that is {_kind(res)}, not an object: left out")
                     continue
-                answers[str(res.get("from_name"))] = _ls_value(res)
+                q = str(res.get("from_name"))
+                value = _ls_value(res)
+                if res.get("type") == "textarea":
+                    note = value or ""
+                if q in answers:
+                    dropped.append(f"{q} answered twice: the first ({answers[q]!r}) kept, {value!r} left out")
+                    continue
+                if value is None:
+                    dropped.append(f"{q}: no value labeler can read (type {res.get('type')!r}): left out")
+                    continue
+                answers[q] = value
             who = ann.get("completed_by")
             if isinstance(who, dict):
                 who = who.get("email") or who.get("id")
-            yield Found(where, cid, text, str(who), answers, note=note, seconds=ann.get("lead_time"),
-                        at=_when(ann.get("created_at")), gold=bool(ann.get("ground_truth")))
+            gold = bool(ann.get("ground_truth"))
+            yield Found(where, cid, text, "" if who in (None, "") else str(who), answers, note=note,
+                        seconds=_seconds(ann.get("lead_time"), dropped), at=_at(ann.get("created_at"), dropped), gold=gold,
+                        label_too=gold, dropped=dropped, error="" if who not in (None, "") else "no completed_by (annotator)")
+    if json_min:
+        notes.append(JSON_MIN_CARRIES)
 
 
 def _argilla(path: Path, items: list[tuple[int, dict]], case_field: str, notes: list[str]) -> Iterator[Found]:
@@ -234,26 +333,50 @@ def _argilla(path: Path, items: list[tuple[int, dict]], case_field: str, notes: 
         text = (fields["input"], fields["output"]) if isinstance(fields.get("input"), str) and isinstance(fields.get("output"), str) else None
         where = f"record {rec.get('id', pos)}"
         by_user: dict[str, dict[str, Any]] = {}
+        dropped: list[str] = []
         if isinstance(rec.get("responses"), dict):  # nested: {question: [{value, user_id}]}, no status
             nested_seen = True
             for q, answers in rec["responses"].items():
-                for a in answers or []:
+                for a in answers if isinstance(answers, list) else [answers]:
+                    if not isinstance(a, dict) or a.get("value") is None:
+                        dropped.append(f"{q}: a response that is {_kind(a)}, not {{value, user_id}}: left out"
+                                       if not isinstance(a, dict) else f"{q}: a response of {a.get('user_id')} with no value: left out")
+                        continue
                     by_user.setdefault(str(a.get("user_id")), {})[q] = a.get("value")
         else:  # flat: "<q>.responses", "<q>.responses.users", "<q>.responses.status"
+            not_submitted: dict[str, str] = {}
             for key, values in rec.items():
-                if not key.endswith(".responses") or not isinstance(values, list):
+                if not key.endswith(".responses"):
                     continue
                 q = key[: -len(".responses")]
+                if not isinstance(values, list):
+                    if values is not None:
+                        dropped.append(f"{q}: responses are {_kind(values)}, not a list: left out")
+                    continue
                 users = rec.get(f"{key}.users") or []
                 status = rec.get(f"{key}.status") or []
+                if len(users) != len(values):
+                    dropped.append(f"{q}: {len(values)} response(s) but {len(users)} user(s): left out")
+                    continue
                 for i, v in enumerate(values):
                     st = status[i] if i < len(status) else "submitted"
+                    user = str(users[i])
                     if st != "submitted":
-                        yield Found(where, None, None, "", {}, note=st)
+                        not_submitted.setdefault(user, str(st))
                         continue
-                    by_user.setdefault(str(users[i] if i < len(users) else "unknown"), {})[q] = v
+                    if v is None:
+                        dropped.append(f"{q}: a submitted response of {user} with no value: left out")
+                        continue
+                    by_user.setdefault(user, {})[q] = v
+            for user, st in not_submitted.items():  # one skip per record and user, however many questions
+                if user not in by_user:
+                    yield Found(where, None, None, "", {}, note=st)
+        first = True
         for user, answers in by_user.items():
-            yield Found(where, None if cid in (None, "") else str(cid), text, user, answers)
+            yield Found(where, None if cid in (None, "") else str(cid), text, user, answers, dropped=dropped if first else [])
+            first = False
+        if first and dropped:
+            yield Found(where, None, None, "", {}, error="; ".join(dropped))
         suggested, scores, agents = {}, {}, []
         if isinstance(rec.get("suggestions"), dict):  # nested: {question: {value, score, agent}}
             for q, sug in rec["suggestions"].items():
@@ -279,6 +402,9 @@ def _prodigy(path: Path, rows: list[tuple[int, dict]], case_field: str) -> Itera
     for line, task in rows:
         where = f"line {line}"
         answer = task.get("answer")
+        if answer is None:
+            yield Found(where, None, None, "", {}, error="no answer (accept, reject or ignore)")
+            continue
         ann = task.get("_annotator_id") or task.get("_session_id") or "prodigy"
         cid = task.get(case_field) if case_field != "id" else (task.get("case_id") or (task.get("meta") or {}).get("case_id") or task.get("id"))
         text = (task["input"], task["output"]) if isinstance(task.get("input"), str) and isinstance(task.get("output"), str) else None
@@ -291,8 +417,9 @@ def _prodigy(path: Path, rows: list[tuple[int, dict]], case_field: str) -> Itera
             value = _first(chosen) if answer == "accept" else None
         else:
             value = answer
+        dropped: list[str] = []
         yield Found(where, None if cid in (None, "") else str(cid), text, str(ann), {q: value},
-                    at=_when(task.get("_timestamp")), gold="versions" in task)
+                    at=_at(task.get("_timestamp"), dropped), gold="versions" in task, dropped=dropped)
 
 
 # ---------------------------------------------------------------- mapping
@@ -308,18 +435,79 @@ def parse_pairs(items: list[str] | None, what: str) -> dict[str, str]:
     return out
 
 
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+
+
+def annotator_names(found: list[Found], annotator_map: dict[str, str]) -> dict[str, str]:
+    """Each annotator of the source -> the name their labels are written under; a user id, a name that is not a
+    safe file name, or two names that would share one log is a UsageError naming them (and --annotator-map)."""
+    raws = sorted({f.annotator for f in found if f.annotator and not f.suggestion and not f.error})
+    names, ids, unsafe = {}, [], []
+    for raw in raws:
+        if raw in annotator_map:
+            try:
+                names[raw] = check_safe_name(annotator_map[raw], "annotator")
+            except ValueError as e:
+                raise UsageError(f"--annotator-map {raw}={annotator_map[raw]}: {e}") from None
+        elif raw.isdigit() or UUID.fullmatch(raw):
+            ids.append(raw)
+        elif any(ch in raw for ch in "/\\") or raw.startswith(".") or ".." in raw:
+            unsafe.append(raw)
+        else:
+            try:
+                names[raw] = annotator_slug(raw)
+            except ValueError:
+                unsafe.append(raw)
+    if ids:
+        raise UsageError(f"the annotators are user ids, not names: {', '.join(ids)}; name each with --annotator-map "
+                         f"{ids[0]}=NAME (one flag per id)")
+    if unsafe:
+        raise UsageError(f"annotator {unsafe[0]!r} is not a name a label file can have"
+                         + (f" (nor {', '.join(map(repr, unsafe[1:]))})" if unsafe[1:] else "")
+                         + f"; name it with --annotator-map '{unsafe[0]}'=NAME")
+    by_name: dict[str, str] = {}
+    for raw, name in names.items():
+        if name in by_name:
+            raise UsageError(f"annotators {by_name[name]!r} and {raw!r} would both be written as {name!r}; "
+                             f"name them apart with --annotator-map")
+        by_name[name] = raw
+    return names
+
+
+def label_key(who: str, label: Label) -> str:
+    """What makes an imported label the same label again, whatever file or position it came from."""
+    at = label.at.astimezone(timezone.utc).replace(microsecond=0).isoformat() if label.at else None
+    return json.dumps([who, label.case, label.rubric, label.values, label.note.strip(), at], sort_keys=True, default=str)
+
+
+def _count(d: dict[str, int], why: str) -> None:
+    d[why] = d.get(why, 0) + 1
+
+
 def plan_import(found: Iterator[Found], *, cases, rubric: Rubric, fmt: str, source: str, question_map: dict[str, str],
                 value_map: dict[str, dict[str, str]], annotator_map: dict[str, str], existing: set[str],
                 gold_lead: str, add_cases: bool = False, suggestions_run: str | None = None,
-                done_suggestions: set[str] | None = None) -> Plan:
-    """What would be written: labels per annotator and adjudications; every record that does not map is a problem."""
+                done_suggestions: set[str] | None = None, existing_gold=None) -> Plan:
+    """What would be written: labels per annotator and adjudications; every record that does not map is a problem,
+    every value left out of a record that does is said in `dropped`. `existing` holds `label_key`s already in the logs."""
     plan = Plan()
+    found = list(found)
+    names = annotator_names(found, annotator_map)
+    seen = set(existing)
+    renamed = sorted((raw, n) for raw, n in names.items() if raw != n and raw not in annotator_map)
+    if renamed:
+        plan.notes.append("annotator names written as file names: " + ", ".join(f"{r!r} as {n!r}" for r, n in renamed))
     by_hash = None
     rhash = rubric.content_hash()
+    kept = 0
     for f in found:
-        if not f.annotator:
-            plan.skipped[f.note or "no annotator"] = plan.skipped.get(f.note or "no annotator", 0) + 1
+        if f.error:
+            plan.problems.append(f"{f.where}: {f.error}")
             continue
+        if not f.annotator:
+            _count(plan.skipped, f.note or "no annotator")
+            continue
+        plan.dropped.extend(f"{f.where}: {d}" for d in f.dropped)
         cid = f.case_id if f.case_id in cases else None
         if cid is None and f.text is not None:
             if by_hash is None:
@@ -343,28 +531,24 @@ def plan_import(found: Iterator[Found], *, cases, rubric: Rubric, fmt: str, sour
             plan.problems.append(f"{f.where}: no case {f.case_id!r} in the dataset" if f.case_id else f"{f.where}: no case id and no matching input + output")
             continue
         if f.suggestion and not suggestions_run:
-            plan.skipped["suggestions (add --suggestions-run NAME to import them as a judge run)"] = \
-                plan.skipped.get("suggestions (add --suggestions-run NAME to import them as a judge run)", 0) + 1
+            _count(plan.skipped, "suggestions (add --suggestions-run NAME to import them as a judge run)")
             continue
-        raw = annotator_map.get(f.annotator, f.annotator)
-        try:
-            who = "" if f.suggestion else check_safe_name(raw, "annotator") if raw in annotator_map.values() else annotator_slug(raw)
-        except ValueError as e:
-            plan.problems.append(f"{f.where}: {e}")
-            continue
+        who = "" if f.suggestion else names[f.annotator]
         values: dict[str, Any] = {}
         bad = ""
         note = f.note
         for q, v in f.answers.items():
             c = question_map.get(q, q)
             if c == "note":
-                note = str(v or "")
+                note = "" if v is None else str(v)
                 continue
             crit = rubric.criteria.get(c)
             if crit is None:
-                bad = f"{f.where}: question {q!r} is not a criterion of rubric {rubric.name} v{rubric.version} (map it with --map {q}=CRITERION)"
+                bad = (f"{f.where}: question {q!r} is not a criterion of rubric {rubric.name} v{rubric.version} "
+                       f"(map it with --map {q}=CRITERION, or skip it with --ignore {q} if it is task data)")
                 break
-            if v is None:
+            if v is None or (isinstance(v, str) and not v.strip()):
+                plan.dropped.append(f"{f.where}: {c}: no value ({'null' if v is None else 'empty'}): left out")
                 continue
             v = value_map.get(c, {}).get(str(v), v)
             try:
@@ -381,7 +565,7 @@ def plan_import(found: Iterator[Found], *, cases, rubric: Rubric, fmt: str, sour
         marker = f"{fmt}:{source}#{f.where}"
         if f.suggestion:
             if cid in (done_suggestions or set()):
-                plan.skipped["suggestions already in the run"] = plan.skipped.get("suggestions already in the run", 0) + 1
+                _count(plan.skipped, "suggestions already in the run")
                 continue
             from labeler.truth.models import CriterionVerdict, Verdict
 
@@ -390,23 +574,27 @@ def plan_import(found: Iterator[Found], *, cases, rubric: Rubric, fmt: str, sour
             plan.agents.add(f.annotator)
             continue
         if f.gold:
-            plan.gold.append(Adjudication(case=cid, rubric=rubric.version, gold=values, by=gold_lead, at=f.at,
-                                          reasons={c: f"imported gold ({marker})" for c in values}))
-            continue
-        if marker in existing:
-            plan.skipped["already imported"] = plan.skipped.get("already imported", 0) + 1
-            continue
-        secs = f.seconds
-        try:
-            secs = round(float(secs), 1) if secs is not None else None
-        except (TypeError, ValueError):
-            secs = None
+            kept += f.label_too
+            if existing_gold is not None and existing_gold(cid, values):
+                _count(plan.skipped, "gold already imported")
+            else:
+                plan.gold.append(Adjudication(case=cid, rubric=rubric.version, gold=values, by=gold_lead, at=f.at,
+                                              reasons={c: f"imported gold ({marker})" for c in values}))
+            if not f.label_too:
+                continue
         label = Label(case=cid, rubric=rubric.version, rubric_hash=rhash, values=values, note=note.strip(), at=f.at,
-                      seconds=secs, imported=marker)
+                      seconds=None if f.seconds is None else round(float(f.seconds), 1), imported=marker)
+        key = label_key(who, label)
+        if key in seen:
+            _count(plan.skipped, "already imported")
+            continue
+        seen.add(key)
         plan.labels.setdefault(who, []).append(label)
         per = plan.counts.setdefault(who, {})
         for c in values:
             per[c] = per.get(c, 0) + 1
+    if kept:
+        plan.notes.append(f"{kept} ground-truth annotation(s) became gold (lead {gold_lead}) and stay their annotators' labels too")
     return plan
 
 
