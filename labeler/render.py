@@ -204,6 +204,7 @@ def calibration_tables(result, run: str) -> list[Table]:
                                 style="yellow" if c.inconsistent else ""))
             t.add_row(*row)
         tables.append(t)
+        tables.append(alt_test_table(items, title))
         for c in items:
             if not c.judge_percent.n:
                 continue
@@ -215,6 +216,24 @@ def calibration_tables(result, run: str) -> list[Table]:
                 m.add_row(str(v), *[Text(str(x), style="bold" if i == c.values.index(v) else ("red" if x else "dim")) for i, x in enumerate(row)])
             tables.append(m)
     return tables
+
+
+def alt_test_table(items, title: str) -> Table:
+    """Per criterion: can the judge replace an annotator? The alternative annotator test, per left-out annotator."""
+    eps = next((c.alt.epsilon for c in items if c.alt), None)
+    t = Table(title=f"can the judge replace an annotator? alternative annotator test (Calderon et al. 2025; "
+                    f"epsilon {eps}, Benjamini-Yekutieli): {title}", title_justify="left")
+    for col in ("criterion", "result", "per annotator: n, judge as good or better, p"):
+        t.add_column(col)
+    for c in items:
+        if not c.alt:
+            continue
+        per = "  ".join(f"{x.annotator} n={x.n} {x.judge_advantage:.0%} "
+                        + ("untested" if x.p is None else f"p={x.p:.3f}{' won' if x.judge_wins else ''}")
+                        for x in c.alt.comparisons)
+        style = "green" if c.alt.passed else ("red" if c.alt.passed is False else "dim")
+        t.add_row(c.criterion, Text(c.alt.summary(), style=style), per or "-")
+    return t
 
 
 def _pct(x: float | None) -> str:

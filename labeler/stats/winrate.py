@@ -170,11 +170,9 @@ def win_tables(ds, by: str = "source", runs: list[str] | None = None, gold_rule:
     gold: dict[str, np.ndarray] = {}
     for c, crit in rubric.criteria.items():
         scale = crit.scale.values()
-        idx = cur.ratings(c).gold(gold_rule).astype(np.int64)
+        r = cur.ratings(c)
+        idx = r.gold(gold_rule, cur.adjudicated(r)).astype(np.int64)
         idx[idx == MISSING] = -1
-        for cid, v in ds.adjudications.criterion_gold(c, versions.holds).items():
-            if cid in store.index and v in scale:
-                idx[store.index[cid]] = scale.index(v)
         gold[c] = outcome_codes(scale, idx)
     judges.append(("gold", gold, {}))
     for run in runs if runs is not None else ds.judge_runs():
