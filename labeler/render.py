@@ -30,12 +30,12 @@ def agreement_tables(groups: list[Group], by: str) -> list[Table]:
             tables.append(_pairwise_table(g))
             continue
         t = Table(title=f"{g.title}: {g.cases} cases; n = cases with 2+ labels", title_justify="left")
-        for col in ("criterion", "scale", "n", "agree", "alpha", "", "mean kappa"):
+        for col in ("criterion", "scale", "n", "agree", "alpha", "", "mean kappa (by shared cases)"):
             t.add_column(col, justify="right" if col not in ("criterion", "scale", "") else "left")
         lowest = min((r.alpha.value for r in g.reports if r.alpha.value is not None), default=None)
         for r in g.reports:
-            ks = [k.value for k in r.kappas.values() if k.value is not None]
-            mean_k = Text(f"{sum(ks) / len(ks):.3f}") if ks else Text("undefined", style="dim")
+            mk = r.mean_kappa.value
+            mean_k = Text(f"{mk:.3f} (n={r.mean_kappa.n})") if mk is not None else Text("undefined", style="dim")
             style = "bold" if r.alpha.value is not None and r.alpha.value == lowest and len(g.reports) > 1 else ""
             why = f" ({r.alpha.reason})" if r.alpha.reason else ""
             scale = r.scale if r.scale == r.level else f"{r.scale} ({r.level})"
