@@ -274,12 +274,14 @@ def winrate_tables(tables, by: str) -> list[Table]:
                 mt.add_row(display(m.a), display(m.b), str(d["cases"]), str(m.a_wins), str(m.b_wins), str(m.ties),
                            str(m.both_bad), _pct(d["a_win_rate"]), _ci(d["ci95"]))
             out.append(mt)
-        if t.ranking:
-            rt = Table(title=Text(f"  Bradley-Terry ranking: {t.criterion} by {t.by}"), title_justify="left")
+        for g, ranks in enumerate(t.ranking or [], 1):
+            part = f" (group {g} of {len(t.ranking)}: sources compared with each other; groups are not ranked against each other)" \
+                if len(t.ranking) > 1 else ""
+            rt = Table(title=Text(f"  Bradley-Terry ranking: {t.criterion} by {t.by}{part}"), title_justify="left")
             rt.add_column("rank", justify="right")
             rt.add_column("source")
             rt.add_column("strength", justify="right")
-            for i, (s, p) in enumerate(t.ranking, 1):
+            for i, (s, p) in enumerate(ranks, 1):
                 rt.add_row(str(i), display(s), f"{p:.3f}")
             out.append(rt)
     return out
