@@ -30,12 +30,12 @@ def agreement_tables(groups: list[Group], by: str) -> list[Table]:
             tables.append(_pairwise_table(g))
             continue
         t = Table(title=f"{g.title}: {g.cases} cases; n = cases with 2+ labels", title_justify="left")
-        for col in ("criterion", "scale", "n", "agree", "alpha", "", "mean kappa"):
+        for col in ("criterion", "scale", "n", "agree", "alpha", "", "mean kappa (by shared cases)"):
             t.add_column(col, justify="right" if col not in ("criterion", "scale", "") else "left")
         lowest = min((r.alpha.value for r in g.reports if r.alpha.value is not None), default=None)
         for r in g.reports:
-            ks = [k.value for k in r.kappas.values() if k.value is not None]
-            mean_k = Text(f"{sum(ks) / len(ks):.3f}") if ks else Text("undefined", style="dim")
+            mk = r.mean_kappa.value
+            mean_k = Text(f"{mk:.3f} (n={r.mean_kappa.n})") if mk is not None else Text("undefined", style="dim")
             style = "bold" if r.alpha.value is not None and r.alpha.value == lowest and len(g.reports) > 1 else ""
             why = f" ({r.alpha.reason})" if r.alpha.reason else ""
             scale = r.scale if r.scale == r.level else f"{r.scale} ({r.level})"
@@ -204,6 +204,7 @@ def calibration_tables(result, run: str) -> list[Table]:
                                 style="yellow" if c.inconsistent else ""))
             t.add_row(*row)
         tables.append(t)
+        tables.append(alt_test_table(items, title))
         for c in items:
             if not c.judge_percent.n:
                 continue
@@ -215,6 +216,24 @@ def calibration_tables(result, run: str) -> list[Table]:
                 m.add_row(str(v), *[Text(str(x), style="bold" if i == c.values.index(v) else ("red" if x else "dim")) for i, x in enumerate(row)])
             tables.append(m)
     return tables
+
+
+def alt_test_table(items, title: str) -> Table:
+    """Per criterion: can the judge replace an annotator? The alternative annotator test, per left-out annotator."""
+    eps = next((c.alt.epsilon for c in items if c.alt), None)
+    t = Table(title=f"can the judge replace an annotator? alternative annotator test (Calderon et al. 2025; "
+                    f"epsilon {eps}, Benjamini-Yekutieli): {title}", title_justify="left")
+    for col in ("criterion", "result", "per annotator: n, judge as good or better, p"):
+        t.add_column(col)
+    for c in items:
+        if not c.alt:
+            continue
+        per = "  ".join(f"{x.annotator} n={x.n} {x.judge_advantage:.0%} "
+                        + ("untested" if x.p is None else f"p={x.p:.3f}{' won' if x.judge_wins else ''}")
+                        for x in c.alt.comparisons)
+        style = "green" if c.alt.passed else ("red" if c.alt.passed is False else "dim")
+        t.add_row(c.criterion, Text(c.alt.summary(), style=style), per or "-")
+    return t
 
 
 def _pct(x: float | None) -> str:
@@ -255,12 +274,14 @@ def winrate_tables(tables, by: str) -> list[Table]:
                 mt.add_row(display(m.a), display(m.b), str(d["cases"]), str(m.a_wins), str(m.b_wins), str(m.ties),
                            str(m.both_bad), _pct(d["a_win_rate"]), _ci(d["ci95"]))
             out.append(mt)
-        if t.ranking:
-            rt = Table(title=Text(f"  Bradley-Terry ranking: {t.criterion} by {t.by}"), title_justify="left")
+        for g, ranks in enumerate(t.ranking or [], 1):
+            part = f" (group {g} of {len(t.ranking)}: sources compared with each other; groups are not ranked against each other)" \
+                if len(t.ranking) > 1 else ""
+            rt = Table(title=Text(f"  Bradley-Terry ranking: {t.criterion} by {t.by}{part}"), title_justify="left")
             rt.add_column("rank", justify="right")
             rt.add_column("source")
             rt.add_column("strength", justify="right")
-            for i, (s, p) in enumerate(t.ranking, 1):
+            for i, (s, p) in enumerate(ranks, 1):
                 rt.add_row(str(i), display(s), f"{p:.3f}")
             out.append(rt)
     return out

@@ -73,10 +73,13 @@ def markdown(r: dict) -> str:
         for k, v in run["criteria"].items():
             p = v.get("pass", {})
             rows.append([k, _num(v["judge_vs_gold"]["percent"], True), _num(v["judge_vs_gold"]["kappa"]),
-                         _num(v["human_ceiling_percent"], True),
+                         _num(v["same_cases"]["judge_percent"], True), _num(v["same_cases"]["annotators_percent"], True),
+                         v["alt_test"]["summary"],
                          _num(p.get("raw_pass_rate"), True) if p else "-", _num(p.get("corrected_pass_rate"), True) if p else "-"])
-        lines += _table(["criterion", "judge vs gold", "kappa", "human-human (ceiling)", "raw pass rate (judge only)",
-                         "corrected pass rate"], rows)
+        lines += _table(["criterion", "judge vs gold", "kappa", "judge, same cases", "annotators, same cases",
+                         "can it replace an annotator? (alt-test)", "raw pass rate (judge only)", "corrected pass rate"], rows)
+        lines += ["Same cases: judge and each annotator scored against gold made without that annotator, on the cases "
+                  "both labeled. Alt-test: Calderon, Reichart and Dror (2025), epsilon 0.2, Benjamini-Yekutieli.", ""]
     if r.get("win_rates"):
         lines += ["## Win rates (pairwise)", "",
                   "Win rate = wins / (wins + losses), 95% Wilson interval; ties and both-bad shown, not in the rate.", ""]

@@ -65,8 +65,11 @@ def test_calibrate_cli_gate_and_counts(example: Path):
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     crit = {c["criterion"]: c for c in data["groups"][0]["criteria"]}
-    assert crit["tone"]["n"] > 40 and crit["tone"]["verdict_errors"] == 1  # the recorded invalid-JSON case
-    assert crit["tone"]["cases_without_gold"] >= 0 and set(crit["tone"]["humans"]) == {"alice", "bob", "chen"}
+    assert crit["tone"]["verdict_errors"] == 1  # the recorded invalid-JSON case
+    # counted from the fixture's raw lines: 59 verdicts with a tone; 49 of those cases have gold (maya's v2
+    # adjudication, else two or more current v2 labels all equal), 10 do not
+    assert crit["tone"]["n"] == 49 and crit["tone"]["cases_without_gold"] == 10
+    assert set(crit["tone"]["humans"]) == {"alice", "bob", "chen"}
     r = run(example, "calibrate", "support-summary", "--run", "llama-3.1-8b-local", "--min", "0.9")
     assert r.returncode == 1 and "under the bar: action_items: judge agreement" in r.stderr
     r = run(example, "calibrate", "support-summary", "--run", "gpt-4o-mini-2026-10", "--min", "0.5", "--by", "tier")

@@ -34,8 +34,10 @@ def test_diff_of_the_shipped_versions():
 
 def test_bump_prefills_resolves_keeps_comments_and_moves_the_dataset(example: Path):
     ds = open_dataset(example / "datasets" / "support-summary")
-    expected = sorted({e.case for e in collect_evidence(ds)})
-    assert expected  # the example has gap marks and unclear flags under v2
+    # read off the fixture's files: latest labels made under v2 with an unclear flag, and maya's gap marks under v2
+    expected = ["accessibility-screenreader-good", "downgrade-plan-missing", "login-2fa-lockout-halluc",
+                "password-reset-email-halluc", "refund-double-charge-halluc", "refund-double-charge-missing", "wrong-item-missing"]
+    assert sorted({e.case for e in collect_evidence(ds)}) == expected
     r = run(example, "rubric", "bump", "support-summary", "--no-edit", "--summary", "Clarify implied actions",
             "--author", "Maya Chen", "--json")
     assert r.returncode == 0, r.stderr

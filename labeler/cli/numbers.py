@@ -47,8 +47,8 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
     meta, verdicts = ds.judge_run(a.run)
     if meta.rubric_version != ds.config.rubric_version:
         sys.stderr.write(f"note: run {a.run} used rubric v{meta.rubric_version}; the dataset is on v{ds.config.rubric_version}\n")
-    result = [(title, calibrate(ds, verdicts, cases, a.gold)) for title, cases in groups(ds, a.by)]
-    overall = calibrate(ds, verdicts, rule=a.gold) if a.by != "criterion" else result[0][1]
+    result = [(title, calibrate(ds, verdicts, cases, a.gold, a.epsilon)) for title, cases in groups(ds, a.by)]
+    overall = calibrate(ds, verdicts, rule=a.gold, epsilon=a.epsilon) if a.by != "criterion" else result[0][1]
     failures = below_bar(overall, a.min) if a.min is not None else []
     failed = _left_out(ds, a.strict)
     if a.json:
@@ -168,6 +168,8 @@ def register(add) -> None:
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--strict", action="store_true", help=STRICT_HELP)
     sp.add_argument("--gold", default="consensus", choices=GOLD_CHOICES, help=GOLD_HELP)
+    sp.add_argument("--epsilon", type=_fraction, default=0.2,
+                    help="the alternative annotator test's cost-benefit allowance for the judge (default 0.2, the paper's value for expert annotators)")
 
     sp = add("report", cmd_report, "The lead's view: composition, freshness, throughput, agreement with bootstrap 95% intervals, "
              "each judge run's calibration and its corrected pass rate; Markdown for CI, one self-contained HTML file.")

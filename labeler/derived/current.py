@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from labeler.stats.agreement import MISSING, Ratings
+from labeler.stats.agreement import CONFLICT, MISSING, Ratings
 from labeler.truth.models import Value
 from labeler.truth.store import Dataset
 from labeler.derived.staleness import VersionIndex
@@ -56,6 +56,18 @@ class Current:
             ids = [ids[j] for j in cases]
         crit = self.versions.in_force.criteria[criterion]
         return Ratings.from_matrix(criterion, crit, self.raters, ids, data)
+
+    def adjudicated(self, r: Ratings) -> np.ndarray:
+        """The leads' gold per case of `r` (scale index): MISSING where no lead decided, CONFLICT where
+        their latest values differ and nobody settled it. A conflict is no gold at all until a lead
+        settles it: the annotators' consensus does not stand in for it (Ratings.gold)."""
+        adj = self.ds.adjudications
+        out = r.ref_vector(adj.criterion_gold(r.criterion_id, self.versions.holds))
+        col = {c: j for j, c in enumerate(r.cases)}
+        for case, c, _ in adj.conflicts(self.versions.holds):
+            if c == r.criterion_id and case in col:
+                out[col[case]] = CONFLICT
+        return out
 
     def values(self, criterion: str) -> dict[str, dict[str, Value]]:
         """annotator -> case -> current value (for screens that show a few; the numbers use matrix())."""

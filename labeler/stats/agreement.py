@@ -16,6 +16,8 @@ import numpy as np
 from labeler.truth.models import Criterion, Label, ScaleKind, Value
 
 MISSING = -1
+CONFLICT = -2
+"""In a vector of leads' gold: leads disagree, so there is no gold (the annotators' rule does not stand in)."""
 
 
 # ---------------------------------------------------------------- coefficients
@@ -233,6 +235,24 @@ class Ratings:
             for i, j in combinations(range(len(self.raters)), 2)
         }
 
+    def mean_kappa(self, kappas: dict[tuple[str, str], Coefficient] | None = None) -> Coefficient:
+        """Pairwise Cohen's kappa averaged over annotator pairs weighted by the cases each pair shares (a
+        pair that shares 4 cases counts 4, not as much as one that shares 50); n is the cases that at least
+        one pair with a defined kappa rated both."""
+        ks = self.pairwise_kappa() if kappas is None else kappas
+        index = {r: i for i, r in enumerate(self.raters)}
+        total = weight = 0.0
+        covered = np.zeros(len(self.cases), dtype=bool)
+        for (a, b), k in ks.items():
+            if k.value is None:
+                continue
+            total += k.value * k.n
+            weight += k.n
+            covered |= (self.data[index[a]] != MISSING) & (self.data[index[b]] != MISSING)
+        if not weight:
+            return Coefficient(None, 0, "no pair of annotators with a defined kappa")
+        return Coefficient(total / weight, int(covered.sum()))
+
     def ref_vector(self, values: dict[str, Value]) -> np.ndarray:
         """Scale indexes of `values` in case order (MISSING where absent or off the scale)."""
         index = {v: i for i, v in enumerate(self.criterion.scale.values())}
@@ -243,8 +263,9 @@ class Ratings:
         return ref
 
     def gold(self, rule: str, adjudicated: np.ndarray | None = None, without: int | None = None) -> np.ndarray:
-        """Gold per case (scale index or MISSING): the adjudicated value where there is one, else
-        the rule over the raters (leaving out rater `without`, so nobody is scored against themselves)."""
+        """Gold per case (scale index or MISSING): the adjudicated value where there is one, none where
+        `adjudicated` says CONFLICT (leads disagree), else the rule over the raters (leaving out rater
+        `without`, so nobody is scored against themselves)."""
         counts = value_counts(self.data, self.n_values)
         if without is not None and counts.size:
             mine = self.data[without]
@@ -252,7 +273,7 @@ class Ratings:
             counts[np.flatnonzero(has), mine[has]] -= 1.0
         out = gold_by_rule(counts, rule)
         if adjudicated is not None:
-            out = np.where(adjudicated != MISSING, adjudicated, out)
+            out = np.where(adjudicated >= 0, adjudicated, np.where(adjudicated == CONFLICT, MISSING, out))
         return out
 
     def vs_gold(self, rule: str, adjudicated: np.ndarray | None = None) -> dict[str, tuple[Coefficient, Coefficient]]:
@@ -316,6 +337,8 @@ class CriterionReport:
     percent: Coefficient
     labels: int
     kappas: dict[tuple[str, str], Coefficient] = field(default_factory=dict)
+    mean_kappa: Coefficient = Coefficient(None, 0, "not computed")
+    """Pairwise kappa weighted by shared cases (Ratings.mean_kappa)."""
     vs_gold: dict[str, tuple[Coefficient, Coefficient]] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -326,14 +349,17 @@ class CriterionReport:
             "labels": self.labels,
             "percent_agreement": self.percent.as_dict(),
             "alpha": self.alpha.as_dict(),
+            "mean_pairwise_kappa": self.mean_kappa.as_dict(),
             "pairwise_kappa": [{"a": a, "b": b, **k.as_dict()} for (a, b), k in self.kappas.items()],
             "vs_gold": {r: {"percent": p.as_dict(), "kappa": k.as_dict()} for r, (p, k) in self.vs_gold.items()},
         }
 
 
-def criterion_report(r: Ratings, adjudicated: dict[str, Value] | None = None, gold_rule: str | None = None) -> CriterionReport:
-    """The numbers of one criterion; with `gold_rule`, each rater against gold made without their own label."""
+def criterion_report(r: Ratings, adjudicated: np.ndarray | None = None, gold_rule: str | None = None) -> CriterionReport:
+    """The numbers of one criterion; with `gold_rule`, each rater against gold made without their own label
+    (`adjudicated`: the leads' gold per case of `r`, as from Current.adjudicated)."""
     criterion = r.criterion
+    kappas = r.pairwise_kappa()
     return CriterionReport(
         criterion=r.criterion_id,
         scale=criterion.scale.type.value,
@@ -341,8 +367,9 @@ def criterion_report(r: Ratings, adjudicated: dict[str, Value] | None = None, go
         alpha=r.alpha(),
         percent=r.percent(),
         labels=int((r.data != MISSING).sum()),
-        kappas=r.pairwise_kappa(),
-        vs_gold=r.vs_gold(gold_rule, r.ref_vector(adjudicated or {})) if gold_rule else {},
+        kappas=kappas,
+        mean_kappa=r.mean_kappa(kappas),
+        vs_gold=r.vs_gold(gold_rule, adjudicated) if gold_rule else {},
     )
 
 

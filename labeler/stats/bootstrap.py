@@ -9,7 +9,6 @@ same draws gets the same numbers (the tests do exactly that).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -146,7 +145,8 @@ def _kappas(conf: np.ndarray, wt: np.ndarray) -> np.ndarray:
 
 def mean_kappa_interval(data: np.ndarray, n_values: int, kind: str | None, replicates: int = B_DEFAULT,
                         seed: int = 0) -> Interval:
-    """The mean of every pair of raters' Cohen's kappa, over resampled cases (one matrix product per block)."""
+    """Every pair of raters' Cohen's kappa averaged with the cases each pair shares as weights (as
+    Ratings.mean_kappa), over resampled cases (one matrix product per block)."""
     r, n = data.shape
     pairs = [(i, j) for i in range(r) for j in range(i + 1, r)]
     if not pairs or n == 0:
@@ -155,10 +155,12 @@ def mean_kappa_interval(data: np.ndarray, n_values: int, kind: str | None, repli
     codes = [_pair_codes(data[i], data[j], n_values) for i, j in pairs]
     out = []
     for block in _replicates(n, replicates, seed):
-        ks = np.stack([_kappas((block @ c).reshape(-1, n_values, n_values), wt) for c in codes])
-        with warnings.catch_warnings():  # a replicate where no pair is defined is NaN, not a warning
-            warnings.simplefilter("ignore", RuntimeWarning)
-            out.append(np.nanmean(np.where(np.isfinite(ks), ks, np.nan), axis=0))
+        confs = [(block @ c).reshape(-1, n_values, n_values) for c in codes]
+        ks = np.stack([_kappas(cf, wt) for cf in confs])
+        shared = np.stack([cf.sum(axis=(1, 2)) for cf in confs])
+        ok = np.isfinite(ks)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a replicate where no pair is defined is NaN
+            out.append((np.where(ok, ks, 0.0) * shared).sum(axis=0) / np.where(ok, shared, 0.0).sum(axis=0))
     return percentile(np.concatenate(out))
 
 

@@ -1,5 +1,6 @@
-"""Judge vs human gold, per criterion: percent agreement, Cohen's kappa, confusion matrix, and the same
-numbers for each annotator on the same cases, so the judge is compared with people, not in a vacuum.
+"""Judge vs human gold, per criterion: percent agreement, Cohen's kappa, confusion matrix; each annotator
+against gold made without them; and the alternative annotator test, which answers "can this judge
+replace a person here?" with a test on the same cases for judge and person (stats/alttest.py).
 
 The judge is "just another rater" here: the same agreement code as human vs gold.
 """
@@ -10,7 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from labeler.stats.agreement import MISSING, Coefficient, Ratings, agreement_with, confusion, kappa_weights
+from labeler.stats.agreement import MISSING, Coefficient, Ratings, agreement_with, confusion, kappa_weights, level_of
+from labeler.stats.alttest import EPSILON, AltTest, alt_test
 from labeler.judge.run import first_values, position_consistency
 from labeler.truth.models import Value, Verdict
 from labeler.derived.current import Current
@@ -27,9 +29,13 @@ class Calibration:
     judge_kappa: Coefficient
     confusion: list[list[int]]
     humans: dict[str, tuple[Coefficient, Coefficient]] = field(default_factory=dict)
-    """annotator -> (percent, kappa) against gold made without their own label, on the cases the judge was scored on."""
+    """annotator -> (percent, kappa) against gold made without their own label, on every judged case
+    where that gold exists (not only where gold made from everyone exists: under consensus gold those
+    are the cases everyone agreed on, which would score each person 100% by construction)."""
     no_gold: int = 0
     errors: int = 0
+    alt: AltTest | None = None
+    """The alternative annotator test of this judge on this criterion."""
     position: tuple[float | None, int] | None = None
     """A pairwise run: (share of verdicts whose two orders agreed, verdicts asked in both orders).
     An inconsistent verdict has no value, so it is outside n above: this says how many were left out."""
@@ -40,6 +46,7 @@ class Calibration:
                 "confusion": {"rows": "judge", "columns": "gold", "matrix": self.confusion},
                 "humans": {a: {"percent": p.as_dict(), "kappa": k.as_dict()} for a, (p, k) in self.humans.items()},
                 "cases_without_gold": self.no_gold, "verdict_errors": self.errors,
+                **({"alt_test": self.alt.as_dict()} if self.alt else {}),
                 **({"position_consistency": {"rate": self.position[0], "n": self.position[1],
                                              "inconsistent": self.inconsistent}} if self.position else {})}
 
@@ -50,13 +57,14 @@ class Calibration:
         return round(self.position[1] * (1 - self.position[0]))
 
 
-def calibrate_criterion(r: Ratings, judge: dict[str, Value], adjudicated: dict[str, Value], rule: str,
-                        errors: int) -> Calibration:
-    """The judge against gold (made from every annotator) and each annotator against gold made
-    without their own label, both on the cases the judge was scored on."""
+def calibrate_criterion(r: Ratings, judge: dict[str, Value], adjudicated: np.ndarray | dict[str, Value], rule: str,
+                        errors: int, epsilon: float = EPSILON) -> Calibration:
+    """The judge against gold (made from every annotator); each annotator against gold made without
+    their own label, on every judged case where that gold exists; and the alternative annotator test.
+    `adjudicated`: the leads' gold per case of `r` (Current.adjudicated), or case -> value."""
     crit = r.criterion
     values = crit.scale.values()
-    adj = r.ref_vector(adjudicated)
+    adj = adjudicated if isinstance(adjudicated, np.ndarray) else r.ref_vector(adjudicated)
     g = r.gold(rule, adj)
     j = r.ref_vector(judge)
     judged = j != MISSING
@@ -67,16 +75,17 @@ def calibrate_criterion(r: Ratings, judge: dict[str, Value], adjudicated: dict[s
     cm = confusion(j[scored], g[scored], len(values)).tolist()
     hum = {}
     for i, a in enumerate(r.raters):
-        g_i = np.where(scored, r.gold(rule, adj, without=i), MISSING)
+        g_i = np.where(judged, r.gold(rule, adj, without=i), MISSING)
         p, k = agreement_with(r.data[i], g_i, len(values), w)
         if p.n:
             hum[a] = (p, k)
+    alt = alt_test(r.data, j, r.raters, len(values), level_of(crit) == "ordinal", epsilon)
     return Calibration(r.criterion_id, values, pct, kap, cm, dict(sorted(hum.items())),
-                       int(judged.sum() - scored.sum()), errors)
+                       int(judged.sum() - scored.sum()), errors, alt)
 
 
 def calibrate(ds: Dataset, verdicts: dict[str, list[Verdict]], cases: list[str] | None = None,
-              rule: str = "consensus") -> list[Calibration]:
+              rule: str = "consensus", epsilon: float = EPSILON) -> list[Calibration]:
     """Per criterion of the rubric in force: the judge's first answer per case against gold."""
     versions = VersionIndex(ds)
     rubric = versions.in_force
@@ -94,7 +103,7 @@ def calibrate(ds: Dataset, verdicts: dict[str, list[Verdict]], cases: list[str] 
     for cid, crit in rubric.criteria.items():
         judge = {c: vals[cid] for c, vals in jv.items() if cid in vals}
         r = cur.ratings(cid, idx)
-        cal = calibrate_criterion(r, judge, ds.adjudications.criterion_gold(cid, versions.holds), rule, len(errored))
+        cal = calibrate_criterion(r, judge, cur.adjudicated(r), rule, len(errored), epsilon)
         cal.position = position.get(cid)
         out.append(cal)
     return out

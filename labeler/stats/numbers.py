@@ -24,19 +24,19 @@ def current_values(ds: Dataset, versions: VersionIndex) -> dict[str, dict[str, d
 def gold(ds: Dataset, versions: VersionIndex | None = None, current: Current | None = None,
          rule: str = "consensus") -> dict[str, dict[str, GoldValue]]:
     """case -> criterion -> gold: the adjudicated value where a lead set one (it still holds and leads
-    do not disagree), else the rule over every annotator's current value (consensus by default:
-    two or more, all the same; or majority), else none."""
+    do not disagree); none where leads disagree; else the rule over every annotator's current value
+    (consensus by default: two or more, all the same; or majority), else none."""
     versions = versions or VersionIndex(ds)
     cur = current or Current(ds, versions)
     out: dict[str, dict[str, GoldValue]] = {}
     ids = ds.table.case_ids
     for c, crit in versions.in_force.criteria.items():
         scale = crit.scale.values()
-        idx = cur.ratings(c).gold(rule)
+        r = cur.ratings(c)
+        adj = cur.adjudicated(r)
+        idx = r.gold(rule, adj)
         for j in np.flatnonzero(idx != MISSING):
-            out.setdefault(ids[j], {})[c] = GoldValue(scale[idx[j]], rule)
-        for cid, v in ds.adjudications.criterion_gold(c, versions.holds).items():
-            out.setdefault(cid, {})[c] = GoldValue(v, "adjudicated")
+            out.setdefault(ids[j], {})[c] = GoldValue(scale[idx[j]], "adjudicated" if adj[j] >= 0 else rule)
     return out
 
 
@@ -82,11 +82,11 @@ def agreement_groups(ds: Dataset, by: str = "criterion", gold_rule: str = "conse
             groups.append(g)
         return groups
     cur = Current(ds, versions)
-    adjudicated = {c: ds.adjudications.criterion_gold(c, versions.holds) for c in rubric.criteria}
     if by in ("criterion", "annotator"):
         g = Group(f"rubric v{rubric.version} (in force)", f"v{rubric.version}", cases=n_cases)
         for c in rubric.criteria:
-            g.reports.append(criterion_report(cur.ratings(c), adjudicated[c], gold_rule))
+            r = cur.ratings(c)
+            g.reports.append(criterion_report(r, cur.adjudicated(r), gold_rule))
         return [g]
     if by == "suggestion":
         groups = []
@@ -95,7 +95,8 @@ def agreement_groups(ds: Dataset, by: str = "criterion", gold_rule: str = "conse
             g = Group(title, "suggested" if shown else "unsuggested")
             keep = cur.has & (suggested == shown)
             for c in rubric.criteria:
-                g.reports.append(criterion_report(cur.ratings(c, keep=keep), adjudicated[c], gold_rule))
+                r = cur.ratings(c, keep=keep)
+                g.reports.append(criterion_report(r, cur.adjudicated(r), gold_rule))
             g.cases = int(keep.any(axis=0).sum())
             groups.append(g)
         return groups
@@ -104,7 +105,8 @@ def agreement_groups(ds: Dataset, by: str = "criterion", gold_rule: str = "conse
     for k, idx in members.items():
         g = Group(f"{by} {k}", k, cases=len(idx))
         for c in rubric.criteria:
-            g.reports.append(criterion_report(cur.ratings(c, idx), adjudicated[c], gold_rule))
+            r = cur.ratings(c, idx)
+            g.reports.append(criterion_report(r, cur.adjudicated(r), gold_rule))
         groups.append(g)
     return groups
 

@@ -16,7 +16,8 @@ import numpy as np
 from labeler.derived.current import Current
 from labeler.derived.label_table import NO_TIME
 from labeler.derived.staleness import VersionIndex
-from labeler.stats.agreement import MISSING, cohen_kappa, kappa_weights, level_of, percent_agreement
+from labeler.stats.agreement import MISSING, cohen_kappa, kappa_weights, level_of
+from labeler.stats.alttest import alt_test
 from labeler.stats.bootstrap import (B_DEFAULT, Interval, agreement_vs, alpha_interval, block_interval,
                                      mean_kappa_interval, percent_interval, rogan_gladen)
 from labeler.stats.numbers import agreement_groups
@@ -182,9 +183,7 @@ def quality(ds: Dataset, cur: Current, versions: VersionIndex, seed: int, replic
         n_values = len(crit.scale.points)
         kind = kappa_weights(crit)
         rep = point[c]
-        kappas = [k for k in rep.kappas.values() if k.value is not None]
-
-        adjudicated = r.ref_vector(ds.adjudications.criterion_gold(c, versions.holds))
+        adjudicated = cur.adjudicated(r)
         vs_gold = {}
         for i, a in enumerate(r.raters):
             ref = r.gold("consensus", adjudicated, without=i)
@@ -196,8 +195,7 @@ def quality(ds: Dataset, cur: Current, versions: VersionIndex, seed: int, replic
             "scale": crit.scale.type.value, "level": level_of(crit),
             "alpha": _coef(rep.alpha.value, rep.alpha.n, alpha_interval(r.data, n_values, level_of(crit), replicates, seed)),
             "percent_agreement": _coef(rep.percent.value, rep.percent.n, percent_interval(r.data, n_values, replicates, seed)),
-            "mean_pairwise_kappa": _coef(float(np.mean([k.value for k in kappas])) if kappas else None,
-                                         min((k.n for k in kappas), default=0),
+            "mean_pairwise_kappa": _coef(rep.mean_kappa.value, rep.mean_kappa.n,
                                          mean_kappa_interval(r.data, n_values, kind, replicates, seed)),
             "annotator_vs_gold": vs_gold,
         }
@@ -216,15 +214,17 @@ def judge_report(ds: Dataset, cur: Current, versions: VersionIndex, run: str, se
         r = cur.ratings(c)
         n_values = len(crit.scale.points)
         kind = kappa_weights(crit)
-        gold = r.gold("consensus", r.ref_vector(ds.adjudications.criterion_gold(c, versions.holds)))
+        adj = cur.adjudicated(r)
+        gold = r.gold("consensus", adj)
         j = r.ref_vector({cid: v[c] for cid, v in judged.items() if c in v})
         both = (j != MISSING) & (gold != MISSING)
         p_i, k_i = agreement_vs(j, gold, n_values, kind, replicates, seed)
         pct = float((j[both] == gold[both]).mean()) if both.any() else None
         kap = cohen_kappa(j, gold, n_values, kind)
-        ceiling = percent_agreement(r.data, n_values)
+        alt = alt_test(r.data, j, r.raters, n_values, level_of(crit) == "ordinal")
         item = {"judge_vs_gold": {"percent": _coef(pct, int(both.sum()), p_i), "kappa": _coef(kap.value, kap.n, k_i)},
-                "human_ceiling_percent": _coef(ceiling.value, ceiling.n)}
+                "same_cases": same_cases(r, j, adj),
+                "alt_test": {**alt.as_dict(), "summary": alt.summary()}}
         passing = pass_values(crit)
         if passing:
             scale = crit.scale.values()
@@ -263,6 +263,22 @@ def judge_report(ds: Dataset, cur: Current, versions: VersionIndex, run: str, se
             }
         out["criteria"][c] = item
     return out
+
+
+def same_cases(r, j: np.ndarray, adjudicated: np.ndarray) -> dict:
+    """The judge and the people on the same footing: for each annotator, the cases they and the judge both
+    labeled that have gold made without them; judge and annotator are both scored against that gold
+    there, and the matches are pooled over annotators. (Gold from everyone exists mostly where people
+    agreed, so the judge on those cases beside people on all cases flatters the judge.)"""
+    hits_j = hits_h = n = 0
+    for i in range(len(r.raters)):
+        g = r.gold("consensus", adjudicated, without=i)
+        on = (r.data[i] != MISSING) & (j != MISSING) & (g != MISSING)
+        hits_j += int((j[on] == g[on]).sum())
+        hits_h += int((r.data[i][on] == g[on]).sum())
+        n += int(on.sum())
+    return {"judge_percent": _coef(hits_j / n if n else None, n), "annotators_percent": _coef(hits_h / n if n else None, n),
+            "n_counts": "annotator-case pairs: a case each annotator and the judge labeled, with gold made without that annotator"}
 
 
 def drift_history(ds: Dataset) -> dict:

@@ -3,8 +3,9 @@
 Outcomes come from gold (adjudicated, else consensus of the annotators) and from each pairwise judge
 run (a verdict counts only when both orders agreed). A source's win rate is wins / (wins + losses):
 ties and "both bad" are shown beside it and left out of the rate, so the 95% Wilson interval is the
-binomial one it claims to be. With more than two sources, a Bradley-Terry model ranks them across
-every comparison (ties as half a win each).
+binomial one it claims to be. With more than two sources, a Bradley-Terry model ranks them within each
+group of sources connected by comparisons (ties as half a win each): sources never compared, directly or
+through others, are not put in one order, since nothing in the data orders them.
 """
 
 from __future__ import annotations
@@ -88,14 +89,18 @@ class WinTable:
     matchups: dict[tuple[str, str], Matchup] = field(default_factory=dict)
     inconsistent: int = 0
     """Judge verdicts left out because the two orders disagreed."""
-    ranking: list[tuple[str, float]] | None = None
+    ranking: list[list[tuple[str, float]]] | None = None
+    """One Bradley-Terry ranking per connected group of sources (largest group first)."""
 
     def as_dict(self) -> dict:
         return {"criterion": self.criterion, "by": self.by, "group": self.group,
                 "sources": [t.as_dict() for t in sorted(self.sources.values(), key=lambda t: -(t.rate or 0))],
                 "matchups": [m.as_dict() for m in self.matchups.values()],
                 "inconsistent_left_out": self.inconsistent,
-                "bradley_terry": [{"source": s, "strength": _r(p)} for s, p in self.ranking] if self.ranking else None}
+                "bradley_terry": [{"source": s, "strength": _r(p), "group": g + 1} for g, ranks in enumerate(self.ranking)
+                                  for s, p in ranks] if self.ranking else None,
+                "bradley_terry_note": "ranked only within groups of sources connected by comparisons; strengths "
+                                      "sum to 1 within a group and do not compare across groups" if self.ranking else None}
 
 
 def bradley_terry(matchups: list[Matchup], iterations: int = 2000, tol: float = 1e-10) -> list[tuple[str, float]]:
@@ -123,6 +128,26 @@ def bradley_terry(matchups: list[Matchup], iterations: int = 2000, tol: float = 
             break
         p = new
     return sorted(zip(names, p.tolist()), key=lambda x: -x[1])
+
+
+def connected(matchups: list[Matchup]) -> list[list[Matchup]]:
+    """The matchups split by connected group of sources, largest group first. Only matchups that say
+    something about order (a win or a tie) connect: "both bad" does not."""
+    informative = [m for m in matchups if m.a_wins + m.b_wins + m.ties]
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for m in informative:
+        parent[root(m.a)] = root(m.b)
+    groups: dict[str, list[Matchup]] = {}
+    for m in informative:
+        groups.setdefault(root(m.a), []).append(m)
+    return sorted(groups.values(), key=lambda g: (-len({x for m in g for x in (m.a, m.b)}), min(m.a for m in g)))
 
 
 def _r(x: float | None) -> float | None:
@@ -170,11 +195,9 @@ def win_tables(ds, by: str = "source", runs: list[str] | None = None, gold_rule:
     gold: dict[str, np.ndarray] = {}
     for c, crit in rubric.criteria.items():
         scale = crit.scale.values()
-        idx = cur.ratings(c).gold(gold_rule).astype(np.int64)
+        r = cur.ratings(c)
+        idx = r.gold(gold_rule, cur.adjudicated(r)).astype(np.int64)
         idx[idx == MISSING] = -1
-        for cid, v in ds.adjudications.criterion_gold(c, versions.holds).items():
-            if cid in store.index and v in scale:
-                idx[store.index[cid]] = scale.index(v)
         gold[c] = outcome_codes(scale, idx)
     judges.append(("gold", gold, {}))
     for run in runs if runs is not None else ds.judge_runs():
@@ -202,17 +225,38 @@ def win_tables(ds, by: str = "source", runs: list[str] | None = None, gold_rule:
 @dataclass
 class PositionBias:
     """How often one annotator's decisive pairwise labels (A or B) picked the output shown first.
-    Without position bias this is about half, since labeler shows B first on half of each annotator's cases."""
+    Without position bias this is about half, since labeler shows B first on half of each annotator's cases.
+    The criteria of one label share its order and are read together, so they are not independent trials:
+    the interval resamples labels (cases), not criteria."""
 
     annotator: str
     first: int = 0
     decisive: int = 0
+    labels: int = 0
+    """Labels with at least one decisive criterion: the units the interval resamples."""
+    ci: tuple[float, float] | None = None
 
     def as_dict(self) -> dict:
-        ci = wilson(self.first, self.decisive)
+        ci = self.ci
         return {"annotator": self.annotator, "decisive_labels": self.decisive, "picked_first": self.first,
-                "share_first": _r(self.first / self.decisive) if self.decisive else None,
-                "ci95": [_r(ci[0]), _r(ci[1])] if ci else None}
+                "labels": self.labels, "share_first": _r(self.first / self.decisive) if self.decisive else None,
+                "ci95": [_r(ci[0]), _r(ci[1])] if ci else None, "ci_resamples": "labels (cases)"}
+
+
+def by_label_interval(first: np.ndarray, decisive: np.ndarray, replicates: int = 2000, seed: int = 0) -> tuple[float, float] | None:
+    """95% interval of sum(first) / sum(decisive) resampling labels: each label's criteria stay together."""
+    from labeler.stats.bootstrap import block_interval
+
+    keep = decisive > 0
+    f, d = first[keep].astype(float), decisive[keep].astype(float)
+    if not len(d):
+        return None
+
+    def share(w: np.ndarray) -> np.ndarray:
+        return (w @ f) / (w @ d)
+
+    iv = block_interval(share, len(d), replicates, seed)
+    return None if iv.low is None else (float(iv.low), float(iv.high))
 
 
 def human_position_bias(ds) -> list[PositionBias]:
@@ -232,7 +276,8 @@ def human_position_bias(ds) -> list[PositionBias]:
         cols = np.flatnonzero(rows >= 0)
         code = {"AB": 1, "BA": 2}
         shown = np.fromiter((code.get(extras.get(int(r), {}).get("shown"), 0) for r in rows[cols]), dtype=np.int8, count=len(cols))
-        bias = PositionBias(who)
+        first_l = np.zeros(len(cols), dtype=np.int64)
+        decisive_l = np.zeros(len(cols), dtype=np.int64)
         for c, crit in rubric.criteria.items():
             scale = crit.scale.values()
             idx = cur.matrix(c)[i, cols]
@@ -240,10 +285,11 @@ def human_position_bias(ds) -> list[PositionBias]:
             b = scale.index("B") if "B" in scale else -9
             decisive = ((idx == a) | (idx == b)) & (shown > 0)
             first = decisive & (((idx == a) & (shown == 1)) | ((idx == b) & (shown == 2)))
-            bias.decisive += int(decisive.sum())
-            bias.first += int(first.sum())
-        if bias.decisive:
-            out.append(bias)
+            decisive_l += decisive
+            first_l += first
+        if decisive_l.sum():
+            out.append(PositionBias(who, int(first_l.sum()), int(decisive_l.sum()), int((decisive_l > 0).sum()),
+                                    by_label_interval(first_l, decisive_l)))
     return out
 
 
@@ -293,6 +339,6 @@ def _table(crit: str, by: str, group: str, names: list[str], a: np.ndarray, b: n
         x, y = names[kk // s], names[kk % s]
         t.matchups[(x, y)] = Matchup(x, y, int((decisive & m & (win == kk // s)).sum()), int((decisive & m & (win == kk % s)).sum()),
                                      int((m & (out == 2)).sum()), int((m & (out == 3)).sum()))
-    if len(t.sources) > 2 and any(mm.a_wins + mm.b_wins + mm.ties for mm in t.matchups.values()):
-        t.ranking = bradley_terry(list(t.matchups.values()))
+    if len(t.sources) > 2:
+        t.ranking = [bradley_terry(g) for g in connected(list(t.matchups.values()))] or None
     return t

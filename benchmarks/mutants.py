@@ -1,0 +1,114 @@
+"""A small mutation check: apply hand-made mutants, one at a time, to a copy of the code and run the tests
+that should notice. Prints each mutant killed or survived, and the kill rate.
+
+    python benchmarks/mutants.py                  # this checkout's tests
+    python benchmarks/mutants.py --tests-from REV # the same mutants against the tests of a git revision
+
+Each mutant is a (file, old text, new text) replacement that must match the current code exactly once.
+The copy lives in a temp folder; the checkout is never touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+A, W, L, C, N = ("labeler/stats/agreement.py", "labeler/stats/winrate.py", "labeler/truth/logs.py",
+                 "labeler/stats/calibrate.py", "labeler/stats/numbers.py")
+TESTS = {
+    A: ["test_agreement.py", "test_baseline.py", "test_pins.py", "test_trust.py", "test_report.py"],
+    W: ["test_pairwise.py", "test_pins.py", "test_baseline.py"],
+    L: ["test_store.py", "test_pins.py"],
+    C: ["test_calibrate_audit.py", "test_baseline.py", "test_pins.py"],
+    N: ["test_agreement.py", "test_pins.py", "test_trust.py", "test_cli.py"],
+}
+MUTANTS = [
+    (A, "    if x <= 0.20:", "    if x < 0.20:", "Landis-Koch: 0.20 is fair"),
+    (A, "    if x <= 0.80:", "    if x < 0.80:", "Landis-Koch: 0.80 is almost perfect"),
+    (A, "labels=int((r.data != MISSING).sum())", "labels=int(r.data.size)", "labels count includes empty cells"),
+    (A, "out = np.where(adjudicated >= 0, adjudicated, np.where(adjudicated == CONFLICT, MISSING, out))",
+     "out = np.where(out != MISSING, out, np.where(adjudicated >= 0, adjudicated, MISSING))", "consensus beats an adjudication"),
+    (A, "np.where(adjudicated == CONFLICT, MISSING, out))", "out)", "leads' conflict falls back to the consensus"),
+    (A, "counts[np.flatnonzero(has), mine[has]] -= 1.0", "pass", "annotator scored against gold with their own label"),
+    (A, "ok = (n >= 2) & (top == n)", "ok = (n >= 1) & (top == n)", "one label is consensus"),
+    (A, "ok = (n >= 2) & (top * 2 > n)", "ok = (n >= 2) & (top * 2 >= n)", "half is a majority"),
+    (A, "expected = np.outer(conf.sum(axis=1), conf.sum(axis=0)) / n", "expected = np.outer(conf.sum(axis=1), conf.sum(axis=0)) / (n + 1)",
+     "kappa's chance term off"),
+    (A, "            total += k.value * k.n\n            weight += k.n", "            total += k.value\n            weight += 1",
+     "mean kappa unweighted"),
+    (W, "ties = count(a, out == 2) + count(b, out == 2)", "ties = count(a, out == 2)", "ties credited to side A only"),
+    (W, "bad2 = count(a, out == 3) + count(b, out == 3)", "bad2 = count(a, out == 3)", "both bad credited to side A only"),
+    (W, "idx = r.gold(gold_rule, cur.adjudicated(r)).astype(np.int64)", "idx = r.gold(gold_rule).astype(np.int64)",
+     "win tables ignore adjudicated gold"),
+    (W, "centre = (p + z * z / (2 * n)) / denom", "centre = p", "Wilson interval centred on p"),
+    (W, "informative = [m for m in matchups if m.a_wins + m.b_wins + m.ties]", "informative = list(matchups)",
+     "both-bad connects sources for Bradley-Terry"),
+    (W, "t.ranking = [bradley_terry(g) for g in connected(list(t.matchups.values()))] or None",
+     "t.ranking = [bradley_terry(list(t.matchups.values()))]", "Bradley-Terry across unconnected sources"),
+    (L, "                view = view[n:]\n            os.fsync(fd)", "                view = view[n:]", "append not fsynced"),
+    (L, "        if new:\n            fsync_dir(self.path.parent)", "        pass", "new log's folder not fsynced"),
+    (L, "            side.flush()\n            os.fsync(side.fileno())", "            side.flush()", "torn bytes not fsynced"),
+    (L, "        f.flush()\n        os.fsync(f.fileno())", "        f.flush()", "cut not fsynced"),
+    (L, "            _set_aside_torn_tail(self.path)", "            pass", "torn tail not set aside"),
+    (C, "g_i = np.where(judged, r.gold(rule, adj, without=i), MISSING)", "g_i = np.where(scored, r.gold(rule, adj, without=i), MISSING)",
+     "annotators scored only where everyone's gold exists"),
+    (C, "elif c.judge_percent.value < bar:", "elif c.judge_percent.value <= bar:", "calibrate gate fails at the bar"),
+    (N, "elif r.alpha.value < min_alpha:", "elif r.alpha.value <= min_alpha:", "alpha gate fails at the bar"),
+    (N, "elif r.percent.value < min_agreement:", "elif r.percent.value <= min_agreement:", "agreement gate fails at the bar"),
+]
+
+
+def run(work: Path, tests: list[str]) -> bool:
+    """True when the tests fail (the mutant is killed)."""
+    env = {**os.environ, "PYTHONPATH": str(work)}
+    r = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:xdist", "-p", "no:cacheprovider",
+                        *[f"tests/{t}" for t in tests if (work / "tests" / t).exists()]],
+                       cwd=work, env=env, capture_output=True, text=True, timeout=1200)
+    return r.returncode != 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tests-from", help="take tests/ from this git revision (the mutants still apply to this checkout's code)")
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        shutil.copytree(ROOT / "labeler", work / "labeler", ignore=shutil.ignore_patterns("__pycache__"))
+        for f in ("pyproject.toml", "README.md"):
+            shutil.copy(ROOT / f, work / f)
+        for d in ("datasets", "rubrics"):
+            shutil.copytree(ROOT / d, work / d)
+        if a.tests_from:
+            (work / "tests").mkdir()
+            tar = subprocess.run(["git", "archive", a.tests_from, "tests"], cwd=ROOT, capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(work)], input=tar, check=True)
+        else:
+            shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+        if run(work, sorted({t for ts in TESTS.values() for t in ts})):
+            print("the tests fail before any mutant: fix them first")
+            return 2
+        killed = 0
+        for path, old, new, what in MUTANTS:
+            src = (work / path).read_text()
+            if src.count(old) != 1:
+                print(f"stale mutant ({what}): {path} does not hold its text exactly once")
+                return 2
+            (work / path).write_text(src.replace(old, new))
+            try:
+                dead = run(work, TESTS[path])
+            finally:
+                (work / path).write_text(src)
+            killed += dead
+            print(f"{'killed  ' if dead else 'SURVIVED'}  {path}: {what}", flush=True)
+        print(f"kill rate: {killed}/{len(MUTANTS)} = {killed / len(MUTANTS):.0%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
