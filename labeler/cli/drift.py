@@ -53,7 +53,7 @@ def cmd_drift(a: argparse.Namespace) -> int:
                 raise LabelerError(f"embeddings endpoint {a.base_url or 'https://api.openai.com/v1'}: {e}") from None
             return [d.embedding for d in sorted(resp.data, key=lambda d: d.index)]
 
-        cache = EmbeddingCache(ds.path / ".cache" / "embeddings", f"{a.base_url}|{a.model}")
+        cache = EmbeddingCache(ds.cache_dir / "embeddings" if ds.cache_dir else None, f"{a.base_url}|{a.model}")
         (g_vec, p_vec), requests = remote_embed([golden, prod], batch, cache)
         model = a.model
     result = analyse(prod, p_vec, g_vec, golden_ids, a.threshold, a.propose or 0, a.seed)

@@ -1,8 +1,9 @@
 """Cases with their text read lazily: the queue needs ids, tiers, tags and hashes; text is read when shown.
 
-cases.yaml (the truth) is parsed once into two git-ignored cache files: `cases.meta.pickle` (ids,
-tiers, tags, dates, content hashes, and the offset of each case's text) and `cases.text` (one JSON
-line per case). A warm open reads the small one and memory-maps the big one, so 100,000 cases cost
+cases.yaml (the truth) is parsed once into two git-ignored cache files: `cases.meta.cache` (ids,
+tiers, tags, dates, content hashes, and the offset of each case's text; in the cache format of
+derived/cache.py, which cannot run code, and checked before use) and `cases.text` (one JSON line
+per case). A warm open reads the small one and memory-maps the big one, so 100,000 cases cost
 a few megabytes until a case is shown. Appending cases (import) extends both files; any other
 change to cases.yaml rebuilds them.
 """
@@ -11,17 +12,17 @@ from __future__ import annotations
 
 import json
 import mmap
-import os
-import pickle
 from datetime import date
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
+from labeler.derived.cache import dumps, loads, write_atomic
 from labeler.truth.models import TIER_ORDER, Case, OutputOrigin, Tier
 
-VERSION = 2
+VERSION = 3
+META = "cases.meta.cache"
 _TIERS = [t.value for t in Tier]
 _EPOCH = date(1970, 1, 1)
 
@@ -138,29 +139,54 @@ class CaseStore(Mapping):
         store._text = b"".join(bytes(p._text) for p in parts)
         return store
 
-    def _meta(self, stamp: tuple) -> dict:
-        return {"version": VERSION, "stamp": stamp, "ids": self.ids, "tier_codes": self.tier_codes, "tags": self.tags,
-                "added": self.added, "hashes": self.hashes, "fields": self.fields, "offsets": self.offsets}
+    def _meta(self, stamp: tuple) -> bytes:
+        return dumps({"version": VERSION, "stamp": list(stamp), "ids": self.ids, "tier_codes": self.tier_codes,
+                      "tags": [list(t) for t in self.tags], "added": self.added, "hashes": self.hashes,
+                      "fields": [{k: list(v) if k == "sources" else v for k, v in f.items()} for f in self.fields],
+                      "offsets": self.offsets})
 
     @classmethod
-    def open(cls, source: Path, cache: Path, parse: Callable[[Path], "CaseStore"]) -> "CaseStore":
-        """The cases of `source`, from the cache when it matches the file, else parsed (and cached)."""
+    def _from_meta(cls, meta: dict, stamp: tuple, text_size: int) -> "CaseStore | None":
+        """The store a cache index describes, if it is for this very file and consistent; else None."""
+        if type(meta) is not dict or meta.get("version") != VERSION or meta.get("stamp") != list(stamp):
+            return None
+        store = cls()
+        ids, tags, hashes, fields = meta["ids"], meta["tags"], meta["hashes"], meta["fields"]
+        tiers, added, offsets = meta["tier_codes"], meta["added"], meta["offsets"]
+        n = len(ids)
+        if not (all(type(c) is str for c in ids) and len(tags) == len(hashes) == len(fields) == n
+                and tiers.dtype == np.int8 and tiers.shape == (n,) and added.dtype == np.int32 and added.shape == (n,)
+                and offsets.dtype == np.int64 and offsets.shape == (n + 1,) and int(offsets[0]) == 0
+                and int(offsets[-1]) == text_size and bool((np.diff(offsets) > 0).all())
+                and (n == 0 or (0 <= int(tiers.min()) and int(tiers.max()) < len(_TIERS)))
+                and all(type(t) is list and all(type(x) is str for x in t) for t in tags)
+                and all(type(h) is str for h in hashes) and all(type(f) is dict for f in fields)):
+            return None
+        store.ids, store.tier_codes, store.added, store.offsets, store.hashes = ids, tiers, added, offsets, hashes
+        store.tags = [tuple(t) for t in tags]
+        store.fields = [{k: tuple(v) if k == "sources" else v for k, v in f.items()} for f in fields]
+        store.index = {cid: j for j, cid in enumerate(ids)}
+        if len(store.index) != n:
+            return None
+        return store
+
+    @classmethod
+    def open(cls, source: Path, cache: Path | None, parse: Callable[[Path], "CaseStore"]) -> "CaseStore":
+        """The cases of `source`, from the cache when it matches the file, else parsed (and cached).
+        `cache` None: no cache is read or written (a `.cache/` tracked by git)."""
         stamp = _stamp(source)
-        meta_path, text_path = cache / "cases.meta.pickle", cache / "cases.text"
-        try:
-            with open(meta_path, "rb") as f:
-                meta = pickle.load(f)
-            if meta.get("version") == VERSION and meta["stamp"] == stamp and text_path.stat().st_size == int(meta["offsets"][-1]):
-                store = cls()
-                for k in ("ids", "tier_codes", "tags", "added", "hashes", "fields", "offsets"):
-                    setattr(store, k, meta[k])
-                store.index = {cid: j for j, cid in enumerate(store.ids)}
-                store._map(text_path)
-                return store
-        except Exception:  # missing, stale or corrupt: rebuilt, never trusted
-            pass
+        if cache is not None:
+            text_path = cache / "cases.text"
+            try:
+                store = cls._from_meta(loads((cache / META).read_bytes()), stamp, text_path.stat().st_size)
+                if store is not None:
+                    store._map(text_path)
+                    return store
+            except Exception:  # missing, stale, corrupt or ill-formed: rebuilt, never trusted
+                pass
         store = parse(source)
-        store._save(cache, stamp, bytes(store._text))
+        if cache is not None:
+            store._save(cache, stamp, bytes(store._text))
         return store
 
     def _map(self, text_path: Path) -> None:
@@ -171,22 +197,10 @@ class CaseStore(Mapping):
         self._text = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
 
     def _save(self, cache: Path, stamp: tuple, text: bytes) -> None:
-        try:
-            cache.mkdir(parents=True, exist_ok=True)
-            gitignore = cache / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("# derived by labeler; safe to delete\n*\n")
-            tmp = cache / f".cases.text.{os.getpid()}.tmp"
-            tmp.write_bytes(text)
-            os.replace(tmp, cache / "cases.text")
-            tmp = cache / f".cases.meta.{os.getpid()}.tmp"
-            with open(tmp, "wb") as f:
-                pickle.dump(self._meta(stamp), f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, cache / "cases.meta.pickle")
-        except OSError:
-            pass  # a read-only checkout still works, from memory
+        write_atomic(cache / "cases.text", text)
+        write_atomic(cache / META, self._meta(stamp))
 
-    def append(self, new: list[Case], source: Path, cache: Path) -> None:
+    def append(self, new: list[Case], source: Path, cache: Path | None) -> None:
         """Cases just appended to `source`: extend the columns, append their text to the cache file,
         rewrite the small index (the text of the cases already there is not rewritten)."""
         old_end = int(self.offsets[-1])
@@ -195,21 +209,20 @@ class CaseStore(Mapping):
         self.offsets = np.asarray([0], dtype=np.int64)
         self._add(new, added)
         self.offsets = np.concatenate([base, self.offsets[1:] + old_end])
-        text_path = cache / "cases.text"
         mapped = isinstance(self._text, mmap.mmap)
         self.close()
         try:
-            if not mapped:
+            if not mapped or cache is None:
                 raise OSError("no cache file")
+            text_path = cache / "cases.text"
             with open(text_path, "ab") as f:
                 f.write(added)
-            with open(cache / f".cases.meta.{os.getpid()}.tmp", "wb") as f:
-                pickle.dump(self._meta(_stamp(source)), f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(cache / f".cases.meta.{os.getpid()}.tmp", cache / "cases.meta.pickle")
+            write_atomic(cache / META, self._meta(_stamp(source)))
             self._map(text_path)
         except OSError:
             self._text = bytes(self._text) + bytes(added)
-            self._save(cache, _stamp(source), self._text)
+            if cache is not None:
+                self._save(cache, _stamp(source), self._text)
 
     def close(self) -> None:
         if isinstance(self._text, mmap.mmap):

@@ -16,7 +16,6 @@ character 3-5-grams hashed into 4,096 buckets, TF-IDF weighted, L2-normalized (n
 from __future__ import annotations
 
 import hashlib
-import pickle
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,25 +59,35 @@ def local_embed(groups: list[list[str]]) -> list[np.ndarray]:
 
 
 class EmbeddingCache:
-    """text hash -> vector, one pickle per model under .cache/embeddings/ (saved after every batch: resumable)."""
+    """text hash -> vector, one file per model under .cache/embeddings/ (saved after every batch: resumable).
 
-    def __init__(self, folder: Path, model: str):
-        self.path = folder / f"{hashlib.sha256(model.encode()).hexdigest()[:16]}.pickle"
+    Stored in the cache format of derived/cache.py (a matrix of float64, never a pickle), and checked
+    on load: a file that is not one, or vectors of unequal lengths, start an empty cache."""
+
+    def __init__(self, folder: Path | None, model: str):
+        from labeler.derived.cache import loads
+
+        self.path = folder / f"{hashlib.sha256(model.encode()).hexdigest()[:16]}.cache" if folder is not None else None
+        self.vectors: dict[str, np.ndarray] = {}
         try:
-            with open(self.path, "rb") as f:
-                self.vectors: dict[str, np.ndarray] = pickle.load(f)
+            data = loads(self.path.read_bytes())
+            hashes, matrix = data["hashes"], data["vectors"]
+            if (all(type(h) is str for h in hashes) and matrix.dtype == np.float64 and matrix.ndim == 2
+                    and matrix.shape[0] == len(hashes)):
+                self.vectors = dict(zip(hashes, matrix))
         except Exception:  # missing or unreadable: start empty, never trust a broken cache
-            self.vectors = {}
+            pass
 
     def save(self) -> None:
+        from labeler.derived.cache import dumps, write_atomic
+
+        if self.path is None or not self.vectors:
+            return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            with open(tmp, "wb") as f:
-                pickle.dump(self.vectors, f, protocol=pickle.HIGHEST_PROTOCOL)
-            tmp.replace(self.path)
-        except OSError:
-            pass
+            matrix = np.vstack(list(self.vectors.values())).astype(np.float64)
+        except ValueError:
+            return  # vectors of unequal lengths are refused before they get here
+        write_atomic(self.path, dumps({"hashes": list(self.vectors), "vectors": matrix}))
 
 
 def remote_embed(groups: list[list[str]], embed_batch: Callable[[list[str]], list[list[float]]], cache: EmbeddingCache,
@@ -95,13 +104,33 @@ def remote_embed(groups: list[list[str]], embed_batch: Callable[[list[str]], lis
 
             raise LabelerError(f"the embeddings endpoint answered {len(vecs)} vectors for {len(chunk)} texts")
         for t, v in zip(chunk, vecs):
-            cache.vectors[text_hash(t)] = np.asarray(v, dtype=np.float64)
+            vec = _vector(v)
+            dim = len(next(iter(cache.vectors.values()), vec))
+            if len(vec) != dim:
+                from labeler.errors import LabelerError
+
+                raise LabelerError(f"the embeddings endpoint answered vectors of {dim} and of {len(vec)} numbers; "
+                                   "every vector of one model must have the same length")
+            cache.vectors[text_hash(t)] = vec
         cache.save()
     out = []
     for g in groups:
         m = np.vstack([cache.vectors[text_hash(t)] for t in g]) if g else np.zeros((0, 1))
         out.append(m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12))
     return out, requests
+
+
+def _vector(v) -> np.ndarray:
+    """One embedding as a flat array of finite numbers, or a one-line error."""
+    try:
+        vec = np.asarray(v, dtype=np.float64)
+    except (TypeError, ValueError):
+        vec = None
+    if vec is None or vec.ndim != 1 or not len(vec) or not np.isfinite(vec).all():
+        from labeler.errors import LabelerError
+
+        raise LabelerError("the embeddings endpoint answered something that is not a vector of numbers")
+    return vec
 
 
 # ---------------------------------------------------------------- the numbers

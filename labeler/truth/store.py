@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Iterator, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from labeler.derived.adjudications import AdjudicationIndex
-from labeler.derived.cache import MISS, FileCache
+from labeler.derived.cache import MISS, FileCache, tracked
 from labeler.derived.parallel import parallel_map
 from labeler.derived.cases import CaseStore
 from labeler.derived.verdicts import RunVerdicts
@@ -419,6 +419,8 @@ class Dataset:
     _writers: dict[Path, LogWriter] = field(default_factory=dict, repr=False)
     _runs: dict[str, tuple[tuple, Any]] = field(default_factory=dict, repr=False)
     _problem_set: set = field(default_factory=set, repr=False)
+    cache_dir: Path | None = field(default=None, repr=False)
+    """The derived cache (`.cache/`), or None when git tracks it: then it came with the repository and is never read."""
 
     # ---- opening
 
@@ -468,7 +470,7 @@ class Dataset:
     @property
     def cache_path(self) -> Path:
         """The cache index of cases.yaml (the big one; its text is beside it in cases.text)."""
-        return self.path / ".cache" / "cases.meta.pickle"
+        return self.path / ".cache" / "cases.meta.cache"
 
     def rubric(self, version: int | None = None) -> Rubric:
         return self.ws.rubric(self.config.rubric, version or self.config.rubric_version)
@@ -501,10 +503,15 @@ class Dataset:
             self.problems.append(p)
 
     def _load_files(self, progress: Progress | None) -> None:
-        cache = FileCache(self.path, self.path / ".cache")
+        self.cache_dir = self.path / ".cache"
+        if tracked(self.cache_dir):
+            self.problem(self.cache_dir, None, "is tracked by git: derived files that came with the repository are never "
+                         f"read (nor written); untrack them: git rm -r --cached {self.cache_dir.name}", "warning", blocks=False)
+            self.cache_dir = None
+        cache = FileCache(self.path, self.cache_dir)
         self.checker = ValueChecker(self.ws, self.config.rubric)
         if self.cases_path.exists():
-            self.cases = CaseStore.open(self.cases_path, self.path / ".cache", lambda p: parse_case_store(p, progress))
+            self.cases = CaseStore.open(self.cases_path, self.cache_dir, lambda p: parse_case_store(p, progress))
         self.case_index = self.cases.index
         self._check_case_kinds()
         self.table = LabelTable(self.case_index, self.checker.rubric)
@@ -696,7 +703,7 @@ class Dataset:
         if old and not old.endswith("\n"):
             old += "\n"
         atomic_write(path, old + cases_text(new))
-        self.cases.append(new, path, self.path / ".cache")
+        self.cases.append(new, path, self.cache_dir)
         self.table.grow_cases()
 
     # ---- judge runs and audits
@@ -738,7 +745,7 @@ class Dataset:
                                          lambda values, what: checker.values(version, values, what), scales)
 
             try:
-                verdicts = FileCache(self.path, self.path / ".cache").get(
+                verdicts = FileCache(self.path, self.cache_dir).get(
                     vpath, parse, extra=(version, tuple(_stamp(p) for p in self.rubric_versions().values())))
             except FileFormatError as e:
                 self._unreadable(vpath, e)
@@ -775,7 +782,7 @@ class Dataset:
                 raise FileFormatError(p, 1, "a candidate file must be a mapping (name, model, outputs, ...)")
             return validate_model(Candidate, data, p, base_line=1)
 
-        return FileCache(self.path, self.path / ".cache").get(path, parse)
+        return FileCache(self.path, self.cache_dir).get(path, parse)
 
     def save_candidate(self, candidate: Candidate) -> Path:
         path = self.candidates_dir / f"{candidate.name}.yaml"
@@ -809,7 +816,7 @@ class Dataset:
         known = set(self.rubric().criteria) if self.checker else None
         for path in _yaml_files(self.judge_dir / check_safe_name(run, "run name") / "audits"):
             try:
-                parsed = FileCache(self.path, self.path / ".cache").get(path, lambda p: parse_log(p, Audit))
+                parsed = FileCache(self.path, self.cache_dir).get(path, lambda p: parse_log(p, Audit))
             except FileFormatError as e:
                 self._unreadable(path, e)
                 continue
