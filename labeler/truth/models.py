@@ -12,12 +12,16 @@ from datetime import date as Date, datetime
 from enum import Enum
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from labeler.names import check_safe_name
 
 Value = Union[int, str]
 """A scale value: an int for ordinal points, a string for binary and categorical ones."""
+
+RecordValue = Union[StrictBool, int, str]
+"""A value as a record holds it. A `true` stays a bool (pydantic would read it as 1): Scale.coerce
+matches a bool only on a binary scale, and refuses it on any other like any value off the scale."""
 
 
 class _Model(BaseModel):
@@ -309,7 +313,7 @@ class Label(_Model):
     case: CaseRef
     rubric: int = Field(ge=1, description="rubric version the label was made under")
     rubric_hash: str = ""
-    values: dict[str, Value] = Field(default_factory=dict)
+    values: dict[str, RecordValue] = Field(default_factory=dict)
     note: str = ""
     flags: list[Flag] = Field(default_factory=list)
     at: datetime | None = None
@@ -332,7 +336,7 @@ class Adjudication(_Model):
 
     case: CaseRef
     rubric: int = Field(ge=1)
-    gold: dict[str, Value] = Field(default_factory=dict)
+    gold: dict[str, RecordValue] = Field(default_factory=dict)
     reasons: dict[str, str] = Field(default_factory=dict)
     gaps: dict[str, str] = Field(default_factory=dict)
     """criterion -> why the rubric could not decide it ("rubric gap", feeds the next version)."""
@@ -388,9 +392,9 @@ class Candidate(_Model):
 
 
 class CriterionVerdict(_Model):
-    value: Value | None = None
+    value: RecordValue | None = None
     rationale: str = ""
-    orders: dict[Literal["AB", "BA"], Value | None] | None = None
+    orders: dict[Literal["AB", "BA"], RecordValue | None] | None = None
     """A pairwise verdict: the answer in each order, in terms of A/B (it counts only when both agree)."""
     inconsistent: bool = False
     """A pairwise verdict whose two orders disagree (position bias): recorded, never counted as a value."""
