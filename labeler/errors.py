@@ -22,6 +22,11 @@ class FileFormatError(LabelerError):
         self.message = message
         super().__init__(str(self))
 
+    def __reduce__(self):
+        """Rebuilt from its three parts: a worker process's error reaches the parent intact
+        (the default would call `cls(message)`, fail, and leave the pool waiting forever)."""
+        return (self.__class__, (self.path, self.line, self.message))
+
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
         return f"{where}: {self.message}"

@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAIL
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as e:  # a bug: one line for the user, the traceback in a file for the report
+    except SystemExit:
+        raise
+    except BaseException as e:  # a bug (or a library's panic, a BaseException): one line, the traceback in a file
         path = _crash_report()
         _err(f"internal error ({type(e).__name__}: {e}); nothing saved was lost; details in {path}")
         return EXIT_FAIL

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import pickle
 import threading
+from functools import partial
 from typing import Callable, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
@@ -31,4 +33,20 @@ def parallel_map(fn: Callable[[T], R], jobs: Iterable[T]) -> Iterator[R]:
     import multiprocessing
 
     with multiprocessing.get_context("fork").Pool(min(n, len(jobs))) as pool:
-        yield from pool.imap(fn, jobs)
+        for ok, value in pool.imap(partial(_call, fn), jobs):
+            if not ok:
+                raise value
+            yield value
+
+
+def _call(fn: Callable[[T], R], job: T) -> tuple[bool, object]:
+    """(True, fn(job)), or (False, the error): an error the parent could not unpickle would stop the
+    pool's result thread and leave the parent waiting forever, so such an error travels as its text."""
+    try:
+        return True, fn(job)
+    except Exception as e:
+        try:
+            pickle.loads(pickle.dumps(e))
+        except Exception:
+            e = RuntimeError(f"{type(e).__name__}: {e}")
+        return False, e

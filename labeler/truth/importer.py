@@ -14,6 +14,7 @@ from typing import Any, Iterator, Mapping
 from pydantic import ValidationError
 
 from labeler.errors import FileFormatError, LabelerError, UsageError, pydantic_message
+from labeler.truth.limits import check_depth
 from labeler.truth.models import Case, content_hash_of
 
 
@@ -73,6 +74,7 @@ def jsonl_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
     for i, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
+        check_depth(line, path, i)
         try:
             row = json.loads(line)
         except ValueError as e:

@@ -128,6 +128,9 @@ def _json_any(path: Path, text: str) -> list[tuple[int, dict]]:
     """A JSON list (an export file) or JSON lines: (position, item)."""
     stripped = text.lstrip()
     if stripped.startswith("["):
+        from labeler.truth.limits import check_depth
+
+        check_depth(text, path, 1)
         try:
             items = json.loads(text)
         except ValueError as e:

@@ -84,13 +84,54 @@ def check_depth(text: str, where: Path | str, line: int | None = None, limit: in
 
 
 def check_yaml_text(text: str, where: Path | str, line_offset: int = 0) -> None:
-    """Bound what libyaml may recurse into before it parses `text`: flow brackets and block indentation."""
-    check_depth(text, where, line=1 + line_offset, limit=MAX_TEXT_DEPTH, strings=False)
-    widest = max(map(len, _YAML_INDENT.findall(text)), default=0) if "\n " in text or "- " in text else 0
-    if widest > MAX_TEXT_DEPTH:
-        m = next(m for m in _YAML_INDENT.finditer(text) if len(m.group()) > MAX_TEXT_DEPTH)
-        raise TooDeep(where, 1 + line_offset + text.count("\n", 0, m.start()),
-                      f"indented or nested {widest:,} columns deep; not read")
+    """Bound what libyaml may recurse into before it parses `text`: flow brackets and block indentation.
+
+    Cheap first (every bracket counted, and the widest indentation); when that is over the bound,
+    which text with many `[` in it can be, a line-by-line scan decides, counting brackets only where
+    YAML reads them as structure (not inside block scalars or after a plain scalar has begun)."""
+    fast = text.count("[") + text.count("{") <= MAX_TEXT_DEPTH or bracket_depth(text, strings=False) <= MAX_TEXT_DEPTH
+    if fast and max(map(len, _YAML_INDENT.findall(text)), default=0) <= MAX_TEXT_DEPTH:
+        return
+    _scan_yaml(text, where, line_offset)
+
+
+_BLOCK_PREFIX = re.compile(r"(?:(?:---|[-?:])(?:[ \t]+|$))*")
+_KEY = re.compile(r"""(?:"[^"\\]*(?:\\.[^"\\]*)*"|'(?:[^']|'')*'|[^\s\[\]{}#&*!|>'"%@`,][^#]*?)[ \t]*:(?:[ \t]+|$)""")
+_PROPS = re.compile(r"(?:[&!]\S*[ \t]+)*")
+_SCALAR_START = re.compile(r"""[^\[\]{}&!*|>%@`]""")
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _scan_yaml(text: str, where: Path | str, line_offset: int) -> None:
+    depth = 0  # open flow brackets, carried from line to line
+    block = None  # indentation of the line that opened a block scalar (`|`, `>`) we are inside
+    for n, line in enumerate(text.split("\n")):
+        body = line.lstrip(" ")
+        indent = len(line) - len(body)
+        if block is not None:
+            if not body.strip() or indent > block:
+                continue  # text of a block scalar: its brackets are text
+            block = None
+        if depth == 0:
+            prefix = _BLOCK_PREFIX.match(body).end()
+            if indent + prefix > MAX_TEXT_DEPTH:
+                raise TooDeep(where, line_offset + n + 1, f"indented or nested {indent + prefix:,} columns deep; not read")
+            rest = body[prefix:]
+            key = _KEY.match(rest)
+            if key:
+                rest = rest[key.end():]
+            rest = rest[_PROPS.match(rest).end():]
+            if rest[:1] in ("|", ">"):
+                block = indent
+                continue
+            if not rest or rest[0] == "#" or _SCALAR_START.match(rest):
+                continue  # a scalar (plain or quoted) or nothing: its brackets are text
+            body = rest
+        for m in _BRACKET.finditer(body):
+            depth = depth + 1 if m.group() in "[{" else max(0, depth - 1)
+            if depth > MAX_TEXT_DEPTH:
+                raise TooDeep(where, line_offset + n + 1, f"nested deeper than {MAX_TEXT_DEPTH} levels (lists or "
+                                                          "mappings inside each other); not read")
 
 
 def check_loaded(data: Any, where: Path | str, text_size: int, line: int | None = None,

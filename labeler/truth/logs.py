@@ -7,6 +7,7 @@ records takes milliseconds. Saving is O(1): append one line and fsync.
 A crash mid-append leaves at most one torn last line (no trailing newline). It is reported,
 ignored on load, and moved aside to `<file>.torn` before the next append, never silently lost.
 A file edited by hand into ordinary block YAML still loads (slow path, with path:line errors).
+A one-line record is read as JSON only (never as YAML: no aliases), its nesting bounded first.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from labeler.errors import FileFormatError
+from labeler.truth.limits import TooDeep, check_depth
 from labeler.truth.yamlio import fsync_dir, load_rt, read_text
 
 # JSON leaves these raw with ensure_ascii=False, but YAML forbids them unescaped.
@@ -61,42 +63,29 @@ def read_log(path: Path) -> LogRead:
     for i, line in enumerate(lines):
         if not line.strip() or line.startswith("#"):
             continue
-        rec: Any = None
-        if line.startswith("- {"):
-            try:
-                rec = json.loads(line[2:])
-            except ValueError:
-                rec = None
-        if isinstance(rec, dict):
+        rec, why = _json_record(path, line, i + 1)
+        if rec is not None:
             out.records.append((i + 1, rec))
-            continue
-        if i == last and not ends_clean:
+        elif i == last and not ends_clean and not why.startswith("nested"):
             out.torn_tail, out.torn_line = line, i + 1
-            continue
-        rec, why = _one_line_yaml(line)
-        if isinstance(rec, dict):
-            out.records.append((i + 1, rec))
         else:
             out.errors.append((i + 1, why))
     return out
 
 
-def _one_line_yaml(line: str) -> tuple[Any, str]:
-    """A hand-written record such as `- {case: a1, rubric: 1}`: (record, "") or (None, why not)."""
-    from ruamel.yaml.error import YAMLError
-
-    from labeler.truth.yamlio import load_fast
-
-    if not line.startswith("- "):
-        return None, "not a record (each record is one line starting with '- {')"
+def _json_record(path: Path, line: str, number: int) -> tuple[dict | None, str]:
+    """(record, "") for a line `- {json}`, else (None, why not)."""
+    if not line.startswith("- {"):
+        return None, "not a record (each record is one line: - {JSON})"
     try:
-        data = load_fast(Path("<line>"), line)
-    except (FileFormatError, YAMLError) as e:
-        msg = getattr(e, "message", str(e))
-        return None, f"not a record: {msg}"
-    if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict):
-        return _plain(data[0]), ""
-    return None, "not a record (each record is a mapping on one line: - {...})"
+        check_depth(line, path, number)
+        rec = json.loads(line[2:])
+    except TooDeep as e:
+        return None, e.message
+    except ValueError as e:
+        where = f" at column {e.colno + 2}" if hasattr(e, "colno") else ""
+        return None, f"not a record: not JSON ({getattr(e, 'msg', e)}{where})"
+    return rec, ""
 
 
 def _read_as_yaml(path: Path, text: str) -> LogRead:

@@ -18,6 +18,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from labeler.errors import FileFormatError
+from labeler.truth.limits import check_loaded, check_yaml_text
 
 # Characters that a literal block cannot carry: they would not load back (DESIGN.md section 2).
 _NOT_BLOCK_SAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
@@ -105,7 +106,7 @@ def read_text(path: Path, max_bytes: int | None = None) -> str:
             if size > max_bytes:
                 raise FileFormatError(path, None, f"file is {size:,} bytes; a file of this kind may hold at most "
                                                   f"{max_bytes:,} (is it the right file?)")
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")  # a byte-order mark some editors add is not text
     except FileNotFoundError:
         raise FileFormatError(path, None, "file not found") from None
     except UnicodeDecodeError as e:
@@ -117,19 +118,28 @@ def read_text(path: Path, max_bytes: int | None = None) -> str:
 def load_rt(path: Path, text: str | None = None, max_bytes: int | None = None) -> Any:
     """Load a hand-edited file keeping comments and order; errors carry path:line."""
     text = read_text(path, max_bytes) if text is None else text
-    try:
-        return rt_yaml().load(text)
-    except YAMLError as e:
-        raise _error_from_yaml(path, e) from None
+    return _bounded_load(rt_yaml(), path, text, 0)
 
 
 def load_fast(path: Path, text: str | None = None, line_offset: int = 0) -> Any:
     """Load plain data fast (no comments kept); errors carry path:line."""
     text = read_text(path) if text is None else text
+    return _bounded_load(_fast_yaml(), path, text, line_offset)
+
+
+def _bounded_load(y: YAML, path: Path, text: str, line_offset: int) -> Any:
+    """`y.load(text)` within the bounds of truth/limits.py: nesting checked before the parser sees
+    the text (libyaml crashes on 100,000 levels), alias expansion checked before anyone walks the data."""
+    check_yaml_text(text, path, line_offset)
     try:
-        return _fast_yaml().load(text)
+        data = y.load(text)
     except YAMLError as e:
         raise _error_from_yaml(path, e, line_offset) from None
+    except RecursionError:
+        raise FileFormatError(path, None, "nested too deep to read (lists or mappings inside each other)") from None
+    if data is not None and not isinstance(data, (str, int, float, bool)):
+        check_loaded(data, path, len(text), line=line_offset + 1 if line_offset else None)
+    return data
 
 
 def dump_rt(doc: Any) -> str:
