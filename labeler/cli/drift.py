@@ -14,7 +14,7 @@ from labeler.errors import LabelerError, UsageError
 
 
 def cmd_drift(a: argparse.Namespace) -> int:
-    from labeler.stats.drift import DEFAULT_MAX_DRIFT, EmbeddingCache, analyse, local_embed, remote_embed
+    from labeler.stats.drift import DEFAULT_MAX_DRIFT, MAX_TEXT, EmbeddingCache, analyse, local_embed, remote_embed
     from labeler.truth.importer import as_text, read_rows
 
     ds = _open(a.dataset)
@@ -26,6 +26,9 @@ def cmd_drift(a: argparse.Namespace) -> int:
             sys.stderr.write(f"{_relative(path)}:{line}: no {a.input_field!r} field: left out\n")
             continue
         prod.append(as_text(row[a.input_field]))
+        if a.embed == "local" and len(prod[-1]) > MAX_TEXT:
+            sys.stderr.write(f"{_relative(path)}:{line}: input of {len(prod[-1]):,} characters: "
+                             f"its first {MAX_TEXT:,} are compared\n")
         prod_out.append(as_text(row[a.output_field]) if row.get(a.output_field) not in (None,) else "")
     if not prod:
         raise LabelerError(f"{path}: no production inputs (field {a.input_field!r})")

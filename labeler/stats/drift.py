@@ -25,6 +25,9 @@ import numpy as np
 
 DIM = 4096
 DEFAULT_MAX_DRIFT = 0.15
+MAX_TEXT = 20_000
+"""Characters of one text the local embedding reads (whitespace folded): a user's question is far
+shorter, and a 50 MB line would take minutes (one hash per character per n-gram size)."""
 
 
 def text_hash(text: str) -> str:
@@ -38,10 +41,10 @@ def local_counts(texts: list[str]) -> np.ndarray:
     """texts x DIM: counts of hashed character 3- to 5-grams (lower-cased, whitespace folded)."""
     out = np.zeros((len(texts), DIM), dtype=np.float64)
     for i, t in enumerate(texts):
-        s = " " + " ".join(t.lower().split()) + " "
-        for n in (3, 4, 5):
-            for k in range(max(0, len(s) - n + 1)):
-                out[i, zlib.crc32(s[k:k + n].encode("utf-8", "surrogatepass")) % DIM] += 1.0
+        s = " " + " ".join(t[:4 * MAX_TEXT].lower().split())[:MAX_TEXT] + " "
+        idx = [zlib.crc32(s[k:k + n].encode("utf-8", "surrogatepass")) % DIM
+               for n in (3, 4, 5) for k in range(max(0, len(s) - n + 1))]
+        out[i] = np.bincount(np.asarray(idx, dtype=np.int64), minlength=DIM)
     return out
 
 
