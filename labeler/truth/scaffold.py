@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from labeler.errors import LabelerError
@@ -12,7 +13,7 @@ from labeler.truth.store import Dataset, save_model_rt
 
 RUBRIC_TEMPLATE = """# Rubric {name}, version 1. Once labels reference a version it must not change in place:
 # make the next version with `labeler rubric bump {name}`.
-name: {name}
+name: {quoted}
 version: 1
 task: |
   Describe what is judged and for whom: who reads the model output, and what they need from it.
@@ -64,7 +65,8 @@ def scaffold(root: Path, name: str, overlap: int = 2) -> list[Path]:
         raise LabelerError(f"{existing[0]}: already exists; refusing to overwrite")
     rubric_dir.mkdir(parents=True, exist_ok=True)
     ds_dir.mkdir(parents=True, exist_ok=True)
-    targets[0].write_text(RUBRIC_TEMPLATE.format(name=name), encoding="utf-8")
+    # quoted: `007`, `null`, `%x` and the like would read back as a number, nothing, or an error
+    targets[0].write_text(RUBRIC_TEMPLATE.format(name=name, quoted=json.dumps(name, ensure_ascii=False)), encoding="utf-8")
     targets[1].write_text(DEFAULT_TEMPLATE, encoding="utf-8")
     cfg = DatasetConfig(name=name, description="", rubric=name, rubric_version=1, overlap=overlap)
     save_model_rt(targets[2], cfg, header=f"# Dataset {name}: cases in cases.yaml, labels in labels/<annotator>.yaml.\n")
