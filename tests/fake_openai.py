@@ -3,7 +3,7 @@
 Speaks /v1/chat/completions, /v1/embeddings, /v1/files and /v1/batches. What it answers is steered by markers in
 the prompt, so one run can mix behaviours: @@429@@ / @@500@@ (fail once, then answer),
 @@429always@@ / @@500always@@, @@garbage@@ (never JSON), @@garbage_once@@ (JSON on the re-ask),
-@@outside@@ (a value off the scale), @@notjson_body@@ (a 200 reply whose body is not JSON), @@html@@ (a 200 HTML page),
+@@outside@@ (a value off the scale), @@short_embedding@@ (an embedding of another length), @@notjson_body@@ (a 200 reply whose body is not JSON), @@html@@ (a 200 HTML page),
 @@hang@@ (never answers in time), @@pick0@@ (first allowed value), @@deep@@ (an answer nested 100,000 deep),
 @@echo_key@@ (the bearer key in every rationale), @@echo_key_garbage@@ (the key in an invalid answer),
 @@echo_key_401@@ (a 401 whose message quotes the key, as OpenAI's does).
@@ -196,7 +196,9 @@ class FakeOpenAI:
                     texts = req["input"] if isinstance(req["input"], list) else [req["input"]]
                     with server.lock:
                         server.embedding_requests += 1
-                    data = [{"object": "embedding", "index": i, "embedding": _embed(t)} for i, t in enumerate(texts)]
+                    # @@short_embedding@@: a vector of another length than the others (a broken endpoint)
+                    data = [{"object": "embedding", "index": i, "embedding": _embed(t, 3 if "@@short_embedding@@" in t else 64)}
+                            for i, t in enumerate(texts)]
                     return self._send(200, {"object": "list", "data": data, "model": req.get("model", "fake-embed"),
                                             "usage": {"prompt_tokens": 1, "total_tokens": 1}})
                 if self.path.endswith("/files"):
