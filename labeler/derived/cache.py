@@ -74,16 +74,25 @@ def loads(data: bytes) -> Any:
 _SCALARS = (str, int, float, bool, type(None))
 
 
+def only(items: Any, *types: type) -> bool:
+    """True when every item is exactly of one of `types` (a C-speed check of 10,000 ids)."""
+    return set(map(type, items)) <= set(types)
+
+
 def _enc(v: Any, arrays: list) -> Any:
     t = type(v)
     if t in _SCALARS:
         return v
     if t is list:
-        if all(type(x) is str for x in v) or all(type(x) is int for x in v):
+        if only(v, str) or only(v, int):
             return v
+        if _is_json(v):
+            return {"~": "json", "v": v}  # read back as it is, without a walk (10,000 tag lists)
         return [_enc(x, arrays) for x in v]
     if t is dict:
         if all(type(k) is str for k in v) and "~" not in v:
+            if _is_json(v):
+                return {"~": "json", "v": v}
             return {k: _enc(x, arrays) for k, x in v.items()}
         return {"~": "dict", "v": [[_enc(k, arrays), _enc(x, arrays)] for k, x in v.items()]}
     if t is tuple:
@@ -105,15 +114,29 @@ def _enc(v: Any, arrays: list) -> Any:
     return {"~": name, "v": _enc(kind[1](v), arrays)}
 
 
+def _is_json(v: Any) -> bool:
+    """True when JSON gives `v` back exactly: lists, str-keyed dicts (no "~" key) and scalars only."""
+    t = type(v)
+    if t in _SCALARS:
+        return True
+    if t is list:
+        return all(_is_json(x) for x in v)
+    if t is dict:
+        return "~" not in v and all(type(k) is str and _is_json(x) for k, x in v.items())
+    return False
+
+
 def _dec(v: Any, arrays: list) -> Any:
     t = type(v)
     if t is list:
-        return [_dec(x, arrays) for x in v] if v and not all(type(x) in (str, int) for x in v) else v
+        return v if only(v, str, int) else [_dec(x, arrays) for x in v]
     if t is not dict:
         return v
     tag = v.get("~")
     if tag is None:
         return {k: _dec(x, arrays) for k, x in v.items()}
+    if tag == "json":
+        return v["v"]
     if tag == "dict":
         return {_dec(k, arrays): _dec(x, arrays) for k, x in v["v"]}
     if tag == "tuple":
@@ -163,7 +186,7 @@ def _file_labels_ok(f: Any) -> bool:
     cols = (f.lines, f.case_codes, f.versions, f.retract, f.at, f.seconds, f.hash_codes)
     return (all(isinstance(c, np.ndarray) and c.shape == (n,) for c in cols)
             and isinstance(f.values, np.ndarray) and f.values.shape == (n, len(f.crits)) and f.values.dtype == np.int8
-            and all(type(x) is str for x in f.case_names) and all(type(x) is str for x in f.crits)
+            and only(f.case_names, str) and only(f.crits, str)
             and (n == 0 or (0 <= f.case_codes.min() and f.case_codes.max() < len(f.case_names)
                             and 0 <= f.hash_codes.min() and f.hash_codes.max() < len(f.hashes)))
             and isinstance(f.extras, dict) and isinstance(f.problems, list) and isinstance(f.unusable, dict))
@@ -185,7 +208,7 @@ def _verdicts(state: Any) -> Any:
     w = len(state["scales"])
     if (not all(len(state[k]) == n for k in ("repeat", "error", "keys", "lines"))
             or len(state["vals"]) != n * w or len(state["pair"]) != n * w
-            or not all(type(c) is str for c in state["cases"]) or state["blob"].count("\n") != max(0, n - 1)):
+            or not only(state["cases"], str) or state["blob"].count("\n") != max(0, n - 1)):
         raise Bad("RunVerdicts: inconsistent columns")
     rv = RunVerdicts.__new__(RunVerdicts)
     rv.__setstate__(dict(state))

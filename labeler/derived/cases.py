@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import json
 import mmap
+from itertools import chain
 from datetime import date
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
-from labeler.derived.cache import dumps, loads, write_atomic
+from labeler.derived.cache import dumps, loads, only, write_atomic
 from labeler.truth.models import TIER_ORDER, Case, OutputOrigin, Tier
 
-VERSION = 3
+VERSION = 5
 META = "cases.meta.cache"
 _TIERS = [t.value for t in Tier]
 _EPOCH = date(1970, 1, 1)
@@ -140,31 +141,43 @@ class CaseStore(Mapping):
         return store
 
     def _meta(self, stamp: tuple) -> bytes:
-        return dumps({"version": VERSION, "stamp": list(stamp), "ids": self.ids, "tier_codes": self.tier_codes,
-                      "tags": [list(t) for t in self.tags], "added": self.added, "hashes": self.hashes,
-                      "fields": [{k: list(v) if k == "sources" else v for k, v in f.items()} for f in self.fields],
-                      "offsets": self.offsets})
+        """The index as a few big values (a warm open decodes a few strings and arrays, not 50,000 objects):
+        ids and hashes joined by newlines (neither can hold one); tags and fields as their distinct
+        values (a few dozen) and one code per case."""
+        tags: dict[tuple, int] = {}
+        fields: dict[tuple, int] = {}
+        tag_codes = [tags.setdefault(t, len(tags)) for t in self.tags]
+        field_codes = [fields.setdefault(tuple(f.items()), len(fields)) for f in self.fields]
+        return dumps({"version": VERSION, "stamp": list(stamp), "ids": "\n".join(self.ids), "hashes": "\n".join(self.hashes),
+                      "tier_codes": self.tier_codes, "added": self.added, "offsets": self.offsets,
+                      "tags": [list(t) for t in tags], "tag_codes": np.asarray(tag_codes, np.int32),
+                      "fields": [{k: list(v) if k == "sources" else v for k, v in f} for f in fields],
+                      "field_codes": np.asarray(field_codes, np.int32)})
 
     @classmethod
     def _from_meta(cls, meta: dict, stamp: tuple, text_size: int) -> "CaseStore | None":
         """The store a cache index describes, if it is for this very file and consistent; else None."""
         if type(meta) is not dict or meta.get("version") != VERSION or meta.get("stamp") != list(stamp):
             return None
-        store = cls()
-        ids, tags, hashes, fields = meta["ids"], meta["tags"], meta["hashes"], meta["fields"]
+        ids = meta["ids"].split("\n") if meta["ids"] else []
+        hashes = meta["hashes"].split("\n") if meta["hashes"] else []
+        tags, fields, tag_codes, field_codes = meta["tags"], meta["fields"], meta["tag_codes"], meta["field_codes"]
         tiers, added, offsets = meta["tier_codes"], meta["added"], meta["offsets"]
         n = len(ids)
-        if not (all(type(c) is str for c in ids) and len(tags) == len(hashes) == len(fields) == n
+        if not (len(hashes) == n and only(tags, list) and only(chain.from_iterable(tags), str) and only(fields, dict)
+                and all(_codes_ok(c, n, len(v)) for c, v in ((tag_codes, tags), (field_codes, fields)))
                 and tiers.dtype == np.int8 and tiers.shape == (n,) and added.dtype == np.int32 and added.shape == (n,)
                 and offsets.dtype == np.int64 and offsets.shape == (n + 1,) and int(offsets[0]) == 0
                 and int(offsets[-1]) == text_size and bool((np.diff(offsets) > 0).all())
-                and (n == 0 or (0 <= int(tiers.min()) and int(tiers.max()) < len(_TIERS)))
-                and all(type(t) is list and all(type(x) is str for x in t) for t in tags)
-                and all(type(h) is str for h in hashes) and all(type(f) is dict for f in fields)):
+                and (n == 0 or (0 <= int(tiers.min()) and int(tiers.max()) < len(_TIERS)))):
             return None
+        for f in fields:
+            if "sources" in f:
+                f["sources"] = tuple(f["sources"])
+        store = cls()
         store.ids, store.tier_codes, store.added, store.offsets, store.hashes = ids, tiers, added, offsets, hashes
-        store.tags = [tuple(t) for t in tags]
-        store.fields = [{k: tuple(v) if k == "sources" else v for k, v in f.items()} for f in fields]
+        store.tags = list(map(list(map(tuple, tags)).__getitem__, tag_codes.tolist()))
+        store.fields = list(map(fields.__getitem__, field_codes.tolist()))  # shared, read-only dicts
         store.index = {cid: j for j, cid in enumerate(ids)}
         if len(store.index) != n:
             return None
@@ -230,6 +243,10 @@ class CaseStore(Mapping):
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def _codes_ok(codes: np.ndarray, n: int, distinct: int) -> bool:
+    return codes.dtype == np.int32 and codes.shape == (n,) and (n == 0 or (int(codes.min()) >= 0 and int(codes.max()) < distinct))
 
 
 def _decode(d: dict) -> dict:
