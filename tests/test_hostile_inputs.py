@@ -316,3 +316,18 @@ def test_check_depth_counts_structure_not_text():
     assert str(e.value).startswith("f.json:8: nested deeper than 100 levels")
     assert isinstance(e.value, ValueError)
     assert pickle.loads(pickle.dumps(e.value)).line == 8  # crosses a process pool intact
+
+
+def test_deep_json_in_session_files_is_skipped_not_a_crash(ws: Path):
+    from labeler.derived.presence import SessionMark
+    from labeler.flows.labeling import LabelSession
+    from labeler.truth.store import open_dataset
+
+    sessions = ws / DS / ".cache" / "sessions"
+    sessions.mkdir(parents=True)
+    deep = "[" * 5000 + "]" * 5000
+    (sessions / "zoe.place.json").write_text(deep)
+    (sessions / "zoe.otherhost.1.json").write_text(deep)
+    assert SessionMark(ws / DS, "zoe").others == []
+    s = LabelSession(open_dataset(ws / DS), "zoe")
+    assert s.case_id is not None  # starts at the head of the queue instead

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from labeler.names import check_safe_name
+from labeler.truth.limits import check_depth
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,9 @@ class SessionMark:
             if p == self.path:
                 continue
             try:
-                data = json.loads(p.read_text())
+                text = p.read_text()
+                check_depth(text, p)  # a bad file is skipped like any other (ValueError), never a crash
+                data = json.loads(text)
                 other = OtherSession(int(data["pid"]), str(data["host"]), str(data.get("started", "?")), str(data.get("mode", "label")))
             except (OSError, ValueError, KeyError, TypeError):
                 continue

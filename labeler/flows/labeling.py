@@ -83,7 +83,11 @@ class LabelSession:
         import json
 
         try:
-            place = json.loads(self._place.read_text())
+            from labeler.truth.limits import check_depth
+
+            text = self._place.read_text()
+            check_depth(text, self._place)  # too deep: a ValueError, so no place is remembered
+            place = json.loads(text)
             self._skipped = [c for c in place.get("skipped", []) if isinstance(c, str) and c in self.ds.cases]
             at = place.get("at")
         except (OSError, ValueError, AttributeError):
