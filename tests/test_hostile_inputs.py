@@ -237,7 +237,7 @@ def test_a_50mb_production_line_is_bounded_and_said(ws: Path):
 def test_a_judge_prompt_that_is_not_utf8_is_one_line(ws: Path):
     (ws / "rubrics" / "support-summary" / "judge.md").write_bytes(b"Grade {output}\xff\xfe\n")
     r = run(ws, "judge", "support-summary", "--model", "m", "--base-url", "http://127.0.0.1:9", "--batch")
-    assert "not UTF-8" in one_line_error(r, "rubrics/support-summary/judge.md")
+    assert "utf-8" in one_line_error(r, "rubrics/support-summary/judge.md").lower()
 
 
 def test_embeddings_of_unequal_lengths_are_one_line(ws: Path):
