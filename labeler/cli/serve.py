@@ -87,7 +87,7 @@ def cmd_serve(a: argparse.Namespace) -> int:
             print(f"{event['at']} {inert(event['person'])} disconnected ({inert(event['reason'])}): {event['saved']} {what} "
                   f"saved this session, {event['total']} in all, {event['minutes']:g} min; {event['live']} live", flush=True)
 
-    def ready(url: str) -> None:
+    def ready(url: str, port: int) -> None:
         links: dict[str, str | None] = {}
         for p in team:
             if tokens.path is None:
@@ -97,7 +97,7 @@ def cmd_serve(a: argparse.Namespace) -> int:
             else:
                 links[p.name] = f"{url}/s/{tokens.issue(p.name)}"
         if a.json:
-            print(json.dumps({"event": "ready", "url": url, "dataset": ds.name,
+            print(json.dumps({"event": "ready", "url": url, "port": port, "dataset": ds.name,
                               "links": {n: {"screen": p.screen, "url": links[n]} for n, p in ((p.name, p) for p in team)}}),
                   flush=True)
             return

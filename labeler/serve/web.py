@@ -60,6 +60,16 @@ class _Screen(AppService):
         self._stdin = process.stdin
         return process
 
+    async def run(self) -> None:
+        """Stream the screen until its process ends, then close the page (a crash or kill ends the session)."""
+        await super().run()
+        with contextlib.suppress(Exception):
+            await self.remote_close()
+
+    async def on_data(self, payload: bytes) -> None:
+        with contextlib.suppress(ConnectionError, RuntimeError):  # the page already went: let the screen quit cleanly
+            await self.remote_write_bytes(payload)
+
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
@@ -206,9 +216,9 @@ class LabelerServer(Server):
         live.ended = True
         if self.live.get(live.person.name) is live:
             del self.live[live.person.name]
-        await live.screen.end()
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):  # first, so the page is told why
             await live.ws.close(message=reason.encode()[:120])
+        await live.screen.end()
         total = live.person.saved(self.dataset_path)
         self.say({"event": "disconnect", "person": live.person.name, "screen": live.person.screen, "reason": reason,
                   "saved": max(0, total - live.saved_before), "total": total,
@@ -229,8 +239,8 @@ class LabelerServer(Server):
 
     # ------------------------------------------------------------ running
 
-    async def run(self, on_ready: Callable[[str], None]) -> None:
-        """Listen until SIGINT/SIGTERM; `on_ready(public_url)` once the port is bound (port 0 picks a free one)."""
+    async def run(self, on_ready: Callable[[str, int], None]) -> None:
+        """Listen until SIGINT/SIGTERM; `on_ready(public_url, port)` once the port is bound (port 0 picks a free one)."""
         runner = web.AppRunner(await self._make_app(), access_log=None, handle_signals=False)
         await runner.setup()
         stop = asyncio.Event()
@@ -247,7 +257,7 @@ class LabelerServer(Server):
             if self.given_public_url is None:
                 host = f"[{self.host}]" if ":" in self.host else self.host
                 self.public_url = f"http://{host}:{self.port}"
-            on_ready(self.public_url.rstrip("/"))
+            on_ready(self.public_url.rstrip("/"), self.port)
             watch = asyncio.create_task(self._watch())
             await stop.wait()
         finally:
