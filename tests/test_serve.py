@@ -237,13 +237,29 @@ async def test_a_killed_session_loses_no_saved_label_and_the_link_resumes(serve,
         assert len(await records(path, 2)) == 2
         os.kill(pid, signal.SIGKILL)
         await asyncio.wait_for(tab.closed.wait(), 15)
-        assert s.next("disconnect", person="zed")["saved"] == 2
+        gone = s.next("disconnect", person="zed")
+        assert gone["saved"] == 2 and gone["reason"] == "the screen was killed (signal 9)"
         read = read_log(path)
         assert len(read.records) == 2 and read.torn_tail is None
         again = await Tab(http, s.links["zed"]).open()  # the same link resumes where zed stopped
         await again.type("212y")
         got = await records(path, 3)
         assert len({r["case"] for r in got}) == 3
+
+
+async def test_a_leads_link_opens_review_and_q_ends_the_session(serve, example: Path):
+    path = example / "datasets" / DS / "adjudications" / "maya.yaml"
+    before = len(read_log(path).records) if path.exists() else 0
+    s = serve("--lead", "maya")
+    async with aiohttp.ClientSession() as http:
+        tab = await Tab(http, s.links["maya"]).open()
+        assert "review as maya" in tab.html
+        await tab.type("2")  # gold for the focused criterion of the worst disagreement
+        assert len(await records(path, before + 1)) == before + 1
+        await tab.type("q")
+        await asyncio.wait_for(tab.closed.wait(), 15)
+    gone = s.next("disconnect", person="maya")
+    assert (gone["screen"], gone["reason"], gone["saved"]) == ("review", "quit the screen", 1)
 
 
 async def test_a_name_with_shell_characters_is_one_argument_never_shell_code(serve, example: Path):

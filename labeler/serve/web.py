@@ -56,9 +56,31 @@ class _Screen(AppService):
         pipe = asyncio.subprocess.PIPE
         self._process = process = await asyncio.create_subprocess_exec(
             *self.argv, stdin=pipe, stdout=pipe, stderr=pipe, env=env, cwd=self.cwd)
-        assert process.stdin is not None
+        assert process.stdin is not None and process.stderr is not None
         self._stdin = process.stdin
+        # textual-serve copies a screen's stderr to the server's stdout (the lead's event stream):
+        # keep it here instead, and say its last line when the screen stops with an error
+        real, process.stderr = process.stderr, asyncio.StreamReader()
+        process.stderr.feed_eof()
+        self._stderr_task = asyncio.create_task(self._collect(real))
         return process
+
+    async def _collect(self, stream: asyncio.StreamReader) -> None:
+        self.stderr_tail = ""
+        while line := await stream.readline():
+            if line.strip():
+                self.stderr_tail = line.decode("utf-8", "replace").strip()[-300:]
+
+    def stopped(self) -> str | None:
+        """Why the screen's process ended, when it has ended on its own."""
+        rc = self._process.returncode if self._process else None
+        if rc is None:
+            return None
+        if rc == 0:
+            return "quit the screen"
+        if rc < 0:
+            return f"the screen was killed (signal {-rc})"
+        return f"the screen stopped (exit {rc}): {getattr(self, 'stderr_tail', '') or 'no message'}"
 
     async def run(self) -> None:
         """Stream the screen until its process ends, then close the page (a crash or kill ends the session)."""
@@ -174,14 +196,20 @@ class LabelerServer(Server):
                              write_str=ws.send_str, close=ws.close, download_manager=self.download_manager)
             live = _Live(person, token_digest, ws, screen, person.saved(self.dataset_path))
             self.live[person.name] = live
-            await screen.start(to_int(request.query.get("width", "80"), 80), to_int(request.query.get("height", "24"), 24))
+            try:
+                await screen.start(to_int(request.query.get("width", "80"), 80), to_int(request.query.get("height", "24"), 24))
+            except OSError as e:  # could not start the screen at all
+                await self._end(live, f"the screen could not start: {e.strerror or e}")
+                return ws
             self.say({"event": "connect", "person": person.name, "screen": person.screen, "pid": screen.pid,
                       "live": len(self.live)})
         reason = "closed the page"
         try:
             await self._messages(live)
-            if live.screen._process is not None and live.screen._process.returncode is not None:
-                reason = "quit the screen"
+            if live.screen._process is not None:
+                with contextlib.suppress(asyncio.TimeoutError):  # did the page close because the screen ended?
+                    await asyncio.wait_for(asyncio.shield(live.screen._process.wait()), 1.0)
+            reason = live.screen.stopped() or reason
         except Exception as e:  # a broken connection: the screen's labels are on disk already
             reason = f"connection lost ({type(e).__name__})"
         finally:
