@@ -355,3 +355,13 @@ def test_without_the_extra_one_line_names_it(example: Path):
                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
     assert out.returncode == 1
     assert out.stderr == "error: `labeler serve` needs the serve extra: pip install 'labeler[serve]'\n"
+
+
+def test_a_tokens_file_is_checked_line_by_line(example: Path):
+    (example / "tokens.txt").write_text("# fixed links for the team\nzed = " + "z" * 30 + "\nyan=short\n")
+    run = [sys.executable, "-m", "labeler", "serve", DS, "--annotator", "zed", "--annotator", "yan", "--tokens"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([*run, "tokens.txt"], cwd=example, capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 2 and out.stderr.startswith("error: tokens.txt:3: yan's token must be at least 22")
+    out = subprocess.run([*run, "missing.txt"], cwd=example, capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 2 and out.stderr == "error: --tokens missing.txt: No such file or directory\n"
