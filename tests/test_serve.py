@@ -290,13 +290,13 @@ async def test_a_second_tab_takes_over_and_the_cap_holds(serve, example: Path):
 
 
 async def test_an_idle_session_ends_with_its_labels_on_disk(serve, example: Path):
-    s = serve("--annotator", "zed", "--idle-minutes", "0.1")
+    s = serve("--annotator", "zed", "--idle-minutes", "0.2")
     async with aiohttp.ClientSession() as http:
         tab = await Tab(http, s.links["zed"]).open()
         await tab.type("212y")
         await asyncio.wait_for(tab.closed.wait(), 30)
     gone = s.next("disconnect", person="zed")
-    assert gone["reason"] == "idle for 0.1 min" and gone["saved"] == 1
+    assert gone["reason"] == "idle for 0.2 min" and gone["saved"] == 1
     assert s.children() == []
 
 

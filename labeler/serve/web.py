@@ -82,9 +82,18 @@ class _Screen(AppService):
             return f"the screen was killed (signal {-rc})"
         return f"the screen stopped (exit {rc}): {getattr(self, 'stderr_tail', '') or 'no message'}"
 
+    ended_itself = False
+    """The screen quit (q) or its process died: the page closes because of the screen, not the person."""
+
+    async def on_meta(self, data: bytes) -> None:
+        with contextlib.suppress(ValueError, TypeError):
+            self.ended_itself |= json.loads(data).get("type") == "exit"
+        await super().on_meta(data)
+
     async def run(self) -> None:
         """Stream the screen until its process ends, then close the page (a crash or kill ends the session)."""
         await super().run()
+        self.ended_itself = True
         with contextlib.suppress(Exception):
             await self.remote_close()
 
@@ -206,9 +215,9 @@ class LabelerServer(Server):
         reason = "closed the page"
         try:
             await self._messages(live)
-            if live.screen._process is not None:
-                with contextlib.suppress(asyncio.TimeoutError):  # did the page close because the screen ended?
-                    await asyncio.wait_for(asyncio.shield(live.screen._process.wait()), 1.0)
+            if live.screen.ended_itself and live.screen._process is not None:
+                with contextlib.suppress(asyncio.TimeoutError):  # its exit code says how it ended
+                    await asyncio.wait_for(asyncio.shield(live.screen._process.wait()), 10)
             reason = live.screen.stopped() or reason
         except Exception as e:  # a broken connection: the screen's labels are on disk already
             reason = f"connection lost ({type(e).__name__})"
