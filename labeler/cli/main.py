@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from labeler import __version__
-from labeler.cli import data, drift, git, judge, numbers, pairs, rubric, screens
+from labeler.cli import data, drift, git, judge, numbers, pairs, rubric, screens, serve
 from labeler.cli.common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, _err, _relative
 from labeler.errors import FileFormatError, LabelerError, UsageError
 
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     data.register(add)
     screens.register(add)
+    serve.register(add)
     numbers.register(add)
     rubric.register_group(sub, _Parser)
     judge.register(add)
