@@ -503,6 +503,9 @@ class Dataset:
             self.problems.append(p)
 
     def _load_files(self, progress: Progress | None) -> None:
+        from labeler.truth.layout import sweep_temp_files
+
+        sweep_temp_files([self.path, self.ws.rubric_dir(self.config.rubric)])  # left by a killed save
         cache = FileCache(self.path, self.path / ".cache")
         self.checker = ValueChecker(self.ws, self.config.rubric)
         self._cases_stamp = _stamp(self.cases_path)
