@@ -13,7 +13,7 @@ number should be 0. A label counts as acknowledged when save_label returned (the
   imports    two `labeler import` runs at once into one dataset (50 new cases each)
   bump       `labeler rubric bump` killed (-9) at a random moment, then run again
   pair       `labeler pair` killed (-9) at a random moment, then run again
-  commit     `labeler commit` killed (-9) at a random moment, then run again
+  commit     `labeler commit` killed (-9, with its git) at a random moment, then run again
 """
 
 from __future__ import annotations
@@ -165,19 +165,28 @@ def import_race(e: Env, tmp: Path) -> dict:
     return {"succeeded": ok, "lost": 100 - len(ids) if ok == 2 else 0, "failed_runs": 2 - ok}
 
 
-def _kill_then_rerun(e: Env, cwd: Path, args: list[str], full_s: float) -> tuple[subprocess.CompletedProcess, bool]:
-    p = e.popen(cwd, sys.executable, "-m", "labeler", *args)
-    time.sleep(random.uniform(0.2, full_s))
+def _kill_then_rerun(e: Env, cwd: Path, args: list[str], full_s: float, watch: Path | None = None) -> tuple[subprocess.CompletedProcess, bool]:
+    """Run `labeler ARGS`, kill -9 it (at a random moment, or the moment `watch` appears: the first file of a
+    multi-file operation), then run it again."""
+    p = e.popen(cwd, sys.executable, "-m", "labeler", *args, start_new_session=True)
+    if watch is None:
+        time.sleep(random.uniform(0.2, full_s))
+    else:
+        end = time.time() + 60
+        while p.poll() is None and time.time() < end and not (watch.exists() if watch.suffix else watch.is_dir() and any(watch.iterdir())):
+            time.sleep(0.0005)
+        time.sleep(random.uniform(0, 0.003))
     killed = p.poll() is None
     if killed:
-        p.send_signal(signal.SIGKILL)
+        os.killpg(p.pid, signal.SIGKILL)  # the whole group, git children too, as closing a terminal does
     p.communicate()
     return e.labeler(cwd, *args), killed
 
 
 def bump_crash(e: Env, tmp: Path, full_s: float) -> dict:
     ws = workspace(tmp)
-    r, killed = _kill_then_rerun(e, ws, ["rubric", "bump", DS, "--no-edit", "--summary", "bench"], full_s)
+    watch = ws / "rubrics" / DS / "v3.yaml" if random.random() < 0.75 else None
+    r, killed = _kill_then_rerun(e, ws, ["rubric", "bump", DS, "--no-edit", "--summary", "bench"], full_s, watch)
     versions = sorted(int(p.stem[1:]) for p in (ws / "rubrics" / DS).glob("v*.yaml"))
     cfg = (ws / "datasets" / DS / "dataset.yaml").read_text()
     bad = r.returncode != 0 or versions != [1, 2, 3] or "rubric_version: 3" not in cfg
@@ -189,8 +198,8 @@ def pair_crash(e: Env, tmp: Path, full_s: float) -> dict:
     shutil.rmtree(ws / "rubrics" / "support-pairwise")
     shutil.rmtree(ws / "datasets" / "support-pairwise")
     args = ["pair", DS, "--a", "golden", "--b", "summarizer-v2", "--into", "pp"]
-    r, killed = _kill_then_rerun(e, ws, args, full_s)
     folder = ws / "rubrics" / f"{DS}-pairwise"
+    r, killed = _kill_then_rerun(e, ws, args, full_s, folder if random.random() < 0.75 else None)
     bad = r.returncode != 0 or not (folder / "judge.md").is_file() or not (folder / "v1.yaml").is_file() \
         or e.labeler(ws, "validate").returncode != 0
     return {"killed": killed, "bad": int(bad), "why": "" if not bad else f"exit {r.returncode} {r.stderr[-200:]}"}
@@ -199,7 +208,8 @@ def pair_crash(e: Env, tmp: Path, full_s: float) -> dict:
 def commit_crash(e: Env, tmp: Path, full_s: float) -> dict:
     _, ann, _ = clones(tmp)
     e.writer(ann / "datasets" / DS, "ann", "c", 0, 0, 20).communicate(timeout=60)
-    r, killed = _kill_then_rerun(e, ann, ["commit", DS], full_s)
+    watch = ann / ".git" / "index.lock" if random.random() < 0.75 else None
+    r, killed = _kill_then_rerun(e, ann, ["commit", DS], full_s, watch)
     lock = (ann / ".git" / "index.lock").exists()
     internal = "internal error" in r.stderr
     if lock:

@@ -247,6 +247,7 @@ def commit_message(repo, changed: list[tuple[str, str]]) -> str:
     labels: dict[str, list] = defaultdict(lambda: [_Delta(), set()])
     parts: list[str] = []
     counted: dict[tuple[str, str], int] = defaultdict(int)
+    moves: dict[tuple[str, str], list[str]] = defaultdict(list)
     for xy, rel in changed:
         kind, at = kind_of(rel)
         new = xy == "??" or xy[0] == "A"
@@ -270,7 +271,7 @@ def commit_message(repo, changed: list[tuple[str, str]]) -> str:
             d = _log_delta(repo, top, rel)
             parts.append(f"audit {_n(d.new + d.changed, 'verdict')} of judge run {at['run']} in {ds}")
         elif kind.name == "verdicts":
-            if not any(r.endswith(f"/judge/{at['run']}/run.yaml") and ("??" == x or x[0] == "A") for x, r in changed):
+            if not _is_new(changed, f"/{ds}/judge/{at['run']}/run.yaml"):
                 d = _log_delta(repo, top, rel)
                 parts.append(f"add {_n(d.new + d.changed, 'verdict')} to judge run {at['run']} in {ds}")
         elif kind.name == "judge runs":
@@ -279,9 +280,17 @@ def commit_message(repo, changed: list[tuple[str, str]]) -> str:
         elif kind.name == "cases":
             before = _case_count(_blob(repo, "HEAD", rel)) if repo.head.is_valid() else 0
             added = _case_count((top / rel).read_text(encoding="utf-8")) - before
-            parts.append(f"add {_n(added, 'case')} to {ds}" if added > 0 else f"edit the cases of {ds}")
+            if _is_new(changed, f"/{ds}/dataset.yaml"):
+                parts.append(f"add dataset {ds} with {_n(max(added, 0), 'case')}")
+            else:
+                parts.append(f"add {_n(added, 'case')} to {ds}" if added > 0 else f"edit the cases of {ds}")
         elif kind.name == "dataset":
-            parts.append(f"add dataset {ds}" if new else f"update dataset.yaml of {ds}")
+            now = _RUBRIC_IN_FORCE.search((top / rel).read_text(encoding="utf-8"))
+            was = _RUBRIC_IN_FORCE.search(_blob(repo, "HEAD", rel) or "") if not new else None
+            if now and was and now.groups() != was.groups():
+                moves[(now[1], now[2])].append(ds)
+            elif not (new and any(r.endswith(f"/{ds}/cases.yaml") for _, r in changed)):
+                parts.append(f"add dataset {ds}" if new else f"update dataset.yaml of {ds}")
         elif kind.name == "candidates":
             parts.append(f"{'add' if new else 'update'} candidate {at['what']} of {ds}")
         elif kind.name == "drift runs":
@@ -290,11 +299,20 @@ def commit_message(repo, changed: list[tuple[str, str]]) -> str:
             parts.append(f"{'add' if new else 'edit'} rubric {at['rubric']} v{at['version']}")
         elif kind.name == "judge prompts":
             parts.append(f"{'add' if new else 'update'} the judge prompt of {at['rubric']}")
+    for (rubric, version), names in moves.items():
+        made = f"add rubric {rubric} v{version}"
+        to = f"move {', '.join(sorted(names))} to "
+        if made in parts:
+            parts[parts.index(made)] = f"{made} and {to}it"
+        else:
+            parts.append(f"{to}rubric {rubric} v{version}")
     for (what, ds), n in counted.items():
         if what == "adjudicate" and n:
             parts.insert(0, f"adjudicate {_n(n, 'case')} in {ds}")
         elif what == "drift":
             parts.append(f"add {_n(n, 'drift run')} of {ds}")
+    first = ("adjudicate ", "add dataset ", "add rubric ", "edit rubric ")  # after labels: gold, then what the rest belongs to
+    parts.sort(key=lambda p: next((i for i, f in enumerate(first) if p.startswith(f)), len(first)))
     for ds, (d, who) in sorted(labels.items(), reverse=True):
         verbs = []
         if d.new:
@@ -315,6 +333,14 @@ def commit_message(repo, changed: list[tuple[str, str]]) -> str:
     return subject[:1].upper() + subject[1:]
 
 
+_RUBRIC_IN_FORCE = re.compile(r"(?m)^rubric:\s*['\"]?([^'\"\s#]+).*\n(?:.*\n)*?rubric_version:\s*(\d+)")
+
+
+def _is_new(changed: list[tuple[str, str]], tail: str) -> bool:
+    """Is the file ending in `tail` among the changes, and new (not in HEAD)?"""
+    return any(("/" + r).endswith(tail) and (x == "??" or x[0] == "A") for x, r in changed)
+
+
 @dataclass
 class CommitResult:
     sha: str | None
@@ -329,7 +355,7 @@ def _refuse_detached(repo) -> None:
     if not repo.head.is_detached:
         return
     sha = repo.head.commit.hexsha[:10]
-    on = [b.strip() for b in repo.git.branch("--contains", "HEAD", "--format=%(refname:short)").splitlines() if b.strip()]
+    on = [b.strip() for b in repo.git.for_each_ref("--contains", "HEAD", "--format=%(refname:short)", "refs/heads").splitlines() if b.strip()]
     if on:
         how = (f"go back with `git switch {on[0]}` (git carries your uncommitted labels along, or refuses and changes "
                "nothing), then commit again")
