@@ -339,3 +339,13 @@ def test_validate_names_a_file_labeler_never_reads(example: Path):
     found = [f for f in validate_paths([example]) if f.path == stray]
     assert found and found[0].severity == "warning" and "ignored" in found[0].message
     assert kind_of("datasets/x/labels/bob.yml") is None and kind_of("datasets/x/labels/bob.yaml")[0].name == "labels"
+
+
+def test_one_annotator_with_a_spaced_name_on_two_machines_merges_both_logs(clones):
+    _, ann, ben = clones
+    for clone, cid in ((ann, "refund-double-charge-good"), (ben, "login-2fa-lockout-good")):
+        ds_at(clone).save_label("Zoe Q", Label(case=cid, rubric=2, values=V))
+    assert sync(ds_at(ann)).ok
+    r = sync(ds_at(ben))
+    assert r.ok and r.merged == [f"datasets/{DS}/labels/Zoe Q.yaml"], r.message
+    assert set(ds_at(ben).labels["Zoe Q"]) == {"refund-double-charge-good", "login-2fa-lockout-good"}

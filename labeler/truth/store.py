@@ -11,7 +11,11 @@ Layout (YAML in git is the truth):
     datasets/<name>/judge/<run>/run.yaml       what produced the run
     datasets/<name>/judge/<run>/verdicts.yaml  append-only log
     datasets/<name>/judge/<run>/audits/<who>.yaml
-    datasets/<name>/.cache/                    derived, git-ignored, safe to delete
+    datasets/<name>/candidates/<name>.yaml     a system version's outputs; drift/*.yaml: drift runs
+    datasets/<name>/.cache/                    derived, git-ignored, safe to delete (and the writer lock)
+
+truth/layout.py is the one list of these kinds (what commit, status and validate cover); every writer
+holds the dataset's lock (truth/lock.py) around its append or replace.
 
 Each annotator writes only their own file, so clones merge without conflicts. A file that
 does not parse is reported as path:line, and never written to until it is fixed.

@@ -156,6 +156,24 @@ def _log_delta(repo, top: Path, rel: str) -> _Delta:
     return d
 
 
+def _tail_count(repo, top: Path, rel: str) -> int:
+    """Cases (or case and criterion) written in a log since HEAD, parsing only the lines HEAD does not have
+    (the status line asks every few seconds): labeled twice counts once, labeled and withdrawn not at all."""
+    before = _blob(repo, "HEAD", rel) if repo.head.is_valid() else None
+    n_before = sum(1 for ln in (before or "").splitlines() if ln.startswith("- "))
+    path = top / rel
+    if not path.exists():
+        return 0
+    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.startswith("- ")]
+    seen: dict[tuple, bool] = {}
+    for r in _records("\n".join(lines[n_before:])):
+        if r.get("retract") and seen.get(_key(r)) is True:
+            del seen[_key(r)]  # labeled and undone since HEAD: nothing to commit for it
+        else:
+            seen[_key(r)] = not r.get("retract")  # a withdrawal of a committed label is a change too
+    return len(seen)
+
+
 def _n(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
@@ -198,8 +216,7 @@ def _counts(repo, changed: list[tuple[str, str]]) -> dict[str, int]:
     for _, rel in changed:
         kind = kind_of(rel)[0]
         if kind.log:
-            d = _log_delta(repo, top, rel)
-            n = d.new + d.changed + d.withdrawn
+            n = _tail_count(repo, top, rel)
         else:
             n = 1
         if n:
@@ -423,7 +440,7 @@ class SyncResult:
 
 
 def _conflicted(repo) -> list[str]:
-    return sorted({ln[3:] for ln in repo.git.status("--porcelain").splitlines() if ln[:2] in ("UU", "AA", "DU", "UD")})
+    return sorted({rel for xy, rel in _porcelain(repo) if xy in ("UU", "AA", "DU", "UD")})
 
 
 def union_logs(ours: str, theirs: str) -> str:
