@@ -349,3 +349,11 @@ def test_one_annotator_with_a_spaced_name_on_two_machines_merges_both_logs(clone
     r = sync(ds_at(ben))
     assert r.ok and r.merged == [f"datasets/{DS}/labels/Zoe Q.yaml"], r.message
     assert set(ds_at(ben).labels["Zoe Q"]) == {"refund-double-charge-good", "login-2fa-lockout-good"}
+
+
+def test_validate_says_a_bump_was_interrupted(example: Path):
+    assert _crash_after(example, "labeler.truth.yamlio:atomic_write", 1, "rubric", "bump", DS, "--no-edit") == 9
+    found = [f for f in validate_paths([example]) if "was interrupted" in f.message]
+    assert found and f"labeler rubric bump {DS}" in found[0].message
+    assert cli(example, "rubric", "bump", DS, "--no-edit").returncode == 0
+    assert not [f for f in validate_paths([example]) if "was interrupted" in f.message]

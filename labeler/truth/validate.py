@@ -152,6 +152,12 @@ def validate_dataset(ws: Workspace, folder: Path) -> list[Finding]:
         except LabelerError as e:
             out.append(Finding(ds.judge_dir / run, None, str(e)))
     out += _layout_findings(folder)
+    from labeler.rubrics.tighten import PENDING
+
+    pending = ds.ws.rubric_dir(ds.config.rubric) / PENDING
+    if pending.is_file():
+        out.append(Finding(pending, None, f"a `labeler rubric bump {ds.config.rubric}` was interrupted: run it again to "
+                                          "finish it (it writes the same version and moves the same datasets)"))
     known = {(f.path, f.line, f.message) for f in out}
     out += [Finding(p.path, p.line, p.message, p.severity) for p in ds.problems if (p.path, p.line, p.message) not in known]
     return sorted(out, key=lambda f: (str(f.path), f.line or 0))
