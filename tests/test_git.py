@@ -67,7 +67,7 @@ def test_commit_stages_only_labeler_files_with_a_message_that_says_what(clones):
     st = status(ds_of(ann))
     assert st.uncommitted_labels == 3 and st.branch == "main" and st.upstream == "origin/main"
     r = commit(ds_of(ann))
-    assert r.message == "labels: 2 new, 1 changed in support-summary by alice, ann (rubric v2)"
+    assert r.message == "Add 2 labels and change 1 by alice, ann in support-summary (rubric v2)"
     files = git(ann, "show", "--name-only", "--format=", "HEAD").splitlines()
     assert sorted(files) == ["datasets/support-summary/labels/alice.yaml", "datasets/support-summary/labels/ann.yaml"]
     assert "A  notes.txt" in git(ann, "status", "--porcelain")
@@ -180,7 +180,7 @@ async def test_commit_key_in_the_app(clones):
         await pilot.press("ctrl+g")
         await app.workers.wait_for_complete()
         await pilot.pause()
-    assert git(ann, "log", "-1", "--format=%s") == "labels: 1 new, 0 changed in support-summary by ann (rubric v2)"
+    assert git(ann, "log", "-1", "--format=%s") == "Add 1 label by ann in support-summary (rubric v2)"
 
 
 def test_uncommitted_counts_cases_labeled_not_lines_appended(clones):

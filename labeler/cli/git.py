@@ -9,20 +9,24 @@ import sys
 from labeler.cli.common import (EXIT_FAIL, EXIT_OK, _console, _open)
 
 def cmd_commit(a: argparse.Namespace) -> int:
+    from labeler.safetext import inert
     from labeler.vcs.repo import commit
 
     ds = _open(a.dataset)
     r = commit(ds)
     if a.json:
-        print(json.dumps({"commit": r.sha, "message": r.message, "files": r.files}))
+        print(json.dumps({"commit": r.sha, "message": r.message, "files": r.files, "set_aside": r.set_aside}))
     else:
-        print(f"[{r.sha}] {r.message}" if r.sha else r.message)
+        print(inert(f"[{r.sha}] {r.message}" if r.sha else r.message))
         for f in r.files:
-            print(f"  {f}")
+            print(f"  {inert(f)}")
+    for f in map(inert, r.set_aside):
+        sys.stderr.write(f"note: {f} ended in an incomplete line (a crash mid-save): moved to {f}.torn, not committed\n")
     return EXIT_OK
 
 
 def cmd_sync(a: argparse.Namespace) -> int:
+    from labeler.safetext import inert
     from labeler.vcs.repo import sync
 
     ds = _open(a.dataset)
@@ -30,9 +34,9 @@ def cmd_sync(a: argparse.Namespace) -> int:
     if a.json:
         print(json.dumps({"ok": r.ok, "message": r.message, "conflicts": r.conflicts}))
     elif r.ok:
-        print(r.message)
+        print(inert(r.message))
     else:
-        sys.stderr.write(r.message + "\n")
+        sys.stderr.write(inert(r.message) + "\n")
     return EXIT_OK if r.ok else EXIT_FAIL
 
 
@@ -65,7 +69,8 @@ def cmd_history(a: argparse.Namespace) -> int:
 
 def register(add) -> None:
     """The subcommands of this module, with their flags."""
-    sp = add("commit", cmd_commit, "Commit only labeler's files of this dataset and its rubric, with a message that says what changed.")
+    sp = add("commit", cmd_commit, "Commit every file labeler writes in this workspace (labels, adjudications, cases, rubrics, judge runs and audits, "
+                                   "candidates, drift runs) and nothing else, with a subject that says what changed.")
     sp.add_argument("dataset")
     sp.add_argument("--json", action="store_true")
 

@@ -31,6 +31,8 @@ def cmd_pair(a: argparse.Namespace) -> int:
             rubric_name = made_rubric.name
             if src.ws.rubric_versions(rubric_name):
                 made_rubric = None  # made before (an earlier pair): used as it is
+                if not a.dry_run:
+                    _write_judge_template(src.ws.rubric_dir(rubric_name))  # a crash may have come between the two files
             elif not a.dry_run:
                 _write_rubric(src.ws, made_rubric)
         try:
@@ -82,13 +84,21 @@ def _default_into(name: str, a: str, b: str) -> str:
 
 
 def _write_rubric(ws, rubric) -> None:
-    from labeler.judge.run import DEFAULT_PAIR_TEMPLATE
+    """judge.md first, v1.yaml last: v1.yaml is what says the rubric exists, so a crash between the two
+    leaves a folder a rerun completes (it writes judge.md when it is missing)."""
     from labeler.truth.yamlio import atomic_write, dump_rt, merge_into
 
     folder = ws.rubric_dir(rubric.name)
     text = dump_rt(merge_into({}, rubric.model_dump(mode="json", exclude_defaults=True)))
+    _write_judge_template(folder)
     atomic_write(folder / "v1.yaml", f"# Pairwise rubric {rubric.name}: made by `labeler pair` from the single-output "
                                      f"rubric; tighten it like any rubric.\n{text}")
+
+
+def _write_judge_template(folder) -> None:
+    from labeler.judge.run import DEFAULT_PAIR_TEMPLATE
+    from labeler.truth.yamlio import atomic_write
+
     if not (folder / "judge.md").exists():
         atomic_write(folder / "judge.md", DEFAULT_PAIR_TEMPLATE)
 

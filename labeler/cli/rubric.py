@@ -94,9 +94,20 @@ def cmd_rubric_bump(a: argparse.Namespace) -> int:
 
     from labeler.vcs.identity import git_user_name
     from labeler.truth.store import Dataset, Workspace
-    from labeler.rubrics.tighten import collect_evidence, latest_version, new_version_text, resolves_from, write_version
+    from labeler.rubrics.tighten import (collect_evidence, finish_pending, latest_version, new_version_text, resolves_from,
+                                         write_version)
 
     ws = Workspace.find()
+    done = finish_pending(ws, a.name)
+    if done is not None:  # a crash interrupted the last bump: finish that one, start no other
+        if a.json:
+            print(json.dumps({"path": str(done.path), "version": done.rubric.version, "finished_interrupted": True,
+                              "moved": done.moved}))
+        else:
+            print(f"finished an interrupted bump: {done.path} (v{done.rubric.version})")
+            for d in done.moved:
+                print(f"dataset {d} now uses {a.name} v{done.rubric.version}")
+        return EXIT_OK
     n = latest_version(ws, a.name)
     evidence = []
     for ds_name in ws.dataset_names():

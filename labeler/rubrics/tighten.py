@@ -8,16 +8,17 @@ to the new one; labels on unchanged criteria carry over, the others become stale
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from labeler.errors import LabelerError
-from labeler.truth.models import Rubric
+from labeler.truth.models import DatasetConfig, Rubric
 from labeler.derived.staleness import changed_criteria
-from labeler.truth.store import Dataset, Workspace, load_rubric_file
-from labeler.truth.yamlio import atomic_write, dump_rt, literal_blocks, load_rt
+from labeler.truth.store import Dataset, Workspace, load_rubric_file, save_model_rt
+from labeler.truth.yamlio import MAX_HAND_EDITED, atomic_write, dump_rt, fsync_dir, literal_blocks, load_rt
 
 
 @dataclass
@@ -108,22 +109,71 @@ def new_version_text(ws: Workspace, name: str, *, author: str, summary: str, res
     return n + 1, dump_rt(doc)
 
 
+PENDING = ".bump-pending.json"
+"""In a rubric's folder while a bump is under way: the new version's text and the datasets to move, so a
+rerun after a crash (kill -9 between files) finishes the same bump instead of starting another."""
+
+
 def write_version(ws: Workspace, name: str, version: int, text: str, move_datasets: bool = True) -> Bump:
-    """Write v<version>.yaml (refusing to overwrite), check it, and move datasets on the previous version."""
+    """Write v<version>.yaml (refusing to overwrite), check it, and move datasets on the previous version.
+
+    Several files change, so the plan is written first (PENDING) and removed last: `finish_pending`
+    completes an interrupted bump from it."""
     path = ws.rubric_dir(name) / f"v{version}.yaml"
     if path.exists():
         raise LabelerError(f"{path}: already exists; versions are never overwritten")
-    atomic_write(path, text)
-    rubric = load_rubric_file(path)  # raises path:line if the edit broke it; the file stays for fixing
-    bump = Bump(path, rubric)
+    move = []
     if move_datasets:
         for ds_name in ws.dataset_names():
-            ds = Dataset.open(ws, ds_name)
-            if ds.config.rubric == name and ds.config.rubric_version == version - 1:
-                ds.config.rubric_version = version
-                ds.save_config()
-                bump.moved.append(ds_name)
+            cfg = _config(ws, ds_name)
+            if cfg is not None and cfg.rubric == name and cfg.rubric_version == version - 1:
+                move.append(ds_name)
+    atomic_write(ws.rubric_dir(name) / PENDING, json.dumps({"version": version, "text": text, "move": move}))
+    return _finish(ws, name)
+
+
+def finish_pending(ws: Workspace, name: str) -> Bump | None:
+    """Finish a bump of `name` that a crash interrupted (None when there is none)."""
+    if not (ws.rubric_dir(name) / PENDING).is_file():
+        return None
+    return _finish(ws, name)
+
+
+def _finish(ws: Workspace, name: str) -> Bump:
+    from labeler.truth.lock import dataset_lock
+
+    pending = ws.rubric_dir(name) / PENDING
+    try:
+        plan = json.loads(pending.read_text(encoding="utf-8"))
+        version, text, move = int(plan["version"]), str(plan["text"]), list(plan["move"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise LabelerError(f"{pending}: an interrupted bump's plan does not read ({e}); delete it and bump again") from None
+    path = ws.rubric_dir(name) / f"v{version}.yaml"
+    if not path.exists():
+        atomic_write(path, text)
+    rubric = load_rubric_file(path)  # raises path:line if the edit broke it; the file and the plan stay for fixing
+    bump = Bump(path, rubric)
+    for ds_name in move:
+        ds_path = ws.datasets_dir / ds_name
+        with dataset_lock(ds_path, f"labeler rubric bump {name}"):
+            cfg = _config(ws, ds_name)
+            if cfg is not None and cfg.rubric == name and cfg.rubric_version == version - 1:
+                cfg.rubric_version = version
+                save_model_rt(ds_path / "dataset.yaml", cfg)
+        bump.moved.append(ds_name)
+    pending.unlink()
+    fsync_dir(pending.parent)
     return bump
+
+
+def _config(ws: Workspace, ds_name: str) -> DatasetConfig | None:
+    """A dataset's dataset.yaml (None when it does not read: that is reported where the dataset is opened)."""
+    path = ws.datasets_dir / ds_name / "dataset.yaml"
+    try:
+        doc = load_rt(path, max_bytes=MAX_HAND_EDITED)
+        return DatasetConfig.model_validate(doc)
+    except Exception:  # FileFormatError, ValidationError
+        return None
 
 
 # ---------------------------------------------------------------- diff

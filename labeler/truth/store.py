@@ -11,7 +11,11 @@ Layout (YAML in git is the truth):
     datasets/<name>/judge/<run>/run.yaml       what produced the run
     datasets/<name>/judge/<run>/verdicts.yaml  append-only log
     datasets/<name>/judge/<run>/audits/<who>.yaml
-    datasets/<name>/.cache/                    derived, git-ignored, safe to delete
+    datasets/<name>/candidates/<name>.yaml     a system version's outputs; drift/*.yaml: drift runs
+    datasets/<name>/.cache/                    derived, git-ignored, safe to delete (and the writer lock)
+
+truth/layout.py is the one list of these kinds (what commit, status and validate cover); every writer
+holds the dataset's lock (truth/lock.py) around its append or replace.
 
 Each annotator writes only their own file, so clones merge without conflicts. A file that
 does not parse is reported as path:line, and never written to until it is fixed.
@@ -421,6 +425,8 @@ class Dataset:
     _problem_set: set = field(default_factory=set, repr=False)
     cache_dir: Path | None = field(default=None, repr=False)
     """The derived cache (`.cache/`), or None when git tracks it: then it came with the repository and is never read."""
+    _cases_stamp: tuple = field(default=(None,), repr=False)
+    """(size, mtime) of cases.yaml as this object knows it: another process's import shows as a change."""
 
     # ---- opening
 
@@ -503,6 +509,9 @@ class Dataset:
             self.problems.append(p)
 
     def _load_files(self, progress: Progress | None) -> None:
+        from labeler.truth.layout import sweep_temp_files
+
+        sweep_temp_files([self.path, self.ws.rubric_dir(self.config.rubric)])  # left by a killed save
         self.cache_dir = self.path / ".cache"
         if tracked(self.cache_dir):
             self.problem(self.cache_dir, None, "is tracked by git: derived files that came with the repository are never "
@@ -510,6 +519,7 @@ class Dataset:
             self.cache_dir = None
         cache = FileCache(self.path, self.cache_dir)
         self.checker = ValueChecker(self.ws, self.config.rubric)
+        self._cases_stamp = _stamp(self.cases_path)
         if self.cases_path.exists():
             self.cases = CaseStore.open(self.cases_path, self.cache_dir, lambda p: parse_case_store(p, progress))
         self.case_index = self.cases.index
@@ -694,16 +704,44 @@ class Dataset:
         save_model_rt(self.path / "dataset.yaml", self.config)
 
     def add_cases(self, new: list[Case]) -> None:
-        """Append new cases to cases.yaml (O(new); earlier text and comments untouched)."""
-        for c in new:
-            if c.id in self.cases:
-                raise LabelerError(f"{self.cases_path}: case id {c.id!r} already exists")
+        """Append new cases to cases.yaml (O(new); earlier text and comments untouched).
+
+        Under the dataset's writer lock, after taking in what another process appended since this
+        dataset was opened: two imports at once both keep their cases."""
+        from labeler.truth.lock import dataset_lock
+
         path = self.cases_path
-        old = path.read_text(encoding="utf-8") if path.exists() else CASES_HEADER
-        if old and not old.endswith("\n"):
-            old += "\n"
-        atomic_write(path, old + cases_text(new))
-        self.cases.append(new, path, self.cache_dir)
+        with dataset_lock(self.path, "adding cases"):
+            self._catch_up_cases()
+            for c in new:
+                if c.id in self.cases:
+                    raise LabelerError(f"{path}: case id {c.id!r} already exists")
+            old = path.read_text(encoding="utf-8") if path.exists() else CASES_HEADER
+            if old and not old.endswith("\n"):
+                old += "\n"
+            atomic_write(path, old + cases_text(new))
+            self.cases.append(new, path, self.cache_dir)
+            self._cases_stamp = _stamp(path)
+        self.table.grow_cases()
+
+    def _catch_up_cases(self) -> None:
+        """Take in the cases another process appended to cases.yaml since this dataset read it (from the
+        cache that process updated, else parsed): a case index keeps its place, new ones come after."""
+        path = self.cases_path
+        if _stamp(path) == self._cases_stamp:
+            return
+        known = self._cases_stamp[0] or 0
+        raw = path.read_bytes() if path.exists() else b""
+        if len(raw) < known or (known and raw[known - 1:known] != b"\n"):
+            raise LabelerError(f"{path}: changed on disk since {self.name} was opened (not by an append); "
+                               "nothing was written: run the command again")
+        self._cases_stamp = _stamp(path)
+        before = list(self.cases.ids)
+        self.cases.close()
+        self.cases = CaseStore.open(path, self.cache_dir, parse_case_store)
+        if list(self.cases.ids[:len(before)]) != before:
+            raise LabelerError(f"{path}: changed on disk since {self.name} was opened; nothing was written: run the command again")
+        self.case_index = self.table.case_index = self.cases.index
         self.table.grow_cases()
 
     # ---- judge runs and audits

@@ -151,6 +151,30 @@ def validate_dataset(ws: Workspace, folder: Path) -> list[Finding]:
             out.append(Finding(e.path, e.line, e.message))
         except LabelerError as e:
             out.append(Finding(ds.judge_dir / run, None, str(e)))
+    out += _layout_findings(folder)
+    from labeler.rubrics.tighten import PENDING
+
+    pending = ds.ws.rubric_dir(ds.config.rubric) / PENDING
+    if pending.is_file():
+        out.append(Finding(pending, None, f"a `labeler rubric bump {ds.config.rubric}` was interrupted: run it again to "
+                                          "finish it (it writes the same version and moves the same datasets)"))
     known = {(f.path, f.line, f.message) for f in out}
     out += [Finding(p.path, p.line, p.message, p.severity) for p in ds.problems if (p.path, p.line, p.message) not in known]
     return sorted(out, key=lambda f: (str(f.path), f.line or 0))
+
+
+def _layout_findings(folder: Path) -> list[Finding]:
+    """Files in the dataset's folders that are no kind labeler reads or commits (truth/layout.py), and lines
+    set aside to `.torn` after a crash: both are easy to miss, and neither is in any number."""
+    from labeler.truth.layout import stray_files
+
+    out = [Finding(p, None, "not a kind of file labeler reads or commits (labels/<name>.yaml, judge/<run>/..., "
+                            "candidates/<name>.yaml, ...): ignored", "warning") for p in stray_files(folder)]
+    for torn in sorted(p for p in folder.rglob("*.torn") if ".cache" not in p.parts):
+        try:
+            n = sum(1 for ln in torn.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip())
+        except OSError:
+            continue
+        out.append(Finding(torn, None, f"{n} incomplete line(s) cut off {torn.name[:-5]} after a crash mid-save: not in any "
+                                       "number; re-save what is still wanted, then delete this file", "warning"))
+    return out

@@ -1,14 +1,18 @@
 """Git as the shared store: status, structured commits of labeler's own files, sync, and per-case history.
 
 GitPython is opened per operation (`with Repo(...)`): it leaks resources in long-running processes.
-Only files labeler owns are ever staged: a dataset's dataset.yaml, cases.yaml, labels, adjudications,
-judge runs and audits, and its rubric's versions and judge template. Never .cache/ or *.torn.
+Only files labeler writes are ever staged: the kinds listed in truth/layout.py, in every dataset and
+rubric of the workspace (never .cache/, *.torn, temp files or anything else). Staging, committing and
+rebasing hold the writer lock of every dataset (truth/lock.py): no save lands in a file git is rewriting.
+Paths are read NUL-separated and passed as literal pathspecs, so any name labeler accepts (spaces,
+unicode, brackets) commits.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,10 +20,13 @@ from pathlib import Path
 from typing import Iterator
 
 from labeler.errors import LabelerError
+from labeler.truth.layout import FOLDERS, is_log, kind_of
+from labeler.truth.lock import datasets_lock
 from labeler.truth.yamlio import atomic_write
 from labeler.truth.store import Dataset
 
 OFF = "git features are off: this folder is not in a git repository"
+__all__ = ["commit", "status", "sync", "history", "is_log", "uncommitted"]
 
 
 @contextmanager
@@ -30,6 +37,7 @@ def open_repo(path: Path) -> Iterator:
         repo = git.Repo(path, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         raise LabelerError(OFF) from None
+    repo.git.update_environment(GIT_LITERAL_PATHSPECS="1")  # `labels/a[1].yaml` is a name, not a pattern
     try:
         yield repo
     finally:
@@ -44,28 +52,51 @@ def in_repo(path: Path) -> bool:
     return False
 
 
-def owned_paths(ds: Dataset, top: Path) -> list[str]:
-    """Repo-relative paths of every file labeler owns for this dataset and its rubric (existing ones)."""
-    out = []
-    rubric_dir = ds.ws.rubric_dir(ds.config.rubric)
-    candidates = [ds.path / "dataset.yaml", ds.path / "cases.yaml"]
-    for sub in ("labels", "adjudications"):
-        candidates += sorted((ds.path / sub).glob("*.yaml"))
-    candidates += sorted(ds.judge_dir.glob("*/*.yaml")) + sorted(ds.judge_dir.glob("*/audits/*.yaml"))
-    candidates += sorted(rubric_dir.glob("v*.yaml")) + [rubric_dir / "judge.md"]
-    for p in candidates:
-        if p.is_file() and not p.name.startswith("."):
-            out.append(p.resolve().relative_to(top).as_posix())
-    return out
+def _root(ds: Dataset) -> Path:
+    """The workspace folder (rubrics/ and datasets/) of `ds`."""
+    return ds.path.resolve().parent.parent
+
+
+def _datasets(root: Path) -> list[Path]:
+    folder = root / "datasets"
+    return sorted(p for p in folder.iterdir() if (p / "dataset.yaml").is_file()) if folder.is_dir() else []
+
+
+def _top(repo) -> Path:
+    return Path(repo.working_tree_dir).resolve()
 
 
 def _rel(repo, p: Path) -> str:
-    return p.resolve().relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
+    return p.resolve().relative_to(_top(repo)).as_posix()
+
+
+def _porcelain(repo, *args: str) -> list[tuple[str, str]]:
+    """(XY, repo-relative path) from `git status --porcelain -z`: paths exactly as they are, never quoted."""
+    out = repo.git.status("--porcelain", "-z", *args, strip_newline_in_stdout=False)
+    items, res, i = out.split("\0"), [], 0
+    while i < len(items):
+        entry = items[i]
+        i += 1
+        if len(entry) < 4:
+            continue
+        if entry[0] in "RC":
+            i += 1  # the path it was renamed or copied from
+        res.append((entry[:2], entry[3:]))
+    return res
+
+
+def owned_changes(repo, root: Path) -> list[tuple[str, str]]:
+    """(XY, repo-relative path) of every file of labeler's kinds in the workspace that differs from HEAD."""
+    top = _top(repo)
+    specs = [(root / f).relative_to(top).as_posix() for f in FOLDERS if (root / f).is_dir()]
+    if not specs:
+        return []
+    return [(xy, rel) for xy, rel in _porcelain(repo, "--untracked-files=all", "--", *specs) if kind_of(rel)]
 
 
 def _blob(repo, rev: str, rel: str) -> str | None:
     try:
-        return repo.git.show(f"{rev}:{rel}")
+        return repo.git.show(f"{rev}:{rel}", strip_newline_in_stdout=False)
     except Exception:  # not in that revision
         return None
 
@@ -75,36 +106,80 @@ def _records(text: str | None) -> list[dict]:
     for line in (text or "").splitlines():
         if line.startswith("- {"):
             try:
-                out.append(json.loads(line[2:]))
+                rec = json.loads(line[2:])
             except ValueError:
                 continue
+            if isinstance(rec, dict):
+                out.append(rec)
     return out
 
 
-def _cases_labeled_since(repo, top: Path, rel: str) -> int:
-    """Cases labeled (not lines appended) in an annotator's log since HEAD: only the new tail is parsed."""
-    before = _blob(repo, "HEAD", rel) if repo.head.is_valid() else None
-    n_before = sum(1 for ln in (before or "").splitlines() if ln.startswith("- "))
-    lines = [ln for ln in (top / rel).read_text(encoding="utf-8").splitlines() if ln.startswith("- ")]
-    labeled = {}
-    for r in _records("\n".join(lines[n_before:])):
-        if r.get("retract"):
-            labeled.pop(r.get("case"), None)
-        else:
-            labeled[r.get("case")] = True
-    return len(labeled)
+def _key(r: dict) -> tuple:
+    return (r.get("case"), r.get("criterion"), r.get("repeat"))
 
 
-def _latest(records: list[dict]) -> dict[str, dict]:
-    out: dict[str, dict] = {}
+def _latest(records: list[dict]) -> dict[tuple, dict]:
+    out: dict[tuple, dict] = {}
     for r in records:
         if r.get("retract"):
-            out.pop(r.get("case"), None)
+            out.pop(_key(r), None)
         else:
-            out[r.get("case")] = r
+            out[_key(r)] = r
     return out
 
 
+@dataclass
+class _Delta:
+    new: int = 0
+    changed: int = 0
+    withdrawn: int = 0
+    versions: set = field(default_factory=set)
+
+
+def _log_delta(repo, top: Path, rel: str) -> _Delta:
+    """What a log holds now that HEAD does not, by case (or case and criterion): a case labeled twice,
+    or labeled and withdrawn again, counts once or not at all."""
+    path = top / rel
+    now = _latest(_records(path.read_text(encoding="utf-8"))) if path.exists() else {}
+    head = _latest(_records(_blob(repo, "HEAD", rel))) if repo.head.is_valid() else {}
+    d = _Delta()
+    for k, r in now.items():
+        if k not in head:
+            d.new += 1
+        elif r != head[k]:
+            d.changed += 1
+        else:
+            continue
+        if isinstance(r.get("rubric"), int):
+            d.versions.add(r["rubric"])
+    d.withdrawn = sum(1 for k in head if k not in now)
+    return d
+
+
+def _tail_count(repo, top: Path, rel: str) -> int:
+    """Cases (or case and criterion) written in a log since HEAD, parsing only the lines HEAD does not have
+    (the status line asks every few seconds): labeled twice counts once, labeled and withdrawn not at all."""
+    before = _blob(repo, "HEAD", rel) if repo.head.is_valid() else None
+    n_before = sum(1 for ln in (before or "").splitlines() if ln.startswith("- "))
+    path = top / rel
+    if not path.exists():
+        return 0
+    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.startswith("- ")]
+    seen: dict[tuple, bool] = {}
+    for r in _records("\n".join(lines[n_before:])):
+        if r.get("retract") and seen.get(_key(r)) is True:
+            del seen[_key(r)]  # labeled and undone since HEAD: nothing to commit for it
+        else:
+            seen[_key(r)] = not r.get("retract")  # a withdrawal of a committed label is a change too
+    return len(seen)
+
+
+def _n(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _case_count(text: str | None) -> int:
+    return sum(1 for ln in (text or "").splitlines() if ln and ln[0] not in " \t#-." and ":" in ln)
 # ---------------------------------------------------------------- status
 
 
@@ -117,24 +192,49 @@ class GitStatus:
     uncommitted_labels: int
     """Cases labeled since HEAD (a case labeled twice, or labeled and undone, counts once or not at all)."""
     changed_files: list[str] = field(default_factory=list)
+    uncommitted: dict[str, int] = field(default_factory=dict)
+    """Kind (truth/layout.py) -> records not yet committed for logs, files for every other kind."""
 
     def line(self) -> str:
         sync = f"↑{self.ahead} ↓{self.behind} {self.upstream}" if self.upstream else "no upstream"
-        return f"git {self.branch} · {self.uncommitted_labels} label(s) uncommitted · {sync}"
+        return f"git {self.branch} · {describe_counts(self.uncommitted)} · {sync}"
+
+
+def describe_counts(counts: dict[str, int]) -> str:
+    """"3 labels, 1 adjudication, 2 files uncommitted" (or "0 labels uncommitted")."""
+    records = {"labels": "label", "adjudications": "adjudication", "audits": "audit", "verdicts": "verdict"}
+    parts = [_n(counts[k], w) for k, w in records.items() if counts.get(k)]
+    files = sum(n for k, n in counts.items() if k not in records)
+    if files:
+        parts.append(_n(files, "file"))
+    return (", ".join(parts) or "0 labels") + " uncommitted"
+
+
+def _counts(repo, changed: list[tuple[str, str]]) -> dict[str, int]:
+    top = _top(repo)
+    out: dict[str, int] = {}
+    for _, rel in changed:
+        kind = kind_of(rel)[0]
+        if kind.log:
+            n = _tail_count(repo, top, rel)
+        else:
+            n = 1
+        if n:
+            out[kind.name] = out.get(kind.name, 0) + n
+    return out
+
+
+def uncommitted(ds: Dataset) -> dict[str, int]:
+    """What `labeler commit` would commit, by kind: records for logs (labels, adjudications, audits,
+    verdicts), files for the rest. Empty when everything is committed."""
+    with open_repo(ds.path) as repo:
+        return _counts(repo, owned_changes(repo, _root(ds)))
 
 
 def status(ds: Dataset) -> GitStatus:
     with open_repo(ds.path) as repo:
-        top = Path(repo.working_tree_dir).resolve()
-        owned = owned_paths(ds, top)
-        changed = []
-        if owned:
-            porcelain = repo.git.status("--porcelain", "--untracked-files=all", "--", *owned)
-            changed = [ln[3:] for ln in porcelain.splitlines() if ln.strip()]
-        new_labels = 0
-        for rel in changed:
-            if "/labels/" in rel and (top / rel).exists():
-                new_labels += _cases_labeled_since(repo, top, rel)
+        changed = owned_changes(repo, _root(ds))
+        counts = _counts(repo, changed)
         try:
             branch = repo.active_branch.name
         except TypeError:
@@ -151,49 +251,111 @@ def status(ds: Dataset) -> GitStatus:
                 ahead, behind = int(left), int(right)
             except Exception:
                 ahead = behind = 0
-        return GitStatus(branch, upstream, ahead or 0, behind or 0, new_labels, changed)
+        return GitStatus(branch, upstream, ahead or 0, behind or 0, counts.get("labels", 0), [r for _, r in changed], counts)
 
 
 # ---------------------------------------------------------------- commit
 
 
-def commit_message(ds: Dataset, repo, changed: list[str]) -> str:
-    """"labels: 24 new, 3 changed in support-summary by alice, bob; rubric v3" from what the files hold."""
-    top = Path(repo.working_tree_dir).resolve()
-    new = changed_n = 0
-    who = []
-    parts = []
-    adjudicated = 0
-    for rel in changed:
-        path = top / rel
-        now = _latest(_records(path.read_text(encoding="utf-8"))) if path.exists() else {}
-        head = _latest(_records(_blob(repo, "HEAD", rel))) if repo.head.is_valid() else {}
-        if "/labels/" in rel:
-            n_new = sum(1 for c in now if c not in head)
-            n_changed = sum(1 for c in now if c in head and now[c] != head[c])
-            if n_new or n_changed:
-                who.append(Path(rel).stem)
-            new += n_new
-            changed_n += n_changed
-        elif "/adjudications/" in rel:
-            adjudicated += sum(1 for c in now if c not in head or now[c] != head[c])
-    if new or changed_n:
-        parts.append(f"labels: {new} new, {changed_n} changed in {ds.name} by {', '.join(sorted(who))}")
-    if adjudicated:
-        parts.append(f"adjudications: {adjudicated} case(s)")
-    versions = [rel for rel in changed if re.search(r"rubrics/[^/]+/v\d+\.yaml$", rel)]
-    for rel in versions:
-        parts.append(f"rubric {Path(rel).stem}")
-    runs = sorted({rel.split("/judge/")[1].split("/")[0] for rel in changed if "/judge/" in rel})
-    if runs:
-        parts.append(f"judge: {', '.join(runs)}")
-    others = [rel for rel in changed if not any(k in rel for k in ("/labels/", "/adjudications/", "/judge/")) and rel not in versions]
-    if others:
-        parts.append("updated " + ", ".join(Path(r).name for r in others))
-    head = "; ".join(parts) if parts else f"labeler: update {ds.name}"
-    if ds.config.rubric_version and not versions:
-        head += f" (rubric v{ds.config.rubric_version})"
-    return head
+def commit_message(repo, changed: list[tuple[str, str]]) -> str:
+    """A subject in git's own style, from what the files hold: "Add 4 labels by alice in support-summary
+    (rubric v2)"; "add" for files that are new. A long one gets a body with every part."""
+    top = _top(repo)
+    labels: dict[str, list] = defaultdict(lambda: [_Delta(), set()])
+    parts: list[str] = []
+    counted: dict[tuple[str, str], int] = defaultdict(int)
+    moves: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for xy, rel in changed:
+        kind, at = kind_of(rel)
+        new = xy == "??" or xy[0] == "A"
+        if "D" in xy:
+            parts.append(f"remove {rel}")
+            continue
+        ds = at.get("ds", "")
+        if kind.name == "labels":
+            d = _log_delta(repo, top, rel)
+            acc = labels[ds]
+            acc[0].new += d.new
+            acc[0].changed += d.changed
+            acc[0].withdrawn += d.withdrawn
+            acc[0].versions |= d.versions
+            if d.new or d.changed or d.withdrawn:
+                acc[1].add(at["who"])
+        elif kind.name == "adjudications":
+            d = _log_delta(repo, top, rel)
+            counted[("adjudicate", ds)] += d.new + d.changed
+        elif kind.name == "audits":
+            d = _log_delta(repo, top, rel)
+            parts.append(f"audit {_n(d.new + d.changed, 'verdict')} of judge run {at['run']} in {ds}")
+        elif kind.name == "verdicts":
+            if not _is_new(changed, f"/{ds}/judge/{at['run']}/run.yaml"):
+                d = _log_delta(repo, top, rel)
+                parts.append(f"add {_n(d.new + d.changed, 'verdict')} to judge run {at['run']} in {ds}")
+        elif kind.name == "judge runs":
+            if rel.endswith("/run.yaml"):
+                parts.append(f"{'add' if new else 'update'} judge run {at['run']} in {ds}")
+        elif kind.name == "cases":
+            before = _case_count(_blob(repo, "HEAD", rel)) if repo.head.is_valid() else 0
+            added = _case_count((top / rel).read_text(encoding="utf-8")) - before
+            if _is_new(changed, f"/{ds}/dataset.yaml"):
+                parts.append(f"add dataset {ds} with {_n(max(added, 0), 'case')}")
+            else:
+                parts.append(f"add {_n(added, 'case')} to {ds}" if added > 0 else f"edit the cases of {ds}")
+        elif kind.name == "dataset":
+            now = _RUBRIC_IN_FORCE.search((top / rel).read_text(encoding="utf-8"))
+            was = _RUBRIC_IN_FORCE.search(_blob(repo, "HEAD", rel) or "") if not new else None
+            if now and was and now.groups() != was.groups():
+                moves[(now[1], now[2])].append(ds)
+            elif not (new and any(r.endswith(f"/{ds}/cases.yaml") for _, r in changed)):
+                parts.append(f"add dataset {ds}" if new else f"update dataset.yaml of {ds}")
+        elif kind.name == "candidates":
+            parts.append(f"{'add' if new else 'update'} candidate {at['what']} of {ds}")
+        elif kind.name == "drift runs":
+            counted[("drift", ds)] += 1
+        elif kind.name == "rubric versions":
+            parts.append(f"{'add' if new else 'edit'} rubric {at['rubric']} v{at['version']}")
+        elif kind.name == "judge prompts":
+            parts.append(f"{'add' if new else 'update'} the judge prompt of {at['rubric']}")
+    for (rubric, version), names in moves.items():
+        made = f"add rubric {rubric} v{version}"
+        to = f"move {', '.join(sorted(names))} to "
+        if made in parts:
+            parts[parts.index(made)] = f"{made} and {to}it"
+        else:
+            parts.append(f"{to}rubric {rubric} v{version}")
+    for (what, ds), n in counted.items():
+        if what == "adjudicate" and n:
+            parts.insert(0, f"adjudicate {_n(n, 'case')} in {ds}")
+        elif what == "drift":
+            parts.append(f"add {_n(n, 'drift run')} of {ds}")
+    first = ("adjudicate ", "add dataset ", "add rubric ", "edit rubric ")  # after labels: gold, then what the rest belongs to
+    parts.sort(key=lambda p: next((i for i, f in enumerate(first) if p.startswith(f)), len(first)))
+    for ds, (d, who) in sorted(labels.items(), reverse=True):
+        verbs = []
+        if d.new:
+            verbs.append(f"add {_n(d.new, 'label')}")
+        if d.changed:
+            verbs.append(f"change {d.changed}" if verbs else f"change {_n(d.changed, 'label')}")
+        if d.withdrawn:
+            verbs.append(f"withdraw {d.withdrawn}" if verbs else f"withdraw {_n(d.withdrawn, 'label')}")
+        if verbs:
+            version = f" (rubric {', '.join(f'v{v}' for v in sorted(d.versions))})" if d.versions else ""
+            parts.insert(0, f"{' and '.join(verbs)} by {', '.join(sorted(who))} in {ds}{version}")
+    if not parts:
+        parts = ["update labeler files"]
+    subject = "; ".join(parts)
+    if len(subject) > 72 and len(parts) > 1:
+        subject = f"{parts[0]} and {_n(len(parts) - 1, 'more change')}"
+        return subject[:1].upper() + subject[1:] + "\n\n" + "\n".join(f"- {p[:1].upper() + p[1:]}" for p in parts)
+    return subject[:1].upper() + subject[1:]
+
+
+_RUBRIC_IN_FORCE = re.compile(r"(?m)^rubric:\s*['\"]?([^'\"\s#]+).*\n(?:.*\n)*?rubric_version:\s*(\d+)")
+
+
+def _is_new(changed: list[tuple[str, str]], tail: str) -> bool:
+    """Is the file ending in `tail` among the changes, and new (not in HEAD)?"""
+    return any(("/" + r).endswith(tail) and (x == "??" or x[0] == "A") for x, r in changed)
 
 
 @dataclass
@@ -201,21 +363,68 @@ class CommitResult:
     sha: str | None
     message: str
     files: list[str]
+    set_aside: list[str] = field(default_factory=list)
+    """Logs whose torn last line (a crash mid-save) was moved to <log>.torn instead of being committed."""
+
+
+def _refuse_detached(repo) -> None:
+    """Labeler commits only on a branch: on a detached HEAD, say how to get back without losing anything."""
+    if not repo.head.is_detached:
+        return
+    sha = repo.head.commit.hexsha[:10]
+    on = [b.strip() for b in repo.git.for_each_ref("--contains", "HEAD", "--format=%(refname:short)", "refs/heads").splitlines() if b.strip()]
+    if on:
+        how = (f"go back with `git switch {on[0]}` (git carries your uncommitted labels along, or refuses and changes "
+               "nothing), then commit again")
+    else:
+        how = (f"this commit is on no branch: keep it and your labels with `git switch -c labels-{sha[:7]}`, then merge "
+               "that branch into yours (`git switch main && git merge labels-" + sha[:7] + "`)")
+    raise LabelerError(f"HEAD is detached at {sha}: labeler commits only on a branch, so nothing was committed and "
+                       f"your labels are safe in the working tree; {how}")
+
+
+def _check_index_lock(repo) -> None:
+    lock = Path(repo.git_dir) / "index.lock"
+    if lock.exists():
+        raise LabelerError(f"{lock} exists: another git command is running here, or one was killed mid-way; if none is "
+                           f"running, remove it with `rm {lock}` and run this again (nothing was committed)")
+
+
+def _git_failed(e: Exception, what: str) -> LabelerError:
+    return LabelerError(f"git {what} failed: {_first_line(e)} (nothing was lost; your files are as they were)")
 
 
 def commit(ds: Dataset) -> CommitResult:
-    """Stage and commit only labeler's files for this dataset and its rubric."""
+    """Stage and commit every file of labeler's kinds in the workspace of `ds`, and nothing else."""
     with open_repo(ds.path) as repo:
-        top = Path(repo.working_tree_dir).resolve()
-        owned = owned_paths(ds, top)
-        porcelain = repo.git.status("--porcelain", "--untracked-files=all", "--", *owned) if owned else ""
-        changed = [ln[3:] for ln in porcelain.splitlines() if ln.strip()]
-        if not changed:
-            return CommitResult(None, "nothing to commit: every labeler file of this dataset is committed", [])
-        message = commit_message(ds, repo, changed)
-        repo.git.add("--", *changed)
-        repo.git.commit("-m", message, "--only", "--", *changed)
-        return CommitResult(repo.head.commit.hexsha[:10], message, changed)
+        _refuse_detached(repo)
+        with datasets_lock(_datasets(_root(ds)), "labeler commit"):
+            return _commit_locked(repo, _root(ds))
+
+
+def _commit_locked(repo, root: Path) -> CommitResult:
+    """Commit with the writer locks held: a torn last line is set aside first, never committed."""
+    import git
+
+    from labeler.truth.logs import repair_tail
+
+    _check_index_lock(repo)
+    changed = owned_changes(repo, root)
+    top = _top(repo)
+    set_aside = [rel for xy, rel in changed if is_log(rel) and "D" not in xy and repair_tail(top / rel) == "torn"]
+    if set_aside:
+        changed = owned_changes(repo, root)
+    if not changed:
+        return CommitResult(None, "nothing to commit: every labeler file here is committed", [], set_aside)
+    message = commit_message(repo, changed)
+    paths = [rel for _, rel in changed]
+    try:
+        repo.git.add("-A", "--", *paths)
+        repo.git.commit("-m", message, "--only", "--", *paths)
+    except git.GitCommandError as e:
+        _check_index_lock(repo)
+        raise _git_failed(e, "commit") from None
+    return CommitResult(repo.head.commit.hexsha[:10], message, paths, set_aside)
 
 
 # ---------------------------------------------------------------- sync
@@ -230,16 +439,8 @@ class SyncResult:
     """Append-only logs whose conflict was resolved by keeping both sides' lines."""
 
 
-_LOG = re.compile(r"(^|/)datasets/[^/]+/(labels|adjudications)/[^/]+\.yaml$|(^|/)datasets/[^/]+/judge/[^/]+/(verdicts\.yaml|audits/[^/]+\.yaml)$")
-
-
-def is_log(rel: str) -> bool:
-    """Is `rel` one of labeler's append-only logs (labels, adjudications, verdicts, audits)?"""
-    return bool(_LOG.search(rel))
-
-
 def _conflicted(repo) -> list[str]:
-    return sorted({ln[3:] for ln in repo.git.status("--porcelain").splitlines() if ln[:2] in ("UU", "AA", "DU", "UD")})
+    return sorted({rel for xy, rel in _porcelain(repo) if xy in ("UU", "AA", "DU", "UD")})
 
 
 def union_logs(ours: str, theirs: str) -> str:
@@ -311,17 +512,19 @@ def _stage(repo, n: int, rel: str) -> str:
 def sync(ds: Dataset, strategy: str = "rebase") -> SyncResult:
     """Commit labeler's files, fetch, rebase (or merge) onto the upstream, push.
 
-    A real conflict is reported with its files and the rebase/merge is undone: both versions
-    stay in git (your commit locally, theirs on the remote) for you to resolve with git.
+    Committing and the rebase or merge hold every dataset's writer lock (a save waits a moment, and is
+    never written into a file git is rewriting); the network does not. A real conflict is reported with
+    its files and the rebase/merge is undone: both versions stay in git (your commit locally, theirs on
+    the remote) for you to resolve with git.
     """
     import git
 
-    committed = commit(ds)
+    root = _root(ds)
     with open_repo(ds.path) as repo:
-        try:
-            branch = repo.active_branch
-        except TypeError:
-            return SyncResult(False, "cannot sync a detached HEAD: check out a branch first")
+        _refuse_detached(repo)
+        branch = repo.active_branch
+        with datasets_lock(_datasets(root), "labeler sync"):
+            commits = [_commit_locked(repo, root)]
         if not repo.remotes:
             return SyncResult(False, "no remote: add one with `git remote add origin URL` to sync")
         tracking = branch.tracking_branch()
@@ -333,40 +536,58 @@ def sync(ds: Dataset, strategy: str = "rebase") -> SyncResult:
         upstream = tracking.name if tracking else f"{remote.name}/{branch.name}"
         has_upstream = any(r.name == upstream for r in remote.refs)
         merged: list[str] = []
-        if has_upstream:
+        with datasets_lock(_datasets(root), "labeler sync"):
+            commits.append(_commit_locked(repo, root))  # what was saved while fetching
+            behind = int(repo.git.rev_list("--count", f"HEAD..{upstream}")) if has_upstream else 0
+            if behind:
+                dirty = [rel for _, rel in _porcelain(repo, "--untracked-files=no")]
+                if dirty:
+                    shown = ", ".join(dirty[:3]) + (f" and {len(dirty) - 3} more" if len(dirty) > 3 else "")
+                    return SyncResult(False, f"cannot bring in {_n(behind, 'new commit')} from {upstream}: {shown} "
+                                             f"{'has' if len(dirty) == 1 else 'have'} changes that are not labeler's to commit; "
+                                             "commit them or set them aside with `git stash`, then sync again "
+                                             "(your labels are committed locally)")
+                try:
+                    if strategy == "merge":
+                        repo.git.merge("--no-edit", upstream)
+                    else:
+                        repo.git.rebase(upstream)
+                except git.GitCommandError as e:
+                    cause = e
+                    conflicts = _conflicted(repo)
+                    if conflicts and all(is_log(c) for c in conflicts):
+                        try:
+                            merged = _union_until_done(repo, strategy, conflicts)
+                        except git.GitCommandError as e2:
+                            cause, conflicts = e2, _conflicted(repo)
+                    if not merged:
+                        try:
+                            repo.git.rebase("--abort") if strategy != "merge" else repo.git.merge("--abort")
+                        except git.GitCommandError:
+                            pass
+                        files = ", ".join(conflicts) or _first_line(cause)
+                        pull = "git pull --no-rebase" if strategy == "merge" else "git pull --rebase"
+                        return SyncResult(False, f"conflict in {files}: your commit is kept locally and theirs on {upstream}; "
+                                                 f"resolve with `{pull}` and a hand merge (nothing was overwritten)", conflicts)
+            ahead = repo.git.log("--format=%s", f"{upstream}..HEAD" if has_upstream else "HEAD").splitlines()
+        if ahead or not has_upstream:
             try:
-                if strategy == "merge":
-                    repo.git.merge("--no-edit", upstream)
+                if tracking:
+                    repo.git.push(remote.name, branch.name)
                 else:
-                    repo.git.rebase(upstream)
+                    repo.git.push("--set-upstream", remote.name, branch.name)
             except git.GitCommandError as e:
-                cause = e
-                conflicts = _conflicted(repo)
-                if conflicts and all(is_log(c) for c in conflicts):
-                    try:
-                        merged = _union_until_done(repo, strategy, conflicts)
-                    except git.GitCommandError as e2:
-                        cause, conflicts = e2, _conflicted(repo)
-                if not merged:
-                    try:
-                        repo.git.rebase("--abort") if strategy != "merge" else repo.git.merge("--abort")
-                    except git.GitCommandError:
-                        pass
-                    files = ", ".join(conflicts) or _first_line(cause)
-                    pull = "git pull --no-rebase" if strategy == "merge" else "git pull --rebase"
-                    return SyncResult(False, f"conflict in {files}: your commit is kept locally and theirs on {upstream}; "
-                                             f"resolve with `{pull}` and a hand merge (nothing was overwritten)", conflicts)
-        try:
-            if tracking:
-                repo.git.push(remote.name, branch.name)
-            else:
-                repo.git.push("--set-upstream", remote.name, branch.name)
-        except git.GitCommandError as e:
-            return SyncResult(False, f"push to {remote.name} failed: {_first_line(e)}")
-        what = committed.message if committed.sha else "no new local changes"
+                return SyncResult(False, f"push to {remote.name} failed: {_first_line(e)}; your labels are committed locally")
+        said = [f"pushed {_n(len(ahead), 'commit')}" + (f" ({'; '.join(ahead[:3])}{' ...' if len(ahead) > 3 else ''})"
+                                                          if ahead else "")]
+        if behind:
+            said.append(f"brought in {_n(behind, 'commit')}")
+        torn = sorted({t for c in commits for t in c.set_aside})
+        if torn:
+            said.append(f"set aside an incomplete last line of {', '.join(torn)} to .torn (a crash mid-save; not committed)")
         union = (f"; both sides' lines of {', '.join(sorted(set(merged)))} were kept, in time order (append-only logs: "
                  "the latest label per case wins)") if merged else ""
-        return SyncResult(True, f"synced {branch.name} with {upstream} ({what}){union}", merged=sorted(set(merged)))
+        return SyncResult(True, f"synced {branch.name} with {upstream}: {', '.join(said)}{union}", merged=sorted(set(merged)))
 
 
 def _first_line(e: Exception) -> str:
