@@ -92,6 +92,18 @@ class ReviewSession:
             self.last_set = None
             self._focus_first_open()
 
+    def case_ids(self) -> list[str]:
+        """The cases of the queue, in its order (the palette jumps among these)."""
+        return [d.case for d in self.queue]
+
+    def jump(self, case_id: str) -> str:
+        """Open a case of the queue by id; a case outside it is said, not opened."""
+        ids = self.case_ids()
+        if case_id not in ids:
+            return f"{case_id} is not in this review queue" + ("" if self.include_adjudicated else " (A shows adjudicated cases)")
+        self.select(ids.index(case_id))
+        return f"opened {case_id}"
+
     def move(self, delta: int) -> None:
         self.focus = (self.focus + delta) % len(self.criteria)
         self.last_set = None
@@ -107,6 +119,11 @@ class ReviewSession:
             flag = next((f.reason or "rubric unclear" for f in lab.flags if f.criterion in (None, criterion)), None)
             out.append(Opinion(ann, lab.values.get(criterion), lab.note, flag, not current and criterion in lab.values))
         return out
+
+    def open_criteria(self, d: Disagreement) -> list[str]:
+        """The split criteria of a queued case still waiting for the lead: no gold yet, not marked a gap."""
+        gold = self.gold_of(d.case)
+        return [c for c in d.criteria if c not in gold and self.gap(d.case, c) is None]
 
     def has_note(self, case_id: str) -> bool:
         """Did any annotator leave a note on this case (with their current label)?"""
@@ -154,7 +171,7 @@ class ReviewSession:
         settles = [c] if self.conflict(d.case, c) else []
         self._save(gold={c: value}, settles=settles)
         self.last_set = c
-        remaining = [x for x in d.criteria if x not in self.gold_of(d.case) and self.gap(d.case, x) is None]
+        remaining = self.open_criteria(d)
         if remaining:
             self.focus = self.criteria.index(remaining[0])
             return f"gold {c} = {value}" + (" (settles the leads' disagreement)" if settles else "")

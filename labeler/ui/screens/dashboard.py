@@ -22,9 +22,12 @@ from labeler.truth.store import Dataset
 
 
 class DashboardScreen(Screen):
+    # ←→ are the criterion's whatever has focus (the tabs would take them otherwise); tab switches the view
     BINDINGS = [Binding("escape,q", "app.pop_screen", "Back"),
-                Binding("left,h", "criterion(-1)", "Criterion", key_display="←→", tooltip="the previous / next criterion"),
-                Binding("right,l", "criterion(1)", "Criterion", show=False)]
+                Binding("left,h", "criterion(-1)", "Criterion", key_display="←→", priority=True, tooltip="the previous / next criterion"),
+                Binding("right,l", "criterion(1)", "Criterion", show=False, priority=True),
+                Binding("tab", "view(1)", "Next view", key_display="tab", priority=True, tooltip="the next / previous plot (shift+tab)"),
+                Binding("shift+tab", "view(-1)", "Prev view", show=False, priority=True)]
 
     def __init__(self, ds: Dataset, replicates: int = 200) -> None:
         super().__init__()
@@ -69,6 +72,11 @@ class DashboardScreen(Screen):
         if self.data and self.data["criteria"]:
             self.focus_index = (self.focus_index + delta) % len(self.data["criteria"])
             self._draw()
+
+    def action_view(self, delta: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        panes = [p.id for p in tabs.query(TabPane)]
+        tabs.active = panes[(panes.index(tabs.active) + delta) % len(panes)]
 
     def _draw_wins(self, wins: dict | None, criterion: str) -> None:
         """Each source's win rate on the focused criterion: gold beside each judge run, gold's 95% interval in red."""
