@@ -51,7 +51,8 @@ class ReviewSession:
         self.focus = 0
         self.last_set: str | None = None
         """The criterion whose gold was set last on the open case (a reason typed next is for it)."""
-        self.refresh()
+        self._place = ds.path / ".cache" / "sessions" / f"{lead}.review.json"
+        self.refresh(keep=self._resume())
 
     def refresh(self, keep: str | None = None) -> None:
         self.queue: list[Disagreement] = disagreements(
@@ -86,11 +87,35 @@ class ReviewSession:
                 self.focus = i
                 return
 
+    def _resume(self) -> str | None:
+        """The case this lead had open last (derived, git-ignored): review reopens there, as labeling does."""
+        import json
+
+        try:
+            at = json.loads(self._place.read_text()).get("at")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return at if isinstance(at, str) else None
+
+    def _remember(self) -> None:
+        import json
+
+        if self.current is None:
+            return
+        try:
+            self._place.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._place.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"at": self.current.case}))
+            tmp.replace(self._place)
+        except OSError:
+            pass  # a read-only checkout: reopening in place is a convenience
+
     def select(self, index: int) -> None:
         if self.queue:
             self.index = max(0, min(index, len(self.queue) - 1))
             self.last_set = None
             self._focus_first_open()
+            self._remember()
 
     def case_ids(self) -> list[str]:
         """The cases of the queue, in its order (the palette jumps among these)."""
@@ -189,6 +214,7 @@ class ReviewSession:
         self.index = min(self.index, max(0, len(self.queue) - 1))
         self.last_set = None
         self._focus_first_open()
+        self._remember()
 
     def set_reason(self, text: str) -> str:
         """A reason for the gold just set (or the focused criterion when none was set on this case)."""
