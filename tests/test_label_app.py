@@ -282,3 +282,35 @@ async def test_judge_suggestion_stays_on_its_criterion_line_at_120x40(example_ds
             line = next(ln for ln in text.splitlines() if f" {name} " in ln)
             assert "0 1 2" in line or "y=pass n=fail" in line
         assert "judge suggests" in text
+
+
+async def test_dashboard_keys_summary_and_names_at_80x24_and_120x40(example_ds: Path):
+    for size in ((80, 24), (120, 40)):
+        app = LabelerApp(open_dataset(example_ds), identity=Identity("dora"))
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("ctrl+d")
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            screen = app.screen
+            crits = screen.data["criteria"]
+            text = screen_text(app)
+            assert "60 cases · k=3" in text and f"focus {crits[0]}" in text  # the summary in view
+            for c in crits:  # the agreement bars carry every criterion's whole name
+                assert f"{c}┤" in text
+            await pilot.press("right")
+            await pilot.pause()
+            assert screen.focus_index == 1 and screen.query_one("TabbedContent").active == "tab-agreement"
+            assert f"focus {crits[1]}" in screen_text(app)
+            await pilot.press("left", "tab")
+            await pilot.pause()
+            text = screen_text(app)
+            assert screen.query_one("TabbedContent").active == "tab-versions"
+            assert "1.25" not in text and "v1" in text and "v2" in text
+            await pilot.press("tab")
+            await pilot.pause()
+            lines = [ln for ln in screen_text(app).splitlines() if "┤ ██ " in ln or "│ ██ " in ln]
+            legend = [ln.split("██ ", 1)[1].split("  ")[0].rstrip(" │") for ln in lines]
+            runs = list(screen.data["distributions"][crits[0]]["series"])
+            assert legend == runs  # two runs of one model stay two different names
+            assert all(ln.count("█") == 2 for ln in lines)  # and the legend covers no bar
