@@ -60,8 +60,9 @@ class CaseQueueScreen(Screen):
         self.set_class(compact, "-compact")
         self.query_one(Footer).compact = narrow
         self.query_one(CaseView).set_compact(compact, input_lines=2)
-        self.call_after_refresh(self.refresh_numbers)
-        self.call_after_refresh(self.refresh_detail)
+        self.refresh_numbers()
+        self.refresh_detail()
+        self.call_after_refresh(self.refresh_detail)  # again once laid out: the details fit the pane's width
 
     @property
     def compact(self) -> bool:

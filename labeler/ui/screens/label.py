@@ -148,7 +148,8 @@ class LabelScreen(Screen):
         self.set_class(compact, "-compact")
         self.query_one(RubricPanel).compact = compact
         self.query_one(CaseView).set_compact(compact)
-        self.query_one(Footer).compact = event.size.width < 100  # more keys in view before the footer cuts        self.call_after_refresh(self.refresh_rubric)  # the panel fits its names to its new width
+        self.query_one(Footer).compact = event.size.width < 100  # more keys in view before the footer cuts        self.refresh_rubric()
+        self.call_after_refresh(self.refresh_rubric)  # again once laid out: the panel fits its names to its new width
 
     def action_value(self, key: str) -> None:
         self._guard(lambda: self.session.press(key))
