@@ -16,7 +16,7 @@ from labeler.ui.widgets.queue_list import QueueList
 from labeler.flows.audit import REASONS
 from labeler.errors import LabelerError
 from labeler.safetext import middle_cut, one_line
-from labeler.ui.screens.case_queue import CLOSING, NAVIGATION, QUEUE_ID_WIDTH, CaseQueueScreen
+from labeler.ui.screens.case_queue import CLOSING, NAVIGATION, QUEUE_ID_WIDTH, CaseQueueScreen, short_cells_table
 from labeler.ui.widgets.case_view import CaseView
 from labeler.ui.widgets.rubric_panel import explain_criterion
 
@@ -135,17 +135,9 @@ class AuditScreen(CaseQueueScreen):
             return
         rows = s.rows(cid)
         annotators = sorted({a for r in rows for a in r.humans})
-        t = Table(box=None, expand=False, pad_edge=False, header_style="bold underline", padding=(0, 2, 0, 0))
         width = self.detail_width()
-        t.add_column("criterion", no_wrap=True, overflow="ellipsis", max_width=max(12, width - 30 - 6 * len(annotators)))
-        t.add_column("audit", no_wrap=True)  # the auditor's own decision: next to the criterion, never off the edge
-        t.add_column("judge", no_wrap=True)
-        if s.vs:
-            t.add_column("vs", no_wrap=True)
-        t.add_column("gold", no_wrap=True)
-        for a in annotators:
-            t.add_column(one_line(a, 12), no_wrap=True, overflow="ellipsis")
         below = Text()
+        table_rows = []
         for i, r in enumerate(rows):
             focused = i == s.focus
             name = Text(("▶ " if focused else "  ") + r.criterion, style="bold" if focused else "")
@@ -164,7 +156,7 @@ class AuditScreen(CaseQueueScreen):
                 cells.append(Text("-" if r.other is None else str(r.other.value)))
             cells.append(Text("·" if r.gold is None else f"{r.gold.value} ({r.gold.source[:3]})"))
             cells += [Text(str(r.humans[a][0]) if a in r.humans else "-", style="" if a in r.humans else "dim") for a in annotators]
-            t.add_row(*cells)
+            table_rows.append(cells)
             if focused:
                 if r.judge is not None and r.judge.rationale:
                     below.append(f"judge {one_line(s.run, 30)}: ", style="bold")
@@ -176,6 +168,8 @@ class AuditScreen(CaseQueueScreen):
                     if note:
                         below.append(f"{one_line(who, 20)}: ", style="bold")
                         below.append(one_line(note, width - len(who) - 2 if self.compact else 200) + "\n", style="dim")
+        heads = ["criterion", "audit", "judge", *(["vs"] if s.vs else []), "gold", *[one_line(a, 12) for a in annotators]]
+        t = short_cells_table(heads, table_rows, width)
         crit = s.rubric.criteria[s.focused]
         below.append(f"{s.focused}: ", style="bold")
         below.append_text(explain_criterion(crit, "dim", cut=width if self.compact else None))

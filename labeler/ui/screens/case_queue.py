@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -28,6 +29,21 @@ CLOSING = [
     Binding("question_mark", "help", "Help", key_display="?"),
     Binding("q", "quit", "Quit"),
 ]
+
+
+def short_cells_table(heads: list[str], rows: list[list[Text]], width: int) -> Table:
+    """A row per criterion of short cells (gold, the judge, each annotator) that are never cut or wrapped:
+    the criterion's name (the first column) takes the width left and is the only one cut, with "…"."""
+    widths = [max([len(h)] + [r[i].cell_len for r in rows]) for i, h in enumerate(heads)]
+    gap = 1 if sum(widths) + 2 * len(widths) > width else 2
+    name_width = max(8, min(widths[0], width - sum(widths[1:]) - gap * (len(widths) - 1)))
+    t = Table(box=None, expand=False, pad_edge=False, header_style="bold underline", padding=(0, gap, 0, 0))
+    t.add_column(heads[0], no_wrap=True, overflow="ellipsis", width=name_width)
+    for h, w in zip(heads[1:], widths[1:]):
+        t.add_column(h, no_wrap=True, min_width=w)
+    for r in rows:
+        t.add_row(*r)
+    return t
 
 
 class CaseQueueScreen(Screen):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Static
@@ -10,7 +9,7 @@ from textual.widgets import Static
 from labeler.errors import LabelerError
 from labeler.flows.review import ReviewSession
 from labeler.safetext import middle_cut, one_line
-from labeler.ui.screens.case_queue import CLOSING, NAVIGATION, QUEUE_ID_WIDTH, CaseQueueScreen
+from labeler.ui.screens.case_queue import CLOSING, NAVIGATION, QUEUE_ID_WIDTH, CaseQueueScreen, short_cells_table
 from labeler.ui.screens.prompt import TextPrompt
 from labeler.ui.widgets.case_view import CaseView
 from labeler.ui.widgets.queue_list import QueueList
@@ -91,14 +90,9 @@ class ReviewScreen(CaseQueueScreen):
             return
         gold = s.gold_of(d.case)
         annotators = sorted({o.annotator for c in s.criteria for o in s.opinions(d.case, c)})
-        t = Table(box=None, expand=False, pad_edge=False, header_style="bold underline", padding=(0, 2, 0, 0))
         width = self.detail_width()
-        cells = max(6, 7 * len(annotators) + 7)
-        t.add_column("criterion", no_wrap=True, overflow="ellipsis", max_width=max(12, width - cells))
-        t.add_column("gold", no_wrap=True)  # the lead's own decision: next to the criterion, never off the edge
-        for a in annotators:
-            t.add_column(one_line(a, 12), no_wrap=True, overflow="ellipsis")
         below = Text()
+        table_rows = []
         for i, c in enumerate(s.criteria):
             focused = i == s.focus
             name = Text(("▶ " if focused else "  ") + c, style="bold" if focused else ("" if c in d.criteria else "dim"))
@@ -126,7 +120,8 @@ class ReviewScreen(CaseQueueScreen):
                                  + " (set gold to settle it)\n", style="bold red")
             if s.gap(d.case, c) is not None:
                 g.append(" gap", style="magenta")
-            t.add_row(name, g, *row)
+            table_rows.append([name, g, *row])
+        t = short_cells_table(["criterion", "gold", *[one_line(a, 12) for a in annotators]], table_rows, width)
         for a in annotators:
             lab = s.ds.labels[a].get(d.case)
             if lab and lab.note:
