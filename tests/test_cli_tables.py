@@ -44,3 +44,19 @@ def test_history_is_in_time_order_with_notes_flags_and_reasons_said(tmp_path: Pa
     assert "note: customer sounds calm" in text and "flag tone: calm vs neutral" in text
     assert "reason tone: ticket is calm" in text and "(same values)" not in text
     assert all(len(ln) <= 80 for ln in lines)
+
+
+def test_tables_at_80_columns_cut_no_name(example: Path):
+    """Names a user types (criteria, runs, annotators) are never cut with "…" at 80 columns; long ones that
+    head columns get a legend; a confusion matrix's caption stays on one line; no table runs off the edge."""
+    outs = {}
+    for args in (["agreement", "support-summary"], ["agreement", "support-summary", "--by", "annotator"],
+                 ["calibrate", "support-summary", "--run", "llama-3.1-8b-local"], ["rubric", "list"]):
+        r = run(example, *args)
+        assert r.returncode in (0, 1), r.stderr
+        outs[args[0] + " ".join(args[2:])] = r.stdout
+        assert "…" not in r.stdout, r.stdout
+        assert all(len(ln.rstrip()) <= 80 for ln in r.stdout.splitlines()), r.stdout
+    assert "[1] no_hallucinated_resolution" in outs["agreement--by annotator"]
+    assert "no_hallucinated_resolution: rows judge, columns gold" in outs["calibrate--run llama-3.1-8b-local"]
+    assert "100%/un" not in outs["calibrate--run llama-3.1-8b-local"]
