@@ -60,3 +60,26 @@ def test_tables_at_80_columns_cut_no_name(example: Path):
     assert "[1] no_hallucinated_resolution" in outs["agreement--by annotator"]
     assert "no_hallucinated_resolution: rows judge, columns gold" in outs["calibrate--run llama-3.1-8b-local"]
     assert "100%/un" not in outs["calibrate--run llama-3.1-8b-local"]
+
+
+def test_workspace_is_found_as_git_finds_its_repo(tmp_path: Path):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    for args in (["status", "support-summary"], ["rubric", "list"], ["review", "support-summary"]):
+        r = run(outside, *args)
+        assert r.returncode == 1 and r.stderr.strip() == "error: not a labeler workspace (run labeler init NAME)", (args, r)
+        assert r.stdout == ""
+    old = tmp_path / "old"  # made before the marker: found by its datasets and rubrics
+    copy_example(old)
+    pkg = old / "tool" / "pkg"  # a source folder with a rubrics/ subpackage is not a workspace
+    (pkg / "rubrics").mkdir(parents=True)
+    (pkg / "rubrics" / "__init__.py").write_text("")
+    r = run(pkg, "status", "support-summary", "--json")
+    assert r.returncode == 0, r.stderr
+    new = tmp_path / "new"
+    new.mkdir()
+    assert run(new, "init", "demo").returncode == 0
+    assert (new / ".labeler").is_file()
+    deep = new / "datasets" / "demo"
+    r = run(deep, "rubric", "list")
+    assert r.returncode == 0 and "demo" in r.stdout

@@ -64,6 +64,9 @@ def scaffold(root: Path, name: str, overlap: int = 2) -> list[Path]:
         raise LabelerError(f"{existing[0]}: already exists; refusing to overwrite")
     rubric_dir.mkdir(parents=True, exist_ok=True)
     ds_dir.mkdir(parents=True, exist_ok=True)
+    from labeler.workspace import mark_workspace
+
+    mark_workspace(root)
     targets[0].write_text(RUBRIC_TEMPLATE.format(name=name), encoding="utf-8")
     targets[1].write_text(DEFAULT_TEMPLATE, encoding="utf-8")
     cfg = DatasetConfig(name=name, description="", rubric=name, rubric_version=1, overlap=overlap)
