@@ -74,7 +74,8 @@ class CaseQueueScreen(Screen):
         narrow, compact = event.size.width < 100, event.size.height < COMPACT_BELOW
         self.set_class(narrow, "-narrow")
         self.set_class(compact, "-compact")
-        self.query_one(Footer).compact = narrow
+        footer = self.query_one(Footer)  # narrow: more keys in view before the footer cuts (ctrl+p is in ? help)
+        footer.compact, footer.show_command_palette = narrow, not narrow
         self.query_one(CaseView).set_compact(compact, input_lines=2)
         self.refresh_numbers()
         self.refresh_detail()

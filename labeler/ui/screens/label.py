@@ -148,7 +148,10 @@ class LabelScreen(Screen):
         self.set_class(compact, "-compact")
         self.query_one(RubricPanel).compact = compact
         self.query_one(CaseView).set_compact(compact)
-        self.query_one(Footer).compact = event.size.width < 100  # more keys in view before the footer cuts        self.refresh_rubric()
+        narrow = event.size.width < 100
+        footer = self.query_one(Footer)  # narrow: more keys in view before the footer cuts (ctrl+p is in ? help)
+        footer.compact, footer.show_command_palette = narrow, not narrow
+        self.refresh_rubric()
         self.call_after_refresh(self.refresh_rubric)  # again once laid out: the panel fits its names to its new width
 
     def action_value(self, key: str) -> None:
