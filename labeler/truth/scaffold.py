@@ -64,14 +64,14 @@ def scaffold(root: Path, name: str, overlap: int = 2) -> list[Path]:
         raise LabelerError(f"{existing[0]}: already exists; refusing to overwrite")
     rubric_dir.mkdir(parents=True, exist_ok=True)
     ds_dir.mkdir(parents=True, exist_ok=True)
-    from labeler.workspace import mark_workspace
-
-    mark_workspace(root)
     targets[0].write_text(RUBRIC_TEMPLATE.format(name=name), encoding="utf-8")
     targets[1].write_text(DEFAULT_TEMPLATE, encoding="utf-8")
     cfg = DatasetConfig(name=name, description="", rubric=name, rubric_version=1, overlap=overlap)
     save_model_rt(targets[2], cfg, header=f"# Dataset {name}: cases in cases.yaml, labels in labels/<annotator>.yaml.\n")
     targets[3].write_text("# Cases to label: id -> input, output, reference, context, tier, tags, ...\n", encoding="utf-8")
+    from labeler.workspace import mark_workspace
+
+    mark_workspace(root)  # found from any folder below (labeler/workspace.py)
     return targets
 
 
