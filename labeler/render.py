@@ -189,13 +189,13 @@ def calibration_tables(result, run: str) -> list[Table]:
     for title, items in result:
         t = Table(title=f"judge {run} vs gold: {title}", title_justify="left")
         pairwise = any(c.position for c in items)
-        cols = ["criterion", "n", "judge agree", "judge kappa", "", "annotators (agree / kappa)", "no gold", "errors"]
+        cols = ["criterion", "n", "judge agree", "judge kappa", "", "annotators (agree κ)", "no gold", "errors"]
         if pairwise:
             cols.append("order-consistent")
         for col in cols:
-            t.add_column(col, justify="left" if col in ("criterion", "", "annotators (agree / kappa)") else "right")
+            t.add_column(col, justify="left" if col in ("criterion", "", "annotators (agree κ)") else "right")
         for c in items:
-            hum = "  ".join(f"{a} {p.value:.0%}/{'undef' if k.value is None else f'{k.value:.2f}'}" for a, (p, k) in c.humans.items())
+            hum = "  ".join(f"{a} {p.value:.0%} κ{'undef' if k.value is None else f'{k.value:.2f}'}" for a, (p, k) in c.humans.items())
             row = [c.criterion, str(c.judge_percent.n), coef_text(c.judge_percent, True), coef_text(c.judge_kappa),
                    band_text(c.judge_kappa), hum or "-", str(c.no_gold), str(c.errors)]
             if pairwise:

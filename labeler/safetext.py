@@ -47,3 +47,13 @@ def one_line(text: str, width: int = 80) -> str:
     if len(flat) > width:
         flat = flat[: width - 1] + "…"
     return inert(flat)
+
+
+def middle_cut(text: str, width: int) -> str:
+    """A single inert line of at most `width` characters, cut in the middle: ids that share a long
+    prefix ("accessibility-screenreader-good", "...-missing") keep the part that tells them apart."""
+    flat = " ".join((text or "").split())
+    if len(flat) > width:
+        head = max(1, (width - 1) * 2 // 5)
+        flat = flat[:head] + "…" + flat[len(flat) - (width - 1 - head):]
+    return inert(flat)

@@ -196,3 +196,121 @@ async def test_command_palette_jumps_and_filters(example_ds: Path):
         await pilot.pause()
         assert s.queue.order and all(s.ds.cases[c].tier.value == "adversarial" for c in s.queue.order)
         assert s.ds.cases[s.case_id].tier.value == "adversarial"
+
+
+# ---- an annotator's keys and an 80x24 terminal (issue #23)
+
+from screens_text import screen_text  # noqa: E402
+
+
+async def test_arrows_move_between_criteria_whatever_overflows(example_ds: Path):
+    """↑↓ change criterion even when the case text overflows its pane; the text scrolls with
+    PageDown/PageUp instead."""
+    for size in ((80, 24), (120, 40)):
+        app = LabelerApp(open_dataset(example_ds), identity=Identity("dora"))
+        async with app.run_test(size=size) as pilot:
+            app.screen.jump_to("adv-long-output")
+            await pilot.pause()
+            view = app.screen.query_one("CaseView")
+            assert view.max_scroll_y > 0, "the text overflows its pane"
+            s = app.screen.session
+            await pilot.press("down", "down")
+            assert s.draft.focus == 2
+            await pilot.press("up")
+            assert s.draft.focus == 1
+            assert view.scroll_y == 0
+            await pilot.press("pagedown")
+            await pilot.pause()
+            assert view.scroll_y > 0
+            await pilot.press("up")
+            assert s.draft.focus == 0
+
+
+async def test_80x24_labeling_shows_the_points_the_output_and_the_keys(example_ds: Path):
+    app = LabelerApp(open_dataset(example_ds), identity=Identity("dora"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.screen.jump_to("adv-markup-injection")
+        await pilot.pause()
+        await pilot.press("down")
+        await pilot.pause()
+        text = screen_text(app)
+        crit = app.screen.session.rubric.criteria["tone"]
+        assert crit.question in " ".join(text.split())  # wrapped, but whole
+        for v, p in crit.scale.points.items():
+            assert f"{v}  {p.label} — " in text, (v, text)
+        assert "OUTPUT" in text and "Action: verify the receipt" in text  # the output, not only its heading
+        footer = text.splitlines()[-1]
+        assert "? Help" in footer and "q Quit" in footer
+        await pilot.press("i")  # the whole input, then its first lines again
+        await pilot.pause()
+        assert "i: first lines" in screen_text(app)
+
+
+async def test_who_is_labeling_prompt_is_whole_at_80x24(example_ds: Path):
+    app = LabelerApp(open_dataset(example_ds), identity=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        flat = " ".join(screen_text(app).split())
+        assert "(a short name: it becomes labels/<name>.yaml)" in flat.replace("│ ", "").replace(" │", "")
+
+
+async def test_palette_filter_is_shown_and_cleared(example_ds: Path):
+    app = LabelerApp(open_dataset(example_ds), identity=Identity("eve"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        s = app.screen.session
+        everything = len(s.queue.order)
+        for command in ("filter tag refund", "clear filters"):
+            await pilot.press("ctrl+p")
+            await pilot.press(*command)
+            await pilot.pause(0.5)
+            await pilot.press("enter")
+            await pilot.pause()
+            if command.startswith("filter"):
+                assert 0 < len(s.queue.order) < everything
+                assert "filter: tag refund" in screen_text(app).splitlines()[0]
+        assert len(s.queue.order) == everything
+        assert "filter:" not in screen_text(app).splitlines()[0]
+
+
+async def test_judge_suggestion_stays_on_its_criterion_line_at_120x40(example_ds: Path):
+    app = LabelerApp(open_dataset(example_ds), identity=Identity("dora"), suggest="llama-3.1-8b-local")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        names = list(app.screen.session.rubric.criteria)
+        for name in names:  # every name whole, each with its scale on its own line
+            line = next(ln for ln in text.splitlines() if f" {name} " in ln)
+            assert "0 1 2" in line or "y=pass n=fail" in line
+        assert "judge suggests" in text
+
+
+async def test_dashboard_keys_summary_and_names_at_80x24_and_120x40(example_ds: Path):
+    for size in ((80, 24), (120, 40)):
+        app = LabelerApp(open_dataset(example_ds), identity=Identity("dora"))
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("ctrl+d")
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            screen = app.screen
+            crits = screen.data["criteria"]
+            text = screen_text(app)
+            assert "60 cases · k=3" in text and f"focus {crits[0]}" in text  # the summary in view
+            for c in crits:  # the agreement bars carry every criterion's whole name
+                assert f"{c}┤" in text
+            await pilot.press("right")
+            await pilot.pause()
+            assert screen.focus_index == 1 and screen.query_one("TabbedContent").active == "tab-agreement"
+            assert f"focus {crits[1]}" in screen_text(app)
+            await pilot.press("left", "tab")
+            await pilot.pause()
+            text = screen_text(app)
+            assert screen.query_one("TabbedContent").active == "tab-versions"
+            assert "1.25" not in text and "v1" in text and "v2" in text
+            await pilot.press("tab")
+            await pilot.pause()
+            lines = [ln for ln in screen_text(app).splitlines() if "┤ ██ " in ln or "│ ██ " in ln]
+            legend = [ln.split("██ ", 1)[1].split("  ")[0].rstrip(" │") for ln in lines]
+            runs = list(screen.data["distributions"][crits[0]]["series"])
+            assert legend == runs  # two runs of one model stay two different names
+            assert all(ln.count("█") == 2 for ln in lines)  # and the legend covers no bar

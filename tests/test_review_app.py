@@ -42,3 +42,94 @@ async def test_adjudicate_through_the_screen(example_ds: Path):
     assert set(merged.gold_values(first.case, VersionIndex(ds).holds)) >= set(split)
     assert merged.reason(first.case, split[0]).text == "ticket says so"
     assert merged.gap(first.case, split[0]).text == "unclear anchor"
+
+
+# ---- keys, small terminals, progress (issue #23)
+
+from screens_text import screen_text  # noqa: E402
+
+
+async def test_review_arrows_move_criteria_and_80x24_shows_gold_and_every_annotator(example_ds: Path):
+    app = LabelerApp(open_dataset(example_ds), mode="review", identity=Identity("lee"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        s = app.screen.session
+        view = app.screen.query_one("CaseView")
+        text = screen_text(app)
+        header = next(ln for ln in text.splitlines() if "criterion" in ln)
+        assert header.split() == ["criterion", "gold", "alice", "bob", "chen"]  # names whole, on one line
+        for c in s.criteria:  # every criterion in view, whole
+            assert c in text
+        crit = s.rubric.criteria[s.focused]
+        for v, p in crit.scale.points.items():
+            assert f"{v}  {p.label} — " in text
+        assert "OUTPUT" in text and "█ " in text
+        footer = text.splitlines()[-1]
+        assert "? Help" in footer and "q Quit" in footer
+        start = s.focus
+        await pilot.press("pagedown")
+        await pilot.press("up")
+        assert s.focus == (start - 1) % len(s.criteria)
+        await pilot.press("down", "down")
+        assert s.focus == (start + 1) % len(s.criteria)
+        assert view.scroll_y >= 0
+
+
+async def test_review_counts_what_is_left_jumps_and_reopens_where_the_lead_left_off(example_ds: Path):
+    ds = open_dataset(example_ds)
+    app = LabelerApp(ds, mode="review", identity=Identity("lee"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        s = app.screen.session
+        two = next(i for i, d in enumerate(s.queue) if len(d.criteria) == 2)
+        s.select(two)
+        app.screen.refresh_all()
+        await pilot.pause()
+        case = s.current.case
+        key = s.rubric.criteria[s.focused].scale.keys()[s.rubric.criteria[s.focused].scale.values()[0]]
+        await pilot.press(key)
+        await pilot.pause()
+        assert s.current.case == case  # one of two set: still open
+        assert str(app.screen.query_one("#queue").render_line(two * 2 + 1 - int(app.screen.query_one("#queue").scroll_offset.y))
+                   .text).strip().startswith("1 split")
+        ids = [ln.split("│")[0].strip() for ln in screen_text(app).splitlines()[2:] if "│" in ln]
+        shown = [i for i in ids if i.startswith("accessibil")]
+        assert len(shown) == len(set(shown)) >= 2  # two cases with a common prefix stay two different names
+        target = s.queue[-1].case
+        await pilot.press("ctrl+p")
+        await pilot.press(*f"jump to case {target}")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert s.current.case == target
+    app = LabelerApp(open_dataset(example_ds), mode="review", identity=Identity("lee"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.session.current.case == target
+        numbers = str(app.screen.query_one("#numbers").render())
+        for c, (alpha, _) in app.screen.session.header_numbers().items():  # every criterion with its number
+            assert f"{c} α {alpha.value:.2f}" in numbers
+
+
+async def test_audit_80x24_shows_judge_gold_annotators_and_the_points(example_ds: Path):
+    app = LabelerApp(open_dataset(example_ds), mode="audit", identity=Identity("lee"), audit_runs=("llama-3.1-8b-local", None))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("n", "1", "enter")  # a mark on a criterion: the judge column keeps its width
+        await pilot.pause()
+        s = app.screen.session
+        text = screen_text(app)
+        header = next(ln for ln in text.splitlines() if "criterion" in ln)
+        assert header.split() == ["criterion", "audit", "judge", "gold", "alice", "bob", "chen"]
+        first = s.rows(s.current)[0]
+        row = next(ln for ln in text.splitlines() if "✗ misread" in ln).replace("▶", "").split()
+        assert row[:4] == [first.criterion, "✗", "misread", str(first.judge.value)]
+        await pilot.press("down")
+        await pilot.pause()
+        text = screen_text(app)
+        crit = s.rubric.criteria[s.focused]
+        for v, p in crit.scale.points.items():
+            assert f"{v}  {p.label} — " in text
+        assert "OUTPUT" in text and "█ " in text
+        footer = text.splitlines()[-1]
+        assert "? Help" in footer and "q Quit" in footer

@@ -14,16 +14,64 @@ GOLD_HELP = ("gold where no lead adjudicated: consensus (2+ labels, all equal; d
              "(2+ labels, one value on more than half)")
 
 
+def _whole_words(renderable, width: int = 80):
+    """A table fitted to `width` without cutting a name a user must type: long names heading columns become
+    [1], [2]... with a legend under the table when they cannot all fit; borders give way to spaces when
+    there is no room for them; cells wrap and a word too long for its column folds (never "…")."""
+    from rich.table import Table
+    from rich.text import Text
+
+    if not isinstance(renderable, Table):
+        return renderable
+    t = renderable
+    if _least_width(t) > width - 8:  # rich shrinks columns to their longest word only with some slack
+        legend = []
+        for col in t.columns[1:]:
+            head = str(col.header)
+            first = head.split("\n")[0]
+            if len(first) > 12 and len(first.split()) == 1:
+                legend.append(f"[{len(legend) + 1}] {first}")
+                col.header = head.replace(first, f"[{len(legend)}]", 1)
+        if legend:
+            t.caption, t.caption_justify = "   ".join(legend), "left"
+    if t.box is not None and _least_width(t) > width - 8:  # no room for borders: spaces part the columns
+        from rich import box
+
+        t.box, t.show_edge, t.pad_edge, t.collapse_padding = box.SIMPLE_HEAD, False, False, True
+    for col in t.columns:  # what does not fit wraps, a long word folds: no name loses a character to "…"
+        col.overflow, col.no_wrap = "fold", False
+    if t.title and isinstance(t.title, str):  # a caption wraps no more than the table does
+        t.min_width = max(t.min_width or 0, min(len(t.title), width))
+    return t
+
+
+def _least_width(table) -> int:
+    """The narrowest `table` can be without breaking a word: each column's longest word, plus what parts the
+    columns (a border and padding, or spaces)."""
+    from rich.text import Text
+
+    total = 1
+    for col in table.columns:
+        words = [w for c in [col.header, *col._cells] if isinstance(c, (str, Text))
+                 for w in (c.plain if isinstance(c, Text) else c).split()]
+        total += max([col.min_width or 0, *map(len, words)]) + (3 if table.box and table.box.head_vertical.strip() else 2)
+    return total
+
+
 def _console(stderr: bool = False):
     from rich.console import Console
 
     import os
 
+    class WholeWords(Console):
+        def print(self, *objects, **kwargs) -> None:
+            super().print(*(_whole_words(o, self.width) for o in objects), **kwargs)
+
     # markup off: case text, ids, notes and rubric text print literally, never as [markup]. Outside a
     # terminal (CI logs, pipes) tables get a wide width instead of wrapping at 80 ("criteri...").
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else int(os.environ.get("COLUMNS", "0") or 0) or 160
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, markup=False, width=width)
+    return WholeWords(stderr=stderr, highlight=False, soft_wrap=False, markup=False, width=width)
 
 
 def _relative(path: Path) -> Path:

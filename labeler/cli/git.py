@@ -45,22 +45,33 @@ def cmd_history(a: argparse.Namespace) -> int:
     from labeler.safetext import one_line
 
     ds = _open(a.dataset)
-    changes = history(ds, a.case)
+    # time order (who did what, when); a record without a time keeps its place at the end
+    changes = sorted(history(ds, a.case), key=lambda c: (c.when is None, c.when.timestamp() if c.when else 0))
     if a.json:
         print(json.dumps([{"when": str(c.when or ""), "who": c.who, "kind": c.kind, "values": c.values, "before": c.before,
-                           "commit": c.commit, "author": c.author, "note": c.note} for c in changes], indent=2))
+                           "commit": c.commit, "author": c.author, "note": c.note, "said": c.said} for c in changes], indent=2))
         return EXIT_OK
     from rich.table import Table
+    from rich.text import Text
 
-    t = Table(title=f"history of {one_line(a.case, 60)} in {ds.name}", title_justify="left")
-    for col in ("when", "who", "what", "changed", "commit", "git author"):
-        t.add_column(col)
+    from rich import box
+
+    t = Table(title=f"history of {one_line(a.case, 60)} in {ds.name}, oldest first", title_justify="left",
+              box=box.SIMPLE_HEAD, pad_edge=False)
+    t.add_column("when", no_wrap=True)
+    t.add_column("who", no_wrap=True)
+    t.add_column("what", no_wrap=True)
+    t.add_column("changed", ratio=1)  # one change a line: a criterion's name is never cut
+    t.add_column("commit", no_wrap=True)
     for c in changes:
-        diff = ", ".join(f"{k}: {c.before.get(k, '·')} → {v}" for k, v in c.values.items() if c.before.get(k) != v)
-        if c.kind == "retract":
-            diff = "withdrawn"
-        t.add_row(str(c.when or ""), one_line(c.who, 30), c.kind, one_line(diff or "(same values)", 120), c.commit or "uncommitted",
-                  one_line(c.author, 30))
+        diff = "\n".join(f"{k}: {c.before.get(k, '·')} → {v}" for k, v in c.values.items() if c.before.get(k) != v)
+        cell = Text("withdrawn" if c.kind == "retract" else diff)
+        for line in c.said:
+            cell.append(("\n" if cell else "") + one_line(line, 200), style="italic")
+        if not cell:
+            cell = Text("(saved again, same values)", style="dim")
+        when = c.when.strftime("%Y-%m-%d %H:%M") if c.when else ""
+        t.add_row(when, one_line(c.who, 20), {"adjudication": "gold"}.get(c.kind, c.kind), cell, c.commit or "uncommitted")
     _console().print(t)
     if not changes:
         print("no labels or adjudications for this case yet")

@@ -217,6 +217,28 @@ class LabelSession:
         self.open(cid)
         return Outcome(advanced=True, message=f"{text.strip()!r}: match {n} of {len(hits)} ({cid}); / then enter for the next")
 
+    # ---- filters (the command palette)
+
+    def set_filter(self, tiers: set[str] | None = ..., tags: set[str] | None = ...) -> Outcome:
+        """Queue only these tiers / tags (None: every one; an argument left out stays as it is), then
+        open the next case of the new queue."""
+        q = self.queue
+        if tiers is not ...:
+            q.tiers = tiers
+        if tags is not ...:
+            q.tags = tags
+        q.refresh()
+        out = self.next()
+        out.message = f"filter: {self.filter_text()}" if self.filter_text() else "no filter: every case queued"
+        return out
+
+    def filter_text(self) -> str:
+        """The filters in force, in words ("" when none), for the screen to keep in view."""
+        parts = [f"tier {', '.join(sorted(self.queue.tiers))}"] if self.queue.tiers else []
+        if self.queue.tags:
+            parts.append(f"tag {', '.join(sorted(self.queue.tags))}")
+        return " · ".join(parts)
+
     # ---- values
 
     @property

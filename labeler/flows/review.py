@@ -51,7 +51,8 @@ class ReviewSession:
         self.focus = 0
         self.last_set: str | None = None
         """The criterion whose gold was set last on the open case (a reason typed next is for it)."""
-        self.refresh()
+        self._place = ds.path / ".cache" / "sessions" / f"{lead}.review.json"
+        self.refresh(keep=self._resume())
 
     def refresh(self, keep: str | None = None) -> None:
         self.queue: list[Disagreement] = disagreements(
@@ -86,11 +87,47 @@ class ReviewSession:
                 self.focus = i
                 return
 
+    def _resume(self) -> str | None:
+        """The case this lead had open last (derived, git-ignored): review reopens there, as labeling does."""
+        import json
+
+        try:
+            at = json.loads(self._place.read_text()).get("at")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return at if isinstance(at, str) else None
+
+    def _remember(self) -> None:
+        import json
+
+        if self.current is None:
+            return
+        try:
+            self._place.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._place.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"at": self.current.case}))
+            tmp.replace(self._place)
+        except OSError:
+            pass  # a read-only checkout: reopening in place is a convenience
+
     def select(self, index: int) -> None:
         if self.queue:
             self.index = max(0, min(index, len(self.queue) - 1))
             self.last_set = None
             self._focus_first_open()
+            self._remember()
+
+    def case_ids(self) -> list[str]:
+        """The cases of the queue, in its order (the palette jumps among these)."""
+        return [d.case for d in self.queue]
+
+    def jump(self, case_id: str) -> str:
+        """Open a case of the queue by id; a case outside it is said, not opened."""
+        ids = self.case_ids()
+        if case_id not in ids:
+            return f"{case_id} is not in this review queue" + ("" if self.include_adjudicated else " (A shows adjudicated cases)")
+        self.select(ids.index(case_id))
+        return f"opened {case_id}"
 
     def move(self, delta: int) -> None:
         self.focus = (self.focus + delta) % len(self.criteria)
@@ -107,6 +144,11 @@ class ReviewSession:
             flag = next((f.reason or "rubric unclear" for f in lab.flags if f.criterion in (None, criterion)), None)
             out.append(Opinion(ann, lab.values.get(criterion), lab.note, flag, not current and criterion in lab.values))
         return out
+
+    def open_criteria(self, d: Disagreement) -> list[str]:
+        """The split criteria of a queued case still waiting for the lead: no gold yet, not marked a gap."""
+        gold = self.gold_of(d.case)
+        return [c for c in d.criteria if c not in gold and self.gap(d.case, c) is None]
 
     def has_note(self, case_id: str) -> bool:
         """Did any annotator leave a note on this case (with their current label)?"""
@@ -154,7 +196,7 @@ class ReviewSession:
         settles = [c] if self.conflict(d.case, c) else []
         self._save(gold={c: value}, settles=settles)
         self.last_set = c
-        remaining = [x for x in d.criteria if x not in self.gold_of(d.case) and self.gap(d.case, x) is None]
+        remaining = self.open_criteria(d)
         if remaining:
             self.focus = self.criteria.index(remaining[0])
             return f"gold {c} = {value}" + (" (settles the leads' disagreement)" if settles else "")
@@ -172,6 +214,7 @@ class ReviewSession:
         self.index = min(self.index, max(0, len(self.queue) - 1))
         self.last_set = None
         self._focus_first_open()
+        self._remember()
 
     def set_reason(self, text: str) -> str:
         """A reason for the gold just set (or the focused criterion when none was set on this case)."""

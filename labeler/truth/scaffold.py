@@ -71,6 +71,9 @@ def scaffold(root: Path, name: str, overlap: int = 2) -> list[Path]:
     cfg = DatasetConfig(name=name, description="", rubric=name, rubric_version=1, overlap=overlap)
     save_model_rt(targets[2], cfg, header=f"# Dataset {name}: cases in cases.yaml, labels in labels/<annotator>.yaml.\n")
     targets[3].write_text("# Cases to label: id -> input, output, reference, context, tier, tags, ...\n", encoding="utf-8")
+    from labeler.workspace import mark_workspace
+
+    mark_workspace(root)  # found from any folder below (labeler/workspace.py)
     return targets
 
 

@@ -255,12 +255,13 @@ class Workspace:
 
     @classmethod
     def find(cls, start: Path | None = None) -> "Workspace":
-        """The nearest folder upward from `start` that has rubrics/ or datasets/."""
-        here = Path(start or Path.cwd()).resolve()
-        for folder in (here, *here.parents):
-            if (folder / "datasets").is_dir() or (folder / "rubrics").is_dir():
-                return cls(folder)
-        return cls(here)
+        """The nearest workspace at or above `start` (labeler/workspace.py); none is one clear error."""
+        from labeler.workspace import NOT_A_WORKSPACE, find_workspace
+
+        root = find_workspace(start)
+        if root is None:
+            raise LabelerError(NOT_A_WORKSPACE)
+        return cls(root)
 
     @property
     def rubrics_dir(self) -> Path:

@@ -13,14 +13,16 @@ class LabelerCommands(Provider):
         screen = self.screen  # the screen the palette was opened over (app.screen is the palette itself)
         session = getattr(screen, "session", None)
         cmds = []
-        if session is not None and hasattr(session, "jump"):
+        if session is not None and hasattr(session, "set_filter"):
             tiers = sorted(set(session.ds.cases.tiers.tolist()))
             for t in tiers:
-                cmds.append((f"label: filter tier {t}", partial(self._filter, "tiers", {t}), "queue only this tier"))
-            cmds.append(("label: filter tier all", partial(self._filter, "tiers", None), "queue every tier again"))
+                cmds.append((f"label: filter tier {t}", partial(self._filter, tiers={t}), "queue only this tier"))
+            cmds.append(("label: filter tier all", partial(self._filter, tiers=None), "queue every tier again (the tag filter stays)"))
             tags = sorted({tag for tags in session.ds.cases.tags for tag in tags})
             for tag in tags:
-                cmds.append((f"label: filter tag {tag}", partial(self._filter, "tags", {tag}), "queue only cases with this tag"))
+                cmds.append((f"label: filter tag {tag}", partial(self._filter, tags={tag}), "queue only cases with this tag"))
+            cmds.append(("label: filter tag all", partial(self._filter, tags=None), "queue every tag again (the tier filter stays)"))
+            cmds.append(("label: clear filters", partial(self._filter, tiers=None, tags=None), "queue every case again"))
         cmds.append(("dashboard: open", app.action_dashboard, "agreement with intervals, by version, score distributions, labels per day"))
         cmds.append(("git: commit", app.action_commit, "commit labeler's files of this dataset"))
         for name in app.ds.ws.dataset_names():
@@ -28,16 +30,12 @@ class LabelerCommands(Provider):
                 cmds.append((f"dataset: switch to {name}", partial(app.switch_dataset, name), "open another dataset"))
         return cmds
 
-    def _filter(self, attr: str, value) -> None:
-        screen = self.screen
-        q = screen.session.queue
-        setattr(q, attr, value)
-        q.refresh()
-        screen.show_outcome(screen.session.next())
+    def _filter(self, **filters) -> None:
+        self.screen.show_outcome(self.screen.session.set_filter(**filters))
 
     async def discover(self) -> Hits:
         for name, cb, help in self._commands():
-            if not name.startswith("label: jump"):
+            if ": jump to case" not in name:
                 yield DiscoveryHit(name, cb, help=help)
 
     async def search(self, query: str) -> Hits:
@@ -55,14 +53,16 @@ class LabelerCommands(Provider):
         screen = self.screen
         session = getattr(screen, "session", None)
         needle = query.strip().lower()
-        for prefix in ("label:", "jump to case", "jump to", "jump", "case"):
+        for prefix in ("label:", "review:", "jump to case", "jump to", "jump", "case"):
             needle = needle.removeprefix(prefix).strip()
         if session is None or not hasattr(session, "jump") or len(needle) < 2:
             return
+        ids = session.case_ids() if hasattr(session, "case_ids") else session.ds.cases
+        mode = "review" if hasattr(session, "case_ids") else "label"
         n = 0
-        for cid in session.ds.cases:
+        for cid in ids:
             if needle in cid.lower():
-                yield (f"label: jump to case {cid}", partial(screen.jump_to, cid), "open this case")
+                yield (f"{mode}: jump to case {cid}", partial(screen.jump_to, cid), "open this case")
                 n += 1
                 if n >= limit:
                     return

@@ -612,6 +612,20 @@ class Change:
     """Short sha, or None for changes not yet committed."""
     author: str
     note: str = ""
+    said: list[str] = field(default_factory=list)
+    """What the record says besides values: its note, flags, a lead's reasons and gap marks."""
+
+
+def _said(r: dict) -> list[str]:
+    """A record's words (note, flags, reasons, gap marks), each saying what it is."""
+    out = [f"note: {r['note']}"] if r.get("note") else []
+    for f in r.get("flags") or []:
+        if isinstance(f, dict):
+            out.append(f"flag {f.get('criterion') or 'case'}: {f.get('reason') or f.get('kind') or 'unclear'}")
+    for key, what in (("reasons", "reason"), ("gaps", "gap")):
+        for c, text in (r.get(key) or {}).items() if isinstance(r.get(key), dict) else ():
+            out.append(f"{what} {c}: {text}")
+    return out
 
 
 def history(ds: Dataset, case_id: str) -> list[Change]:
@@ -644,7 +658,7 @@ def history(ds: Dataset, case_id: str) -> list[Change]:
                 state[key] = {} if r.get("retract") else vals
                 at = r.get("at")
                 when = datetime.fromisoformat(at.replace("Z", "+00:00")) if isinstance(at, str) else None
-                out.append(Change(when, who, k, dict(state[key]), before, sha, author, r.get("note", "")))
+                out.append(Change(when, who, k, dict(state[key]), before, sha, author, r.get("note", ""), _said(r)))
 
         if rels and repo.head.is_valid():
             for c in reversed(list(repo.iter_commits("HEAD", paths=rels))):

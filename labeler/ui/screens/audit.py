@@ -15,8 +15,8 @@ from labeler.ui.widgets.queue_list import QueueList
 
 from labeler.flows.audit import REASONS
 from labeler.errors import LabelerError
-from labeler.safetext import one_line
-from labeler.ui.screens.case_queue import CLOSING, NAVIGATION, CaseQueueScreen
+from labeler.safetext import middle_cut, one_line
+from labeler.ui.screens.case_queue import CLOSING, NAVIGATION, QUEUE_ID_WIDTH, CaseQueueScreen, short_cells_table
 from labeler.ui.widgets.case_view import CaseView
 from labeler.ui.widgets.rubric_panel import explain_criterion
 
@@ -83,7 +83,7 @@ class AuditScreen(CaseQueueScreen):
         if index >= len(self.session.queue):
             return Text()
         cid = self.session.queue[index]
-        t = Text(one_line(cid, 34))
+        t = Text(middle_cut(cid, QUEUE_ID_WIDTH))
         if self.session.only_worse:
             t.append("\n worse: " + one_line(", ".join(self.session.worse(cid)), 26), style="red")
             return t
@@ -100,17 +100,17 @@ class AuditScreen(CaseQueueScreen):
     def refresh_numbers(self) -> None:
         s = self.session
         counts = s.audit_counts()
-        t = Text(f" {len(s.queue)} cases  │ ")
+        groups = []
         for c in s.numbers:
             p = "-" if c.judge_percent.value is None else f"{c.judge_percent.value:.0%}"
             k = "undef" if c.judge_kappa.value is None else f"{c.judge_kappa.value:.2f}"
             r, w = counts[c.criterion]
-            t.append(f"{c.criterion} {p} κ{k} n{c.judge_percent.n} ✓{r}✗{w}",
+            g = Text(f"{c.criterion} {p} κ{k} n{c.judge_percent.n} ✓{r}✗{w}",
                      style="bold red" if c.judge_percent.value is not None and c.judge_percent.value < 0.8 else "")
             if c.position and c.position[0] is not None:
-                t.append(f" order {c.position[0]:.0%}", style="bold yellow" if c.position[0] < 0.8 else "")
-            t.append("  ")
-        self.query_one("#numbers", Static).update(t)
+                g.append(f" order {c.position[0]:.0%}", style="bold yellow" if c.position[0] < 0.8 else "")
+            groups.append(g)
+        self.show_numbers(self.position() if self.has_class("-narrow") else f"{len(s.queue)} cases", groups)
 
     def refresh_case(self) -> None:
         s = self.session
@@ -127,55 +127,63 @@ class AuditScreen(CaseQueueScreen):
         self.refresh_detail()
 
     def refresh_detail(self) -> None:
+        """A row per criterion of short cells that never wrap (audit mark, judge, gold, each annotator);
+        the focused criterion's rationale, notes, meaning and confusion matrix below."""
         s = self.session
         cid = s.current
         if cid is None:
             return
         rows = s.rows(cid)
-        t = Table(expand=True, show_edge=False, pad_edge=False)
-        t.add_column("criterion", no_wrap=True, max_width=18, overflow="ellipsis")
-        t.add_column("audit", no_wrap=True)  # the auditor's own decision: next to the criterion, never off the edge
-        t.add_column(f"judge {s.run}", ratio=3, min_width=14)
-        if s.vs:
-            t.add_column(f"vs {s.vs}", ratio=2)
-        t.add_column("gold", no_wrap=True)
-        t.add_column("annotators", ratio=2)
+        annotators = sorted({a for r in rows for a in r.humans})
+        width = self.detail_width()
+        below = Text()
+        table_rows = []
         for i, r in enumerate(rows):
             focused = i == s.focus
             name = Text(("▶ " if focused else "  ") + r.criterion, style="bold" if focused else "")
             differs = r.judge is not None and r.gold is not None and r.judge.value != r.gold.value
             if r.judge is not None and r.judge.inconsistent:  # a pairwise verdict that changed with the order shown
-                orders = ", ".join(f"{o}→{v}" for o, v in (r.judge.orders or {}).items())
-                judge = Text(f"inconsistent ({orders})", style="bold yellow")
+                judge = Text("inconsistent", style="bold yellow")
+                if focused:
+                    below.append("inconsistent: " + ", ".join(f"{o}→{v}" for o, v in (r.judge.orders or {}).items()) + "\n", style="bold yellow")
             else:
                 judge = Text("-" if r.judge is None else str(r.judge.value), style="bold red" if differs else "bold")
-            if r.judge is not None and r.judge.rationale:
-                judge.append(f"  {one_line(r.judge.rationale, 160)}", style="dim")
             a = r.audit
-            cells = [name, Text("" if a is None else ("✓ right" if a.correct else f"✗ {a.reason}"),
-                                style="green" if a is not None and a.correct else "red"), judge]
+            mark = Text("" if a is None else ("✓ right" if a.correct else f"✗ {a.reason.removeprefix('judge_')}"),
+                        style="green" if a is not None and a.correct else "red")
+            cells = [name, mark, judge]
             if s.vs:
-                cells.append(Text("-" if r.other is None else f"{r.other.value}  {one_line(r.other.rationale, 80)}"))
+                cells.append(Text("-" if r.other is None else str(r.other.value)))
             cells.append(Text("·" if r.gold is None else f"{r.gold.value} ({r.gold.source[:3]})"))
-            hum = Text()
-            for a, (v, note) in r.humans.items():
-                hum.append(f"{a} {v}", style="bold")
-                if note:
-                    hum.append(f" {one_line(note, 40)}", style="dim")
-                hum.append("  ")
-            cells.append(hum)
-            t.add_row(*cells)
+            cells += [Text(str(r.humans[a][0]) if a in r.humans else "-", style="" if a in r.humans else "dim") for a in annotators]
+            table_rows.append(cells)
+            if focused:
+                if r.judge is not None and r.judge.rationale:
+                    below.append(f"judge {one_line(s.run, 30)}: ", style="bold")
+                    below.append(one_line(r.judge.rationale, width - len(s.run) - 8 if self.compact else 600) + "\n", style="dim")
+                if s.vs and r.other is not None and r.other.rationale:
+                    below.append(f"vs {one_line(s.vs, 30)}: ", style="bold")
+                    below.append(one_line(r.other.rationale, width if self.compact else 400) + "\n", style="dim")
+                for who, (_, note) in r.humans.items():
+                    if note:
+                        below.append(f"{one_line(who, 20)}: ", style="bold")
+                        below.append(one_line(note, width - len(who) - 2 if self.compact else 200) + "\n", style="dim")
+        heads = ["criterion", "audit", "judge", *(["vs"] if s.vs else []), "gold", *[one_line(a, 12) for a in annotators]]
+        t = short_cells_table(heads, table_rows, width)
         crit = s.rubric.criteria[s.focused]
+        below.append(f"{s.focused}: ", style="bold")
+        below.append_text(explain_criterion(crit, "dim", cut=width if self.compact else None))
+        below.rstrip()
+        extra = [below]
         calib = next((c for c in s.numbers if c.criterion == s.focused), None)
-        extra = [Text(""), Text.assemble((f"{s.focused}: ", "bold"), explain_criterion(crit, "dim"))]
-        if calib is not None and calib.judge_percent.n:
+        if calib is not None and calib.judge_percent.n and not self.compact:
             m = Table(title=f"{s.focused}: rows judge, columns gold", title_justify="left", show_edge=False)
             m.add_column("")
             for v in calib.values:
                 m.add_column(str(v), justify="right")
             for v, row in zip(calib.values, calib.confusion):
                 m.add_row(str(v), *[str(x) for x in row])
-            extra.append(m)
+            extra += [Text(""), m]
         self.query_one("#opinions", Static).update(Group(t, *extra))
 
     def _mark(self, correct: bool, reason: str = "", note: str = "") -> None:

@@ -16,15 +16,22 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
-from labeler.safetext import one_line
+from labeler.safetext import middle_cut, one_line
 from labeler.stats.dashboard import dashboard_data
 from labeler.truth.store import Dataset
 
 
 class DashboardScreen(Screen):
+    DEFAULT_CSS = """
+    DashboardScreen #dash-summary { height: auto; }
+    DashboardScreen #dash-tabs { height: 1fr; }
+    """
+    # ←→ are the criterion's whatever has focus (the tabs would take them otherwise); tab switches the view
     BINDINGS = [Binding("escape,q", "app.pop_screen", "Back"),
-                Binding("left,h", "criterion(-1)", "Criterion", key_display="←→", tooltip="the previous / next criterion"),
-                Binding("right,l", "criterion(1)", "Criterion", show=False)]
+                Binding("left,h", "criterion(-1)", "Criterion", key_display="←→", priority=True, tooltip="the previous / next criterion"),
+                Binding("right,l", "criterion(1)", "Criterion", show=False, priority=True),
+                Binding("tab", "view(1)", "Next view", key_display="tab", priority=True, tooltip="the next / previous plot (shift+tab)"),
+                Binding("shift+tab", "view(-1)", "Prev view", show=False, priority=True)]
 
     def __init__(self, ds: Dataset, replicates: int = 200) -> None:
         super().__init__()
@@ -70,6 +77,11 @@ class DashboardScreen(Screen):
             self.focus_index = (self.focus_index + delta) % len(self.data["criteria"])
             self._draw()
 
+    def action_view(self, delta: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        panes = [p.id for p in tabs.query(TabPane)]
+        tabs.active = panes[(panes.index(tabs.active) + delta) % len(panes)]
+
     def _draw_wins(self, wins: dict | None, criterion: str) -> None:
         """Each source's win rate on the focused criterion: gold beside each judge run, gold's 95% interval in red."""
         plot = self._fresh("#plot-wins")
@@ -104,31 +116,36 @@ class DashboardScreen(Screen):
             return
         crits = d["criteria"]
         c = crits[self.focus_index % len(crits)] if crits else None
-        t = Text()
+        t = Text()  # wraps (never scrolled away or cut): the focused criterion is named whole
         t.append(f" {d['cases']} cases · k={d['k']} · {d['to_k']} labels to k", style="bold")
-        t.append(f" · focus {one_line(c or '-', 24)} (←→) · 95%: {d['replicates']} bootstrap replicates, seed 0", style="dim")
+        t.append(" · focus ")
+        t.append(one_line(c or "-", 60), style="bold")
+        t.append(f" (←→) · 95%: {d['replicates']} bootstrap replicates, seed 0", style="dim")
         self.query_one("#dash-summary", Static).update(t)
-        short = [one_line(x, 14) for x in crits]
 
         plot = self._fresh("#plot-alpha")
         p = plot.plt
         alphas = [d["alpha"][x][0] if d["alpha"][x][0] is not None else 0 for x in crits]
-        p.bar(list(range(1, len(crits) + 1)), alphas, width=0.4)
+        # bars lie down: each criterion's name is whole on its own line of the axis, at any width
+        p.bar([middle_cut(x, 30) for x in crits], alphas, width=0.4, orientation="horizontal")
         for i, x in enumerate(crits, 1):  # the interval as an error bar (plotext's own are symmetric; these are not)
             lo, hi = d["alpha"][x][1], d["alpha"][x][2]
             if lo is not None and hi is not None:
-                p.plot([i, i], [lo, hi], color="red", marker="|")
-        p.xticks(list(range(1, len(crits) + 1)), short)
-        p.ylim(-0.2, 1.0)
-        p.title("Krippendorff's alpha per criterion, 95% interval (0.8 = reliable)")
+                p.plot([lo, hi], [i, i], color="red", marker="─")
+        p.xlim(-0.2, 1.0)
+        p.title("alpha per criterion, 95% interval (0.8 = reliable)")
         plot.refresh()
 
         plot = self._fresh("#plot-versions")
         p = plot.plt
+        versions = set()
         for x in crits:
             pts = [(v, a) for v, a in d["by_version"].get(x, []) if a is not None]
             if pts:
-                p.plot([v for v, _ in pts], [a for _, a in pts], label=one_line(x, 14), marker="dot")
+                p.plot([v for v, _ in pts], [a for _, a in pts], label=middle_cut(x, 20), marker="dot")
+                versions.update(v for v, _ in pts)
+        if versions:  # versions are whole numbers: no 1.25 on the axis
+            p.xticks(sorted(versions), [f"v{v}" for v in sorted(versions)])
         p.title("alpha by rubric version: did tightening help?")
         p.ylim(-0.2, 1.0)
         plot.refresh()
@@ -138,7 +155,12 @@ class DashboardScreen(Screen):
         if c is not None:
             dist = d["distributions"][c]
             names = list(dist["series"])
-            p.multiple_bar([str(v) for v in dist["values"]], [dist["series"][n] for n in names], labels=[one_line(n, 16) for n in names])
+            shares = [dist["series"][n] for n in names]
+            p.multiple_bar([str(v) for v in dist["values"]], shares, labels=[middle_cut(n, 28) for n in names])
+            # room above the tallest bar for the legend (one line per series), so it covers no bar
+            rows = max(4, self.query_one("#dash-tabs").size.height - 7)  # the plot's rows (a hidden tab has no size)
+            top = max((x for row in shares for x in row), default=1) or 1
+            p.ylim(0, top * rows / max(1, rows - len(names) - 1))
             p.title(f"scores of {one_line(c, 30)}: people and each judge run (share of cases)")
         plot.refresh()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
@@ -14,7 +14,7 @@ from labeler.derived.queue import Status
 from labeler.flows.labeling import LabelSession, Outcome
 from labeler.ui.screens.help import HelpScreen
 from labeler.ui.screens.prompt import TextPrompt
-from labeler.ui.widgets.case_view import CaseView
+from labeler.ui.widgets.case_view import COMPACT_BELOW, SCROLL_KEYS, CaseView, Pane
 from labeler.ui.widgets.git_status import GitStatusBar
 from labeler.ui.widgets.rubric_panel import RubricPanel
 
@@ -49,6 +49,7 @@ class LabelScreen(Screen):
         Binding("slash", "search", "Search", key_display="/", tooltip="search case ids and text"),
         Binding("m", "markdown", "Markdown", show=False, tooltip="toggle Markdown rendering of the text (literal by default)"),
         Binding("w", "differences", "What differs", tooltip="pairwise: mark the words only one of the two outputs has"),
+        *SCROLL_KEYS,
     ]
 
     def __init__(self, session: LabelSession) -> None:
@@ -60,7 +61,7 @@ class LabelScreen(Screen):
         yield Static(id="progress")
         with Horizontal(id="label-main"):
             yield CaseView(id="case")
-            with VerticalScroll(id="rubric-scroll"):
+            with Pane(id="rubric-scroll"):
                 yield RubricPanel(id="rubric")
         yield Static(id="message")
         yield GitStatusBar(self.session.ds, id="git")
@@ -117,6 +118,8 @@ class LabelScreen(Screen):
             t.append(f" · {p.stale} stale", style="yellow")
         t.append(f" · k={k} {p.overlap_cases}/{p.total}" if narrow
                  else f"  ·  overlap k={k}: {p.overlap_cases}/{p.total} ({p.overlap_cases / max(1, p.total):.0%})")
+        if s.filter_text():
+            t.append(f" · filter: {s.filter_text()}", style="bold magenta")
         rate = s.labels_per_hour()
         if rate is not None:
             t.append(f" · {rate:.0f}/h")
@@ -141,7 +144,15 @@ class LabelScreen(Screen):
     def on_resize(self, event) -> None:
         self.set_class(event.size.width >= 140, "-wide")
         self.set_class(event.size.width < 100, "-narrow")
-        self.call_after_refresh(self.refresh_rubric)  # the panel fits its names to its new width
+        compact = event.size.height < COMPACT_BELOW
+        self.set_class(compact, "-compact")
+        self.query_one(RubricPanel).compact = compact
+        self.query_one(CaseView).set_compact(compact)
+        narrow = event.size.width < 100
+        footer = self.query_one(Footer)  # narrow: more keys in view before the footer cuts (ctrl+p is in ? help)
+        footer.compact, footer.show_command_palette = narrow, not narrow
+        self.refresh_rubric()
+        self.call_after_refresh(self.refresh_rubric)  # again once laid out: the panel fits its names to its new width
 
     def action_value(self, key: str) -> None:
         self._guard(lambda: self.session.press(key))
@@ -163,6 +174,12 @@ class LabelScreen(Screen):
     def action_move(self, delta: int) -> None:
         self.session.move(delta)
         self.refresh_rubric()
+
+    def action_page(self, delta: int) -> None:
+        self.query_one(CaseView).page(delta)
+
+    def action_whole_input(self) -> None:
+        self.query_one(CaseView).toggle_input()
 
     def action_submit(self) -> None:
         self.show_outcome(self.session.submit())

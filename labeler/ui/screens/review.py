@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Static
 
 from labeler.errors import LabelerError
 from labeler.flows.review import ReviewSession
-from labeler.safetext import one_line
-from labeler.ui.screens.case_queue import CLOSING, NAVIGATION, CaseQueueScreen
+from labeler.safetext import middle_cut, one_line
+from labeler.ui.screens.case_queue import CLOSING, NAVIGATION, QUEUE_ID_WIDTH, CaseQueueScreen, short_cells_table
 from labeler.ui.screens.prompt import TextPrompt
 from labeler.ui.widgets.case_view import CaseView
+from labeler.ui.widgets.queue_list import QueueList
 from labeler.ui.widgets.rubric_panel import explain_criterion
 
 VALUE_KEYS = [str(d) for d in range(10)] + ["y", "n"]
+
 
 
 class ReviewScreen(CaseQueueScreen):
@@ -42,8 +43,9 @@ class ReviewScreen(CaseQueueScreen):
             return Text()
         for d in (self.session.queue[index],):
             t = Text()
-            t.append(one_line(d.case, 34))
-            t.append(f"\n {len(d.criteria)} split · {d.labels} labels", style="dim")
+            t.append(middle_cut(d.case, QUEUE_ID_WIDTH))
+            open_ = self.session.open_criteria(d)
+            t.append(f"\n {len(open_)} split · {d.labels} labels" if open_ else f"\n {d.labels} labels", style="dim")
             if d.flags:
                 t.append(f" · ⚑{d.flags}", style="magenta")
             if self.session.has_note(d.case):
@@ -59,13 +61,13 @@ class ReviewScreen(CaseQueueScreen):
     def refresh_numbers(self) -> None:
         s = self.session
         low = s.lowest_alpha()
-        t = Text(f" {len(s.queue)} cases to review" + (" (incl. adjudicated)" if s.include_adjudicated else "") + "  │ ")
+        lead = self.position() if self.has_class("-narrow") else f"{len(s.queue)} cases to review"
+        groups = []
         for c, (alpha, pct) in s.header_numbers().items():
             a = "undef" if alpha.value is None else f"{alpha.value:.2f}"
             p = "-" if pct.value is None else f"{pct.value:.0%}"
-            t.append(f"{c} α {a} {p}", style="bold red" if c == low else "")
-            t.append("  ")
-        self.query_one("#numbers", Static).update(t)
+            groups.append(Text(f"{c} α {a} {p}", style="bold red" if c == low else ""))
+        self.show_numbers(lead + (" (incl. adjudicated)" if s.include_adjudicated else ""), groups)
 
     def refresh_case(self) -> None:
         s = self.session
@@ -73,63 +75,68 @@ class ReviewScreen(CaseQueueScreen):
         view = self.query_one(CaseView)
         if d is None:
             view.display = False
-            self.query_one("#opinions", Static).update(Text("No disagreements left. Press a to show adjudicated cases, q to quit.", style="bold"))
+            self.query_one("#opinions", Static).update(Text("No disagreements left. Press A to show adjudicated cases, q to quit.", style="bold"))
             return
         view.display = True
         view.show(s.ds.cases[d.case], badge=f"score {d.score:.1f}")
         self.refresh_detail()
 
     def refresh_detail(self) -> None:
+        """A row per criterion: gold, then each annotator's value (short cells that never wrap); the focused
+        criterion's flags, notes and meaning below."""
         s = self.session
         d = s.current
         if d is None:
             return
         gold = s.gold_of(d.case)
-        t = Table(expand=True, show_edge=False, pad_edge=False)
-        t.add_column("criterion", no_wrap=True, max_width=18, overflow="ellipsis")
-        t.add_column("gold", min_width=6, max_width=28)  # the lead's own decision: next to the criterion, never off the edge
         annotators = sorted({o.annotator for c in s.criteria for o in s.opinions(d.case, c)})
-        for a in annotators:
-            t.add_column(a, overflow="fold")
+        width = self.detail_width()
+        below = Text()
+        table_rows = []
         for i, c in enumerate(s.criteria):
             focused = i == s.focus
             name = Text(("▶ " if focused else "  ") + c, style="bold" if focused else ("" if c in d.criteria else "dim"))
             ops = {o.annotator: o for o in s.opinions(d.case, c)}
-            cells = []
+            row = []
             for a in annotators:
                 o = ops.get(a)
                 if o is None or o.value is None:
-                    cells.append(Text("-", style="dim"))
+                    row.append(Text("-", style="dim"))
                     continue
                 cell = Text(str(o.value), style="bold yellow" if c in d.criteria else "")
                 if o.stale:
-                    cell.append(" (stale)", style="dim")
+                    cell.append(" stale", style="dim")
                 if o.flag:
-                    cell.append(f"\n⚑ {one_line(o.flag, 60)}", style="magenta")
-                cells.append(cell)
+                    cell.append(" ⚑", style="magenta")
+                    if focused:
+                        below.append(f"⚑ {one_line(a, 20)}: {one_line(o.flag, 200)}\n", style="magenta")
+                row.append(cell)
             g = Text(str(gold[c]) if c in gold else "·", style="bold green" if c in gold else "dim")
             conflict = s.conflict(d.case, c)
             if conflict:
-                g = Text("leads disagree: " + ", ".join(f"{one_line(x.lead, 20)} {x.value}" for x in conflict), style="bold red")
+                g = Text("≠ leads", style="bold red")
+                if focused:
+                    below.append("leads disagree: " + ", ".join(f"{one_line(x.lead, 20)} {x.value}" for x in conflict)
+                                 + " (set gold to settle it)\n", style="bold red")
             if s.gap(d.case, c) is not None:
                 g.append(" gap", style="magenta")
-            t.add_row(name, g, *cells)
-        notes = [(a, lab.note) for a in annotators if (lab := s.ds.labels[a].get(d.case)) and lab.note]
-        crit = s.rubric.criteria[s.focused]
-        info = Text()
-        for a, note in notes:
-            info.append(f"{a}: ", style="bold")
-            info.append(one_line(note, 200) + "\n")
-        info.append(f"\n{s.focused}: ", style="bold")
-        info.append_text(explain_criterion(crit, description_style="dim"))
+            table_rows.append([name, g, *row])
+        t = short_cells_table(["criterion", "gold", *[one_line(a, 12) for a in annotators]], table_rows, width)
+        for a in annotators:
+            lab = s.ds.labels[a].get(d.case)
+            if lab and lab.note:
+                below.append(f"{one_line(a, 20)}: ", style="bold")
+                below.append(one_line(lab.note, 200) + "\n")
         reason = s.reason(d.case, s.focused)
         if reason:
-            info.append(f"\nreason: {one_line(reason, 200)}\n", style="green")
-        if s.conflict(d.case, s.focused):
-            info.append("\nleads disagree on this criterion: set gold to settle it\n", style="bold red")
+            below.append(f"reason: {one_line(reason, 200)}\n", style="green")
+        below.append(f"{s.focused}: ", style="bold")
+        below.append_text(explain_criterion(s.rubric.criteria[s.focused], description_style="dim",
+                                            cut=width if self.compact else None))
+        below.rstrip()
         from rich.console import Group
 
-        self.query_one("#opinions", Static).update(Group(t, info))
+        self.query_one("#opinions", Static).update(Group(t, below))
 
     def action_gold(self, key: str) -> None:
         before = len(self.session.queue)
@@ -141,7 +148,8 @@ class ReviewScreen(CaseQueueScreen):
         self.say("✓ " + msg)
         if len(self.session.queue) != before or "adjudicated" in msg:
             self.refresh_queue_from(self.session.index)
-        else:
+        else:  # the entry's count of open criteria changed: draw it again
+            self.query_one("#queue", QueueList).changed(self.session.index, len(self.session.queue))
             self.refresh_detail()
 
     def _prompt(self, title: str, fn) -> None:
@@ -163,6 +171,11 @@ class ReviewScreen(CaseQueueScreen):
     def action_gap(self) -> None:
         if self.session.current:
             self._prompt(f"Rubric gap in {self.session.reason_target}: what the rubric does not decide", self.session.mark_gap)
+
+    def jump_to(self, case_id: str) -> None:
+        self.say(self.session.jump(case_id))
+        self.query_one("#queue", QueueList).highlighted = self.session.index
+        self.refresh_case()
 
     def action_toggle_adjudicated(self) -> None:
         self.session.toggle_adjudicated()

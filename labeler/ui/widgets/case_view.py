@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import HorizontalGroup, VerticalGroup, VerticalScroll
 from textual.widgets import Static
 
@@ -14,7 +15,25 @@ SECTIONS = ("input", "output", "before", "reference", "context", "notes")
 TITLES = {"before": "OUTPUT BEFORE (what the baseline run judged)"}
 
 
-class CaseView(VerticalScroll):
+class Pane(VerticalScroll, can_focus=False):
+    """A scrolling pane that never takes focus: the arrow keys stay the screen's (criterion), and the
+    text scrolls with PageUp/PageDown/space and the mouse wheel."""
+
+
+COMPACT_BELOW = 32
+"""Terminals shorter than this (80x24: a laptop split, an SSH session) get the compact layout: no header,
+the focused criterion's points one line each, the input's first lines, so the output is in view."""
+
+SCROLL_KEYS = [
+    Binding("pagedown,space", "page(1)", "Scroll", key_display="PgDn/PgUp", show=False,
+            tooltip="scroll the case text down / up (space too; the mouse wheel scrolls any pane)"),
+    Binding("pageup", "page(-1)", "Scroll up", show=False),
+    Binding("i", "whole_input", "Input", show=False, tooltip="a short terminal shows the input's first lines: i shows all of it, and again its first lines"),
+]
+"""Scrolling the case text has its own keys: ↑↓ always move between criteria."""
+
+
+class CaseView(Pane):
     """Shows one case. Text is made inert (no markup, no escapes) and shown literally by default."""
 
     DEFAULT_CSS = """
@@ -28,7 +47,11 @@ class CaseView(VerticalScroll):
     CaseView #side-1 { margin-right: 1; }
     CaseView.-stacked #pair { layout: vertical; }
     CaseView.-stacked #side-1 { margin-right: 0; }
+    CaseView.-compact .section-title { margin-top: 0; }
     """
+
+    input_lines = 3
+    """A short terminal (compact): the input's first lines, so the output (what is judged) is in view too."""
 
     STACK_BELOW = 81
     """A pairwise case's two outputs sit side by side from this width; below it, one above the other."""
@@ -38,6 +61,9 @@ class CaseView(VerticalScroll):
         self.markdown = False
         self.differences = False
         """A pairwise case: mark the words only one of the two outputs has."""
+        self.compact = False
+        self.whole_input = False
+        """Compact: `i` shows the whole input (and again its first lines)."""
         self._case: Case | None = None
 
     def compose(self) -> ComposeResult:
@@ -56,6 +82,46 @@ class CaseView(VerticalScroll):
 
     def on_resize(self, event) -> None:
         self.set_class(event.size.width < self.STACK_BELOW, "-stacked")
+        if self.compact:
+            self._fit_input()
+
+    def set_compact(self, compact: bool, input_lines: int = 3) -> None:
+        self.compact = compact
+        self.input_lines = input_lines
+        self.set_class(compact, "-compact")
+        if self._case is not None:
+            self.call_after_refresh(self._fit_input)
+
+    def toggle_input(self) -> bool:
+        """Compact: the whole input, or its first lines. Returns True when the whole input shows."""
+        self.whole_input = not self.whole_input
+        self._fit_input()
+        return self.whole_input
+
+    def _fit_input(self) -> None:
+        """The input body, cut to its first lines on a short terminal (the title says how many of how many)."""
+        case = self._case
+        if case is None:
+            return
+        title = self.query_one("#title-input", Static)
+        body = self.query_one("#body-input", Static)
+        full = self._body(case.input, "input") if case.input.strip() else empty_text(case.input, "input")
+        width = self.scrollable_content_region.width - 2
+        if not self.compact or self.whole_input or not isinstance(full, Text) or width < 10:
+            title.update("INPUT · i: first lines" if self.compact and self.whole_input else "INPUT")
+            body.update(full)
+            return
+        lines = full.wrap(self.app.console, width)
+        if len(lines) <= self.input_lines:
+            title.update("INPUT")
+            body.update(full)
+            return
+        title.update(f"INPUT · {self.input_lines} of {len(lines)} lines · i: all")
+        body.update(Text("\n").join(lines[: self.input_lines]))
+
+    def page(self, delta: int) -> None:
+        """Scroll the text one page down (1) or up (-1)."""
+        (self.scroll_page_down if delta > 0 else self.scroll_page_up)(animate=False)
 
     def show(self, case: Case, badge: str = "", before: str | None = None, shown: str | None = None) -> None:
         """Show `case`; `before` is another version's output to read beside this one (a regression audit).
@@ -88,6 +154,8 @@ class CaseView(VerticalScroll):
         self.query_one("#pair").set_class(not case.pairwise, "hidden")
         if case.pairwise:
             self._show_pair(case)
+        self.whole_input = False
+        self._fit_input()
         self.scroll_home(animate=False)
 
     def _sides(self, case: Case) -> list[tuple[str, str]]:
@@ -126,7 +194,7 @@ class CaseView(VerticalScroll):
     def toggle_markdown(self) -> bool:
         self.markdown = not self.markdown
         if self._case is not None:
-            for s in ("input", "output", "reference"):
+            for s in ("output", "reference"):
                 text = getattr(self._case, s) or ""
                 if s == "output" and not text.strip():
                     continue
@@ -134,6 +202,7 @@ class CaseView(VerticalScroll):
                     self.query_one(f"#body-{s}", Static).update(self._body(text, s))
             if self._case.pairwise:
                 self._show_pair(self._case)
+            self._fit_input()
         return self.markdown
 
 
