@@ -13,6 +13,7 @@ import pytest
 
 from labeler import cli
 from labeler.stats.agreement import krippendorff_alpha, percent_agreement
+from bca_ref import bca_reference
 from labeler.stats.bootstrap import alpha_interval, percent_interval, rogan_gladen
 from labeler.stats.report import build_report
 from labeler.report_formats import html_page, markdown
@@ -40,12 +41,14 @@ def test_bootstrap_intervals_equal_a_plain_resampling_reference():
         a = krippendorff_alpha(data[:, idx], 3, "ordinal").value
         ref.append(np.nan if a is None else a)
         ref_pct.append(percent_agreement(data[:, idx], 3).value)
-    ref = np.array(ref)
-    lo, hi = np.percentile(ref[np.isfinite(ref)], [2.5, 97.5])
+    keep = [np.arange(60) != i for i in range(60)]  # 60 cases: the jackknife leaves out one case at a time
+    lo, hi = bca_reference(krippendorff_alpha(data, 3, "ordinal").value, ref,
+                            [krippendorff_alpha(data[:, k], 3, "ordinal").value for k in keep])
     assert got.low == pytest.approx(lo, abs=1e-9) and got.high == pytest.approx(hi, abs=1e-9)
     # percent agreement is a mean over pairable cases, so the same draws give the same interval
     p = percent_interval(data, 3, replicates=300, seed=11)
-    assert (p.low, p.high) == pytest.approx(tuple(np.percentile(ref_pct, [2.5, 97.5])), abs=1e-9)
+    ref_p = bca_reference(percent_agreement(data, 3).value, ref_pct, [percent_agreement(data[:, k], 3).value for k in keep])
+    assert (p.low, p.high) == pytest.approx(ref_p, abs=1e-9)
 
 
 def test_rogan_gladen_closed_form():
