@@ -79,8 +79,9 @@ def bca(stat: Callable[[np.ndarray], np.ndarray], n: int, replicates: int = B_DE
 
 
 def _replicates(n: int, replicates: int, seed: int, chunk: int = 200):
-    """Yield blocks of replicate weights (bounded memory at 100,000 cases)."""
+    """Yield blocks of replicate weights (at most 4 million weights a block: bounded memory at 100,000 cases)."""
     rng = np.random.default_rng(seed)
+    chunk = max(1, min(chunk, 4_000_000 // max(n, 1)))
     done = 0
     while done < replicates:
         m = min(chunk, replicates - done)
