@@ -9,6 +9,9 @@
   changed, and the power (the rate of failing) for a true drop of a given size at a given n.
 - agreement --min-alpha and calibrate --min: how often a gate passes when the truth is under its bar
   (a false pass) and fails when the truth is over it, on the point estimate and on the lower bound.
+- drift --max-drift 0: how often it alarms when production is drawn like the golden set (5 to 200
+  inputs), and when half of 60 inputs are on a topic the golden set never had; and the covered share
+  with no drift.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from labeler.stats.agreement import krippendorff_alpha  # noqa: E402
 from labeler.stats.bootstrap import alpha_interval, confusion_intervals, mean_interval  # noqa: E402
+from labeler.stats.drift import analyse, local_embed  # noqa: E402
 from labeler.stats.regress import gates  # noqa: E402
 
 
@@ -94,6 +98,29 @@ def agreement_gate(n: int, true_rate: float, bar: float, sims: int, replicates: 
             "pass_rate_lower": passed_lower / sims}
 
 
+WORDS = {t: [f"{t}{k}" for k in range(40)] for t in ("alpha", "bravo", "charlie", "delta", "echo")}
+SEEN = ["alpha", "bravo", "charlie", "delta"]
+
+
+def texts(rng, n: int, topics: list[str]) -> list[str]:
+    """Synthetic inputs: 8 words from one topic's vocabulary each."""
+    return [" ".join(rng.choice(WORDS[topics[int(rng.integers(len(topics)))]], size=8)) for _ in range(n)]
+
+
+def drift_gate(n: int, shifted: int, sims: int, seed: int) -> dict:
+    """A golden set of 120 inputs on four topics; n production inputs, `shifted` of them on a fifth."""
+    rng = np.random.default_rng(seed)
+    golden = texts(np.random.default_rng(10_000 + seed), 120, SEEN)
+    alarms, covered = 0, []
+    for s in range(sims):
+        prod = texts(rng, n - shifted, SEEN) + texts(rng, shifted, ["echo"])
+        g, p = local_embed([golden, prod])
+        r = analyse(prod, p, g, [str(i) for i in range(len(g))], None, seed=s)
+        alarms += r.score > r.reference
+        covered.append(r.covered_share)
+    return {"n": n, "shifted": shifted, "alarm_rate": alarms / sims, "mean_covered_share": round(float(np.mean(covered)), 4)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sims", type=int, default=400)
@@ -109,7 +136,9 @@ def main() -> None:
            "agreement_min_alpha": [alpha_gate(n, t, 0.8, s // 2, b // 2, a.seed + k) for k, (n, t) in enumerate(
                [(60, 0.7), (60, 0.8), (60, 0.9), (200, 0.7), (200, 0.9)])],
            "calibrate_min": [agreement_gate(n, t, 0.8, s, b, a.seed + k) for k, (n, t) in enumerate(
-               [(60, 0.75), (60, 0.8), (60, 0.9), (200, 0.75), (200, 0.9)])]}
+               [(60, 0.75), (60, 0.8), (60, 0.9), (200, 0.75), (200, 0.9)])],
+           "drift_max_drift_0": [drift_gate(n, k, max(2, s // 8), a.seed + i) for i, (n, k) in enumerate(
+               [(5, 0), (10, 0), (60, 0), (200, 0), (60, 30)])]}
     if a.json:
         print(json.dumps(out, indent=2))
         return
@@ -125,6 +154,10 @@ def main() -> None:
     for r in out["calibrate_min"]:
         print(f"  n={r['n']:<4} true agreement {r['true_agreement']:.0%}: on the point {r['pass_rate_point']:.1%}, "
               f"on the lower bound {r['pass_rate_lower']:.1%}")
+    print(f"drift --max-drift 0 ({max(2, s // 8)} runs each): how often it alarms")
+    for r in out["drift_max_drift_0"]:
+        what = "drawn like the golden set" if not r["shifted"] else f"{r['shifted']} on a new topic"
+        print(f"  n={r['n']:<4} {what}: alarms {r['alarm_rate']:.1%}, covered share {r['mean_covered_share']:.1%}")
 
 
 if __name__ == "__main__":

@@ -173,3 +173,19 @@ def test_the_t_quantile_behind_the_widened_intervals():
     assert t_quantile(0.975, 4) == pytest.approx(t.ppf(0.975, 4), abs=1e-2)
     for df in (9, 24, 59, 999):
         assert t_quantile(0.975, df) == pytest.approx(t.ppf(0.975, df), abs=1e-3)
+
+
+def test_an_undefined_statistic_has_no_interval():
+    """A corrected pass rate the judge cannot correct (no better than chance on gold) once carried
+    ci95 [0, 1] from the replicates where it happened to be defined."""
+    from labeler.stats.bootstrap import block_interval
+    from labeler.stats.report import _coef
+
+    judge_no_better = np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.0])  # undefined on the data, defined on some resamples
+
+    def stat(block):
+        s = block @ judge_no_better / block.sum(axis=1)
+        return np.where(np.isclose(s, 0.5), np.nan, s)
+    ci = block_interval(stat, 6, 200, 0)
+    assert (ci.low, ci.high, ci.replicates) == (None, None, 0)
+    assert "ci95" not in _coef(None, 6, ci) and _coef(0.4, 6, ci)["ci95"]["low"] is None
