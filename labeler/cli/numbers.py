@@ -55,6 +55,8 @@ def cmd_agreement(a: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(a: argparse.Namespace) -> int:
+    from labeler.derived.staleness import VersionIndex
+    from labeler.stats.agreement import kappa_weights
     from labeler.stats.bootstrap import confusion_intervals
     from labeler.stats.calibrate import below_bar, calibrate, groups
 
@@ -64,22 +66,13 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
         sys.stderr.write(f"note: run {a.run} used rubric v{meta.rubric_version}; the dataset is on v{ds.config.rubric_version}\n")
     result = [(title, calibrate(ds, verdicts, cases, a.gold, a.epsilon)) for title, cases in groups(ds, a.by)]
     overall = calibrate(ds, verdicts, rule=a.gold, epsilon=a.epsilon) if a.by != "criterion" else result[0][1]
-    from labeler.derived.staleness import VersionIndex
-    from labeler.stats.agreement import kappa_weights
-
     crits = VersionIndex(ds).in_force.criteria
     intervals = {c.criterion: dict(zip(("percent", "kappa"), confusion_intervals(
         c.confusion, kappa_weights(crits[c.criterion]), a.replicates, a.seed))) for c in overall}
     failures = below_bar(overall, a.min) if a.min is not None else []
-    if a.min is not None and a.on == "lower":
-        failures = [f for f in failures if "judge agreement" not in f]  # replaced by the interval's bound below
-        for c in overall:
-            ci = intervals[c.criterion]["percent"]
-            if c.judge_percent.value is None or ci.low is None:
-                failures.insert(0, f"{c.criterion}: judge agreement undefined ({c.judge_percent.reason or 'no interval'})")
-            elif ci.low < a.min:
-                failures.insert(0, f"{c.criterion}: judge agreement {c.judge_percent.value:.1%}, lower 95% bound {ci.low:.1%} "
-                                   f"< {a.min:.0%} (n={c.judge_percent.n})")
+    if a.min is not None and a.on == "lower":  # judge agreement on its interval's lower bound instead of the point
+        lower = [_under_lower_bound(c, intervals[c.criterion]["percent"], a.min) for c in overall]
+        failures = [f for f in lower if f] + [f for f in failures if "judge agreement" not in f]
     failed = _left_out(ds, a.strict)
     on = "point estimate" if a.on == "point" else "lower bound of the 95% interval"
     if a.json:
@@ -105,6 +98,16 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
         if a.min is not None and not failures:
             print(f"every criterion at or above {a.min:.0%} (on the {on})")
     return EXIT_FAIL if failures or failed else EXIT_OK
+
+
+def _under_lower_bound(c, ci, bar: float) -> str:
+    """Why a criterion's judge agreement fails a bar on its lower 95% bound ("" when it does not)."""
+    if c.judge_percent.value is None or ci.low is None:
+        return f"{c.criterion}: judge agreement undefined ({c.judge_percent.reason or 'no interval'})"
+    if ci.low < bar:
+        return (f"{c.criterion}: judge agreement {c.judge_percent.value:.1%}, lower 95% bound {ci.low:.1%} < {bar:.0%} "
+                f"(n={c.judge_percent.n})")
+    return ""
 
 
 def cmd_report(a: argparse.Namespace) -> int:
