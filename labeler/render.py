@@ -22,14 +22,27 @@ def band_text(c: Coefficient) -> Text:
     return Text(c.band, style=BAND_STYLE[c.band])
 
 
-def agreement_tables(groups: list[Group], by: str) -> list[Table]:
+def _with_ci(c: Coefficient, ci, percent: bool = False) -> Text:
+    """A coefficient and its 95% interval ("0.716 [0.40, 0.92]")."""
+    t = coef_text(c, percent)
+    if ci is not None and ci.low is not None and c.value is not None:
+        t.append(f" [{ci.low:.0%}, {ci.high:.0%}]" if percent else f" [{ci.low:.2f}, {ci.high:.2f}]", style="dim")
+    return t
+
+
+def agreement_tables(groups: list[Group], by: str, intervals: dict | None = None) -> list[Table]:
+    """With `intervals` (criterion -> {"alpha", "percent"}), each number shows its 95% interval and the
+    Landis-Koch word is given only when the whole interval lies in one band."""
+    from labeler.stats.bootstrap import band
+
     tables = []
     for g in groups:
         if by == "annotator":
             tables.append(_annotator_table(g))
             tables.append(_pairwise_table(g))
             continue
-        t = Table(title=f"{g.title}: {g.cases} cases; n = cases with 2+ labels", title_justify="left")
+        ci_note = "; [95% interval], band only when the interval is in one" if intervals else ""
+        t = Table(title=f"{g.title}: {g.cases} cases; n = cases with 2+ labels{ci_note}", title_justify="left")
         for col in ("criterion", "scale", "n", "agree", "alpha", "", "mean kappa (by shared cases)"):
             t.add_column(col, justify="right" if col not in ("criterion", "scale", "") else "left")
         lowest = min((r.alpha.value for r in g.reports if r.alpha.value is not None), default=None)
@@ -39,8 +52,14 @@ def agreement_tables(groups: list[Group], by: str) -> list[Table]:
             style = "bold" if r.alpha.value is not None and r.alpha.value == lowest and len(g.reports) > 1 else ""
             why = f" ({r.alpha.reason})" if r.alpha.reason else ""
             scale = r.scale if r.scale == r.level else f"{r.scale} ({r.level})"
-            t.add_row(Text(r.criterion, style=style), scale, str(r.alpha.n), coef_text(r.percent, True),
-                      coef_text(r.alpha), Text.assemble(band_text(r.alpha), Text(why, style="dim")), mean_k)
+            ci = (intervals or {}).get(r.criterion)
+            if ci and r.alpha.value is not None:
+                word = band(ci["alpha"])
+                words = Text(word, style=BAND_STYLE.get(word, ""))
+            else:
+                words = band_text(r.alpha)
+            t.add_row(Text(r.criterion, style=style), scale, str(r.alpha.n), _with_ci(r.percent, ci and ci["percent"], True),
+                      _with_ci(r.alpha, ci and ci["alpha"]), Text.assemble(words, Text(why, style="dim")), mean_k)
         tables.append(t)
     return tables
 

@@ -31,3 +31,27 @@ def test_pairwise_benchmark_smoke():
     for k in ("status", "agreement", "winrate", "calibrate"):
         assert r[f"{k}_exit"] == 0 and r[f"{k}_cpu_s"] > 0, k
     assert r["label_key_frame_ms_p95"] > 0 and r["app_peak_mb"] > 0
+
+
+def test_gates_simulation_smoke():
+    """benchmarks/gates_sim.py, tiny: its real run prints the false-alarm rates and power quoted in the README."""
+    out = subprocess.run([sys.executable, str(BENCH.parent / "gates_sim.py"), "--sims", "6", "--replicates", "100", "--json"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    r = json.loads(out.stdout)
+    drops = r["regress_max_drop"]
+    assert [d["true_drop"] for d in drops][:2] == [0.0, 0.0] and all(0 <= d["fail_rate_interval_rule"] <= 1 for d in drops)
+    assert drops[0]["fail_rate_point_rule"] > 0  # nothing changed, yet the point rule fails some runs
+    for key in ("agreement_min_alpha", "calibrate_min"):
+        assert all(x["pass_rate_lower"] <= x["pass_rate_point"] for x in r[key]), key
+
+
+def test_coverage_benchmark_smoke():
+    """benchmarks/coverage.py, tiny: every design and statistic comes out with a coverage in [0, 1]."""
+    out = subprocess.run([sys.executable, str(BENCH.parent / "coverage.py"), "--datasets", "4", "--replicates", "100",
+                          "--json"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    r = json.loads(out.stdout)
+    assert [x["design"] for x in r["results"]] == ["2 raters", "3 raters", "partial overlap"]
+    for x in r["results"]:
+        assert len(x["statistics"]) == 6 and all(0 <= s["coverage"] <= 1 for s in x["statistics"].values())

@@ -93,10 +93,74 @@ def test_into_adds_valid_cases_and_never_a_duplicate(topics: Path, tmp_path: Pat
     assert len(open_dataset(topics / "datasets" / "topics").cases) == 9
 
 
-def test_max_drift_gates_ci(topics: Path, tmp_path: Path, monkeypatch, capsys):
-    monkeypatch.chdir(topics)
-    assert cli.main(["drift", "topics", str(tmp_path / "prod.jsonl"), "--max-drift", "0.0001"]) == 1
-    assert "is above" in capsys.readouterr().err
+WORDS = {t: [f"{t}{k}" for k in range(40)] for t in ("alpha", "bravo", "charlie", "delta", "echo")}
+
+
+def _texts(rng, n: int, topics: list[str]) -> list[str]:
+    """Synthetic inputs: 8 words of one topic's vocabulary each."""
+    return [" ".join(rng.choice(WORDS[topics[int(rng.integers(len(topics)))]], size=8)) for _ in range(n)]
+
+
+@pytest.fixture
+def big(tmp_path: Path) -> Path:
+    """A golden set of 120 inputs on four topics."""
+    ws = tmp_path / "big"
+    (ws / "rubrics" / "tiny").mkdir(parents=True)
+    from conftest import SMALL_RUBRIC
+
+    (ws / "rubrics" / "tiny" / "v1.yaml").write_text(SMALL_RUBRIC)
+    d = ws / "datasets" / "big"
+    d.mkdir(parents=True)
+    (d / "dataset.yaml").write_text("name: big\nrubric: tiny\nrubric_version: 1\n")
+    rng = np.random.default_rng(0)
+    open_dataset(d).add_cases([Case(id=f"g{i}", input=t, output="o")
+                               for i, t in enumerate(_texts(rng, 120, ["alpha", "bravo", "charlie", "delta"]))])
+    return ws
+
+
+def _prod(path: Path, texts: list[str]) -> Path:
+    path.write_text("".join(json.dumps({"input": t}) + "\n" for t in texts))
+    return path
+
+
+@pytest.mark.parametrize("n", [5, 10, 200])
+def test_max_drift_is_quiet_without_drift_whatever_the_number_of_inputs(big: Path, tmp_path: Path, monkeypatch, capsys, n):
+    """Drawn like the golden set: once the score at 5 inputs alarmed 20 times in 20 (0.32 against a fixed 0.15)."""
+    monkeypatch.chdir(big)
+    prod = _prod(tmp_path / "p.jsonl", _texts(np.random.default_rng(n), n, ["alpha", "bravo", "charlie", "delta"]))
+    assert cli.main(["drift", "big", str(prod), "--max-drift", "0", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["score"] <= r["no_drift_reference"]["p95"] and not r["alert"]
+    assert r["no_drift_reference"]["p95"] > (0.1 if n <= 10 else 0.0)
+
+
+def test_max_drift_alarms_on_a_real_shift(big: Path, tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.chdir(big)
+    rng = np.random.default_rng(1)
+    prod = _prod(tmp_path / "p.jsonl", _texts(rng, 30, ["alpha", "bravo", "charlie", "delta"]) + _texts(rng, 30, ["echo"]))
+    assert cli.main(["drift", "big", str(prod), "--max-drift", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "is above" in err and "no-drift reference at 60 inputs" in err
+    assert cli.main(["drift", "big", str(prod), "--max-drift", "0.9"]) == 0  # a margin this wide lets it through
+    capsys.readouterr()
+
+
+def test_the_space_is_the_golden_sets_whatever_the_production_file():
+    golden = BILLING + LOGIN
+    g1, _ = local_embed([golden, SHIPPING])
+    g2, _ = local_embed([golden, ["something else entirely", "and more"]])
+    assert np.array_equal(g1, g2)  # the golden vectors (so the threshold) do not move with the production file
+
+
+def test_disjoint_vocabularies_are_as_far_apart_as_can_be():
+    rng = np.random.default_rng(0)
+    en = [" ".join(rng.choice(["invoice", "charge", "refund", "password", "login", "parcel", "tracking", "delivery", "account",
+                               "plan", "cancel", "subscription", "email", "reset", "card", "order"], 8)) for _ in range(100)]
+    gr = [" ".join(rng.choice(["παραγγελία", "επιστροφή", "χρημάτων", "χρέωση", "συνδεθώ", "λογαριασμό", "κωδικός", "αποστολή",
+                               "δέμα", "κάρτα", "συνδρομή", "ακύρωση"], 8)) for _ in range(100)]
+    g, p = local_embed([en, gr])
+    # no n-gram in common: orthogonal centroids (0.94 with unsigned hashing, collisions made them look alike)
+    assert centroid_distance(p, g) == pytest.approx(1.0, abs=0.03)
 
 
 def test_the_report_shows_drift_over_time(topics: Path, tmp_path: Path, monkeypatch, capsys):

@@ -13,6 +13,7 @@ import pytest
 
 from labeler import cli
 from labeler.stats.agreement import krippendorff_alpha, percent_agreement
+from bca_ref import bca_reference
 from labeler.stats.bootstrap import alpha_interval, percent_interval, rogan_gladen
 from labeler.stats.report import build_report
 from labeler.report_formats import html_page, markdown
@@ -40,12 +41,14 @@ def test_bootstrap_intervals_equal_a_plain_resampling_reference():
         a = krippendorff_alpha(data[:, idx], 3, "ordinal").value
         ref.append(np.nan if a is None else a)
         ref_pct.append(percent_agreement(data[:, idx], 3).value)
-    ref = np.array(ref)
-    lo, hi = np.percentile(ref[np.isfinite(ref)], [2.5, 97.5])
-    assert got.low == pytest.approx(lo, abs=1e-9) and got.high == pytest.approx(hi, abs=1e-9)
+    keep = [np.arange(60) != i for i in range(60)]  # 60 cases: the jackknife leaves out one case at a time
+    lo, hi = bca_reference(krippendorff_alpha(data, 3, "ordinal").value, ref,
+                            [krippendorff_alpha(data[:, k], 3, "ordinal").value for k in keep])
+    assert got.low == pytest.approx(lo, abs=1e-6) and got.high == pytest.approx(hi, abs=1e-6)
     # percent agreement is a mean over pairable cases, so the same draws give the same interval
     p = percent_interval(data, 3, replicates=300, seed=11)
-    assert (p.low, p.high) == pytest.approx(tuple(np.percentile(ref_pct, [2.5, 97.5])), abs=1e-9)
+    ref_p = bca_reference(percent_agreement(data, 3).value, ref_pct, [percent_agreement(data[:, k], 3).value for k in keep])
+    assert (p.low, p.high) == pytest.approx(ref_p, abs=1e-6)
 
 
 def test_rogan_gladen_closed_form():
@@ -160,3 +163,29 @@ def test_dashboard_numbers_match_the_report(example: Path):
     shares = d["distributions"]["tone"]["series"]
     assert abs(sum(shares["people"]) - 1) < 1e-9 and set(shares) >= {"people", "gpt-4o-mini-2026-10"}
     assert sum(n for _, n in d["per_day"]["alice"]) == r["throughput"]["by_annotator"]["alice"]["labels"]
+
+
+def test_the_t_quantile_behind_the_widened_intervals():
+    from scipy.stats import t
+
+    from labeler.stats.bootstrap import t_quantile
+
+    assert t_quantile(0.975, 4) == pytest.approx(t.ppf(0.975, 4), abs=1e-2)
+    for df in (9, 24, 59, 999):
+        assert t_quantile(0.975, df) == pytest.approx(t.ppf(0.975, df), abs=1e-3)
+
+
+def test_an_undefined_statistic_has_no_interval():
+    """A corrected pass rate the judge cannot correct (no better than chance on gold) once carried
+    ci95 [0, 1] from the replicates where it happened to be defined."""
+    from labeler.stats.bootstrap import block_interval
+    from labeler.stats.report import _coef
+
+    judge_no_better = np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.0])  # undefined on the data, defined on some resamples
+
+    def stat(block):
+        s = block @ judge_no_better / block.sum(axis=1)
+        return np.where(np.isclose(s, 0.5), np.nan, s)
+    ci = block_interval(stat, 6, 200, 0)
+    assert (ci.low, ci.high, ci.replicates) == (None, None, 0)
+    assert "ci95" not in _coef(None, 6, ci) and _coef(0.4, 6, ci)["ci95"]["low"] is None

@@ -14,7 +14,8 @@ from labeler.errors import LabelerError, UsageError
 
 
 def cmd_drift(a: argparse.Namespace) -> int:
-    from labeler.stats.drift import DEFAULT_MAX_DRIFT, MAX_TEXT, EmbeddingCache, analyse, local_embed, remote_embed
+    from labeler.stats.drift import (LOCAL_SPACE, MAX_TEXT, EmbeddingCache, analyse, local_embed,
+                                      remote_embed, text_hash)
     from labeler.truth.importer import as_text, read_rows
 
     ds = _open(a.dataset)
@@ -39,7 +40,7 @@ def cmd_drift(a: argparse.Namespace) -> int:
     requests = 0
     if a.embed == "local":
         g_vec, p_vec = local_embed([golden, prod])
-        model = "local char-ngram tf-idf"
+        model = LOCAL_SPACE
     else:
         if not a.model:
             raise UsageError("--embed openai needs --model (the embeddings model your endpoint serves)")
@@ -61,8 +62,15 @@ def cmd_drift(a: argparse.Namespace) -> int:
         model = a.model
     result = analyse(prod, p_vec, g_vec, golden_ids, a.threshold, a.propose or 0, a.seed)
     file_hash = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    margin = a.max_drift or 0.0
+    alert = result.score > result.reference + margin
     record = {"date": date.today().isoformat(), "file": path.name, "file_hash": file_hash, "embed": a.embed, "model": model,
-              "production_inputs": len(prod), "score": round(result.score, 4), "threshold": round(result.threshold, 4),
+              "space": {"fitted_on": "golden set", "golden_inputs": len(golden),
+                        "golden_hash": text_hash("\n".join(sorted(text_hash(t) for t in golden)))},
+              "production_inputs": len(prod), "score": round(result.score, 4),
+              "no_drift_reference": {"p95": round(result.reference, 4), "p_value": round(result.p_value, 4),
+                                     "resamples": 200, "seed": a.seed, "margin": margin},
+              "alert": bool(alert), "threshold": round(result.threshold, 4),
               "covered_share": round(result.covered_share, 4),
               "clusters": [{"size": c["size"], "mean_distance": c["mean_distance"], "examples": c["examples"]} for c in result.clusters],
               "proposals": [prod[i] for i in result.proposals]}
@@ -73,9 +81,8 @@ def cmd_drift(a: argparse.Namespace) -> int:
     added = 0
     if a.into:
         added = _propose_into(ds, a, prod, prod_out, result.proposals, path)
-    alert = result.score > (a.max_drift if a.max_drift is not None else DEFAULT_MAX_DRIFT)
     if a.json:
-        print(json.dumps({**record, "embedding_requests": requests, "added_cases": added, "alert": alert,
+        print(json.dumps({**record, "embedding_requests": requests, "added_cases": added,
                           "per_sample": [{"input": p[:200], "distance": round(float(d), 4), "nearest_case": n}
                                          for p, d, n in zip(prod, result.distances, result.nearest_case)]}, indent=2))
     else:
@@ -84,8 +91,9 @@ def cmd_drift(a: argparse.Namespace) -> int:
         from labeler.safetext import one_line
 
         con = _console()
-        con.print(f"drift score {result.score:.3f} (centroid cosine distance; alert above "
-                  f"{a.max_drift if a.max_drift is not None else DEFAULT_MAX_DRIFT:.2f})"
+        con.print(f"drift score {result.score:.3f} (centroid cosine distance; with no drift, {len(prod)} inputs score "
+                  f"under {result.reference:.3f} 95% of the time, p={result.p_value:.3f}; alert above "
+                  f"{result.reference + margin:.3f})"
                   f" · {result.covered_share:.0%} of {len(prod)} production inputs covered (nearest golden case within "
                   f"{result.threshold:.3f}) · recorded in {_relative(run_path)}")
         t = Table(title="uncovered production inputs, by cluster", title_justify="left")
@@ -99,7 +107,8 @@ def cmd_drift(a: argparse.Namespace) -> int:
         if a.into:
             con.print(f"added {added} case(s) to {a.into}")
     if alert:
-        sys.stderr.write(f"drift {result.score:.3f} is above {a.max_drift if a.max_drift is not None else DEFAULT_MAX_DRIFT:.2f}\n")
+        sys.stderr.write(f"drift {result.score:.3f} is above {result.reference + margin:.3f}: the no-drift reference at "
+                         f"{len(prod)} inputs ({result.reference:.3f}, p={result.p_value:.3f}) plus the margin {margin:.2f}\n")
     return EXIT_FAIL if alert and a.max_drift is not None else EXIT_OK
 
 
@@ -137,7 +146,9 @@ def register(add) -> None:
     sp.add_argument("--api-key-env", default="OPENAI_API_KEY")
     sp.add_argument("--threshold", type=_fraction, default=None, help="covered when the nearest golden case is this close "
                     "(cosine distance; default: as close as golden cases are to each other)")
-    sp.add_argument("--max-drift", type=_fraction, default=None, help="exit 1 when the drift score is above this (CI)")
+    sp.add_argument("--max-drift", type=_fraction, default=None, metavar="MARGIN", help="exit 1 (CI) when the drift score "
+                    "is above the no-drift reference at this many inputs (the 95th percentile of the golden set resampled "
+                    "against itself) by more than MARGIN; 0 alarms on any drift beyond sampling noise")
     sp.add_argument("--propose", type=_positive, default=None, metavar="N", help="propose N uncovered inputs to label next")
     sp.add_argument("--into", type=_name("dataset name"), default=None, help="add the proposals to this dataset as cases")
     sp.add_argument("--tier", default="golden", choices=["golden", "adversarial", "regression"], help="tier of added cases")

@@ -12,27 +12,41 @@ from labeler.errors import UsageError
 from labeler.cli.common import (EXIT_FAIL, EXIT_OK, STRICT_HELP, GOLD_CHOICES, GOLD_HELP, _coefficient, _console, _fraction, _left_out, _name,
                                 _open, _positive)
 
+ON_HELP = ("what a gate compares with its bar: the point estimate (default) or the lower bound of its 95%% "
+           "interval (a bar the data must clear beyond sampling noise)")
+
+
+def _intervals_json(intervals: dict) -> dict:
+    return {c: {k: ci.as_dict() for k, ci in per.items()} for c, per in intervals.items()}
+
+
 def cmd_agreement(a: argparse.Namespace) -> int:
-    from labeler.stats.numbers import agreement_groups, check_gates
+    from labeler.stats.numbers import agreement_groups, agreement_intervals, check_gates
 
     ds = _open(a.dataset)
     groups = agreement_groups(ds, a.by, a.gold)
     gated = a.min_alpha is not None or a.min_agreement is not None
     overall = groups[0] if a.by in ("criterion", "annotator") else agreement_groups(ds, "criterion", a.gold)[0]
-    failures = check_gates(overall, a.min_alpha, a.min_agreement) if gated else []
+    intervals = agreement_intervals(ds, a.replicates, a.seed) if gated or a.by == "criterion" else {}
+    failures = check_gates(overall, a.min_alpha, a.min_agreement, a.on, intervals) if gated else []
     failed = _left_out(ds, a.strict)
+    on = "point estimate" if a.on == "point" else "lower bound of the 95% interval"
     if a.json:
         print(json.dumps({"dataset": ds.name, "rubric": ds.config.rubric, "rubric_version": ds.config.rubric_version,
                           "by": a.by, "gold": a.gold, "groups": [g.as_dict() for g in groups],
+                          "intervals": {"method": "BCa bootstrap over cases, 95%", "replicates": a.replicates, "seed": a.seed,
+                                        "criteria": _intervals_json(intervals)},
                           "left_out": [str(p) for p in ds.problems],
-                          "gates": {"min_alpha": a.min_alpha, "min_agreement": a.min_agreement,
+                          "gates": {"min_alpha": a.min_alpha, "min_agreement": a.min_agreement, "on": on,
                                     "failures": [{"criterion": f.criterion, "what": f.what} for f in failures]}}, indent=2))
     else:
         from labeler.render import agreement_tables
 
         con = _console()
-        for table in agreement_tables(groups, a.by):
+        for table in agreement_tables(groups, a.by, intervals if a.by == "criterion" else None):
             con.print(table)
+        if gated:
+            print(f"gates on the {on} of each criterion (95% BCa bootstrap, {a.replicates} replicates, seed {a.seed})")
         for f in failures:
             sys.stderr.write(f"gate failed: {f}\n")
         if gated and not failures:
@@ -41,6 +55,9 @@ def cmd_agreement(a: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(a: argparse.Namespace) -> int:
+    from labeler.derived.staleness import VersionIndex
+    from labeler.stats.agreement import kappa_weights
+    from labeler.stats.bootstrap import confusion_intervals
     from labeler.stats.calibrate import below_bar, calibrate, groups
 
     ds = _open(a.dataset)
@@ -49,12 +66,21 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
         sys.stderr.write(f"note: run {a.run} used rubric v{meta.rubric_version}; the dataset is on v{ds.config.rubric_version}\n")
     result = [(title, calibrate(ds, verdicts, cases, a.gold, a.epsilon)) for title, cases in groups(ds, a.by)]
     overall = calibrate(ds, verdicts, rule=a.gold, epsilon=a.epsilon) if a.by != "criterion" else result[0][1]
+    crits = VersionIndex(ds).in_force.criteria
+    intervals = {c.criterion: dict(zip(("percent", "kappa"), confusion_intervals(
+        c.confusion, kappa_weights(crits[c.criterion]), a.replicates, a.seed))) for c in overall}
     failures = below_bar(overall, a.min) if a.min is not None else []
+    if a.min is not None and a.on == "lower":  # judge agreement on its interval's lower bound instead of the point
+        lower = [_under_lower_bound(c, intervals[c.criterion]["percent"], a.min) for c in overall]
+        failures = [f for f in lower if f] + [f for f in failures if "judge agreement" not in f]
     failed = _left_out(ds, a.strict)
+    on = "point estimate" if a.on == "point" else "lower bound of the 95% interval"
     if a.json:
-        print(json.dumps({"dataset": ds.name, "run": a.run, "model": meta.model, "by": a.by, "min": a.min, "gold": a.gold,
-                          "left_out": [str(p) for p in ds.problems],
+        print(json.dumps({"dataset": ds.name, "run": a.run, "model": meta.model, "by": a.by, "min": a.min, "on": on,
+                          "gold": a.gold, "left_out": [str(p) for p in ds.problems],
                           "groups": [{"group": t, "criteria": [c.as_dict() for c in items]} for t, items in result],
+                          "intervals": {"method": "BCa bootstrap over cases, 95%", "replicates": a.replicates,
+                                        "seed": a.seed, "criteria": _intervals_json(intervals)},
                           "failures": failures}, indent=2))
     else:
         from labeler.render import calibration_tables
@@ -62,11 +88,26 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
         con = _console()
         for t in calibration_tables(result, a.run):
             con.print(t)
+        for c in overall:
+            ci = intervals[c.criterion]
+            if ci["percent"].low is not None:
+                kap = "" if ci["kappa"].low is None else f", kappa [{ci['kappa'].low:.2f}, {ci['kappa'].high:.2f}]"
+                print(f"{c.criterion}: judge agreement 95% interval [{ci['percent'].low:.1%}, {ci['percent'].high:.1%}]{kap}")
         for f in failures:
             sys.stderr.write(f"under the bar: {f}\n")
         if a.min is not None and not failures:
-            print(f"every criterion at or above {a.min:.0%}")
+            print(f"every criterion at or above {a.min:.0%} (on the {on})")
     return EXIT_FAIL if failures or failed else EXIT_OK
+
+
+def _under_lower_bound(c, ci, bar: float) -> str:
+    """Why a criterion's judge agreement fails a bar on its lower 95% bound ("" when it does not)."""
+    if c.judge_percent.value is None or ci.low is None:
+        return f"{c.criterion}: judge agreement undefined ({c.judge_percent.reason or 'no interval'})"
+    if ci.low < bar:
+        return (f"{c.criterion}: judge agreement {c.judge_percent.value:.1%}, lower 95% bound {ci.low:.1%} < {bar:.0%} "
+                f"(n={c.judge_percent.n})")
+    return ""
 
 
 def cmd_report(a: argparse.Namespace) -> int:
@@ -96,7 +137,7 @@ def cmd_report(a: argparse.Namespace) -> int:
 
 
 def cmd_regress(a: argparse.Namespace) -> int:
-    from labeler.stats.regress import calibration_warnings, gates, regress
+    from labeler.stats.regress import calibration_warnings, check_tiers, default_base, gates, instrument_warning, regress
 
     ds = _open(a.dataset)
     min_pass = {}
@@ -107,16 +148,23 @@ def cmd_regress(a: argparse.Namespace) -> int:
                 min_pass[tier.strip()] = _fraction(x.strip())
             except (ValueError, argparse.ArgumentTypeError):
                 raise UsageError(f"--min-pass {item!r}: expected TIER=RATE such as golden=0.85") from None
-    result = regress(ds, a.base, a.candidate, a.by, a.seed, a.replicates)
-    warnings = calibration_warnings(ds, a.candidate)
-    if a.base != "gold":
-        warnings += [w for w in calibration_warnings(ds, a.base) if w not in warnings]
-    failures = gates(result, a.max_drop, min_pass)
+    check_tiers(min_pass)
+    base = a.base or default_base(ds, a.candidate)
+    result = regress(ds, base, a.candidate, a.by, a.seed, a.replicates)
+    # every gate is evaluated on its own grouping, whatever --by shows
+    overall = result if a.by == "criterion" or a.max_drop is None else regress(ds, base, a.candidate, "criterion", a.seed, a.replicates)
+    tiers = result if a.by == "tier" or not min_pass else regress(ds, base, a.candidate, "tier", a.seed, a.replicates)
+    warnings = instrument_warning(ds, base, a.candidate) + calibration_warnings(ds, a.candidate)
+    if base != "gold":
+        warnings += [w for w in calibration_warnings(ds, base) if w not in warnings]
+    failures = gates(overall, a.max_drop, min_pass, a.on, tiers)
     failed = _left_out(ds, a.strict)
+    rule = {"max_drop": a.max_drop, "max_drop_rule": "the whole 95% interval of the difference below -max_drop",
+            "min_pass": min_pass, "min_pass_on": "point estimate" if a.on == "point" else "lower bound of the 95% interval"}
     for w in warnings:
         sys.stderr.write(f"warning: {w}\n")
     if a.json:
-        print(json.dumps({**result, "warnings": warnings, "failures": failures}, indent=2, default=str))
+        print(json.dumps({**result, "warnings": warnings, "gates": rule, "failures": failures}, indent=2, default=str))
     else:
         from rich.table import Table
         from rich.text import Text
@@ -134,19 +182,37 @@ def cmd_regress(a: argparse.Namespace) -> int:
                 diff = "-" if "pass_diff" not in it else f"{it['pass_diff']:+.1%}" + (
                     f" [{ci['low']:+.1%}, {ci['high']:+.1%}]" if ci.get("low") is not None else "")
                 t.add_row(c, str(it["cases"]), str(it.get("mean_base", "-")), str(it.get("mean_candidate", "-")),
-                          "-" if "pass_base" not in it else f"{it['pass_base']:.1%}",
-                          "-" if "pass_candidate" not in it else f"{it['pass_candidate']:.1%}", diff, str(len(it.get("worse", []))))
+                          _rate(it, "pass_base"), _rate(it, "pass_candidate"), diff, str(len(it.get("worse", []))))
             con.print(t)
-        overall = result["groups"][0]
-        for c, it in overall["criteria"].items():
+        if not result["groups"]:
+            con.print(f"no case has a {a.by}")
+        for c, it in (result["groups"][0]["criteria"] if result["groups"] else {}).items():
             for w in it.get("worse", [])[:5]:
                 con.print(Text(f"  worse {c}: {one_line(w['case'], 40)} {w['base']} -> {w['candidate']}  "
                                f"{one_line(w['rationale'], 100)}"))
+        if a.max_drop is not None:
+            print(f"--max-drop {a.max_drop:.1%}: a drop counts when its whole 95% interval is beyond the margin")
+        if min_pass:
+            print(f"--min-pass: on the {rule['min_pass_on']} of each tier's pass rate")
         for f in failures:
             sys.stderr.write(f"gate failed: {f}\n")
         if (a.max_drop is not None or min_pass) and not failures:
             print("gates met")
     return EXIT_FAIL if failures or failed else EXIT_OK
+
+
+def _rate(it: dict, key: str) -> str:
+    """A pass rate with its 95% interval, or '-'."""
+    if key not in it:
+        return "-"
+    ci = it.get(f"{key}_ci95") or {}
+    return f"{it[key]:.1%}" + (f" [{ci['low']:.0%}, {ci['high']:.0%}]" if ci.get("low") is not None else "")
+
+
+def _interval_flags(sp) -> None:
+    sp.add_argument("--on", default="point", choices=["point", "lower"], help=ON_HELP)
+    sp.add_argument("--seed", type=int, default=0, help="bootstrap seed of the 95%% intervals")
+    sp.add_argument("--replicates", type=_positive, default=1000, help="bootstrap replicates (default 1000)")
 
 
 def register(add) -> None:
@@ -159,6 +225,7 @@ def register(add) -> None:
     sp.add_argument("--min-agreement", type=_fraction, default=None, help="exit 1 when a criterion's percent agreement is below this (0.8 or 80%%)")
     sp.add_argument("--strict", action="store_true", help=STRICT_HELP)
     sp.add_argument("--gold", default="consensus", choices=GOLD_CHOICES, help=GOLD_HELP)
+    _interval_flags(sp)
 
     sp = add("calibrate", cmd_calibrate, "Judge vs human gold per criterion (agreement, kappa, confusion), beside each annotator; a gate for CI.")
     sp.add_argument("dataset")
@@ -170,6 +237,7 @@ def register(add) -> None:
     sp.add_argument("--gold", default="consensus", choices=GOLD_CHOICES, help=GOLD_HELP)
     sp.add_argument("--epsilon", type=_fraction, default=0.2,
                     help="the alternative annotator test's cost-benefit allowance for the judge (default 0.2, the paper's value for expert annotators)")
+    _interval_flags(sp)
 
     sp = add("report", cmd_report, "The lead's view: composition, freshness, throughput, agreement with bootstrap 95% intervals, "
              "each judge run's calibration and its corrected pass rate; Markdown for CI, one self-contained HTML file.")
@@ -188,10 +256,13 @@ def register(add) -> None:
              "per criterion mean and pass rate, the difference with a paired bootstrap 95% interval, the cases that got worse; CI gates.")
     sp.add_argument("dataset")
     sp.add_argument("--candidate", type=_name("run name"), required=True, metavar="RUN", help="the judge run that scored the new version")
-    sp.add_argument("--base", default="gold", metavar="gold|RUN", help="human gold on the golden outputs (default), or a judge run")
+    sp.add_argument("--base", default=None, metavar="gold|RUN", help="a judge run, or human gold on the golden outputs (default: "
+                    "the same judge's run on the golden outputs, one instrument on both sides; else gold, with a warning)")
     sp.add_argument("--by", default="criterion", choices=["criterion", "tier", "difficulty", "tag"])
-    sp.add_argument("--max-drop", type=_fraction, default=None, help="exit 1 when a criterion's pass rate falls by more than this (0.01)")
+    sp.add_argument("--max-drop", type=_fraction, default=None, help="exit 1 when a criterion's pass rate falls by more than "
+                    "this over all cases, the whole 95%% interval of the difference beyond it (0.01)")
     sp.add_argument("--min-pass", default=None, metavar="TIER=RATE,...", help="exit 1 when a tier's pass rate is under its floor")
+    sp.add_argument("--on", default="point", choices=["point", "lower"], help=ON_HELP)
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--replicates", type=_positive, default=1000)
     sp.add_argument("--json", action="store_true")

@@ -2,9 +2,15 @@
 
 Embeddings come from any OpenAI-compatible embeddings endpoint (batched, cached per text hash under
 .cache/, so a second run asks for nothing it has), or from a local embedding that needs no network:
-character 3-5-grams hashed into 4,096 buckets, TF-IDF weighted, L2-normalized (numpy only).
+character 3-5-grams hashed with a sign into 4,096 buckets (collisions cancel, so texts with no n-gram in
+common are orthogonal), TF-IDF weighted with document frequencies of the golden set alone (one space per
+golden set, whatever the production file), L2-normalized (numpy only).
 
 - drift score: cosine distance between the centroid of production inputs and of golden inputs;
+- the no-drift reference at this n: the same score between n inputs and a golden set of the golden
+  set's size, both resampled from the golden set, 200 times (seeded); the alert is a score above its
+  95th percentile (plus an optional margin), so it means the same at 5 inputs as at 500, about 5%
+  false alarms when nothing moved;
 - coverage: a production input is covered when its nearest golden case is within the threshold
   (default: the 95th percentile of each golden case's distance to its nearest other golden case,
   so "as close as golden cases are to each other");
@@ -24,10 +30,11 @@ from typing import Callable
 import numpy as np
 
 DIM = 4096
-DEFAULT_MAX_DRIFT = 0.15
 MAX_TEXT = 20_000
 """Characters of one text the local embedding reads (whitespace folded): a user's question is far
 shorter, and a 50 MB line would take minutes (one hash per character per n-gram size)."""
+LOCAL_SPACE = "local char 3-5-grams, signed hashing into 4096 buckets, tf-idf fitted on the golden set"
+REFERENCE_RESAMPLES = 200
 
 
 def text_hash(text: str) -> str:
@@ -38,25 +45,27 @@ def text_hash(text: str) -> str:
 
 
 def local_counts(texts: list[str]) -> np.ndarray:
-    """texts x DIM: counts of hashed character 3- to 5-grams (lower-cased, whitespace folded)."""
+    """texts x DIM: signed counts of hashed character 3- to 5-grams (lower-cased, whitespace folded)."""
     out = np.zeros((len(texts), DIM), dtype=np.float64)
     for i, t in enumerate(texts):
         s = " " + " ".join(t[:4 * MAX_TEXT].lower().split())[:MAX_TEXT] + " "
-        idx = [zlib.crc32(s[k:k + n].encode("utf-8", "surrogatepass")) % DIM
-               for n in (3, 4, 5) for k in range(max(0, len(s) - n + 1))]
-        out[i] = np.bincount(np.asarray(idx, dtype=np.int64), minlength=DIM)
+        hs = np.asarray([zlib.crc32(s[k:k + n].encode("utf-8", "surrogatepass"))
+                         for n in (3, 4, 5) for k in range(max(0, len(s) - n + 1))], dtype=np.int64)
+        signs = np.where(hs >> 31, 1.0, -1.0)
+        out[i] = np.bincount(hs % DIM, weights=signs, minlength=DIM)
     return out
 
 
 def local_embed(groups: list[list[str]]) -> list[np.ndarray]:
-    """TF-IDF over all the texts of every group together (one vocabulary), L2-normalized per text."""
+    """TF-IDF with the document frequencies of the first group (the golden set), L2-normalized per text:
+    the space depends on the golden set only, so runs against different production files compare."""
     counts = [local_counts(g) for g in groups]
-    allc = np.vstack(counts) if counts else np.zeros((0, DIM))
-    df = (allc > 0).sum(axis=0)
-    idf = np.log((1 + len(allc)) / (1 + df)) + 1.0
+    ref = counts[0] if counts else np.zeros((0, DIM))
+    df = (ref != 0).sum(axis=0)
+    idf = np.log((1 + len(ref)) / (1 + df)) + 1.0
     out = []
     for c in counts:
-        v = np.log1p(c) * idf
+        v = np.sign(c) * np.log1p(np.abs(c)) * idf
         out.append(v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12))
     return out
 
@@ -145,6 +154,20 @@ def centroid_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(1.0 - (ca @ cb) / denom) if denom else 1.0
 
 
+def no_drift_reference(golden: np.ndarray, n: int, seed: int = 0, resamples: int = REFERENCE_RESAMPLES) -> np.ndarray:
+    """Drift scores when nothing moved, at this n: n inputs against a golden set of the same size, both
+    drawn with replacement from the golden set (so both sides' sampling noise is in it)."""
+    g = len(golden)
+    rng = np.random.default_rng(seed)
+    out = np.empty(resamples)
+    for r in range(resamples):
+        a = np.bincount(rng.integers(0, g, n), minlength=g) @ golden
+        b = np.bincount(rng.integers(0, g, g), minlength=g) @ golden
+        denom = np.linalg.norm(a) * np.linalg.norm(b)
+        out[r] = 1.0 - (a @ b) / denom if denom else 1.0
+    return out
+
+
 def nearest(prod: np.ndarray, golden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(cosine distance to the nearest golden case, its index) for each production input."""
     sims = prod @ golden.T
@@ -189,6 +212,10 @@ def kmeans(x: np.ndarray, k: int, seed: int = 0, iters: int = 50) -> np.ndarray:
 @dataclass
 class DriftResult:
     score: float
+    reference: float
+    """The 95th percentile of the drift score when nothing moved, at this many production inputs."""
+    p_value: float
+    """Share of no-drift resamples scoring at least this much."""
     threshold: float
     covered_share: float
     distances: np.ndarray
@@ -200,6 +227,8 @@ class DriftResult:
 def analyse(prod_texts: list[str], prod: np.ndarray, golden: np.ndarray, golden_ids: list[str], threshold: float | None,
             propose: int = 0, seed: int = 0, max_clusters: int = 8) -> DriftResult:
     score = centroid_distance(prod, golden)
+    null = no_drift_reference(golden, len(prod), seed)
+    reference, p_value = float(np.percentile(null, 95)), float((1 + (null >= score).sum()) / (1 + len(null)))
     thr = default_threshold(golden) if threshold is None else threshold
     dist, idx = nearest(prod, golden)
     uncovered = np.flatnonzero(dist > thr)
@@ -226,5 +255,5 @@ def analyse(prod_texts: list[str], prod: np.ndarray, golden: np.ndarray, golden_
                     choice = int(rest[int(np.argmax(far))])
                 picks[gi].append(choice)
                 proposals.append(choice)
-    return DriftResult(score, thr, float((dist <= thr).mean()) if len(dist) else 1.0, dist,
+    return DriftResult(score, reference, p_value, thr, float((dist <= thr).mean()) if len(dist) else 1.0, dist,
                        [golden_ids[i] for i in idx], clusters, proposals)

@@ -120,20 +120,28 @@ class GateFailure:
         return f"{self.criterion}: {self.what}"
 
 
-def check_gates(group: Group, min_alpha: float | None, min_agreement: float | None) -> list[GateFailure]:
-    """Criteria under the bar. An undefined coefficient fails a gate: no evidence is not a pass."""
+def check_gates(group: Group, min_alpha: float | None, min_agreement: float | None, on: str = "point",
+                intervals: dict[str, dict] | None = None) -> list[GateFailure]:
+    """Criteria under the bar: the point estimate, or with on="lower" the lower bound of its 95% interval
+    (`intervals` from agreement_intervals). An undefined coefficient fails a gate: no evidence is not a pass."""
     out = []
     for r in group.reports:
-        if min_alpha is not None:
-            if r.alpha.value is None:
-                out.append(GateFailure(r.criterion, f"alpha undefined ({r.alpha.reason}), gate {min_alpha:.2f}"))
-            elif r.alpha.value < min_alpha:
-                out.append(GateFailure(r.criterion, f"alpha {r.alpha.value:.3f} < {min_alpha:.2f} (n={r.alpha.n})"))
-        if min_agreement is not None:
-            if r.percent.value is None:
-                out.append(GateFailure(r.criterion, f"agreement undefined ({r.percent.reason}), gate {min_agreement:.0%}"))
-            elif r.percent.value < min_agreement:
-                out.append(GateFailure(r.criterion, f"agreement {r.percent.value:.1%} < {min_agreement:.0%} (n={r.percent.n})"))
+        for bar, coef, key, name, fmt in ((min_alpha, r.alpha, "alpha", "alpha", "{:.3f}"),
+                                          (min_agreement, r.percent, "percent", "agreement", "{:.1%}")):
+            if bar is None:
+                continue
+            shown = "{:.2f}".format(bar) if key == "alpha" else "{:.0%}".format(bar)
+            ci = (intervals or {}).get(r.criterion, {}).get(key)
+            if coef.value is None:
+                out.append(GateFailure(r.criterion, f"{name} undefined ({coef.reason}), gate {shown}"))
+            elif on == "lower":
+                if ci is None or ci.low is None:
+                    out.append(GateFailure(r.criterion, f"{name} has no interval, gate {shown} on the lower bound"))
+                elif ci.low < bar:
+                    out.append(GateFailure(r.criterion, f"{name} {fmt.format(coef.value)}, lower 95% bound "
+                                                        f"{fmt.format(ci.low)} < {shown} (n={coef.n})"))
+            elif coef.value < bar:
+                out.append(GateFailure(r.criterion, f"{name} {fmt.format(coef.value)} < {shown} (n={coef.n})"))
     return out
 
 
@@ -300,4 +308,19 @@ def rubric_health(ds: Dataset, min_alpha: float = 0.8, min_cases: int = 20) -> l
         else:
             verdict = "unstable"
         out.append(Health(c, history, r.alpha, r.percent, verdict))
+    return out
+
+
+def agreement_intervals(ds: Dataset, replicates: int, seed: int) -> dict[str, dict]:
+    """criterion -> {"alpha": Interval, "percent": Interval} over the current labels (BCa bootstrap of cases)."""
+    from labeler.stats.agreement import level_of
+    from labeler.stats.bootstrap import alpha_interval, percent_interval
+
+    versions = VersionIndex(ds)
+    cur = Current(ds, versions)
+    out = {}
+    for c, crit in versions.in_force.criteria.items():
+        r = cur.ratings(c)
+        out[c] = {"alpha": alpha_interval(r.data, r.n_values, level_of(crit), replicates, seed),
+                  "percent": percent_interval(r.data, r.n_values, replicates, seed)}
     return out

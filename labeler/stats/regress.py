@@ -1,6 +1,10 @@
-"""Did a new version get worse? A candidate's judge run against a baseline (human gold on the golden
-outputs, or another judge run), per criterion: mean score and pass rate of each side on the cases both
-scored, the difference with a paired bootstrap 95% interval, the cases that got worse, and CI gates.
+"""Did a new version get worse? A candidate's judge run against a baseline (the same judge on the golden
+outputs, or human gold), per criterion: mean score and pass rate of each side on the cases both scored,
+each with a paired bootstrap (BCa) 95% interval, the cases that got worse, and CI gates.
+
+The drop gate counts a drop only when the data show it beyond the margin: the whole 95% interval of the
+difference lies below -margin (a one-sided test at 2.5%). Gating on the point estimate instead fails
+about every other run when nothing changed (benchmarks/gates_sim.py measures both rules).
 """
 
 from __future__ import annotations
@@ -10,9 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from labeler.derived.staleness import VersionIndex
-from labeler.stats.bootstrap import B_DEFAULT, Interval, block_interval
+from labeler.errors import UsageError
+from labeler.stats.bootstrap import B_DEFAULT, mean_interval
 from labeler.stats.report import pass_values
-from labeler.truth.models import ScaleKind
+from labeler.truth.models import ScaleKind, Tier
 from labeler.truth.store import Dataset
 
 GROUPS = ("criterion", "tier", "difficulty", "tag")
@@ -89,9 +94,12 @@ def regress(ds: Dataset, base: str, candidate: str, by: str = "criterion", seed:
                 pa = np.array([v in passing for v in va], dtype=float)
                 pb = np.array([v in passing for v in vb], dtype=float)
                 diff = pb - pa
-                ci: Interval = block_interval(lambda w: (w @ diff) / len(diff), len(diff), replicates, seed)
-                item.update({"pass_base": round(float(pa.mean()), 4), "pass_candidate": round(float(pb.mean()), 4),
-                             "pass_diff": round(float(diff.mean()), 4), "pass_diff_ci95": ci.as_dict()})
+                item.update({"pass_base": round(float(pa.mean()), 4),
+                             "pass_base_ci95": mean_interval(pa, replicates, seed).as_dict(),
+                             "pass_candidate": round(float(pb.mean()), 4),
+                             "pass_candidate_ci95": mean_interval(pb, replicates, seed).as_dict(),
+                             "pass_diff": round(float(diff.mean()), 4),
+                             "pass_diff_ci95": mean_interval(diff, replicates, seed).as_dict()})
                 worse = [i for i in range(len(paired)) if pa[i] > pb[i]]
             if crit.scale.type is ScaleKind.ordinal:
                 worse = sorted(set(worse) | {i for i in range(len(paired)) if vb[i] < va[i]})
@@ -105,23 +113,91 @@ def regress(ds: Dataset, base: str, candidate: str, by: str = "criterion", seed:
     return out
 
 
-def gates(result: dict, max_drop: float | None, min_pass: dict[str, float]) -> list[str]:
-    """What fails CI: a criterion whose pass rate fell by more than max_drop (all cases), or a tier under its floor."""
-    failures = []
-    overall = next((g for g in result["groups"] if g["group"] == "all cases"), None)
-    if max_drop is not None and overall is not None:
-        for c, item in overall["criteria"].items():
-            if "pass_diff" in item and item["pass_diff"] < -max_drop:
-                failures.append(f"{c}: pass rate fell {-item['pass_diff']:.1%} ({item['pass_base']:.1%} -> "
-                                f"{item['pass_candidate']:.1%}, n={item['cases']}), more than {max_drop:.1%}")
-    for g in result["groups"]:
-        tier = g["group"].removeprefix("tier ")
-        if g["group"].startswith("tier ") and tier in min_pass:
-            for c, item in g["criteria"].items():
-                if "pass_candidate" in item and item["pass_candidate"] < min_pass[tier]:
-                    failures.append(f"{c} on tier {tier}: pass rate {item['pass_candidate']:.1%} < {min_pass[tier]:.0%} "
-                                    f"(n={item['cases']})")
+ON = ("point", "lower")
+"""What a floor is compared with: the point estimate, or the lower bound of its 95% interval."""
+
+
+def check_tiers(min_pass: dict[str, float]) -> None:
+    """A floor for a tier that does not exist is a usage error, not a gate met."""
+    known = [t.value for t in Tier]
+    for tier in min_pass:
+        if tier not in known:
+            raise UsageError(f"--min-pass {tier}=...: no tier {tier!r} (tiers: {', '.join(known)})")
+
+
+def gates(result: dict, max_drop: float | None, min_pass: dict[str, float], on: str = "point",
+          tiers: dict | None = None) -> list[str]:
+    """What fails CI, whatever the display grouping: a criterion whose pass rate fell by more than
+    max_drop over all cases (the whole 95% interval of the difference beyond -max_drop), or a tier's pass
+    rate under its floor (its point estimate, or with on="lower" the lower bound of its interval).
+
+    `result` must hold the "all cases" group for max_drop; `tiers` (a result by tier) the tiers for
+    min_pass. A gate that cannot be evaluated (no case scored by both sides) raises UsageError."""
+    check_tiers(min_pass)
+    failures, unknown = [], []
+    if max_drop is not None:
+        overall = next(g for g in result["groups"] if g["group"] == "all cases")
+        gated = {c: it for c, it in overall["criteria"].items() if "pass_diff" in it or it["cases"] == 0}
+        unknown += [f"--max-drop on {c}: no case scored by both sides" for c, it in gated.items() if it["cases"] == 0]
+        if not gated:
+            unknown.append("--max-drop: no criterion has a pass rate (binary or ordinal)")
+        for c, it in gated.items():
+            ci = it.get("pass_diff_ci95") or {}
+            if ci.get("high") is not None and ci["high"] < -max_drop:
+                failures.append(f"{c}: pass rate fell {-it['pass_diff']:.1%} (95% interval {-ci['high']:.1%} to "
+                                f"{-ci['low']:.1%}; {it['pass_base']:.1%} -> {it['pass_candidate']:.1%}, n={it['cases']}), "
+                                f"the whole interval beyond the {max_drop:.1%} margin")
+    by_tier = {g["group"].removeprefix("tier "): g for g in (tiers or result)["groups"] if g["group"].startswith("tier ")}
+    for tier, floor in min_pass.items():
+        g = by_tier.get(tier)
+        items = {c: it for c, it in g["criteria"].items() if "pass_candidate" in it or it["cases"] == 0} if g else {}
+        scored = {c: it for c, it in items.items() if it["cases"]}
+        if not scored:
+            unknown.append(f"--min-pass {tier}: no case of tier {tier} scored by both sides on a criterion with a pass rate")
+            continue
+        for c, it in scored.items():
+            lo = (it.get("pass_candidate_ci95") or {}).get("low")
+            x = it["pass_candidate"] if on == "point" else lo
+            if x is not None and x < floor:
+                what = (f"pass rate {x:.1%}" if on == "point" else
+                        f"pass rate {it['pass_candidate']:.1%}, lower 95% bound {x:.1%}")
+                failures.append(f"{c} on tier {tier}: {what} < {floor:.0%} (n={it['cases']})")
+        unknown += [f"--min-pass {tier} on {c}: no case of tier {tier} scored by both sides" for c, it in items.items()
+                    if not it["cases"]]
+    if unknown:
+        raise UsageError("gate cannot be evaluated: " + "; ".join(unknown))
     return failures
+
+
+def same_judge_runs(ds: Dataset, run: str) -> list[str]:
+    """Runs of the judge behind `run` (same model and prompt) on the golden outputs."""
+    meta, _ = ds.judge_run(run)
+    out = []
+    for name in ds.judge_runs():
+        m, _ = ds.judge_run(name)
+        if m.model == meta.model and m.prompt_hash == meta.prompt_hash and not m.candidate:
+            out.append(name)
+    return out
+
+
+def default_base(ds: Dataset, candidate: str) -> str:
+    """The same judge on the golden outputs, so both sides are scored by one instrument; else gold."""
+    peers = [r for r in same_judge_runs(ds, candidate) if r != candidate]
+    return peers[0] if peers else "gold"
+
+
+def instrument_warning(ds: Dataset, base: str, candidate: str) -> list[str]:
+    """Two sides scored by different instruments: the difference mixes the change with their disagreement."""
+    meta, _ = ds.judge_run(candidate)
+    if base == "gold":
+        return [f"base is human gold, the candidate is scored by judge {meta.model}: two instruments, so the difference "
+                "includes how the judge disagrees with people (the unchanged outputs, judged, already differ); gate "
+                "with --base RUN, the same judge on the golden outputs"]
+    m, _ = ds.judge_run(base)
+    if (m.model, m.prompt_hash) != (meta.model, meta.prompt_hash):
+        return [f"base run {base} ({m.model}) and candidate run {candidate} ({meta.model}) are different judges or "
+                "prompts: the difference mixes the change with how the two judges differ"]
+    return []
 
 
 def calibration_warnings(ds: Dataset, run: str, bar: float = 0.8) -> list[str]:
@@ -130,11 +206,7 @@ def calibration_warnings(ds: Dataset, run: str, bar: float = 0.8) -> list[str]:
     from labeler.stats.calibrate import calibrate
 
     meta, _ = ds.judge_run(run)
-    peers = []
-    for name in ds.judge_runs():
-        m, v = ds.judge_run(name)
-        if m.model == meta.model and m.prompt_hash == meta.prompt_hash and not m.candidate:
-            peers.append((name, v))
+    peers = [(name, ds.judge_run(name)[1]) for name in same_judge_runs(ds, run)]
     if not peers:
         return [f"judge {meta.model} (this prompt) has no run on the golden outputs of {ds.name}: its verdicts are "
                 "not calibrated against gold (run `labeler judge` without --candidate, then `labeler calibrate`)"]

@@ -40,7 +40,7 @@ def pass_values(criterion: Criterion) -> set | None:
 
 def _coef(value, n: int, interval: Interval | None = None) -> dict:
     out = {"value": None if value is None or (isinstance(value, float) and math.isnan(value)) else round(float(value), 4), "n": int(n)}
-    if interval is not None:
+    if interval is not None and out["value"] is not None:  # undefined means no interval
         out["ci95"] = interval.as_dict()
     return out
 
