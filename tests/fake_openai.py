@@ -45,6 +45,7 @@ class FakeOpenAI:
         """criterion -> allowed values, for answers when the request carries no schema."""
         self.structured = structured
         self.refuse = refuse or (400, "response_format json_schema is not supported by this server")
+        self.embed_refuse = refuse  # embeddings are refused only when asked
         self.models = models
         self.prompts: list[str] = []
         self.keys: list[str] = []
@@ -193,6 +194,11 @@ class FakeOpenAI:
                     return self._send(status, body)
                 if self.path.endswith("/embeddings"):
                     req = json.loads(raw)
+                    if server.embed_refuse:  # `{key}` in the message: the endpoint echoes the bearer key, as OpenAI's 401 does
+                        status, message = server.embed_refuse
+                        bearer = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                        return self._send(status, {"error": {"message": message.replace("{key}", bearer),
+                                                             "type": "invalid_request_error"}})
                     texts = req["input"] if isinstance(req["input"], list) else [req["input"]]
                     with server.lock:
                         server.embedding_requests += 1

@@ -77,6 +77,27 @@ def test_embeddings_through_an_endpoint_are_cached(topics: Path, tmp_path: Path,
         assert again["score"] == first["score"]
 
 
+def test_a_local_embeddings_server_needs_no_key_and_an_echoed_key_is_never_shown(topics: Path, tmp_path: Path,
+                                                                                  monkeypatch, capsys):
+    monkeypatch.chdir(topics)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    with FakeOpenAI() as server:
+        args = ["drift", "topics", str(tmp_path / "prod.jsonl"), "--embed", "openai", "--model", "fake-embed",
+                "--base-url", server.base_url, "--json"]
+        assert cli.main(args) == 0
+        err = capsys.readouterr().err
+        assert err.count("placeholder key") == 1 and server.embedding_requests >= 1
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-drift-key-123")
+    with FakeOpenAI(refuse=(401, "Incorrect API key provided: {key}")) as server:
+        args[args.index("--base-url") + 1] = server.base_url.replace("http://", "http://user:hunter2pass@")
+        (tmp_path / "prod.jsonl").write_text((tmp_path / "prod.jsonl").read_text() + '{"input": "a new text"}\n')
+        assert cli.main(args) == 1
+        out = capsys.readouterr()
+        assert "401" in out.err and "sk-secret-drift-key-123" not in out.err + out.out
+        assert "hunter2pass" not in out.err + out.out and "[redacted]" in out.err
+
+
 def test_into_adds_valid_cases_and_never_a_duplicate(topics: Path, tmp_path: Path, monkeypatch, capsys):
     monkeypatch.chdir(topics)
     args = ["drift", "topics", str(tmp_path / "prod.jsonl"), "--propose", "3", "--into", "topics", "--tier", "regression",

@@ -44,20 +44,25 @@ def cmd_drift(a: argparse.Namespace) -> int:
     else:
         if not a.model:
             raise UsageError("--embed openai needs --model (the embeddings model your endpoint serves)")
-        from labeler.judge.run import api_key
+        from labeler.judge.keys import api_key, base_url, key_note, named_url, public_url, redact, secrets
 
+        note = key_note(a.base_url, a.api_key_env)  # before openai's import: a missing key is said at once
         import openai
 
-        client = openai.OpenAI(api_key=api_key(a.api_key_env), base_url=a.base_url, max_retries=2, timeout=60)
+        if note:  # a local server needs no key: a placeholder is sent, said once
+            sys.stderr.write(note + "\n")
+        hide = secrets(a.base_url, a.api_key_env)
+        client = openai.OpenAI(api_key=api_key(a.api_key_env, named_url(a.base_url)), base_url=a.base_url,
+                               max_retries=2, timeout=60)
 
         def batch(texts: list[str]) -> list[list[float]]:
             try:
                 resp = client.embeddings.create(model=a.model, input=texts)
-            except openai.APIError as e:
-                raise LabelerError(f"embeddings endpoint {a.base_url or 'https://api.openai.com/v1'}: {e}") from None
+            except openai.APIError as e:  # an endpoint may echo the key or the URL's password: never shown
+                raise LabelerError(redact(f"embeddings endpoint {public_url(base_url(a.base_url))}: {e}", hide)) from None
             return [d.embedding for d in sorted(resp.data, key=lambda d: d.index)]
 
-        cache = EmbeddingCache(ds.cache_dir / "embeddings" if ds.cache_dir else None, f"{a.base_url}|{a.model}")
+        cache = EmbeddingCache(ds.cache_dir / "embeddings" if ds.cache_dir else None, f"{public_url(base_url(a.base_url))}|{a.model}")
         (g_vec, p_vec), requests = remote_embed([golden, prod], batch, cache)
         model = a.model
     result = analyse(prod, p_vec, g_vec, golden_ids, a.threshold, a.propose or 0, a.seed)

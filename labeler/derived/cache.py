@@ -22,6 +22,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from labeler.truth.layout import ignore_derived
+
 CACHE_VERSION = 9
 MAGIC = b"labeler-cache 9\n"
 
@@ -254,9 +256,7 @@ def write_atomic(entry: Path, data: bytes) -> None:
     """Write one cache file (temp + rename); never fails the caller: the cache is an optimisation."""
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
-        gitignore = entry.parent / ".gitignore"
-        if not gitignore.exists():
-            gitignore.write_text("# derived by labeler; safe to delete\n*\n")
+        ignore_derived(entry.parent)
         tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, entry)

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from labeler.names import check_safe_name
+from labeler.truth.layout import ignore_derived
 from labeler.truth.limits import check_depth
 
 
@@ -52,9 +53,7 @@ class SessionMark:
         self.others: list[OtherSession] = []
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            gitignore = self.folder.parent / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("# derived by labeler; safe to delete\n*\n")
+            ignore_derived(self.folder.parent)
             self.others = self._scan()
             self.path.write_text(json.dumps({"pid": os.getpid(), "host": self.host, "mode": mode,
                                              "started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}))

@@ -91,8 +91,12 @@ class ReviewSession:
         """The case this lead had open last (derived, git-ignored): review reopens there, as labeling does."""
         import json
 
+        from labeler.truth.limits import check_depth
+
         try:
-            at = json.loads(self._place.read_text()).get("at")
+            text = self._place.read_text()
+            check_depth(text, self._place)
+            at = json.loads(text).get("at")
         except (OSError, ValueError, AttributeError):
             return None
         return at if isinstance(at, str) else None

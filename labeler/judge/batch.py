@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from labeler.errors import LabelerError
 from labeler.judge.run import (SYSTEM, JudgeConfig, Summary, load_template, make_client, parse_answer, plan, prepare_run, redact_verdict,
                                response_format, run_folder, secrets)
+from labeler.truth.limits import check_depth
 from labeler.truth.logs import LogWriter
 from labeler.truth.models import Verdict
 from labeler.truth.store import Dataset, save_model_rt, validate_model
@@ -114,13 +115,18 @@ def collect(ds: Dataset, cfg: JudgeConfig, wait: float = 0.0, poll: float = 5.0)
     records = []
     hide = secrets(cfg.base_url, cfg.api_key_env)
     now = datetime.now(timezone.utc).replace(microsecond=0)
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
-        item = json.loads(line)
-        case, repeat, key = item["custom_id"].split("::")
-        resp = item.get("response") or {}
-        body = resp.get("body") or {}
+        try:  # the endpoint's file is untrusted text: a line that is not a batch result is counted, not fatal
+            check_depth(line, "batch output", number)
+            item = json.loads(line)
+            case, repeat, key = item["custom_id"].split("::")
+            resp = item.get("response") or {}
+            body = resp.get("body") or {}
+        except (ValueError, KeyError, TypeError, AttributeError):
+            summary.errors["unreadable_batch_line"] += 1
+            continue
         v = Verdict(case=case, repeat=int(repeat), cache_key=key, at=now)
         if resp.get("status_code") != 200:
             v.error = f"http_{resp.get('status_code')}" if resp.get("status_code") else "batch_error"

@@ -21,7 +21,8 @@ from typing import Any, Callable
 from urllib.parse import urlparse
 
 from labeler.errors import LabelerError
-from labeler.judge.keys import api_key, base_url, named_url, public_url, redact, secrets  # noqa: F401 (api_key: cli/drift.py)
+from labeler.judge.keys import api_key, base_url, named_url, public_url, redact, secrets
+from labeler.truth.limits import check_depth
 from labeler.truth.logs import LogWriter
 from labeler.truth.models import Case, CriterionVerdict, JudgeRun, Rubric, ScaleKind, Verdict
 from labeler.names import check_safe_name
@@ -240,7 +241,7 @@ def parse_answer(text: str | None, rubric: Rubric, order: str | None = None) -> 
     fence = re.match(r"^```(?:json)?\s*(.*?)\s*```$", raw, re.S)
     if fence:
         raw = fence.group(1)
-    check_depth(raw)
+    check_depth(raw, "the answer", limit=ANSWER_DEPTH)
     try:
         data = json.loads(raw)
     except ValueError as e:
@@ -268,22 +269,8 @@ def parse_answer(text: str | None, rubric: Rubric, order: str | None = None) -> 
     return out
 
 
-MAX_DEPTH = 20
-_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
-
-
-def check_depth(raw: str, limit: int = MAX_DEPTH) -> None:
-    """ValueError when JSON text nests deeper than `limit` (json.loads would recurse until it breaks);
-    a scan of the brackets outside strings, stopped at the first one too deep."""
-    depth = 0
-    for m in _NESTING.finditer(raw):
-        t = m.group()
-        if t == "[" or t == "{":
-            depth += 1
-            if depth > limit:
-                raise ValueError(f"nested deeper than {limit} levels (at char {m.start()})")
-        elif t == "]" or t == "}":
-            depth -= 1
+ANSWER_DEPTH = 20
+"""Deepest nesting accepted in a judge's answer (a real one nests two levels)."""
 
 
 def _position_value(raw: Any, crit, order: str):

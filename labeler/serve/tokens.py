@@ -21,6 +21,7 @@ from pathlib import Path
 
 from labeler.errors import FileFormatError, UsageError
 from labeler.names import check_safe_name
+from labeler.truth.layout import ignore_derived
 from labeler.truth.yamlio import atomic_write
 
 MIN_TOKEN = 22
@@ -142,10 +143,7 @@ class Tokens:
 
     def _save(self) -> None:
         assert self.path is not None, "given tokens are never written"
-        gitignore = self.path.parent.parent / ".gitignore"  # .cache/: never committed, even in a repo without the rule
-        if not gitignore.exists():
-            gitignore.parent.mkdir(parents=True, exist_ok=True)
-            gitignore.write_text("# derived by labeler; safe to delete\n*\n")
+        ignore_derived(self.path.parent.parent)  # .cache/: never committed, even in a repo without the rule
         people = {n: {"sha256": h, "issued": self.issued.get(n, "?")} for n, h in sorted(self.hashes.items())}
         atomic_write(self.path, json.dumps({"people": people}, indent=1) + "\n")
         os.chmod(self.path, 0o600)

@@ -117,3 +117,16 @@ def sweep_temp_files(folders: list[Path], now: float | None = None) -> list[Path
                     except OSError:
                         continue
     return gone
+
+
+def ignore_derived(cache: Path) -> None:
+    """Make `cache` (a dataset's `.cache/`) invisible to git whatever the repository's own .gitignore says:
+    derived files are rebuilt, never committed. Never fails: a read-only checkout still works."""
+    ignore = cache / ".gitignore"
+    if ignore.exists():
+        return
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        ignore.write_text("# derived by labeler; safe to delete\n*\n")
+    except OSError:
+        pass

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from labeler.errors import LabelerError
+from labeler.truth.layout import ignore_derived
 
 WAIT_S = 60.0
 """How long a writer waits for the lock before giving up with a message (a slow sync, a big import)."""
@@ -77,12 +78,7 @@ def dataset_lock(dataset: Path, what: str = "", wait: float | None = None) -> It
 
 def _take(path: Path, dataset: Path, what: str, deadline: float) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
-    ignore = path.parent / ".gitignore"
-    if not ignore.exists():  # .cache/ is derived: git never sees it, whatever the repo's own .gitignore says
-        try:
-            ignore.write_text("# derived by labeler; safe to delete\n*\n")
-        except OSError:
-            pass
+    ignore_derived(path.parent)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         while True:

@@ -21,6 +21,7 @@ from typing import Iterator
 
 from labeler.errors import LabelerError
 from labeler.truth.layout import FOLDERS, is_log, kind_of
+from labeler.truth.limits import check_depth
 from labeler.truth.lock import datasets_lock
 from labeler.truth.yamlio import atomic_write
 from labeler.truth.store import Dataset
@@ -106,6 +107,7 @@ def _records(text: str | None) -> list[dict]:
     for line in (text or "").splitlines():
         if line.startswith("- {"):
             try:
+                check_depth(line, "<git>")  # lines from history are read like the log's own: bounded first
                 rec = json.loads(line[2:])
             except ValueError:
                 continue
@@ -461,6 +463,7 @@ def union_logs(ours: str, theirs: str) -> str:
         at = ""
         if line.startswith("- {"):
             try:
+                check_depth(line, "<git>")
                 at = str(json.loads(line[2:]).get("at") or "")
             except (ValueError, AttributeError):
                 at = ""

@@ -246,7 +246,10 @@ def structured_text(text: str) -> Text | None:
         return None
     import json
 
+    from labeler.truth.limits import check_depth
+
     try:
+        check_depth(text, "the case")  # deeply nested text is shown as text, never parsed
         items = json.loads(text)
     except ValueError:
         return None
