@@ -165,14 +165,22 @@ def _positive(s: str) -> int:
     return n
 
 
-def _seconds(s: str) -> float:
-    try:
-        x = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{s!r} is not a number of seconds") from None
-    if not x > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, not {s}")
-    return x
+def _amount(unit: str):
+    """A flag type for a positive number of `unit` (seconds, minutes)."""
+
+    def parse(s: str) -> float:
+        try:
+            x = float(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{s!r} is not a number of {unit}") from None
+        if not x > 0:
+            raise argparse.ArgumentTypeError(f"must be more than 0, not {s}")
+        return x
+
+    return parse
+
+
+_seconds = _amount("seconds")
 
 
 def _mix(s: str) -> list[float]:

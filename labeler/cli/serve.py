@@ -10,7 +10,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from labeler.cli.common import EXIT_FAIL, EXIT_OK, _err, _name, _open, _positive
+from labeler.cli.common import EXIT_FAIL, EXIT_OK, _amount, _err, _name, _open, _positive
 from labeler.errors import UsageError
 
 EXTRA = "`labeler serve` needs the serve extra: pip install 'labeler[serve]'"
@@ -122,16 +122,6 @@ def cmd_serve(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _minutes(s: str) -> float:
-    try:
-        x = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{s!r} is not a number of minutes") from None
-    if not x > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, not {s}")
-    return x
-
-
 def _port(s: str) -> int:
     try:
         n = int(s)
@@ -156,5 +146,5 @@ def register(add) -> None:
     sp.add_argument("--new-link", action="append", type=_name("name"), metavar="NAME", help="issue NAME a new link; the old one stops working")
     sp.add_argument("--revoke", action="append", type=_name("name"), metavar="NAME", help="end NAME's link (and live session), then exit")
     sp.add_argument("--max-sessions", type=_positive, default=20, help="sessions open at once (default 20)")
-    sp.add_argument("--idle-minutes", type=_minutes, default=30.0, metavar="MIN", help="end a session after this long without a key (default 30; nothing is lost)")
+    sp.add_argument("--idle-minutes", type=_amount("minutes"), default=30.0, metavar="MIN", help="end a session after this long without a key (default 30; nothing is lost)")
     sp.add_argument("--json", action="store_true", help="one JSON object per line: the links, then each connect and disconnect")
