@@ -133,3 +133,30 @@ async def test_audit_80x24_shows_judge_gold_annotators_and_the_points(example_ds
         assert "OUTPUT" in text and "█ " in text
         footer = text.splitlines()[-1]
         assert "? Help" in footer and "q Quit" in footer
+
+
+async def test_a_gap_marked_right_after_the_gold_that_settles_a_case_stays_on_that_case(example_ds: Path):
+    """The README: `f` marks a rubric gap for the criterion whose gold you just set. When that gold settled the
+    case, the queue has moved on; the mark is still for the settled case (it went to the next case's criterion)."""
+    app = LabelerApp(open_dataset(example_ds), mode="review", identity=Identity("lee"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        s = app.screen.session
+        first = s.current
+        last = None
+        for c in s.open_criteria(first):
+            s.focus = s.criteria.index(c)
+            crit = s.rubric.criteria[c]
+            await pilot.press(crit.scale.keys()[crit.scale.values()[0]])
+            last = c
+        assert s.current.case != first.case  # settled: the queue moved on
+        nxt = s.current.case
+        await pilot.press("f")
+        await pilot.pause()
+        assert f"{last} of {first.case}" in str(app.screen.query_one("Label").render())
+        await pilot.press(*"anchor missing", "enter")
+        await pilot.press("r", *"ticket says so", "enter")
+        await pilot.pause()
+    merged = open_dataset(example_ds).adjudications
+    assert merged.gap(first.case, last).text == "anchor missing"
+    assert merged.reason(first.case, last).text == "ticket says so"
+    assert all(merged.gap(nxt, c) is None for c in s.criteria)

@@ -50,7 +50,9 @@ class ReviewSession:
         self.index = 0
         self.focus = 0
         self.last_set: str | None = None
-        """The criterion whose gold was set last on the open case (a reason typed next is for it)."""
+        """The criterion whose gold was set last (a reason or gap mark typed next is for it)."""
+        self.last_case: str | None = None
+        """The case of `last_set`: the open case, or the case that gold just settled and sent out of the queue."""
         self._place = ds.path / ".cache" / "sessions" / f"{lead}.review.json"
         self.refresh(keep=self._resume())
 
@@ -176,10 +178,10 @@ class ReviewSession:
         n = self.ds.adjudications.gap(case_id, criterion, lambda v, c: v == self.rubric.version)
         return n.text if n else None
 
-    def _save(self, **fields) -> None:
-        d = self.current
-        assert d is not None
-        adj = Adjudication(case=d.case, rubric=self.rubric.version, by=self.lead,
+    def _save(self, case: str | None = None, **fields) -> None:
+        case = case or (self.current.case if self.current else None)
+        assert case is not None
+        adj = Adjudication(case=case, rubric=self.rubric.version, by=self.lead,
                            at=datetime.now(timezone.utc).replace(microsecond=0), **fields)
         self.ds.save_adjudication(self.lead, adj)
 
@@ -199,7 +201,7 @@ class ReviewSession:
             return f"{key!r} is not a value of {c} (keys: {'/'.join(crit.scale.keys().values())})"
         settles = [c] if self.conflict(d.case, c) else []
         self._save(gold={c: value}, settles=settles)
-        self.last_set = c
+        self.last_set, self.last_case = c, d.case
         remaining = self.open_criteria(d)
         if remaining:
             self.focus = self.criteria.index(remaining[0])
@@ -216,30 +218,40 @@ class ReviewSession:
             return
         del self.queue[self.index]
         self.index = min(self.index, max(0, len(self.queue) - 1))
-        self.last_set = None
-        self._focus_first_open()
+        self._focus_first_open()  # last_set stays: a reason or gap mark typed next is for the case just settled
         self._remember()
 
     def set_reason(self, text: str) -> str:
         """A reason for the gold just set (or the focused criterion when none was set on this case)."""
-        if self.current is None:
+        if self.current is None and not self.last_set:
             return "queue empty"
-        c = self.reason_target
-        self._save(reasons={c: text.strip()})
-        return f"reason saved for {c}"
+        c, case = self.reason_target, self.reason_case
+        self._save(case, reasons={c: text.strip()})
+        return f"reason saved for {self.reason_label}"
 
     @property
     def reason_target(self) -> str:
         """The criterion a reason or gap mark attaches to: the one whose gold was just set, if any."""
         return self.last_set or self.focused
 
+    @property
+    def reason_case(self) -> str | None:
+        """The case a reason or gap mark attaches to: the one whose gold was just set, even when that settled it."""
+        return self.last_case if self.last_set else (self.current.case if self.current else None)
+
+    @property
+    def reason_label(self) -> str:
+        """What a reason or gap prompt names: the criterion, and the case when it is no longer the open one."""
+        moved = self.current is None or self.reason_case != self.current.case
+        return f"{self.reason_target} of {self.reason_case}" if moved else self.reason_target
+
     def mark_gap(self, text: str) -> str:
         """Mark a criterion "rubric gap" (the one just set, else the focused one): collected for the next version."""
-        if self.current is None:
+        if self.current is None and not self.last_set:
             return "queue empty"
-        c = self.reason_target
-        self._save(gaps={c: text.strip() or "rubric gap"})
-        return f"{c} marked as a rubric gap"
+        c, case = self.reason_target, self.reason_case
+        self._save(case, gaps={c: text.strip() or "rubric gap"})
+        return f"{self.reason_label} marked as a rubric gap"
 
     def toggle_adjudicated(self) -> None:
         keep = self.current.case if self.current else None

@@ -165,12 +165,12 @@ class ReviewScreen(CaseQueueScreen):
         self.app.push_screen(TextPrompt(title), done)
 
     def action_reason(self) -> None:
-        if self.session.current:
-            self._prompt(f"Reason for the gold value of {self.session.reason_target}", self.session.set_reason)
+        if self.session.current or self.session.last_set:
+            self._prompt(f"Reason for the gold value of {self.session.reason_label}", self.session.set_reason)
 
     def action_gap(self) -> None:
-        if self.session.current:
-            self._prompt(f"Rubric gap in {self.session.reason_target}: what the rubric does not decide", self.session.mark_gap)
+        if self.session.current or self.session.last_set:
+            self._prompt(f"Rubric gap in {self.session.reason_label}: what the rubric does not decide", self.session.mark_gap)
 
     def jump_to(self, case_id: str) -> None:
         self.say(self.session.jump(case_id))
