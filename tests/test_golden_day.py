@@ -68,12 +68,14 @@ def git(repo: Path, *args: str) -> str:
 # ---------------------------------------------------------------- the scripted people
 
 
-def v1_values(who: str, truth: dict) -> dict:
-    """What each annotator gives under v1. alice follows the rubric; bob reads "tone" as politeness, so a
-    polite summary that drops the customer's urgency is fine to him; chen misses one hallucination."""
-    v = dict(truth)
-    if who == "bob" and v["tone"] == 1:
+def given(who: str, cid: str, truth: dict, misses: str, version: int = 1) -> dict:
+    """What each annotator gives. alice follows the rubric; under v1 bob reads "tone" as politeness, so a
+    polite summary that drops the customer's urgency is fine to him; chen misses one invented resolution."""
+    v = dict(truth[cid])
+    if who == "bob" and v["tone"] == 1 and version == 1:
         v["tone"] = 2
+    if who == "chen" and cid == misses:
+        v["no_hallucinated_resolution"] = 2
     return v
 
 
@@ -108,18 +110,16 @@ class Clock:
         self.shown.append(time.perf_counter() - self.pressed)  # the next case is on screen when press returns
 
 
-async def label_all(ds_path: Path, who: str, truth: dict, clock: Clock) -> list[str]:
+async def label_all(ds_path: Path, who: str, truth: dict, misses: str, clock: Clock) -> list[str]:
     """One annotator's session through the app: every criterion by its key, the last one saves."""
     done = []
     app = LabelerApp(open_dataset(ds_path), identity=Identity(who))
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(100, 30)) as pilot:
         s = app.screen.session
         rubric = s.ds.rubric()
         while s.case_id is not None and s.case_id not in done:
             cid = s.case_id
-            values = v1_values(who, truth[cid])
-            if who == "chen" and cid == CHEN_MISSES:
-                values["no_hallucinated_resolution"] = 2
+            values = given(who, cid, truth, misses)
             keys = [key_for(rubric, c, values[c]) for c in CRITERIA]
             await pilot.press(*keys[:-1])
             n_before = len(clock.durable)
@@ -131,14 +131,11 @@ async def label_all(ds_path: Path, who: str, truth: dict, clock: Clock) -> list[
     return done
 
 
-CHEN_MISSES = ""  # set by the test: the first hallucinated case of the golden set
-
-
 async def relabel_stale(ds_path: Path, who: str, truth: dict, clock: Clock) -> int:
     """After the bump, each stale label comes back with tone focused; one key relabels it."""
     n = 0
     app = LabelerApp(open_dataset(ds_path), identity=Identity(who))
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(100, 30)) as pilot:
         s = app.screen.session
         rubric = s.ds.rubric()
         done = set()
@@ -176,7 +173,6 @@ def drop_action_list(text: str) -> str:
 
 
 async def test_the_golden_set_day(tmp_path: Path, monkeypatch):
-    global CHEN_MISSES
     gen = _generator()
     rows, truth_all = gen.generate(gen.SEED, gen.N)
     shipped = (EXAMPLES / "production.jsonl").read_text(encoding="utf-8")
@@ -222,7 +218,7 @@ async def test_the_golden_set_day(tmp_path: Path, monkeypatch):
     flat = sorted(c for c in golden_ids if truth[c]["tone"] == 1)
     halluc = sorted(c for c in golden_ids if truth[c]["no_hallucinated_resolution"] == 0)
     assert len(flat) == 3 and len(halluc) == 7  # what seed 5 picks: the disagreements below depend on it
-    CHEN_MISSES = halluc[0]
+    misses = halluc[0]
     story.append(commit(repo))
     step("sample", t0)
 
@@ -230,20 +226,19 @@ async def test_the_golden_set_day(tmp_path: Path, monkeypatch):
     t0 = time.perf_counter()
     clock = Clock(monkeypatch)
     for who in ("alice", "bob", "chen"):
-        assert sorted(await label_all(ds_path, who, truth, clock)) == golden_ids
+        assert sorted(await label_all(ds_path, who, truth, misses, clock)) == golden_ids
         story.append(commit(repo))
     step("label 90", t0)
-    given = {who: {cid: v1_values(who, truth[cid]) for cid in golden_ids} for who in ("alice", "bob", "chen")}
-    given["chen"][CHEN_MISSES]["no_hallucinated_resolution"] = 2
+    values = {who: {cid: given(who, cid, truth, misses) for cid in golden_ids} for who in ("alice", "bob", "chen")}
     agreement = json.loads(run(repo, "agreement", GOLDEN, "--json").stdout)
     pct = {c["criterion"]: c["percent_agreement"]["value"] for c in agreement["groups"][0]["criteria"]}
-    expected = {c: percent_agreement([[given[w][cid][c] for w in given] for cid in golden_ids]) for c in CRITERIA}
+    expected = {c: percent_agreement([[values[w][cid][c] for w in values] for cid in golden_ids]) for c in CRITERIA}
     assert expected["tone"] == approx((27 + 3 / 3) / 30) and expected["no_hallucinated_resolution"] == approx((29 + 1 / 3) / 30)
     assert pct == {c: round(expected[c], 4) for c in CRITERIA}
 
     # 4. review: the queue holds the four split cases; gold settles them; a rubric gap on tone
     t0 = time.perf_counter()
-    split = sorted(set(flat) | {CHEN_MISSES})
+    split = sorted(set(flat) | {misses})
     app = LabelerApp(open_dataset(ds_path), mode="review", identity=Identity("maya"))
     settled = []
     async with app.run_test(size=(140, 45)) as pilot:
@@ -280,7 +275,7 @@ async def test_the_golden_set_day(tmp_path: Path, monkeypatch):
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen.session.rubric.version == 2
-    assert sorted(settled) == [(c, ["no_hallucinated_resolution"] if c == CHEN_MISSES else ["tone"]) for c in split]
+    assert sorted(settled) == [(c, ["no_hallucinated_resolution"] if c == misses else ["tone"]) for c in split]
     adj = [r for _, r in read_log(ds_path / "adjudications" / "maya.yaml").records]
     assert [(a["case"], sorted(a["gold"])) for a in adj if "gold" in a] == settled
     assert all(a["gold"] == {c: truth[a["case"]][c] for c in a["gold"]} for a in adj if "gold" in a)
@@ -301,9 +296,8 @@ async def test_the_golden_set_day(tmp_path: Path, monkeypatch):
         story.append(commit(repo))
     step("relabel 90", t0)
     agreement = json.loads(run(repo, "agreement", GOLDEN, "--json", "--min-alpha", "0.8").stdout)  # the gate passes
-    given = {w: {cid: dict(truth[cid]) for cid in golden_ids} for w in given}
-    given["chen"][CHEN_MISSES]["no_hallucinated_resolution"] = 2
-    expected = {c: percent_agreement([[given[w][cid][c] for w in given] for cid in golden_ids]) for c in CRITERIA}
+    values = {who: {cid: given(who, cid, truth, misses, version=2) for cid in golden_ids} for who in values}
+    expected = {c: percent_agreement([[values[w][cid][c] for w in values] for cid in golden_ids]) for c in CRITERIA}
     assert agreement["rubric_version"] == 2 and expected["tone"] == 1.0
     assert {c["criterion"]: c["percent_agreement"]["value"] for c in agreement["groups"][0]["criteria"]} == {
         c: round(expected[c], 4) for c in CRITERIA}
