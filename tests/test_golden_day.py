@@ -346,7 +346,8 @@ async def test_the_golden_set_day(tmp_path: Path, monkeypatch):
     assert r.returncode == 1, (r.stdout, r.stderr)
     reg = json.loads(r.stdout)
     had_list = sum(1 for c in golden_ids if truth[c]["action_items"] == 2)
-    assert reg["failures"] == [f"action_items: pass rate fell {had_list / 30:.1%} ({had_list / 30:.1%} -> 0.0%, n=30), more than 1.0%"]
+    (failure,) = reg["failures"]  # action_items alone fails the gate
+    assert failure.startswith(f"action_items: pass rate fell {had_list / 30:.1%} (") and f"{had_list / 30:.1%} -> 0.0%, n=30" in failure
     crit = reg["groups"][0]["criteria"]
     assert sorted(w["case"] for w in crit["action_items"]["worse"]) == sorted(c for c in golden_ids if truth[c]["action_items"] > 0)
     assert all(crit[c]["pass_diff"] >= 0 for c in CRITERIA[1:])
