@@ -134,3 +134,119 @@ def below_bar(items: list[Calibration], bar: float) -> list[str]:
             out.append(f"{c.criterion}: position consistency {c.position[0]:.1%} < {bar:.0%} "
                        f"({c.inconsistent} of {c.position[1]} pairwise verdicts changed with the order)")
     return out
+
+
+# ---------------------------------------------------------------- before and after: two runs on the same cases
+
+
+@dataclass
+class Change:
+    """One criterion, two judge runs, the same cases: each run's agreement with gold and the paired difference."""
+
+    criterion: str
+    n: int
+    old_percent: Coefficient
+    new_percent: Coefficient
+    old_kappa: Coefficient
+    new_kappa: Coefficient
+    percent_ci: tuple[float | None, float | None]
+    kappa_ci: tuple[float | None, float | None]
+    fixed: list[str]
+    """Cases the old run got wrong and the new one right."""
+    broke: list[str]
+    """Cases the old run got right and the new one wrong."""
+
+    @property
+    def diff(self) -> float | None:
+        a, b = self.old_percent.value, self.new_percent.value
+        return None if a is None or b is None else b - a
+
+    @property
+    def kappa_diff(self) -> float | None:
+        a, b = self.old_kappa.value, self.new_kappa.value
+        return None if a is None or b is None else b - a
+
+    @property
+    def significant_loss(self) -> bool:
+        """The whole 95% interval of the agreement difference is below zero."""
+        return self.percent_ci[1] is not None and self.percent_ci[1] < 0
+
+    def as_dict(self) -> dict:
+        r = lambda x: None if x is None else round(x, 4)  # noqa: E731
+        return {"criterion": self.criterion, "cases": self.n,
+                "old": {"percent": self.old_percent.as_dict(), "kappa": self.old_kappa.as_dict()},
+                "new": {"percent": self.new_percent.as_dict(), "kappa": self.new_kappa.as_dict()},
+                "percent_diff": r(self.diff), "percent_diff_ci95": {"low": r(self.percent_ci[0]), "high": r(self.percent_ci[1])},
+                "kappa_diff": r(self.kappa_diff), "kappa_diff_ci95": {"low": r(self.kappa_ci[0]), "high": r(self.kappa_ci[1])},
+                "significant_loss": self.significant_loss, "wrong_to_right": self.fixed, "right_to_wrong": self.broke}
+
+
+def compare_runs(ds: Dataset, new: dict[str, list[Verdict]], old: dict[str, list[Verdict]], cases: list[str],
+                 rule: str = "consensus", replicates: int = 1000, seed: int = 0) -> list[Change]:
+    """Per criterion: both runs against gold on the cases where both answered and gold exists, the
+    difference with a paired bootstrap 95% interval (one resample of cases shared by both runs and
+    every criterion: replicate b draws rng.integers(0, n, n), as in stats/bootstrap.py), and the flips."""
+    from labeler.stats.bootstrap import _kappa_weights, _kappas, _pair_codes, _replicates
+
+    versions = VersionIndex(ds)
+    rubric = versions.in_force
+    cur = Current(ds, versions)
+    idx = np.asarray([ds.case_index[c] for c in cases], dtype=np.int64)
+    vn, vo = (v.first_values(cases) if hasattr(v, "first_values") else first_values(v) for v in (new, old))
+    per = []
+    for cid, crit in rubric.criteria.items():
+        r = cur.ratings(cid, idx)
+        g = r.gold(rule, cur.adjudicated(r))
+        jn = r.ref_vector({c: vals[cid] for c, vals in vn.items() if cid in vals})
+        jo = r.ref_vector({c: vals[cid] for c, vals in vo.items() if cid in vals})
+        both = (g != MISSING) & (jn != MISSING) & (jo != MISSING)
+        per.append((cid, crit, np.where(both, g, MISSING), np.where(both, jn, MISSING), np.where(both, jo, MISSING), both))
+    rows = np.flatnonzero(np.any([p[-1] for p in per], axis=0)) if per else np.zeros(0, dtype=np.int64)
+    n = len(rows)
+    cols, spans = [], []
+    for cid, crit, g, jn, jo, both in per:
+        k = len(crit.scale.values())
+        start = sum(c.shape[1] for c in cols)
+        cols += [np.stack([both[rows], (jn == g)[rows] & both[rows], (jo == g)[rows] & both[rows]], axis=1).astype(float),
+                 _pair_codes(jn[rows], g[rows], k), _pair_codes(jo[rows], g[rows], k)]
+        spans.append((start, k))
+    boot: dict[str, tuple[list, list]] = {cid: ([], []) for cid, *_ in per}
+    if n and replicates:
+        m = np.concatenate(cols, axis=1)
+        for block in _replicates(n, replicates, seed, chunk=50):
+            s = block @ m
+            for (cid, crit, *_), (start, k) in zip(per, spans):
+                tot, same_n, same_o = s[:, start], s[:, start + 1], s[:, start + 2]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    boot[cid][0].append(np.where(tot > 0, (same_n - same_o) / tot, np.nan))
+                wt = _kappa_weights(k, kappa_weights(crit))
+                kn = _kappas(s[:, start + 3:start + 3 + k * k].reshape(-1, k, k), wt)
+                ko = _kappas(s[:, start + 3 + k * k:start + 3 + 2 * k * k].reshape(-1, k, k), wt)
+                boot[cid][1].append(kn - ko)
+    out = []
+    for cid, crit, g, jn, jo, both in per:
+        k, w = len(crit.scale.values()), kappa_weights(crit)
+        pn, kn = agreement_with(jn, g, k, w)
+        po, ko = agreement_with(jo, g, k, w)
+        right_n, right_o = (jn == g) & both, (jo == g) & both
+        fixed = [cases[j] for j in np.flatnonzero(right_n & ~right_o)]
+        broke = [cases[j] for j in np.flatnonzero(right_o & ~right_n)]
+        out.append(Change(cid, int(both.sum()), po, pn, ko, kn, _ci(boot[cid][0]), _ci(boot[cid][1]), fixed, broke))
+    return out
+
+
+def _ci(parts: list[np.ndarray]) -> tuple[float | None, float | None]:
+    from labeler.stats.bootstrap import percentile
+
+    iv = percentile(np.concatenate(parts)) if parts else None
+    return (None, None) if iv is None or iv.low is None else (iv.low, iv.high)
+
+
+def pooled(changes: list[Change]) -> tuple[float | None, float | None, float | None]:
+    """(old, new, new - old) agreement over every criterion's scored cases together (what --min-gain gates on)."""
+    n = sum(c.n for c in changes)
+    if not n:
+        return None, None, None
+    old = sum((c.old_percent.value or 0) * c.n for c in changes) / n
+    new = sum((c.new_percent.value or 0) * c.n for c in changes) / n
+    return old, new, new - old
