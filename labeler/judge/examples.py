@@ -99,7 +99,9 @@ def pick(ds: Dataset, run: str, per_criterion: int = 3, holdout: float = 0.5, se
         by_value = [sorted(pools[c].get(v, [])) for v in crit.scale.values()]
         n = 0
         while n < per_criterion and any(by_value):
-            for group in by_value:  # round robin over scale points: every point the team used gets shown
+            # round robin over scale points (every point the team used gets shown), in each round the
+            # point whose best candidate ranks highest first (an auditor's pick before a plain correction)
+            for group in sorted((grp for grp in by_value if grp), key=lambda grp: grp[0][0]):
                 if group and n < per_criterion:
                     _, _, cid, source, why = group.pop(0)
                     case = ds.cases[cid]
