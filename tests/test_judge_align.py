@@ -194,6 +194,16 @@ def test_the_loop_end_to_end_from_the_cli(example: Path, monkeypatch):
     r = cli(example, "calibrate", "support-summary", "--run", "v2-run", "--min-gain", "0")
     assert r.returncode == 2 and "--min-gain needs --vs" in r.stderr
 
+    # report and regress measure a run of v2 on the other cases too
+    r = cli(example, "report", "support-summary", "--run", "v2-run", "--json", "--replicates", "50")
+    rep = json.loads(r.stdout)["judge"][0]
+    assert rep["excluded_examples"] == len(shown) and rep["prompt_version"] == 2
+    assert all(v["judge_vs_gold"]["percent"]["n"] <= 60 - len(shown) for v in rep["criteria"].values())
+    r = cli(example, "regress", "support-summary", "--base", "v1-run", "--candidate", "v2-run", "--json", "--replicates", "50")
+    reg = json.loads(r.stdout)
+    assert reg["excluded_examples"] == len(shown)
+    assert all(item["cases"] <= 60 - len(shown) for item in reg["groups"][0]["criteria"].values())
+
     r = cli(example, "judge", "prompt", "list", "support-summary", "--json")
     rows = {row["version"]: row for row in json.loads(r.stdout)}
     assert rows[2]["examples"] == made["examples"] and rows[2]["runs"][0]["run"] == "v2-run"

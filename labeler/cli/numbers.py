@@ -240,6 +240,8 @@ def cmd_regress(a: argparse.Namespace) -> int:
 
         con = _console()
         con.print(Text(f"base: {result['base']['what']}\ncandidate: {result['candidate']['what']}", style="bold"))
+        if result.get("excluded_examples"):
+            con.print(Text(f"{result['excluded_examples']} case(s) left out: a judge prompt showed them as examples"))
         for g in result["groups"]:
             t = Table(title=g["group"], title_justify="left")
             for col in ("criterion", "cases", "mean base", "mean cand.", "pass base", "pass cand.", "diff [95%]", "worse"):
