@@ -43,7 +43,6 @@ def pick(ds: Dataset, run: str, per_criterion: int = 3, holdout: float = 0.5, se
     from labeler.derived.current import Current
     from labeler.derived.staleness import VersionIndex
     from labeler.judge.run import first_values
-    from labeler.stats.numbers import gold
 
     if not 0 <= holdout < 1:
         raise LabelerError(f"--holdout {holdout}: expected a fraction from 0 up to (not including) 1")
@@ -55,9 +54,6 @@ def pick(ds: Dataset, run: str, per_criterion: int = 3, holdout: float = 0.5, se
     if meta.candidate:
         raise LabelerError(f"run {run} scored candidate {meta.candidate!r}: human gold is about the golden outputs, "
                            "so its corrections cannot become examples; use a run on the golden outputs")
-    cur = Current(ds, versions)
-    g = gold(ds, versions, cur)
-    judged = first_values(verdicts)
     conflicts = {(cid, c) for cid, c, _ in ds.adjudications.conflicts(versions.holds)}
     out = Picked([])
     found: dict[tuple[str, str], tuple[int, str, str]] = {}  # (case, criterion) -> (priority, source, explanation)
@@ -73,17 +69,18 @@ def pick(ds: Dataset, run: str, per_criterion: int = 3, holdout: float = 0.5, se
         if a.reason == "gold_wrong":
             out.skipped["gold_wrong"] += 1
             continue
-        why = a.note.strip() or reason(cid, c)
-        found[(cid, c)] = (0 if a.example else 1, "audit", why)
-    for c in rubric.criteria:
-        for cid in ds.adjudications.criterion_gold(c, versions.holds):
-            why = reason(cid, c)
-            if not why or (cid, c) in found:
-                continue
-            out.considered += 1
-            gv = g.get(cid, {}).get(c)
-            disagreed = gv is not None and judged.get(cid, {}).get(c) not in (None, gv.value)
-            found[(cid, c)] = (2 if disagreed else 3, "adjudication", why)
+        found[(cid, c)] = (0 if a.example else 1, "audit", a.note.strip() or reason(cid, c))
+    reasoned = [(cid, c) for c in rubric.criteria for cid in ds.adjudications.criterion_gold(c, versions.holds)
+                if (cid, c) not in found and reason(cid, c)]
+    out.considered += len(reasoned)
+    cases = sorted({cid for cid, _ in [*found, *reasoned] if cid in ds.case_index}, key=ds.case_index.__getitem__)
+    cur = Current(ds, versions)
+    g = _gold(ds, cur, cases, rule="consensus")
+    judged = verdicts.first_values(cases) if hasattr(verdicts, "first_values") else first_values(verdicts)
+    for cid, c in reasoned:
+        gv = g.get(cid, {}).get(c)
+        disagreed = gv is not None and judged.get(cid, {}).get(c) not in (None, gv)
+        found[(cid, c)] = (2 if disagreed else 3, "adjudication", reason(cid, c))
 
     pools: dict[str, dict] = {c: {} for c in rubric.criteria}
     for (cid, c), (prio, source, why) in found.items():
@@ -93,7 +90,7 @@ def pick(ds: Dataset, run: str, per_criterion: int = 3, holdout: float = 0.5, se
         if skip:
             out.skipped[skip] += 1
             continue
-        value = g[cid][c].value
+        value = g[cid][c]
         pools[c].setdefault(value, []).append((prio, _tiebreak(cid, c, seed), cid, source, why))
     for c, crit in rubric.criteria.items():
         by_value = [sorted(pools[c].get(v, [])) for v in crit.scale.values()]
@@ -105,7 +102,7 @@ def pick(ds: Dataset, run: str, per_criterion: int = 3, holdout: float = 0.5, se
                 if group and n < per_criterion:
                     _, _, cid, source, why = group.pop(0)
                     case = ds.cases[cid]
-                    out.examples.append(Example(case=cid, criterion=c, value=g[cid][c].value, explanation=why, source=source,
+                    out.examples.append(Example(case=cid, criterion=c, value=g[cid][c], explanation=why, source=source,
                                                 input=trim(case.input, max_chars), output=trim(case.output, max_chars)))
                     n += 1
     out.examples.sort(key=lambda e: (ds.case_index[e.case], list(rubric.criteria).index(e.criterion)))
@@ -122,9 +119,27 @@ def _unusable(ds, cur, g, judged, conflicts, cid: str, c: str, source: str, hold
         return "no_gold"
     if _stale(cur, c, ds.case_index[cid]):
         return "stale_label"
-    if source == "audit" and judged.get(cid, {}).get(c) == g[cid][c].value:
+    if source == "audit" and judged.get(cid, {}).get(c) == g[cid][c]:
         return "gold_changed"  # gold now says what the judge said: the correction no longer stands
     return ""
+
+
+def _gold(ds: Dataset, cur, cases: list[str], rule: str) -> dict[str, dict]:
+    """case -> criterion -> gold value (adjudicated where it holds, else the rule), for these cases only
+    (what stats.numbers.gold says for them, without computing it for every case)."""
+    import numpy as np
+
+    from labeler.stats.agreement import MISSING
+
+    out: dict[str, dict] = {}
+    idx = np.asarray([ds.case_index[c] for c in cases], dtype=np.int64)
+    for c, crit in cur.versions.in_force.criteria.items():
+        r = cur.ratings(c, idx)
+        gi = r.gold(rule, cur.adjudicated(r))
+        scale = crit.scale.values()
+        for j in np.flatnonzero(gi != MISSING):
+            out.setdefault(cases[j], {})[c] = scale[gi[j]]
+    return out
 
 
 def _stale(cur, c: str, j: int) -> bool:

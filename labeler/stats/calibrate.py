@@ -184,45 +184,30 @@ class Change:
 def compare_runs(ds: Dataset, new: dict[str, list[Verdict]], old: dict[str, list[Verdict]], cases: list[str],
                  rule: str = "consensus", replicates: int = 1000, seed: int = 0) -> list[Change]:
     """Per criterion: both runs against gold on the cases where both answered and gold exists, the
-    difference with a paired bootstrap 95% interval (one resample of cases shared by both runs and
-    every criterion: replicate b draws rng.integers(0, n, n), as in stats/bootstrap.py), and the flips."""
-    from labeler.stats.bootstrap import _kappa_weights, _kappas, _pair_codes, _replicates
+    difference with a paired bootstrap 95% interval, and the flips.
 
+    The bootstrap resamples the n cases scored on any criterion, with replacement, keeping each case's
+    pair of verdicts together (paired). A criterion's numbers depend only on how many resampled cases
+    fall in each (old, new, gold) state, so a replicate draws those counts at once: for each criterion
+    in rubric order, rng.multinomial(n, share of the n cases in each state, size=replicates) from
+    numpy.random.default_rng(seed). That is exactly the case resample's distribution, at 100,000 cases
+    in milliseconds."""
     versions = VersionIndex(ds)
     rubric = versions.in_force
     cur = Current(ds, versions)
     idx = np.asarray([ds.case_index[c] for c in cases], dtype=np.int64)
-    vn, vo = (v.first_values(cases) if hasattr(v, "first_values") else first_values(v) for v in (new, old))
+    cols = {}
+    for v in (new, old):
+        cols[id(v)] = _first_columns(v, cases, rubric)
     per = []
     for cid, crit in rubric.criteria.items():
         r = cur.ratings(cid, idx)
         g = r.gold(rule, cur.adjudicated(r))
-        jn = r.ref_vector({c: vals[cid] for c, vals in vn.items() if cid in vals})
-        jo = r.ref_vector({c: vals[cid] for c, vals in vo.items() if cid in vals})
+        jn, jo = (cols[id(v)](cid, r) for v in (new, old))
         both = (g != MISSING) & (jn != MISSING) & (jo != MISSING)
         per.append((cid, crit, np.where(both, g, MISSING), np.where(both, jn, MISSING), np.where(both, jo, MISSING), both))
-    rows = np.flatnonzero(np.any([p[-1] for p in per], axis=0)) if per else np.zeros(0, dtype=np.int64)
-    n = len(rows)
-    cols, spans = [], []
-    for cid, crit, g, jn, jo, both in per:
-        k = len(crit.scale.values())
-        start = sum(c.shape[1] for c in cols)
-        cols += [np.stack([both[rows], (jn == g)[rows] & both[rows], (jo == g)[rows] & both[rows]], axis=1).astype(float),
-                 _pair_codes(jn[rows], g[rows], k), _pair_codes(jo[rows], g[rows], k)]
-        spans.append((start, k))
-    boot: dict[str, tuple[list, list]] = {cid: ([], []) for cid, *_ in per}
-    if n and replicates:
-        m = np.concatenate(cols, axis=1)
-        for block in _replicates(n, replicates, seed, chunk=50):
-            s = block @ m
-            for (cid, crit, *_), (start, k) in zip(per, spans):
-                tot, same_n, same_o = s[:, start], s[:, start + 1], s[:, start + 2]
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    boot[cid][0].append(np.where(tot > 0, (same_n - same_o) / tot, np.nan))
-                wt = _kappa_weights(k, kappa_weights(crit))
-                kn = _kappas(s[:, start + 3:start + 3 + k * k].reshape(-1, k, k), wt)
-                ko = _kappas(s[:, start + 3 + k * k:start + 3 + 2 * k * k].reshape(-1, k, k), wt)
-                boot[cid][1].append(kn - ko)
+    n = int(np.any([p[-1] for p in per], axis=0).sum()) if per else 0
+    rng = np.random.default_rng(seed)
     out = []
     for cid, crit, g, jn, jo, both in per:
         k, w = len(crit.scale.values()), kappa_weights(crit)
@@ -231,15 +216,64 @@ def compare_runs(ds: Dataset, new: dict[str, list[Verdict]], old: dict[str, list
         right_n, right_o = (jn == g) & both, (jo == g) & both
         fixed = [cases[j] for j in np.flatnonzero(right_n & ~right_o)]
         broke = [cases[j] for j in np.flatnonzero(right_o & ~right_n)]
-        out.append(Change(cid, int(both.sum()), po, pn, ko, kn, _ci(boot[cid][0]), _ci(boot[cid][1]), fixed, broke))
+        pct_ci, kap_ci = paired_intervals(jn[both], jo[both], g[both], n, k, w, replicates, rng)
+        out.append(Change(cid, int(both.sum()), po, pn, ko, kn, pct_ci, kap_ci, fixed, broke))
     return out
 
 
-def _ci(parts: list[np.ndarray]) -> tuple[float | None, float | None]:
-    from labeler.stats.bootstrap import percentile
+def _first_columns(verdicts, cases: list[str], rubric):
+    """criterion, Ratings -> the run's first verdict per case as scale indexes (MISSING where none):
+    from the run's columns when its scale is the one in force, else through its values."""
+    if hasattr(verdicts, "first_matrix"):
+        codes, _ = verdicts.first_matrix(dict(zip(cases, range(len(cases)))), len(cases))
+        order = list(verdicts.scales)
 
-    iv = percentile(np.concatenate(parts)) if parts else None
-    return (None, None) if iv is None or iv.low is None else (iv.low, iv.high)
+        def column(c: str, r) -> np.ndarray | None:
+            if c in verdicts.scales and list(verdicts.scales[c]) == list(rubric.criteria[c].scale.values()):
+                col = codes[:, order.index(c)].astype(np.int64)
+                return np.where(col >= 0, col, MISSING)
+            return None
+    else:
+        column = lambda c, r: None  # noqa: E731
+    values: dict | None = None
+
+    def get(c: str, r) -> np.ndarray:
+        nonlocal values
+        col = column(c, r)
+        if col is not None:
+            return col
+        if values is None:
+            values = verdicts.first_values(cases) if hasattr(verdicts, "first_values") else first_values(verdicts)
+        return r.ref_vector({x: vals[c] for x, vals in values.items() if c in vals})
+
+    return get
+
+
+def paired_intervals(jn: np.ndarray, jo: np.ndarray, g: np.ndarray, n: int, k: int, weights: str | None,
+                     replicates: int, rng: np.random.Generator) -> tuple[tuple, tuple]:
+    """95% intervals of (new - old) agreement and kappa, from the m scored cases' (new, old, gold) scale
+    indexes among n resampled cases (the other n - m count as a state with no score)."""
+    from labeler.stats.bootstrap import _kappa_weights, _kappas, percentile
+
+    m = len(g)
+    if not m or not replicates:
+        return (None, None), (None, None)
+    state = (jn * k + jo) * k + g
+    counts = np.bincount(state, minlength=k ** 3).astype(float)
+    p = np.append(counts, n - m) / n
+    draws = rng.multinomial(n, p, size=replicates)[:, :k ** 3].astype(float)  # replicates x states
+    sn, so, sg = np.unravel_index(np.arange(k ** 3), (k, k, k))
+    tot = draws.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        diff = np.where(tot > 0, (draws @ ((sn == sg).astype(float) - (so == sg))) / tot, np.nan)
+    wt = _kappa_weights(k, weights)
+    conf_n = np.zeros((replicates, k * k))
+    conf_o = np.zeros((replicates, k * k))
+    np.add.at(conf_n.T, sn * k + sg, draws.T)
+    np.add.at(conf_o.T, so * k + sg, draws.T)
+    kd = _kappas(conf_n.reshape(-1, k, k), wt) - _kappas(conf_o.reshape(-1, k, k), wt)
+    a, b = percentile(diff), percentile(kd)
+    return (a.low, a.high), (b.low, b.high)
 
 
 def pooled(changes: list[Change]) -> tuple[float | None, float | None, float | None]:
