@@ -285,6 +285,17 @@ def _judge_prompt(a: argparse.Namespace) -> int:
     return _prompt_list(a, ds)
 
 
+def _holdout(text: str) -> float:
+    """The share of cases kept out of examples: 0 up to (not including) 1."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (0.5 keeps half the cases for measuring)") from None
+    if not 0 <= x < 1:
+        raise argparse.ArgumentTypeError("must be from 0 up to (not including) 1")
+    return x
+
+
 def _version(text: str) -> int:
     try:
         v = int(text.lower().removeprefix("v"))
@@ -432,7 +443,7 @@ def register(add) -> None:
     sp.add_argument("--per-criterion", type=_positive, default=3, help="with examples: examples per criterion (default 3)")
     sp.add_argument("--into", type=_version, default=None, metavar="VERSION",
                     help="with examples: the prompt version that gets them (default: the newest; never a used one)")
-    sp.add_argument("--holdout", type=float, default=0.5, help="with examples: the share of cases kept out of examples "
+    sp.add_argument("--holdout", type=_holdout, default=0.5, help="with examples: the share of cases kept out of examples "
                                                                 "for measuring (a split fixed per case by --seed; default 0.5)")
     sp.add_argument("--seed", type=int, default=0, help="with examples: the seed of the held-out split")
     sp.add_argument("--max-chars", type=_positive, default=1200, help="with examples: longer inputs and outputs are trimmed")

@@ -156,8 +156,8 @@ def _calibrate_vs(a: argparse.Namespace, ds, meta, verdicts) -> int:
         pct = lambda x: "-" if x is None else f"{x:.0%}"  # noqa: E731
         kap = lambda x: "undef" if x is None else f"{x:.2f}"  # noqa: E731
         con = _console()
-        t = Table(title=f"{a.run} vs {a.vs} ({what})", title_justify="left")
-        for col in ("criterion", "cases", f"agree {a.vs}", f"agree {a.run}", "diff [95%]", "κ old", "κ new", "wrong→right", "right→wrong"):
+        t = Table(title=f"new {a.run} vs old {a.vs} ({what})", title_justify="left")
+        for col in ("criterion", "cases", "agree old", "agree new", "diff [95%]", "κ old", "κ new", "wrong→right", "right→wrong"):
             t.add_column(col, justify="left" if col == "criterion" else "right")
         for c in changes:
             ci = "" if c.percent_ci[0] is None else f" [{c.percent_ci[0]:+.0%}, {c.percent_ci[1]:+.0%}]"
