@@ -4,7 +4,8 @@
     python benchmarks/align.py --cases 2000 --smoke     # seconds
 
 Prints, for each command, the median wall time of the whole CLI process (warm parse cache) and of the
-work inside it once the dataset is open (pick examples; compare two runs with 1,000 replicates).
+work inside it once the dataset is open (pick examples; compare two runs with 1,000 replicates), beside
+plain `calibrate --run` on the same dataset (what opening 100,000 cases and two runs costs anyway).
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def main() -> None:
         last = ds / "judge" / f"run{a.runs - 1}" / "run.yaml"  # the last run used the prompt with the examples
         last.write_text(last.read_text() + "prompt_version: 2\n")
         vs_s, vs_out = timed(["calibrate", "big", "--run", f"run{a.runs - 1}", "--vs", "synthetic", "--json"], root, repeat)
+        floor_s, _ = timed(["calibrate", "big", "--run", "synthetic", "--json"], root, repeat)  # the command before #24
 
         from labeler.judge import examples
         from labeler.stats.calibrate import compare_runs
@@ -102,7 +104,7 @@ def main() -> None:
     made, vs = json.loads(ex_out), json.loads(vs_out)
     result = {"cases": a.cases, "annotators": a.annotators, "runs": a.runs, "audits": a.audits,
               "judge_examples_cli_s": round(ex_s, 3), "pick_in_process_s": round(pick_s, 3), "examples": made["examples"],
-              "calibrate_vs_cli_s": round(vs_s, 3), "compare_in_process_s": round(cmp_s, 3),
+              "calibrate_vs_cli_s": round(vs_s, 3), "plain_calibrate_cli_s": round(floor_s, 3), "compare_in_process_s": round(cmp_s, 3),
               "held_out_cases": vs["held_out_cases"], "excluded_examples": vs["excluded_examples"]}
     if a.json:
         print(json.dumps(result, indent=2))
