@@ -353,3 +353,15 @@ async def test_audit_screen_example_key_and_footer_counts(example_ds: Path):
     picked = ex.pick(open_dataset(example_ds), "llama-3.1-8b-local", per_criterion=1, holdout=0.5)
     mine = [e for e in picked.examples if e.criterion == crit]
     assert mine and (mine[0].case, mine[0].explanation) == (cid, "misses the refund")  # a picked one goes first
+
+
+def test_align_benchmark_smoke():
+    """benchmarks/align.py runs (small) so it cannot rot; its real run is 100,000 cases x 5 runs."""
+    bench = Path(__file__).resolve().parent.parent / "benchmarks" / "align.py"
+    out = subprocess.run([sys.executable, str(bench), "--cases", "300", "--audits", "200", "--smoke", "--json"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    r = json.loads(out.stdout)
+    assert r["cases"] == 300 and r["examples"] > 0 and 0 < r["excluded_examples"] <= r["examples"]
+    assert r["held_out_cases"] == 300 - r["excluded_examples"]
+    assert r["pick_in_process_s"] > 0 and r["compare_in_process_s"] > 0
