@@ -365,3 +365,25 @@ def test_align_benchmark_smoke():
     assert r["cases"] == 300 and r["examples"] > 0 and 0 < r["excluded_examples"] <= r["examples"]
     assert r["held_out_cases"] == 300 - r["excluded_examples"]
     assert r["pick_in_process_s"] > 0 and r["compare_in_process_s"] > 0
+
+
+def test_commit_takes_prompt_versions_and_examples(example: Path):
+    """A new prompt version and its examples are labeler's files: `labeler commit` stages them and says so."""
+    git = lambda *a: subprocess.run(["git", *a], cwd=example, capture_output=True, text=True, check=True).stdout  # noqa: E731
+    git("init", "-q")
+    git("config", "user.name", "Maya")
+    git("config", "user.email", "maya@example.com")
+    git("add", "-A")
+    git("commit", "-qm", "start")
+    ds_path = example / "datasets" / "support-summary"
+    audit_all_wrong(ds_path)
+    ds = open_dataset(ds_path)
+    prompts.bump(ds)
+    ex.write(ds, 2, RUN, ex.pick(ds, RUN), 0.5, 0)
+    r = cli(example, "commit", "support-summary")
+    assert r.returncode == 0, r.stderr
+    files = git("show", "--name-only", "--format=", "HEAD").split("\n")
+    assert "rubrics/support-summary/judge/v2.md" in files and "rubrics/support-summary/judge-examples/v2.yaml" in files
+    message = git("log", "-1", "--format=%B")
+    assert "the judge prompt v2 of support-summary" in message and "the examples of judge prompt v2" in message
+    assert not [f for f in validate_paths([example]) if "not a kind of file" in f.message]
