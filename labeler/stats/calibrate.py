@@ -253,7 +253,7 @@ def paired_intervals(jn: np.ndarray, jo: np.ndarray, g: np.ndarray, n: int, k: i
                      replicates: int, rng: np.random.Generator) -> tuple[tuple, tuple]:
     """95% intervals of (new - old) agreement and kappa, from the m scored cases' (new, old, gold) scale
     indexes among n resampled cases (the other n - m count as a state with no score)."""
-    from labeler.stats.bootstrap import _kappa_weights, _kappas, percentile
+    from labeler.stats.bootstrap import _kappa_weights, _kappas
 
     m = len(g)
     if not m or not replicates:
@@ -272,8 +272,17 @@ def paired_intervals(jn: np.ndarray, jo: np.ndarray, g: np.ndarray, n: int, k: i
     np.add.at(conf_n.T, sn * k + sg, draws.T)
     np.add.at(conf_o.T, so * k + sg, draws.T)
     kd = _kappas(conf_n.reshape(-1, k, k), wt) - _kappas(conf_o.reshape(-1, k, k), wt)
-    a, b = percentile(diff), percentile(kd)
-    return (a.low, a.high), (b.low, b.high)
+    return _percentile(diff), _percentile(kd)
+
+
+def _percentile(values: np.ndarray) -> tuple[float | None, float | None]:
+    """The 2.5th and 97.5th percentiles of the defined replicates (a plain percentile interval: the state
+    counts have no cases to jackknife for BCa's acceleration)."""
+    v = values[np.isfinite(values)]
+    if not len(v):
+        return None, None
+    lo, hi = np.percentile(v, [2.5, 97.5])
+    return float(lo), float(hi)
 
 
 def pooled(changes: list[Change]) -> tuple[float | None, float | None, float | None]:
