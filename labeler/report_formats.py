@@ -68,7 +68,10 @@ def markdown(r: dict) -> str:
         lines += ["Each annotator against gold made without their own label:", ""]
         lines += _table(["criterion", "annotator", "agreement", "kappa"], rows)
     for run in r["judge"]:
-        lines += [f"## Judge run {_md(run['run'])} ({_md(run['model'])}, rubric v{run['rubric_version']})", ""]
+        lines += [f"## Judge run {_md(run['run'])} ({_md(run['model'])}, rubric v{run['rubric_version']}"
+                  + (f", judge prompt v{run['prompt_version']}" if run.get("prompt_version") else "") + ")", ""]
+        if run.get("excluded_examples"):
+            lines += [f"Measured without the {run['excluded_examples']} case(s) its prompt showed as examples.", ""]
         rows = []
         for k, v in run["criteria"].items():
             p = v.get("pass", {})

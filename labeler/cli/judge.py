@@ -16,6 +16,10 @@ def cmd_judge(a: argparse.Namespace) -> int:
         return _judge_status(a)
     if a.target == "drop":
         return _judge_drop(a)
+    if a.target == "prompt":
+        return _judge_prompt(a)
+    if a.target == "examples":
+        return _judge_examples(a)
     if a.rest:
         raise LabelerError(f"unexpected arguments {' '.join(a.rest)!r} (usage: labeler judge DATASET --model M ...)")
     if not a.model:
@@ -28,7 +32,7 @@ def cmd_judge(a: argparse.Namespace) -> int:
     cfg = JudgeConfig(model=a.model, run=_run_name(a.run or a.model.replace("/", "-").replace(":", "-")), base_url=a.base_url,
                       api_key_env=a.api_key_env, concurrency=a.concurrency, temperature=a.temperature, repeat=a.repeat,
                       timeout=a.timeout, retries=a.retries, structured=not a.no_structured, cases=a.cases, limit=a.limit,
-                      candidate=a.candidate)
+                      candidate=a.candidate, prompt=a.prompt)
     ds = _open(a.target)
     if note:
         sys.stderr.write(note + "\n")
@@ -222,6 +226,160 @@ def _judge_drop(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _judge_prompt(a: argparse.Namespace) -> int:
+    """`labeler judge prompt list|show|diff|bump DATASET ...`: the judge prompt's versions, read from files."""
+    from labeler.judge import prompts
+
+    usage = "usage: labeler judge prompt list|show|diff|bump DATASET [VERSION [VERSION]]"
+    if len(a.rest) < 2 or a.rest[0] not in ("list", "show", "diff", "bump"):
+        raise UsageError(usage)
+    action, ds = a.rest[0], _open(a.rest[1])
+    args = [_version(x) for x in a.rest[2:]]
+    if action == "bump":
+        if len(args) > 1:
+            raise UsageError("usage: labeler judge prompt bump DATASET [FROM_VERSION]")
+        new, path, added = prompts.bump(ds, args[0] if args else None)
+        print(f"judge prompt v{new}: {_relative(path)}" + (" ({examples} added after {criteria})" if added else "")
+              + f"; next: `labeler judge examples {ds.name} --from RUN --into {new}`")
+        return EXIT_OK
+    if action == "show":
+        from labeler.judge.run import load_template
+        from labeler.safetext import inert
+
+        v = args[0] if args else prompts.latest(ds)
+        got, _ = prompts.load_examples(ds, v)
+        text = load_template(ds, v)
+        if a.json:
+            print(json.dumps({"version": v, "file": str(_relative(prompts.version_path(ds, v))), "template": text,
+                              "examples": [e.model_dump(mode="json") for e in got.examples] if got else []}, indent=2))
+        else:
+            sys.stdout.write(inert(text.replace("\r", "")) + ("" if text.endswith("\n") else "\n"))
+            if got:
+                print(f"# {len(got.examples)} example(s) from {len(got.cases)} case(s): {_relative(prompts.examples_path(ds, v))}")
+        return EXIT_OK
+    if action == "diff":
+        import difflib
+
+        from labeler.judge.run import load_template
+        from labeler.safetext import inert
+
+        if len(args) != 2:
+            raise UsageError("usage: labeler judge prompt diff DATASET VERSION_A VERSION_B")
+        va, vb = args
+        lines = list(difflib.unified_diff(load_template(ds, va).splitlines(), load_template(ds, vb).splitlines(),
+                                          f"v{va}", f"v{vb}", lineterm=""))
+        ea, eb = (prompts.load_examples(ds, v)[0] for v in (va, vb))
+        ka = {(e.case, e.criterion): e.value for e in (ea.examples if ea else [])}
+        kb = {(e.case, e.criterion): e.value for e in (eb.examples if eb else [])}
+        for line in lines:
+            print(inert(line))
+        for (cid, c), v in sorted(kb.items()):
+            if (cid, c) not in ka:
+                print(inert(f"+example {cid} {c} = {v}"))
+        for (cid, c), v in sorted(ka.items()):
+            if (cid, c) not in kb:
+                print(inert(f"-example {cid} {c} = {v}"))
+        if not lines and ka == kb:
+            print(f"v{va} and v{vb} send the same prompt")
+        return EXIT_OK
+    return _prompt_list(a, ds)
+
+
+def _holdout(text: str) -> float:
+    """The share of cases kept out of examples: 0 up to (not including) 1."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (0.5 keeps half the cases for measuring)") from None
+    if not 0 <= x < 1:
+        raise argparse.ArgumentTypeError("must be from 0 up to (not including) 1")
+    return x
+
+
+def _version(text: str) -> int:
+    try:
+        v = int(text.lower().removeprefix("v"))
+    except ValueError:
+        raise UsageError(f"{text!r} is not a prompt version (1, 2 or v2)") from None
+    if v < 1:
+        raise UsageError(f"{text!r} is not a prompt version (1, 2 or v2)")
+    return v
+
+
+def _prompt_list(a: argparse.Namespace, ds) -> int:
+    """Every version: its file, examples, the runs that used it and each one's agreement on its held-out cases."""
+    from labeler.judge import prompts
+    from labeler.stats.calibrate import calibrate
+
+    runs = prompts.used(ds)
+    rows = []
+    for v, path in prompts.versions(ds).items():
+        try:
+            got = prompts.load_examples(ds, v)[0]
+        except LabelerError as e:
+            got = None
+            sys.stderr.write(f"{e}\n")
+        measured = []
+        for run, _ in runs.get(v, []):
+            meta, verdicts = ds.judge_run(run)
+            keep, excluded = prompts.held_out(ds, [meta])
+            cal = calibrate(ds, verdicts, keep)
+            n = sum(c.judge_percent.n for c in cal)
+            agree = sum((c.judge_percent.value or 0) * c.judge_percent.n for c in cal) / n if n else None
+            measured.append({"run": run, "agreement": None if agree is None else round(agree, 4), "verdicts": n,
+                             "excluded_examples": excluded})
+        rows.append({"version": v, "file": str(_relative(path)) if path else "(built-in)",
+                     "examples": len(got.examples) if got else 0, "example_cases": len(got.cases) if got else 0,
+                     "runs": measured})
+    if a.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    from rich.table import Table
+
+    from labeler.safetext import one_line
+
+    t = Table(title=f"judge prompt versions of rubric {ds.config.rubric}", title_justify="left")
+    for col in ("version", "file", "examples", "runs: held-out agreement"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(f"v{r['version']}", r["file"], f"{r['examples']} ({r['example_cases']} cases)" if r["examples"] else "-",
+                  ", ".join(f"{one_line(m['run'], 40)} {'-' if m['agreement'] is None else format(m['agreement'], '.0%')}"
+                            f" of {m['verdicts']}" for m in r["runs"]) or "-")
+    _console().print(t)
+    return EXIT_OK
+
+
+def _judge_examples(a: argparse.Namespace) -> int:
+    """`labeler judge examples DATASET --from RUN`: few-shot examples from corrected verdicts into a prompt version."""
+    from labeler.judge import examples, prompts
+
+    if len(a.rest) != 1 or not a.from_run:
+        raise UsageError("usage: labeler judge examples DATASET --from RUN [--per-criterion N] [--into VERSION] [--holdout 0.5]")
+    ds = _open(a.rest[0])
+    run = _run_name(a.from_run)
+    into = a.into or prompts.latest(ds)
+    picked = examples.pick(ds, run, a.per_criterion, a.holdout, a.seed, a.max_chars)
+    path = examples.write(ds, into, run, picked, a.holdout, a.seed)
+    per = picked.per_criterion()
+    from labeler.judge.run import template_problems
+
+    problems = [msg for _, msg in template_problems(ds, into)]
+    out = {"file": path, "version": into, "from_run": run, "examples": len(picked.examples),
+           "cases": len({e.case for e in picked.examples}), "per_criterion": {c: per.get(c, 0) for c in ds.rubric().criteria},
+           "considered": picked.considered, "left_out": dict(picked.skipped), "holdout": a.holdout, "seed": a.seed,
+           "prompt_problems": problems}
+    if a.json:
+        print(json.dumps(out, indent=2))
+    else:
+        print(f"wrote {path}: {out['examples']} example(s) from {out['cases']} case(s) for judge prompt v{into} "
+              f"(of {picked.considered} corrections; left out: "
+              + (", ".join(f"{k} {v}" for k, v in sorted(picked.skipped.items())) or "none") + ")")
+        print("  per criterion: " + ", ".join(f"{c} {n}" for c, n in out["per_criterion"].items()))
+        for msg in problems:
+            print(f"  note: {msg}")
+    return EXIT_OK
+
+
 def _judge_compare(a: argparse.Namespace) -> int:
     from labeler.judge.run import compare_runs
 
@@ -256,8 +414,10 @@ def register(add) -> None:
     """The subcommands of this module, with their flags."""
     sp = add("judge", cmd_judge, "Score cases with an LLM judge through any OpenAI-compatible endpoint. "
              "Also: `labeler judge compare DATASET RUN_A RUN_B`, `labeler judge status DATASET` and "
-             "`labeler judge drop DATASET RUN` (remove a failed run).")
-    sp.add_argument("target", metavar="DATASET", help="the dataset (or 'compare' / 'status' / 'drop', see above)")
+             "`labeler judge drop DATASET RUN` (remove a failed run), `labeler judge prompt list|show|diff|bump DATASET` "
+             "(versions of the judge's prompt) and `labeler judge examples DATASET --from RUN` (few-shot examples "
+             "from corrected verdicts, held-out cases never used).")
+    sp.add_argument("target", metavar="DATASET", help="the dataset (or 'compare' / 'status' / 'drop' / 'prompt' / 'examples', see above)")
     sp.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     sp.add_argument("--model", default=None)
     sp.add_argument("--base-url", default=None, help="an OpenAI-compatible endpoint (default: OpenAI)")
@@ -277,4 +437,14 @@ def register(add) -> None:
     sp.add_argument("--candidate", type=_name("candidate name"), default=None,
                     help="score this candidate's outputs (labeler candidate add) instead of the golden outputs")
     sp.add_argument("--force", action="store_true", help="with drop: drop a run that people audited")
+    sp.add_argument("--prompt", type=_version, default=None, metavar="VERSION",
+                    help="the judge prompt version to use (default: the newest; `labeler judge prompt list DATASET`)")
+    sp.add_argument("--from", dest="from_run", default=None, metavar="RUN", help="with examples: the audited run")
+    sp.add_argument("--per-criterion", type=_positive, default=3, help="with examples: examples per criterion (default 3)")
+    sp.add_argument("--into", type=_version, default=None, metavar="VERSION",
+                    help="with examples: the prompt version that gets them (default: the newest; never a used one)")
+    sp.add_argument("--holdout", type=_holdout, default=0.5, help="with examples: the share of cases kept out of examples "
+                                                                "for measuring (a split fixed per case by --seed; default 0.5)")
+    sp.add_argument("--seed", type=int, default=0, help="with examples: the seed of the held-out split")
+    sp.add_argument("--max-chars", type=_positive, default=1200, help="with examples: longer inputs and outputs are trimmed")
     sp.add_argument("--json", action="store_true")

@@ -58,14 +58,24 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
     from labeler.derived.staleness import VersionIndex
     from labeler.stats.agreement import kappa_weights
     from labeler.stats.bootstrap import confusion_intervals
+    from labeler.judge.prompts import held_out
     from labeler.stats.calibrate import below_bar, calibrate, groups
 
     ds = _open(a.dataset)
     meta, verdicts = ds.judge_run(a.run)
     if meta.rubric_version != ds.config.rubric_version:
         sys.stderr.write(f"note: run {a.run} used rubric v{meta.rubric_version}; the dataset is on v{ds.config.rubric_version}\n")
-    result = [(title, calibrate(ds, verdicts, cases, a.gold, a.epsilon)) for title, cases in groups(ds, a.by)]
-    overall = calibrate(ds, verdicts, rule=a.gold, epsilon=a.epsilon) if a.by != "criterion" else result[0][1]
+    if a.vs:
+        return _calibrate_vs(a, ds, meta, verdicts)
+    if a.min_gain is not None:
+        raise UsageError("--min-gain needs --vs OLD_RUN (the run to gain on)")
+    keep, excluded = held_out(ds, [meta])
+    if excluded:
+        sys.stderr.write(f"note: {excluded} case(s) were examples in judge prompt v{meta.prompt_version} of run {a.run}: "
+                         f"measured on the other {len(keep)}\n")
+    kept = set(keep)
+    result = [(title, calibrate(ds, verdicts, [c for c in cases if c in kept], a.gold, a.epsilon)) for title, cases in groups(ds, a.by)]
+    overall = calibrate(ds, verdicts, keep, rule=a.gold, epsilon=a.epsilon) if a.by != "criterion" else result[0][1]
     crits = VersionIndex(ds).in_force.criteria
     intervals = {c.criterion: dict(zip(("percent", "kappa"), confusion_intervals(
         c.confusion, kappa_weights(crits[c.criterion]), a.replicates, a.seed))) for c in overall}
@@ -77,7 +87,8 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
     on = "point estimate" if a.on == "point" else "lower bound of the 95% interval"
     if a.json:
         print(json.dumps({"dataset": ds.name, "run": a.run, "model": meta.model, "by": a.by, "min": a.min, "on": on,
-                          "gold": a.gold, "left_out": [str(p) for p in ds.problems],
+                          "gold": a.gold, "prompt_version": meta.prompt_version, "excluded_examples": excluded,
+                          "left_out": [str(p) for p in ds.problems],
                           "groups": [{"group": t, "criteria": [c.as_dict() for c in items]} for t, items in result],
                           "intervals": {"method": "BCa bootstrap over cases, 95%", "replicates": a.replicates,
                                         "seed": a.seed, "criteria": _intervals_json(intervals)},
@@ -108,6 +119,62 @@ def _under_lower_bound(c, ci, bar: float) -> str:
         return (f"{c.criterion}: judge agreement {c.judge_percent.value:.1%}, lower 95% bound {ci.low:.1%} < {bar:.0%} "
                 f"(n={c.judge_percent.n})")
     return ""
+
+
+def _calibrate_vs(a: argparse.Namespace, ds, meta, verdicts) -> int:
+    """Two runs on the same held-out cases: per criterion each one's agreement, the paired difference, the flips."""
+    from labeler.judge.prompts import held_out
+    from labeler.stats.calibrate import compare_runs, pooled
+
+    if a.by != "criterion" or a.min is not None:
+        raise UsageError("--vs compares two runs per criterion: leave out --by and --min")
+    old_meta, old = ds.judge_run(a.vs)
+    keep, excluded = held_out(ds, [meta, old_meta])
+    changes = compare_runs(ds, verdicts, old, keep, a.gold, a.replicates, a.seed)
+    p_old, p_new, gain = pooled(changes)
+    failures = [f"{c.criterion}: agreement fell {c.diff:+.1%} (95% interval {c.percent_ci[0]:+.1%} to {c.percent_ci[1]:+.1%}, "
+                f"n={c.n})" for c in changes if c.significant_loss]
+    if a.min_gain is not None and (gain is None or gain < a.min_gain):
+        failures.append("overall: " + ("no case scored by both runs" if gain is None else
+                                       f"agreement gain {gain:+.1%} < {a.min_gain:+.1%} ({p_old:.1%} -> {p_new:.1%})"))
+    failed = _left_out(ds, a.strict)
+    shown = " and ".join(dict.fromkeys(f"v{m.prompt_version}" for m in (meta, old_meta) if m.prompt_version is not None))
+    what = (f"{excluded} case(s) used as examples by judge prompt {shown} left out; " if excluded else "") + \
+        f"measured on {len(keep)} held-out case(s)"
+    if a.json:
+        print(json.dumps({"dataset": ds.name, "run": a.run, "vs": a.vs, "gold": a.gold, "seed": a.seed, "replicates": a.replicates,
+                          "prompt_versions": {"run": meta.prompt_version, "vs": old_meta.prompt_version},
+                          "excluded_examples": excluded, "held_out_cases": len(keep),
+                          "overall": {"old": p_old, "new": p_new, "gain": gain}, "criteria": [c.as_dict() for c in changes],
+                          "min_gain": a.min_gain, "failures": failures, "left_out": [str(p) for p in ds.problems]}, indent=2))
+    else:
+        from rich.table import Table
+        from rich.text import Text
+
+        from labeler.safetext import one_line
+
+        pct = lambda x: "-" if x is None else f"{x:.0%}"  # noqa: E731
+        kap = lambda x: "undef" if x is None else f"{x:.2f}"  # noqa: E731
+        con = _console()
+        t = Table(title=f"new {a.run} vs old {a.vs} ({what})", title_justify="left")
+        for col in ("criterion", "cases", "agree old", "agree new", "diff [95%]", "κ old", "κ new", "wrong→right", "right→wrong"):
+            t.add_column(col, justify="left" if col == "criterion" else "right")
+        for c in changes:
+            ci = "" if c.percent_ci[0] is None else f" [{c.percent_ci[0]:+.0%}, {c.percent_ci[1]:+.0%}]"
+            t.add_row(c.criterion, str(c.n), pct(c.old_percent.value), pct(c.new_percent.value),
+                      ("-" if c.diff is None else f"{c.diff:+.0%}") + ci, kap(c.old_kappa.value), kap(c.new_kappa.value),
+                      str(len(c.fixed)), Text(str(len(c.broke)), style="bold red" if c.broke else ""))
+        con.print(t)
+        for c in changes:
+            for label, ids in (("wrong→right", c.fixed), ("right→wrong", c.broke)):
+                if ids:
+                    con.print(Text(f"  {c.criterion} {label}: " + ", ".join(one_line(x, 40) for x in ids[:8])
+                                   + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")))
+        if gain is not None:
+            print(f"overall agreement {p_old:.1%} -> {p_new:.1%} ({gain:+.1%})")
+        for f in failures:
+            sys.stderr.write(f"gate failed: {f}\n")
+    return EXIT_FAIL if failures or failed else EXIT_OK
 
 
 def cmd_report(a: argparse.Namespace) -> int:
@@ -173,6 +240,8 @@ def cmd_regress(a: argparse.Namespace) -> int:
 
         con = _console()
         con.print(Text(f"base: {result['base']['what']}\ncandidate: {result['candidate']['what']}", style="bold"))
+        if result.get("excluded_examples"):
+            con.print(Text(f"{result['excluded_examples']} case(s) left out: a judge prompt showed them as examples"))
         for g in result["groups"]:
             t = Table(title=g["group"], title_justify="left")
             for col in ("criterion", "cases", "mean base", "mean cand.", "pass base", "pass cand.", "diff [95%]", "worse"):
@@ -215,6 +284,13 @@ def _interval_flags(sp) -> None:
     sp.add_argument("--replicates", type=_positive, default=1000, help="bootstrap replicates (default 1000)")
 
 
+def _gain(text: str) -> float:
+    """A gain from -1 to 1, as 0.05 or 5%."""
+    if text.strip().startswith("-"):
+        return -_fraction(text.strip()[1:])
+    return _fraction(text)
+
+
 def register(add) -> None:
     """The subcommands of this module, with their flags."""
     sp = add("agreement", cmd_agreement, "Agreement per criterion (percent, Krippendorff's alpha, Cohen's kappa); gates for CI.")
@@ -232,6 +308,11 @@ def register(add) -> None:
     sp.add_argument("--run", type=_name("run name"), required=True)
     sp.add_argument("--by", default="criterion", choices=["criterion", "tier", "tag"])
     sp.add_argument("--min", type=_fraction, default=None, help="exit 1 naming the criteria whose judge agreement is below this (0.8 or 80%%)")
+    sp.add_argument("--vs", type=_name("run name"), default=None, metavar="OLD_RUN",
+                    help="before and after: RUN against OLD_RUN on the same held-out cases (paired bootstrap 95%% interval, "
+                         "flipped cases); exit 1 when a criterion's agreement fell significantly")
+    sp.add_argument("--min-gain", type=_gain, default=None, help="with --vs: exit 1 unless agreement over all criteria "
+                                                                 "rose by at least this (0.05 or 5%%; 0: no loss)")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--strict", action="store_true", help=STRICT_HELP)
     sp.add_argument("--gold", default="consensus", choices=GOLD_CHOICES, help=GOLD_HELP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from labeler.errors import LabelerError
 from labeler.stats.agreement import GoldValue
 from labeler.stats.calibrate import Calibration, calibrate
 from labeler.judge.run import first_verdicts
@@ -201,6 +202,46 @@ class AuditSession:
             return msg + "; last case audited"
         self.focus = nxt
         return msg
+
+    def split(self) -> tuple[float, int]:
+        """The held-out split examples are drawn from: the newest examples file's, else the default (0.5, seed 0)."""
+        from labeler.judge.prompts import latest, load_examples
+
+        try:
+            for v in range(latest(self.ds), 0, -1):
+                got = load_examples(self.ds, v)[0]
+                if got is not None:
+                    return got.holdout, got.seed
+        except LabelerError:
+            pass  # a broken examples file is reported by validate and `judge examples`
+        return 0.5, 0
+
+    def mark_example(self) -> str:
+        """Pick (or unpick) the focused corrected verdict as a few-shot example for the judge's next prompt."""
+        from labeler.judge.prompts import in_holdout
+
+        cid, c = self.current, self.focused
+        a = self.audits.get((cid, c)) if cid is not None else None
+        if a is None or a.correct:
+            return f"{c}: mark the judge wrong first (n): an example is a corrected verdict"
+        if a.reason == "gold_wrong":
+            return f"{c}: the gold looks wrong here, so it cannot teach the judge"
+        fraction, seed = self.split()
+        if not a.example and in_holdout(cid, fraction, seed):
+            return f"{c}: {cid} is held out (split {fraction:g}, seed {seed}): kept for measuring the judge, never an example"
+        new = a.model_copy(update={"example": not a.example, "by": self.auditor,
+                                   "at": datetime.now(timezone.utc).replace(microsecond=0)})
+        self.ds.save_audit(self.run, self.auditor, new)
+        self.audits[(cid, c)] = new
+        return f"{c}: {'an example for the judge' if new.example else 'no longer an example'} (`labeler judge examples` uses it)"
+
+    def example_counts(self) -> dict[str, int]:
+        """criterion -> corrected verdicts picked as examples."""
+        out = {c: 0 for c in self.criteria}
+        for (_, c), a in self.audits.items():
+            if c in out and a.example and not a.correct:
+                out[c] += 1
+        return out
 
     def audit_counts(self) -> dict[str, tuple[int, int]]:
         """criterion -> (marked right, marked wrong)."""

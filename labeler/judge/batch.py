@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from labeler.errors import LabelerError
-from labeler.judge.run import (SYSTEM, JudgeConfig, Summary, load_template, make_client, parse_answer, plan, prepare_run, redact_verdict,
+from labeler.judge.run import (SYSTEM, JudgeConfig, Summary, load_prompt, make_client, parse_answer, plan, prepare_run, redact_verdict,
                                response_format, run_folder, secrets)
 from labeler.truth.limits import check_depth
 from labeler.truth.logs import LogWriter
@@ -56,11 +56,11 @@ def submit(ds: Dataset, cfg: JudgeConfig) -> tuple[BatchRecord | None, int]:
     pending = read_batch(ds, cfg.run)
     if pending and pending.collected is None:
         raise LabelerError(f"{batch_path(ds, cfg.run)}: batch {pending.batch_id} is still pending; rerun to collect it")
-    template = load_template(ds)
+    prompt = load_prompt(ds, cfg.prompt)
     rubric = ds.rubric()
     client = _client(cfg)
-    prepare_run(ds, cfg, template, str(client.base_url))
-    jobs, skipped = plan(ds, cfg, template)
+    prepare_run(ds, cfg, prompt, str(client.base_url))
+    jobs, skipped = plan(ds, cfg, prompt)
     if not jobs:
         return None, skipped
     lines = []

@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 
 from labeler.errors import LabelerError
 from labeler.judge.keys import api_key, base_url, named_url, public_url, redact, secrets
+from labeler.judge.prompts import JudgePrompt, load_prompt
 from labeler.truth.limits import check_depth
 from labeler.truth.logs import LogWriter
 from labeler.truth.models import Case, CriterionVerdict, JudgeRun, Rubric, ScaleKind, Verdict
@@ -64,7 +65,7 @@ Judge each criterion on its own; the order the outputs are shown in says nothing
 Answer with JSON only: {{"<criterion id>": {{"value": "first" | "second" | "tie" | "both_bad", "rationale": "<one sentence>"}}, ...}}
 """
 
-_FIELD = re.compile(r"\{\{|\}\}|\{(task|criteria|input|output|output_1|output_2|reference|context|case_id)\}")
+_FIELD = re.compile(r"\{\{|\}\}|\{(task|criteria|examples|input|output|output_1|output_2|reference|context|case_id)\}")
 
 POSITION_WORDS = {"A": "first", "B": "second", "tie": "tie", "both_bad": "both_bad"}
 """A pairwise judge answers by position (the output shown first / second); run.py maps that to A or B per order."""
@@ -76,36 +77,39 @@ _FROM_WORDS = {"first": "A", "second": "B", "1": "A", "2": "B", "output 1": "A",
 # ---------------------------------------------------------------- prompt and schema
 
 
-def template_path(ds: Dataset) -> Path:
-    return ds.ws.rubric_dir(ds.config.rubric) / "judge.md"
+def template_path(ds: Dataset, version: int | None = None) -> Path:
+    """The file of a judge prompt version (the newest by default; see prompts.py)."""
+    from labeler.judge.prompts import version_path
+
+    return version_path(ds, version)
 
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\w[\w.\[\]]*)\}")
 """What a template may mean as a placeholder: {name}, {a.b}, {a[0]} ({{ and }} are literal braces)."""
-FIELDS = ("task", "criteria", "input", "output", "output_1", "output_2", "reference", "context", "case_id")
+FIELDS = ("task", "criteria", "examples", "input", "output", "output_1", "output_2", "reference", "context", "case_id")
 
 
-def template_problems(ds: Dataset) -> list[tuple[int | None, str]]:
-    """(line, what is wrong) with the rubric's judge.md: a link out of the workspace, an empty file,
-    a placeholder the prompt cannot fill, a case field the prompt must show but does not."""
-    return _read_template(ds)[1]
+def template_problems(ds: Dataset, version: int | None = None) -> list[tuple[int | None, str]]:
+    """(line, what is wrong) with a judge prompt version: a link out of the workspace, an empty file,
+    a placeholder the prompt cannot fill, a case field the prompt must show but does not, examples it does not show."""
+    return _read_template(ds, version)[1]
 
 
-def load_template(ds: Dataset) -> str:
-    """The rubric's judge.md (checked: see template_problems), or the built-in prompt."""
-    text, problems = _read_template(ds)
+def load_template(ds: Dataset, version: int | None = None) -> str:
+    """A judge prompt version's template (checked: see template_problems), or the built-in prompt."""
+    text, problems = _read_template(ds, version)
     if problems:
         from labeler.errors import FileFormatError
 
-        raise FileFormatError(template_path(ds), *problems[0])
+        raise FileFormatError(template_path(ds, version), *problems[0])
     if text is not None:
         return text
     return DEFAULT_PAIR_TEMPLATE if ds.rubric().pairwise else DEFAULT_TEMPLATE
 
 
-def _read_template(ds: Dataset) -> tuple[str | None, list[tuple[int | None, str]]]:
-    """judge.md's text (None: there is none) and its problems."""
-    p = template_path(ds)
+def _read_template(ds: Dataset, version: int | None = None) -> tuple[str | None, list[tuple[int | None, str]]]:
+    """A version's text (None: the built-in prompt) and its problems."""
+    p = template_path(ds, version)
     if not p.is_file() and not p.is_symlink():
         return None, []
     real = p.resolve()
@@ -135,6 +139,17 @@ def _read_template(ds: Dataset) -> tuple[str | None, list[tuple[int | None, str]
     if missing:
         what = "a pairwise rubric's judge prompt" if ds.rubric().pairwise else "the judge prompt"
         out.append((None, f"{what} needs {' and '.join(missing)} (the output{'s' if len(need) > 1 else ''} to grade)"))
+    if "examples" not in seen:
+        from labeler.judge.prompts import examples_path, latest, load_examples
+
+        v = latest(ds) if version is None else version
+        try:
+            got = load_examples(ds, v)[0]
+        except LabelerError:
+            got = None  # reported with the examples file
+        if got is not None and got.examples:
+            out.append((None, f"{examples_path(ds, v).name} gives this version {len(got.examples)} example(s) but the "
+                              "prompt has no {examples} placeholder to show them"))
     return text, out
 
 
@@ -175,14 +190,18 @@ def fence_code(texts: list[str]) -> str:
     raise AssertionError("no fence code")  # 1000 codes of 80 bits each inside the text: not a real case
 
 
-def render_prompt(template: str, rubric: Rubric, case: Case, order: str = "AB") -> str:
+def render_prompt(template: str, rubric: Rubric, case: Case, order: str = "AB", examples=()) -> str:
     """Fill the template in one pass: case text is inserted, never re-read as template syntax, and
     fenced (see FENCE_NOTE) so that text imitating the template or the system cannot pass for either.
-    A pairwise case's outputs fill {output_1} and {output_2} in `order` ("BA": B shown first)."""
+    A pairwise case's outputs fill {output_1} and {output_2} in `order` ("BA": B shown first).
+    `examples` (prompts.Example) fill {examples}, their case text fenced the same way."""
     first, second = (case.output, case.output_b or "") if order == "AB" else (case.output_b or "", case.output)
     untrusted = {"input": case.input, "output": case.output, "output_1": first, "output_2": second,
                  "reference": case.reference or "", "context": case.context or "", "case_id": case.id}
-    code = fence_code(list(untrusted.values()))
+    shown = _example_cases(examples)
+    for i, (inp, out, _) in enumerate(shown, 1):
+        untrusted[f"example {i} input"], untrusted[f"example {i} output"] = inp, out
+    code = fence_code(list(untrusted.values()) + [why for *_, grades in shown for _, _, why in grades])
 
     def fence(name: str) -> str:
         return f"<<<BEGIN {code} {name}>>>\n{untrusted[name]}\n<<<END {code} {name}>>>"
@@ -193,6 +212,7 @@ def render_prompt(template: str, rubric: Rubric, case: Case, order: str = "AB") 
         **{name: fence(name) for name in ("input", "output", "output_1", "output_2", "case_id")},
         "reference": f"\n--- REFERENCE ANSWER ---\n{fence('reference')}\n" if case.reference else "",
         "context": f"\n--- CONTEXT ---\n{fence('context')}\n" if case.context else "",
+        "examples": _examples_block(shown, fence),
     }
 
     def sub(m: re.Match) -> str:
@@ -204,6 +224,25 @@ def render_prompt(template: str, rubric: Rubric, case: Case, order: str = "AB") 
         return fields[m.group(1)]
 
     return FENCE_NOTE.replace("@", code) + _FIELD.sub(sub, template)
+
+
+def _example_cases(examples) -> list[tuple[str, str, list[tuple[str, Any, str]]]]:
+    """Examples grouped by case, in file order: (input, output, [(criterion, value, explanation)])."""
+    by: dict[str, tuple[str, str, list]] = {}
+    for e in examples:
+        by.setdefault(e.case, (e.input, e.output, []))[2].append((e.criterion, e.value, one_line(e.explanation, 400)))
+    return list(by.values())
+
+
+def _examples_block(shown, fence) -> str:
+    """The {examples} text: each graded case's fenced text, then the team's value and reason per criterion."""
+    if not shown:
+        return ""
+    parts = ["--- EXAMPLES graded by the team (learn from them; grade only the case further below) ---"]
+    for i, (_, _, grades) in enumerate(shown, 1):
+        parts.append(f"Example {i}:\n{fence(f'example {i} input')}\n{fence(f'example {i} output')}")
+        parts += [f"- {c}: {json.dumps(v)}" + (f" because {why}" if why else "") for c, v, why in grades]
+    return "\n".join(parts) + "\n"
 
 
 def prompt_hash(template: str) -> str:
@@ -314,6 +353,8 @@ class JudgeConfig:
     limit: int | None = None
     candidate: str | None = None
     """Score this candidate's outputs instead of the golden outputs in cases.yaml."""
+    prompt: int | None = None
+    """The judge prompt version (prompts.py); the newest by default."""
 
     def settings(self) -> dict[str, Any]:
         """What changes the answers (and so the cache key); not concurrency, timeouts or keys."""
@@ -393,16 +434,19 @@ def run_folder(ds: Dataset, run: str) -> Path:
     return ds.judge_dir / check_safe_name(run, "run name")
 
 
-def prepare_run(ds: Dataset, cfg: JudgeConfig, template: str, endpoint: str | None = None) -> JudgeRun:
+def prepare_run(ds: Dataset, cfg: JudgeConfig, prompt: JudgePrompt, endpoint: str | None = None) -> JudgeRun:
     """run.yaml for this run: created, or checked against the settings a previous attempt used.
     `endpoint`: the client's base URL (its host is recorded, never a user:password)."""
+    from labeler.judge.prompts import prompt_hash as version_hash
+
     rubric = ds.rubric()
     folder = run_folder(ds, cfg.run)
     host = urlparse(endpoint or base_url(cfg.base_url)).netloc.rpartition("@")[2]
+    template = prompt.template
     meta = JudgeRun(
         name=cfg.run, model=cfg.model, endpoint_host=host, rubric=rubric.name, rubric_version=rubric.version,
-        rubric_hash=rubric.content_hash(), prompt_template=str(template_path(ds).relative_to(ds.ws.root)) if template_path(ds).is_file() else "(built-in)",
-        prompt_hash=prompt_hash(template), settings={**cfg.settings(), "repeat": cfg.repeat, "structured_output": cfg.structured},
+        rubric_hash=rubric.content_hash(), prompt_template=str(prompt.path.relative_to(ds.ws.root)) if prompt.path else "(built-in)",
+        prompt_version=prompt.version, prompt_hash=version_hash(prompt), settings={**cfg.settings(), "repeat": cfg.repeat, "structured_output": cfg.structured},
         started=datetime.now(timezone.utc).replace(microsecond=0), candidate=cfg.candidate,
     )
     path = folder / "run.yaml"
@@ -431,9 +475,10 @@ class Job:
     """A pairwise case: (order, prompt) for A shown first and for B shown first; both are asked."""
 
 
-def plan(ds: Dataset, cfg: JudgeConfig, template: str) -> tuple[list[Job], int]:
+def plan(ds: Dataset, cfg: JudgeConfig, prompt: JudgePrompt) -> tuple[list[Job], int]:
     """Jobs still to do, and how many are already done (cached) in this run's verdicts."""
     rubric = ds.rubric()
+    template, examples = prompt.template, prompt.examples
     done: set[str] = set()
     if (run_folder(ds, cfg.run) / "run.yaml").exists():
         _, verdicts = ds.judge_run(cfg.run)
@@ -449,10 +494,10 @@ def plan(ds: Dataset, cfg: JudgeConfig, template: str) -> tuple[list[Job], int]:
         if rubric.pairwise:
             if case.output_b is None:
                 continue  # a single-output case under a pairwise rubric (validate reports it)
-            orders = [(o, render_prompt(template, rubric, case, o)) for o in ("AB", "BA")]
+            orders = [(o, render_prompt(template, rubric, case, o, examples)) for o in ("AB", "BA")]
             prompt = orders[0][1] + "\x00" + orders[1][1]
         else:
-            prompt = render_prompt(template, rubric, case)
+            prompt = render_prompt(template, rubric, case, examples=examples)
         for r in range(cfg.repeat):
             key = cache_key(prompt, cfg.model, cfg.settings(), r)
             if key in done:
@@ -633,12 +678,12 @@ async def run_async(ds: Dataset, cfg: JudgeConfig, progress: Callable[[int, int]
         raise LabelerError("--concurrency must be at least 1")
     if cfg.repeat > 1 and cfg.temperature == 0:
         raise LabelerError("--repeat needs --temperature above 0 (identical answers tell nothing about consistency)")
-    template = load_template(ds)
+    prompt = load_prompt(ds, cfg.prompt)
     rubric = ds.rubric()
     client = client or make_client(cfg)
-    meta = prepare_run(ds, cfg, template, str(client.base_url))
+    meta = prepare_run(ds, cfg, prompt, str(client.base_url))
     hide = secrets(cfg.base_url, cfg.api_key_env)
-    jobs, skipped = plan(ds, cfg, template)
+    jobs, skipped = plan(ds, cfg, prompt)
     summary = Summary(planned=len(jobs) + skipped, skipped=skipped)
     writer = LogWriter(run_folder(ds, cfg.run) / "verdicts.yaml", f"verdicts of judge run {cfg.run}: one case (and repeat) per line")
     state: dict[str, Any] = {"format": "json_schema" if cfg.structured else "text", "tokens_reported": False}

@@ -73,9 +73,12 @@ def regress(ds: Dataset, base: str, candidate: str, by: str = "criterion", seed:
         raise LabelerError(f"{ds.name} is pairwise: its verdicts say which output is better, not a score to compare "
                          "across runs; use `labeler winrate`")
     a, b = side(ds, base), side(ds, candidate)
+    shown = _examples(ds, base, candidate)
     out = {"dataset": ds.name, "base": {"name": a.name, "what": a.describe}, "candidate": {"name": b.name, "what": b.describe},
-           "bootstrap": {"replicates": replicates, "seed": seed, "resampled": "paired cases"}, "groups": []}
+           "bootstrap": {"replicates": replicates, "seed": seed, "resampled": "paired cases"}, "groups": [],
+           "excluded_examples": len(shown & set(ds.case_index))}
     for title, members in _groups(ds, by).items():
+        members = members - shown
         group = {"group": title, "criteria": {}}
         for c, crit in rubric.criteria.items():
             paired = sorted(cid for cid in members if c in a.values.get(cid, {}) and c in b.values.get(cid, {}))
@@ -200,6 +203,13 @@ def instrument_warning(ds: Dataset, base: str, candidate: str) -> list[str]:
     return []
 
 
+def _examples(ds: Dataset, *refs: str) -> set[str]:
+    """Cases a judge run's prompt showed as graded examples: no side is measured on them."""
+    from labeler.judge.prompts import example_cases
+
+    return set().union(*(example_cases(ds, ds.judge_run(r)[0].prompt_version) for r in refs if r != "gold"))
+
+
 def calibration_warnings(ds: Dataset, run: str, bar: float = 0.8) -> list[str]:
     """Has this judge (model and prompt) passed calibration on this dataset? A run of it on the golden
     outputs must agree with gold on every criterion at `bar` or more."""
@@ -211,8 +221,11 @@ def calibration_warnings(ds: Dataset, run: str, bar: float = 0.8) -> list[str]:
         return [f"judge {meta.model} (this prompt) has no run on the golden outputs of {ds.name}: its verdicts are "
                 "not calibrated against gold (run `labeler judge` without --candidate, then `labeler calibrate`)"]
     name, verdicts = peers[0]
+    from labeler.judge.prompts import held_out
+
+    keep, _ = held_out(ds, [ds.judge_run(name)[0]])
     low = [f"{c.criterion} {c.judge_percent.value:.0%}" if c.judge_percent.value is not None else f"{c.criterion} undefined"
-           for c in calibrate(ds, verdicts) if c.judge_percent.value is None or c.judge_percent.value < bar]
+           for c in calibrate(ds, verdicts, keep) if c.judge_percent.value is None or c.judge_percent.value < bar]
     if low:
         return [f"judge {meta.model} agrees with gold under {bar:.0%} on {', '.join(low)} (calibration run {name}): "
                 "read those criteria's regressions with care"]

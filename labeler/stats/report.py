@@ -209,7 +209,12 @@ def judge_report(ds: Dataset, cur: Current, versions: VersionIndex, run: str, se
     meta, verdicts = ds.judge_run(run)
     rubric = versions.in_force
     judged = verdicts.first_values() if hasattr(verdicts, "first_values") else {}
-    out = {"run": run, "model": meta.model, "rubric_version": meta.rubric_version, "criteria": {}}
+    from labeler.judge.prompts import example_cases
+
+    shown = example_cases(ds, meta.prompt_version)  # the judge saw these graded: measured on the others only
+    judged = {cid: v for cid, v in judged.items() if cid not in shown}
+    out = {"run": run, "model": meta.model, "rubric_version": meta.rubric_version, "prompt_version": meta.prompt_version,
+           "excluded_examples": len(shown & set(ds.case_index)), "criteria": {}}
     for c, crit in rubric.criteria.items():
         r = cur.ratings(c)
         n_values = len(crit.scale.points)

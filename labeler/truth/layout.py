@@ -37,7 +37,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("candidates", rf"datasets/(?P<ds>{_NAME})/candidates/(?P<what>{_NAME})\.yaml"),
     Kind("drift runs", rf"datasets/(?P<ds>{_NAME})/drift/(?P<what>{_NAME})\.yaml"),
     Kind("rubric versions", rf"rubrics/(?P<rubric>{_NAME})/v(?P<version>\d+)\.yaml"),
-    Kind("judge prompts", rf"rubrics/(?P<rubric>{_NAME})/judge\.md"),
+    Kind("judge prompts", rf"rubrics/(?P<rubric>{_NAME})/(judge\.md|judge/v(?P<version>\d+)\.md)"),
+    Kind("judge examples", rf"rubrics/(?P<rubric>{_NAME})/judge-examples/v(?P<version>\d+)\.yaml"),
 )
 
 _COMPILED = [(k, re.compile(rf"(?:^|/){k.pattern}$")) for k in KINDS]

@@ -356,6 +356,8 @@ class JudgeRun(_Model):
     rubric_version: int
     rubric_hash: str = ""
     prompt_template: str = ""
+    prompt_version: int | None = None
+    """The judge prompt version (rubrics/<rubric>/judge/v<N>.md); none: a run made before prompt versions."""
     prompt_hash: str = ""
     settings: dict[str, Any] = Field(default_factory=dict)
     started: datetime | None = None
@@ -421,6 +423,8 @@ class Audit(_Model):
     correct: bool
     reason: Literal["", "judge_misread", "rubric_ambiguous", "gold_wrong", "other"] = ""
     note: str = ""
+    example: bool = False
+    """The auditor picked this corrected verdict as a few-shot example for the judge (judge/prompts.py)."""
     by: str = ""
     at: datetime | None = None
 

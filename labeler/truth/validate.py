@@ -138,6 +138,11 @@ def validate_dataset(ws: Workspace, folder: Path) -> list[Finding]:
 
     try:
         out += [Finding(template_path(ds), line, msg) for line, msg in template_problems(ds)]
+        from labeler.judge.prompts import edited_in_place
+
+        out += [Finding(path, None, msg) for path, msg in edited_in_place(ds)]
+    except FileFormatError as e:  # an examples file that does not parse
+        out.append(Finding(e.path, e.line, e.message))
     except LabelerError:  # the rubric itself does not load: reported with it
         pass
     for run in ds.judge_runs():

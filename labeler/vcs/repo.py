@@ -317,7 +317,10 @@ def commit_message(repo, changed: list[tuple[str, str]]) -> str:
         elif kind.name == "rubric versions":
             parts.append(f"{'add' if new else 'edit'} rubric {at['rubric']} v{at['version']}")
         elif kind.name == "judge prompts":
-            parts.append(f"{'add' if new else 'update'} the judge prompt of {at['rubric']}")
+            v = f" v{at['version']}" if "version" in at else ""
+            parts.append(f"{'add' if new else 'update'} the judge prompt{v} of {at['rubric']}")
+        elif kind.name == "judge examples":
+            parts.append(f"{'add' if new else 'update'} the examples of judge prompt v{at['version']} of {at['rubric']}")
     for (rubric, version), names in moves.items():
         made = f"add rubric {rubric} v{version}"
         to = f"move {', '.join(sorted(names))} to "

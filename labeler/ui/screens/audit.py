@@ -71,6 +71,8 @@ class AuditScreen(CaseQueueScreen):
         *CLOSING,  # the essential keys first: the footer cuts the rest on a narrow terminal
         *NAVIGATION,
         Binding("d", "only_disagreements", "Only disagreements", tooltip="show only cases where the judge and gold differ"),
+        Binding("e", "example", "Use as example", tooltip="a corrected verdict becomes a few-shot example for the judge's "
+                                                          "next prompt (`labeler judge examples`); e again undoes"),
     ]
 
     def on_mount(self) -> None:
@@ -100,12 +102,13 @@ class AuditScreen(CaseQueueScreen):
     def refresh_numbers(self) -> None:
         s = self.session
         counts = s.audit_counts()
+        examples = s.example_counts()
         groups = []
         for c in s.numbers:
             p = "-" if c.judge_percent.value is None else f"{c.judge_percent.value:.0%}"
             k = "undef" if c.judge_kappa.value is None else f"{c.judge_kappa.value:.2f}"
             r, w = counts[c.criterion]
-            g = Text(f"{c.criterion} {p} κ{k} n{c.judge_percent.n} ✓{r}✗{w}",
+            g = Text(f"{c.criterion} {p} κ{k} n{c.judge_percent.n} ✓{r}✗{w} ex{examples[c.criterion]}",
                      style="bold red" if c.judge_percent.value is not None and c.judge_percent.value < 0.8 else "")
             if c.position and c.position[0] is not None:
                 g.append(f" order {c.position[0]:.0%}", style="bold yellow" if c.position[0] < 0.8 else "")
@@ -210,6 +213,15 @@ class AuditScreen(CaseQueueScreen):
                 self._mark(False, answer[0], answer[1])
 
         self.app.push_screen(WrongDialog(self.session.focused), done)
+
+    def action_example(self) -> None:
+        try:
+            msg = self.session.mark_example()
+        except (LabelerError, OSError) as e:
+            self.notify(str(e), severity="error", timeout=10, markup=False)
+            return
+        self.say(msg)
+        self.refresh_numbers()
 
     def action_only_disagreements(self) -> None:
         self.session.only_disagreements = not self.session.only_disagreements

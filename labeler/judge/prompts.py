@@ -1,0 +1,216 @@
+"""Versions of the judge's prompt, and the few-shot examples each one carries.
+
+    rubrics/<rubric>/judge.md                  version 1 of a rubric made before versions (still read as v1)
+    rubrics/<rubric>/judge/v<N>.md             version N of the prompt (a used version never changes)
+    rubrics/<rubric>/judge-examples/v<N>.yaml  version N's examples: case, criterion, gold value, explanation
+
+A case used as an example of version N is recorded in that file, so a run of version N is measured
+only on the other cases (held_out): the judge is never graded on what it was shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import Field
+
+from labeler.errors import FileFormatError, LabelerError
+from labeler.truth.models import JudgeRun, Value, _Model
+from labeler.truth.store import Dataset, validate_model
+
+_VERSION = re.compile(r"^v(\d+)\.md$")
+
+
+class Example(_Model):
+    """One graded case shown to the judge: the team's value for one criterion and why."""
+
+    case: str
+    criterion: str
+    value: Value
+    explanation: str = ""
+    source: str = ""
+    """'audit' (a verdict marked wrong) or 'adjudication' (a lead's gold with its reason)."""
+    input: str = ""
+    output: str = ""
+    """The case text as shown (long texts trimmed)."""
+
+
+class ExampleSet(_Model):
+    """judge-examples/v<N>.yaml: the examples of prompt version N and the split they were drawn from."""
+
+    version: int = Field(ge=1)
+    dataset: str
+    from_run: str = ""
+    holdout: float = Field(0.5, ge=0, lt=1)
+    seed: int = 0
+    examples: list[Example] = Field(default_factory=list)
+
+    @property
+    def cases(self) -> set[str]:
+        return {e.case for e in self.examples}
+
+
+@dataclass
+class JudgePrompt:
+    """What a run sends: the template of one version and that version's examples."""
+
+    version: int
+    template: str
+    path: Path | None
+    """The template file (None: the built-in prompt)."""
+    examples: list[Example] = field(default_factory=list)
+    examples_text: str = ""
+    """The examples file as written: part of the prompt's hash."""
+
+
+def judge_dir(ds: Dataset) -> Path:
+    return ds.ws.rubric_dir(ds.config.rubric) / "judge"
+
+
+def legacy_path(ds: Dataset) -> Path:
+    return ds.ws.rubric_dir(ds.config.rubric) / "judge.md"
+
+
+def versions(ds: Dataset) -> dict[int, Path | None]:
+    """version -> its template file (None: the built-in prompt); judge.md, when there, is version 1."""
+    out: dict[int, Path | None] = {}
+    folder = judge_dir(ds)
+    if folder.is_dir():
+        for p in folder.iterdir():
+            m = _VERSION.match(p.name)
+            if m and int(m.group(1)) >= 1:
+                out[int(m.group(1))] = p
+    legacy = legacy_path(ds)
+    if 1 not in out:
+        out[1] = legacy if legacy.is_file() or legacy.is_symlink() else None
+    return dict(sorted(out.items()))
+
+
+def latest(ds: Dataset) -> int:
+    return max(versions(ds))
+
+
+def version_path(ds: Dataset, version: int | None = None) -> Path:
+    """The file of a version (the newest by default); for the built-in prompt, where judge.md would be."""
+    vs = versions(ds)
+    v = latest(ds) if version is None else version
+    if v not in vs:
+        raise LabelerError(f"{judge_dir(ds)}: no judge prompt v{v} (versions: {', '.join(f'v{k}' for k in vs)})")
+    return vs[v] or legacy_path(ds)
+
+
+def examples_path(ds: Dataset, version: int) -> Path:
+    return ds.ws.rubric_dir(ds.config.rubric) / "judge-examples" / f"v{version}.yaml"
+
+
+def load_examples(ds: Dataset, version: int) -> tuple[ExampleSet | None, str]:
+    """A version's examples (None: it has none) and the file's text."""
+    from labeler.truth.yamlio import MAX_HAND_EDITED, load_fast, read_text
+
+    path = examples_path(ds, version)
+    if not path.is_file():
+        return None, ""
+    text = read_text(path, MAX_HAND_EDITED)
+    data = load_fast(path, text)
+    if not isinstance(data, dict):
+        raise FileFormatError(path, 1, "an examples file must be a mapping (version, dataset, examples)")
+    got = validate_model(ExampleSet, data, path, base_line=1)
+    if got.version != version:
+        raise FileFormatError(path, 1, f"version {got.version} does not match file name {path.name}")
+    return got, text
+
+
+def load_prompt(ds: Dataset, version: int | None = None) -> JudgePrompt:
+    """A version's template (checked) and examples; the newest version by default."""
+    from labeler.judge.run import load_template
+
+    v = latest(ds) if version is None else version
+    path = version_path(ds, v)
+    template = load_template(ds, v)
+    got, text = load_examples(ds, v)
+    return JudgePrompt(v, template, path if path.is_file() else None, got.examples if got else [], text)
+
+
+def prompt_hash(prompt: JudgePrompt) -> str:
+    """The run's prompt hash: as before versions for a prompt without examples (old runs resume)."""
+    from labeler.judge.run import prompt_hash as template_hash
+
+    return template_hash(prompt.template + (("\x00" + prompt.examples_text) if prompt.examples_text else ""))
+
+
+def used(ds: Dataset) -> dict[int, list[tuple[str, str]]]:
+    """version -> (run, the prompt hash it recorded) for every run that names its prompt version."""
+    out: dict[int, list[tuple[str, str]]] = {}
+    for run in ds.judge_runs():
+        try:
+            meta, _ = ds.judge_run(run)
+        except LabelerError:
+            continue  # validate reports it
+        if meta.prompt_version is not None:
+            out.setdefault(meta.prompt_version, []).append((run, meta.prompt_hash))
+    return out
+
+
+def edited_in_place(ds: Dataset) -> list[tuple[Path, str]]:
+    """(file, what) for each used version whose template or examples changed since a run used it."""
+    out = []
+    for v, runs in sorted(used(ds).items()):
+        try:
+            now = prompt_hash(load_prompt(ds, v))
+        except LabelerError:
+            continue  # a missing or broken version is reported on its own
+        for run, recorded in runs:
+            if recorded != now:
+                out.append((version_path(ds, v), f"judge prompt v{v} was edited in place after run {run} used it "
+                                                 f"(recorded hash {recorded}, now {now}); restore it "
+                                                 "(git checkout) and use `labeler judge prompt bump`"))
+                break
+    return out
+
+
+def example_cases(ds: Dataset, version: int | None) -> set[str]:
+    """The cases a version showed the judge as examples (none for runs made before versions)."""
+    if version is None:
+        return set()
+    got, _ = load_examples(ds, version)
+    return got.cases if got else set()
+
+
+def held_out(ds: Dataset, metas: list[JudgeRun], cases: list[str] | None = None) -> tuple[list[str], int]:
+    """The cases the runs may be measured on (none used as an example by any of their prompt
+    versions), and how many were excluded."""
+    cases = list(ds.cases.ids) if cases is None else cases
+    shown: set[str] = set()
+    for m in metas:
+        shown |= example_cases(ds, m.prompt_version)
+    if not shown:
+        return cases, 0
+    keep = [c for c in cases if c not in shown]
+    return keep, len(cases) - len(keep)
+
+
+def in_holdout(case: str, fraction: float, seed: int) -> bool:
+    """A seeded split fixed per case: the same case stays held out across iterations (and as cases are added)."""
+    h = hashlib.sha256(f"{seed}\x00{case}".encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(h[:8], "big") / 2.0 ** 64 < fraction
+
+
+def bump(ds: Dataset, source: int | None = None) -> tuple[int, Path, bool]:
+    """Start version N+1 from version `source` (the newest by default); the {examples} placeholder is
+    added after {criteria} when missing. Returns (version, file, placeholder added)."""
+    from labeler.judge.run import load_template
+    from labeler.truth.yamlio import atomic_write
+
+    src = latest(ds) if source is None else source
+    text = load_template(ds, src)
+    added = "{examples}" not in text
+    if added:
+        text = text.replace("{criteria}", "{criteria}\n{examples}", 1) if "{criteria}" in text else "{examples}\n" + text
+    new = latest(ds) + 1
+    path = judge_dir(ds) / f"v{new}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, text)
+    return new, path, added
