@@ -204,25 +204,35 @@ def sparkline(values: list[float | None]) -> Text:
 
 
 def calibration_tables(result, run: str) -> list[Table]:
+    """Per group: the judge against gold, the people against gold made without them (a table of their own,
+    one column per person, so both fit 80 columns), the alternative annotator test, the confusion matrices."""
     tables = []
     for title, items in result:
         t = Table(title=f"judge {run} vs gold: {title}", title_justify="left")
         pairwise = any(c.position for c in items)
-        cols = ["criterion", "n", "judge agree", "judge kappa", "", "annotators (agree κ)", "no gold", "errors"]
+        cols = ["criterion", "n", "agree", "kappa", "", "no gold", "errors"]
         if pairwise:
             cols.append("order-consistent")
         for col in cols:
-            t.add_column(col, justify="left" if col in ("criterion", "", "annotators (agree κ)") else "right")
+            t.add_column(col, justify="left" if col in ("criterion", "") else "right")
         for c in items:
-            hum = "  ".join(f"{a} {p.value:.0%} κ{'undef' if k.value is None else f'{k.value:.2f}'}" for a, (p, k) in c.humans.items())
             row = [c.criterion, str(c.judge_percent.n), coef_text(c.judge_percent, True), coef_text(c.judge_kappa),
-                   band_text(c.judge_kappa), hum or "-", str(c.no_gold), str(c.errors)]
+                   band_text(c.judge_kappa), str(c.no_gold), str(c.errors)]
             if pairwise:
                 rate, n = c.position or (None, 0)
                 row.append(Text("—" if rate is None else f"{rate:.0%} of {n} ({c.inconsistent} left out)",
                                 style="yellow" if c.inconsistent else ""))
             t.add_row(*row)
         tables.append(t)
+        people = sorted({a for c in items for a in c.humans})
+        if people:
+            h = Table(title=f"annotators vs gold made without them (agree, kappa): {title}", title_justify="left")
+            h.add_column("criterion")
+            for a in people:
+                h.add_column(a, justify="right")
+            for c in items:
+                h.add_row(c.criterion, *[_person_cell(c.humans.get(a)) for a in people])
+            tables.append(h)
         tables.append(alt_test_table(items, title))
         for c in items:
             if not c.judge_percent.n:
@@ -237,21 +247,34 @@ def calibration_tables(result, run: str) -> list[Table]:
     return tables
 
 
+def _person_cell(pk) -> str:
+    if pk is None:
+        return "-"
+    p, k = pk
+    return f"{_pct(p.value)} κ{'undef' if k.value is None else f'{k.value:.2f}'}"
+
+
 def alt_test_table(items, title: str) -> Table:
     """Per criterion: can the judge replace an annotator? The alternative annotator test, per left-out annotator."""
     eps = next((c.alt.epsilon for c in items if c.alt), None)
-    t = Table(title=f"can the judge replace an annotator? alternative annotator test (Calderon et al. 2025; "
-                    f"epsilon {eps}, Benjamini-Yekutieli): {title}", title_justify="left")
-    for col in ("criterion", "result", "per annotator: n, judge as good or better, p"):
+    t = Table(title=f"can the judge replace an annotator? (alternative annotator test, Calderon et al. 2025): {title}",
+              title_justify="left",
+              caption=f"beats: annotators the judge beats, of those tested; ρ winning rate; epsilon {eps}, "
+                      "Benjamini-Yekutieli q=0.05; per person: n, share judge as good or better, p",
+              caption_justify="left")
+    for col in ("criterion", "result", "per annotator"):
         t.add_column(col)
     for c in items:
         if not c.alt:
             continue
-        per = "  ".join(f"{x.annotator} n={x.n} {x.judge_advantage:.0%} "
+        per = "\n".join(f"{x.annotator} n={x.n} {x.judge_advantage:.0%} "
                         + ("untested" if x.p is None else f"p={x.p:.3f}{' won' if x.judge_wins else ''}")
                         for x in c.alt.comparisons)
         style = "green" if c.alt.passed else ("red" if c.alt.passed is False else "dim")
-        t.add_row(c.criterion, Text(c.alt.summary(), style=style), per or "-")
+        tested = c.alt.tested
+        short = (f"{'passes' if c.alt.passed else 'fails'} {sum(bool(x.judge_wins) for x in tested)}/{len(tested)} "
+                 f"ρ={c.alt.winning_rate:.2f}" if tested else f"untested (<{c.alt.min_cases} cases)")
+        t.add_row(c.criterion, Text(short, style=style), per or "-")
     return t
 
 

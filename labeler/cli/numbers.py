@@ -99,11 +99,14 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
         con = _console()
         for t in calibration_tables(result, a.run):
             con.print(t)
-        for c in overall:
+        shown = [c for c in overall if intervals[c.criterion]["percent"].low is not None]
+        if shown:
+            print("judge vs gold, 95% intervals (BCa bootstrap over cases):")
+            width = max(len(c.criterion) for c in shown)
+        for c in shown:
             ci = intervals[c.criterion]
-            if ci["percent"].low is not None:
-                kap = "" if ci["kappa"].low is None else f", kappa [{ci['kappa'].low:.2f}, {ci['kappa'].high:.2f}]"
-                print(f"{c.criterion}: judge agreement 95% interval [{ci['percent'].low:.1%}, {ci['percent'].high:.1%}]{kap}")
+            kap = "" if ci["kappa"].low is None else f"  kappa [{ci['kappa'].low:.2f}, {ci['kappa'].high:.2f}]"
+            print(f"  {c.criterion:<{width}}  agree [{ci['percent'].low:.1%}, {ci['percent'].high:.1%}]{kap}")
         for f in failures:
             sys.stderr.write(f"under the bar: {f}\n")
         if a.min is not None and not failures:
