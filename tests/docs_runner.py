@@ -234,7 +234,7 @@ if __name__ == "__main__":  # python tests/docs_runner.py [--update] [FILE...]
                 problems = check_file(f, Workspace.create(Path(tmp), server.base_url), update)
             for p in problems:
                 print(p, file=sys.stderr)
-            print(f"{f.relative_to(ROOT)}: {'ok' if not problems else f'{len(problems)} problem(s)'}"
+            print(f"{f.relative_to(ROOT) if f.is_relative_to(ROOT) else f}: {'ok' if not problems else f'{len(problems)} problem(s)'}"
                   + (" (output blocks rewritten)" if update and problems else ""))
             bad += bool(problems)
     sys.exit(1 if bad else 0)

@@ -107,3 +107,12 @@ def test_output_lines_match_in_order_with_elision() -> None:
     out = "a table\n  │ tone │ 0.716 │  \nfooter\n"
     assert mismatch("│ tone │ 0.716 │\n...\nfooter", out) is None
     assert mismatch("footer\n│ tone │ 0.716 │", out) == "│ tone │ 0.716 │"  # order matters
+
+
+def test_every_file_kind_is_in_formats() -> None:
+    """docs/formats.md names every kind of file labeler writes (the one list in truth/layout.py)."""
+    from labeler.truth.layout import KINDS
+
+    text = (ROOT / "docs" / "formats.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| ")}
+    assert not [k.name for k in KINDS if k.name not in rows], "add a row to the table in docs/formats.md"

@@ -74,7 +74,7 @@ def cmd_serve(a: argparse.Namespace) -> int:
     if not _loopback(a.host):
         sys.stderr.write(f"warning: serving on {inert(a.host)}, not only this machine: each screen opens only with its "
                          "link, but links and labels cross the network in clear; put a TLS reverse proxy in front "
-                         "(README: Label in a browser) and give --public-url\n")
+                         "(docs/annotator.md: Label in a browser) and give --public-url\n")
 
     def say(event: dict) -> None:
         event = {"at": datetime.now().strftime("%H:%M:%S"), **event}
