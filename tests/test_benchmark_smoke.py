@@ -34,7 +34,7 @@ def test_pairwise_benchmark_smoke():
 
 
 def test_gates_simulation_smoke():
-    """benchmarks/gates_sim.py, tiny: its real run prints the false-alarm rates and power quoted in the README."""
+    """benchmarks/gates_sim.py, tiny: its real run prints the false-alarm rates and power quoted in docs/numbers.md."""
     out = subprocess.run([sys.executable, str(BENCH.parent / "gates_sim.py"), "--sims", "6", "--replicates", "100", "--json"],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
