@@ -15,7 +15,7 @@ Markdown source:
   the transcript (`$ command`, its output, `(exit N)` for a failing step, which ends the job).
 
 The blocks of one file run in order in one workspace (a tour is a sequence): a git repo holding the example
-with a bare remote as `origin`, `labeler` and `python` running the code under test, a local OpenAI-compatible
+(rubrics/, datasets/, examples/, tests/fake_openai.py) with a bare remote as `origin`, `labeler` and `python` running the code under test, a local OpenAI-compatible
 server (tests/fake_openai.py) as OPENAI_BASE_URL. `python tests/docs_runner.py --update FILE...` rewrites
 the output blocks that no longer match with what the tool prints now.
 """
@@ -113,7 +113,9 @@ class Workspace:
         ws = tmp / "work"
         ws.mkdir(parents=True)
         copy_example(ws)
-        shutil.copytree(ROOT / "examples", ws / "examples")
+        shutil.copytree(ROOT / "examples", ws / "examples")  # as in a checkout: the examples and their
+        (ws / "tests").mkdir()                                 # stand-in server (examples/align_loop.py)
+        shutil.copy(ROOT / "tests" / "fake_openai.py", ws / "tests" / "fake_openai.py")
         shutil.copy(ROOT / ".gitignore", ws / ".gitignore")
         bin_dir, home = tmp / "bin", tmp / "home"
         bin_dir.mkdir()
