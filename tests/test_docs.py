@@ -116,3 +116,27 @@ def test_every_file_kind_is_in_formats() -> None:
     text = (ROOT / "docs" / "formats.md").read_text(encoding="utf-8")
     rows = {line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| ")}
     assert not [k.name for k in KINDS if k.name not in rows], "add a row to the table in docs/formats.md"
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_link_between_the_docs_lands() -> None:
+    """Relative links in README.md and docs/*.md point at a file that exists and, with #anchor, a heading in it."""
+    broken = []
+    for doc in doc_files():
+        text = doc.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue
+            path, _, anchor = target.partition("#")
+            dest = (doc.parent / path).resolve() if path else doc
+            if not dest.exists():
+                broken.append(f"{doc.name}: {target}")
+            elif anchor and dest.suffix == ".md":
+                heads = {_anchor(h) for h in re.findall(r"^#+ (.+)$", dest.read_text(encoding="utf-8"), re.M)}
+                if anchor not in heads:
+                    broken.append(f"{doc.name}: {target}")
+    assert not broken, broken
