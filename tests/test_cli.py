@@ -115,3 +115,13 @@ def test_cli_tables_print_markup_and_escapes_literally(tmp_path: Path):
     r = run(tmp_path, "rubric", "show", "demo")
     assert r.returncode == 0
     assert "[bold red]wrong[/]" in r.stdout and "\x1b" not in r.stdout and "␛]0;pwned␇" in r.stdout
+
+
+def test_a_reader_that_stops_early_is_not_a_failure(example: Path):
+    """`labeler winrate ... | head -2`: the pipe closes under a long table; exit 0, nothing on stderr (Rich exits 1)."""
+    proc = subprocess.Popen([sys.executable, "-m", "labeler", "winrate", "support-pairwise"], cwd=example,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0 and err == ""

@@ -67,6 +67,12 @@ def _console(stderr: bool = False):
         def print(self, *objects, **kwargs) -> None:
             super().print(*(_whole_words(o, self.width) for o in objects), **kwargs)
 
+        def on_broken_pipe(self) -> None:
+            """A reader that stopped early (`| head`) is not a failure: Rich would exit 1 here."""
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise BrokenPipeError  # main() turns it into exit 0
+
     # markup off: case text, ids, notes and rubric text print literally, never as [markup]. Outside a
     # terminal (CI logs, pipes) tables get a wide width instead of wrapping at 80 ("criteri...").
     stream = sys.stderr if stderr else sys.stdout
