@@ -7,7 +7,46 @@ import argparse
 from labeler.errors import UsageError
 from labeler.cli.common import (EXIT_OK, _name, _open)
 
+def _warm_start(a: argparse.Namespace):
+    """The app for a warm start (labeler/ui/first_frame.py), when the last session left a fresh record for
+    this dataset and annotator and no flag changes what opens first; else None, and the usual start."""
+    if a.tier or a.tag or a.suggest:
+        return None
+    from pathlib import Path
+
+    from labeler.vcs.identity import resolve_identity
+    from labeler.workspace import find_workspace
+
+    folder = Path(a.dataset)
+    if not (folder / "dataset.yaml").is_file():
+        root = find_workspace()
+        if root is None or "/" in a.dataset or a.dataset.startswith(".") or not (root / "datasets" / a.dataset / "dataset.yaml").is_file():
+            return None
+        folder = root / "datasets" / a.dataset
+    folder = folder.resolve()
+    ident = resolve_identity(a.annotator, folder)
+    if ident is None:
+        return None
+    from labeler.ui.first_frame import read_fresh
+
+    record = read_fresh(folder, ident.name)
+    if record is None:
+        return None
+    from labeler.ui.app import LabelerApp
+
+    def load():
+        from labeler.truth.store import open_dataset
+
+        return open_dataset(folder)
+
+    return LabelerApp(None, mode="label", identity=ident, first=record, loader=load, ds_path=folder)
+
+
 def cmd_label(a: argparse.Namespace) -> int:
+    app = _warm_start(a)
+    if app is not None:
+        app.run()
+        return app.return_code or EXIT_OK
     from labeler.vcs.identity import resolve_identity
 
     ds = _open(a.dataset)

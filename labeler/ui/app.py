@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from textual import work
 from textual.app import App
@@ -10,8 +12,10 @@ from textual.binding import Binding
 
 from labeler.vcs.identity import Identity
 from labeler.names import check_safe_name
-from labeler.truth.store import Dataset
 from labeler.ui.commands import LabelerCommands
+
+if TYPE_CHECKING:  # the dataset's modules are heavy: a warm start paints before they are imported
+    from labeler.truth.store import Dataset
 
 
 class LabelerApp(App):
@@ -21,11 +25,17 @@ class LabelerApp(App):
     BINDINGS = [Binding("ctrl+d", "dashboard", "Dashboard", tooltip="the lead's dashboard: agreement with intervals, by version, score distributions, labels per day"),
                 Binding("ctrl+g", "commit", "Commit", tooltip="commit labeler's files of this dataset (git), with a message that says what changed")]
 
-    def __init__(self, ds: Dataset, mode: str = "label", identity: Identity | None = None,
+    def __init__(self, ds: Dataset | None, mode: str = "label", identity: Identity | None = None,
                  tiers: set[str] | None = None, tags: set[str] | None = None, clock=None,
                  review_filters: dict | None = None, audit_runs: tuple[str, str | None] | None = None,
-                 suggest: str | None = None) -> None:
+                 suggest: str | None = None, first: dict | None = None,
+                 loader: Callable[[], Dataset] | None = None, ds_path: Path | None = None) -> None:
+        """`first` (a fresh first-frame record) with `loader`: paint the record now, open the dataset in a
+        worker, then hand the keys pressed meanwhile to the label screen (labeler/ui/first_frame.py)."""
         super().__init__()
+        self.first = first
+        self.loader = loader
+        self.ds_path = ds_path or (ds.path if ds is not None else None)
         self.audit_runs = audit_runs
         self.suggest = suggest
         self.review_filters = review_filters or {}
@@ -60,7 +70,7 @@ class LabelerApp(App):
         else:
             where = "(could not write the details)"
             try:
-                folder = self.ds.path / ".cache"
+                folder = Path(self.ds.path if self.ds is not None else self.ds_path) / ".cache"
                 folder.mkdir(parents=True, exist_ok=True)
                 path = folder / f"crash-{os.getpid()}.txt"
                 path.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
@@ -74,7 +84,12 @@ class LabelerApp(App):
         self._close_messages_no_wait()
 
     def on_mount(self) -> None:
-        if self.identity is None:
+        if self.first is not None and self.loader is not None and self.identity is not None:
+            from labeler.ui.first_frame import FirstFrameScreen
+
+            self.push_screen(FirstFrameScreen(self.first))
+            self._load()
+        elif self.identity is None:
             from labeler.ui.screens.prompt import TextPrompt
 
             self.push_screen(TextPrompt("Who is labeling? (a short name: it becomes labels/<name>.yaml)"), self._named)
@@ -95,7 +110,38 @@ class LabelerApp(App):
             return
         self._start()
 
-    def _start(self) -> None:
+    @work(thread=True, exit_on_error=True)
+    def _load(self) -> None:
+        """The heavy part of a warm start, off the screen's thread: open the dataset, build the session."""
+        from labeler.errors import LabelerError
+
+        try:
+            ds = self.loader()
+            session = self._label_session(ds)
+        except LabelerError as e:
+            self.call_from_thread(self.exit, return_code=1, message=f"labeler: {e}")
+            return
+        self.call_from_thread(self._loaded, ds, session)
+
+    def _loaded(self, ds: Dataset, session) -> None:
+        from labeler.ui.first_frame import FirstFrameScreen
+
+        self.ds = ds
+        waiting = self.screen if isinstance(self.screen, FirstFrameScreen) else None
+        self._start(session, (self.first["case"]["id"], waiting.keys) if waiting else None)
+
+    def _label_session(self, ds: Dataset):
+        from labeler.flows.labeling import LabelSession
+
+        extra = {"clock": self.clock} if self.clock else {}
+        if self.suggest:
+            extra["suggest"] = self.suggest
+        if self.identity.git_name:
+            extra["git_name"] = self.identity.git_name
+        return LabelSession(ds, self.identity.name, self.identity.email, self.tiers, self.tags, **extra)
+
+    def _start(self, session=None, pending: tuple[str, list[str]] | None = None) -> None:
+        """Open the mode's screen; a warm start passes the session its worker built and the keys pressed."""
         assert self.identity is not None
         problems = self.ds.problems
         for p in problems[:5]:  # a broken file or a torn last line: say so, keep working
@@ -122,26 +168,26 @@ class LabelerApp(App):
 
             self.push_screen(ReviewScreen(ReviewSession(self.ds, self.identity.name, **self.review_filters)))
         else:
-            from labeler.flows.labeling import LabelSession
             from labeler.ui.screens.label import LabelScreen
 
-            extra = {"clock": self.clock} if self.clock else {}
-            if self.suggest:
-                extra["suggest"] = self.suggest
-            if self.identity.git_name:
-                extra["git_name"] = self.identity.git_name
-            session = LabelSession(self.ds, self.identity.name, self.identity.email, self.tiers, self.tags, **extra)
-            self.push_screen(LabelScreen(session))
+            screen = LabelScreen(session or self._label_session(self.ds), pending)
+            if pending is not None:
+                self.switch_screen(screen)  # in place of the first frame: its keys go with it
+            else:
+                self.push_screen(screen)
 
     def get_key_display(self, binding) -> str:
         """The value keys as this dataset's scales use them: a pairwise rubric picks with 1-4, not 0-9/y/n."""
-        if binding.action.startswith(("value(", "gold(")) and binding.key_display:
+        if binding.action.startswith(("value(", "gold(")) and binding.key_display and self.ds is not None:
             try:
                 if self.ds.rubric().pairwise:
                     return "1-4"
             except Exception:  # a broken rubric is reported elsewhere; the footer keeps its default
                 pass
         return super().get_key_display(binding)
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        return self.ds is not None or action not in ("dashboard", "commit", "command_palette")
 
     def action_dashboard(self) -> None:
         from labeler.ui.screens.dashboard import DashboardScreen

@@ -52,9 +52,12 @@ class LabelScreen(Screen):
         *SCROLL_KEYS,
     ]
 
-    def __init__(self, session: LabelSession) -> None:
+    def __init__(self, session: LabelSession, pending: tuple[str, list[str]] | None = None) -> None:
+        """`pending`: (case id, keys) pressed on the first frame of a warm start, to apply here in order."""
         super().__init__()
         self.session = session
+        self.pending = pending
+        self._record_timer = None
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -73,6 +76,53 @@ class LabelScreen(Screen):
         self.sub_title = f"{self.session.annotator} · rubric {self.session.rubric.name} v{self.session.rubric.version}"
         self.refresh_case()
         self.set_interval(1.0, self.refresh_progress)
+        self.leave_first_frame()
+        if self.pending is not None:
+            self.call_later(self._replay)
+
+    # ---- the first frame of the next start (labeler/ui/first_frame.py)
+
+    async def _replay(self) -> None:
+        """The keys pressed while the dataset loaded, in order, as if pressed now; only on the case they were
+        pressed on (the same one, when the record was fresh): else they are reported, never applied elsewhere."""
+        case_id, keys = self.pending
+        self.pending = None
+        if not keys:
+            return
+        if self.session.case_id != case_id:
+            self.notify(f"{len(keys)} key(s) pressed while loading were not applied: the case changed",
+                        severity="warning", markup=False)
+            return
+        actions = {k.strip(): b.action for b in self.BINDINGS for k in b.key.split(",")}
+        for key in list(keys):
+            keys.remove(key)
+            if key in actions:  # a key with no binding here does nothing here either
+                await self.run_action(actions[key])
+
+    def leave_first_frame(self) -> None:
+        """Leave what the next start paints before loading: the case a resume opens, with the rubric; or nothing
+        when the next case depends on more than the record's stamps (a labeled or skipped case, a pairwise one)."""
+        from labeler.ui import first_frame
+
+        s = self.session
+        d = s.draft
+        path, who = s.ds.path, s.annotator
+        if (d is None or s.rubric.pairwise or s.status_of(d.case_id) is Status.done or s.is_skipped(d.case_id)
+                or d.values or d.stale):
+            first_frame.forget(path, who)
+            return
+        c = s.ds.cases[d.case_id]
+        case = {"id": c.id, "tier": c.tier.value, "difficulty": c.difficulty, "tags": list(c.tags),
+                "input": c.input, "output": c.output, "reference": c.reference, "context": c.context, "notes": c.notes}
+        criteria = [{"name": name, "question": crit.question or "", "keys": "/".join(crit.scale.keys().values())}
+                    for name, crit in s.rubric.criteria.items()]
+        first_frame.write(path, who, s.ds.config.rubric, case, criteria, self.title, self.sub_title)
+
+    def _record_soon(self) -> None:
+        """After the case changes: leave the record once keys pause (off the key path)."""
+        if self._record_timer is not None:
+            self._record_timer.stop()
+        self._record_timer = self.set_timer(1.0, self.leave_first_frame)
 
     # ---- presenting
 
@@ -93,6 +143,8 @@ class LabelScreen(Screen):
         self.query_one(CaseView).show(case, badge, shown=d.shown)
         self.refresh_rubric()
         self.refresh_progress()
+        if self.is_mounted:
+            self._record_soon()
 
     def refresh_rubric(self) -> None:
         s = self.session
@@ -238,6 +290,7 @@ class LabelScreen(Screen):
 
     def action_quit(self) -> None:
         self.session._leave()
+        self.leave_first_frame()
         self.app.exit()
 
     def _guard(self, fn) -> None:

@@ -1,0 +1,148 @@
+"""Warm start: the last session's first-frame record is painted before the dataset loads; keys pressed
+meanwhile land, in order, on the case they were pressed on. A stale or malformed record is ignored."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from labeler.cli.screens import _warm_start
+from labeler.truth.logs import read_log
+from labeler.truth.store import open_dataset
+from labeler.ui.app import LabelerApp
+from labeler.ui.first_frame import FirstFrameScreen, read_fresh, record_path
+from labeler.vcs.identity import Identity
+from screens_text import screen_text
+
+
+def _args(ds: Path, who: str = "dora") -> argparse.Namespace:
+    return argparse.Namespace(dataset=str(ds), annotator=who, tier=None, tag=None, suggest=None)
+
+
+async def _leave_record(ds_path: Path, who: str = "dora") -> str:
+    """A usual session that opens its first case and quits: it leaves the record; returns that case's id."""
+    app = LabelerApp(open_dataset(ds_path), identity=Identity(who))
+    async with app.run_test(size=(100, 30)) as pilot:
+        first = app.screen.session.case_id
+        await pilot.press("q")
+    assert record_path(ds_path, who).is_file()
+    return first
+
+
+def _gated(app: LabelerApp) -> threading.Event:
+    """Hold the worker's dataset open until the test says so: keys are certainly pressed before it is ready."""
+    gate = threading.Event()
+    load = app.loader
+
+    def slow():
+        assert gate.wait(30)
+        return load()
+
+    app.loader = slow
+    return gate
+
+
+async def test_keys_pressed_before_the_dataset_loads_land_on_the_painted_case(example_ds: Path):
+    first = await _leave_record(example_ds)
+    app = _warm_start(_args(example_ds))
+    assert app is not None and app.ds is None
+    gate = _gated(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, FirstFrameScreen)
+        shown = screen_text(app)  # painted from the record: the case, its input, the rubric's first criterion
+        assert first in shown and "INPUT" in shown and "action_items" in shown
+        await pilot.press("2", "1", "2", "y", "0", "0")  # a whole label, then two values of the next case
+        assert not (example_ds / "labels" / "dora.yaml").exists()  # nothing applied before the case is loaded
+        gate.set()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if not isinstance(app.screen, FirstFrameScreen) and app.screen.pending is None:
+                break
+        screen = app.screen
+        second = screen.session.case_id
+        assert second != first
+        assert screen.session.draft.values == {"action_items": 0, "tone": 0}  # the next case has its two keys
+        await pilot.press("2", "n")
+        await pilot.pause()
+    records = [r for _, r in read_log(example_ds / "labels" / "dora.yaml").records]
+    assert [r["case"] for r in records] == [first, second]
+    assert records[0]["values"] == {"action_items": 2, "tone": 1, "no_hallucinated_resolution": 2, "under_80_words": "pass"}
+    assert records[1]["values"] == {"action_items": 0, "tone": 0, "no_hallucinated_resolution": 2, "under_80_words": "fail"}
+
+
+async def test_keys_are_never_applied_to_another_case(example_ds: Path):
+    """A record naming another case than the session opens (hand-edited here, stamps kept): its keys are
+    reported, not applied to the case that did open."""
+    await _leave_record(example_ds)
+    path = record_path(example_ds, "dora")
+    r = json.loads(path.read_text())
+    r["case"]["id"] = "not-the-case-that-opens"
+    path.write_text(json.dumps(r))
+    app = _warm_start(_args(example_ds))
+    assert app is not None
+    gate = _gated(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("2", "1", "2", "y")
+        gate.set()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if not isinstance(app.screen, FirstFrameScreen) and app.screen.pending is None:
+                break
+        assert app.screen.session.draft.values == {}
+        assert any("not applied" in n.message for n in app._notifications)
+    assert not (example_ds / "labels" / "dora.yaml").exists()
+
+
+async def test_a_stale_or_malformed_record_is_ignored(example_ds: Path):
+    await _leave_record(example_ds)
+    assert read_fresh(example_ds, "dora") is not None
+    # another window of the same annotator saved a label: the log's stamp differs
+    log = example_ds / "labels" / "dora.yaml"
+    log.write_text("")
+    assert read_fresh(example_ds, "dora") is None and _warm_start(_args(example_ds)) is None
+    log.unlink()
+    assert read_fresh(example_ds, "dora") is not None
+    # a new rubric version in force
+    rubric = example_ds.parent.parent / "rubrics" / "support-summary"
+    (rubric / "v3.yaml").write_text((rubric / "v2.yaml").read_text().replace("version: 2", "version: 3"))
+    assert read_fresh(example_ds, "dora") is None
+    (rubric / "v3.yaml").unlink()
+    # cases.yaml changed (same size, new mtime)
+    cases = example_ds / "cases.yaml"
+    st = cases.stat()
+    os.utime(cases, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    assert read_fresh(example_ds, "dora") is None
+    os.utime(cases, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert read_fresh(example_ds, "dora") is not None
+    # not the shape labeler writes: never used
+    path = record_path(example_ds, "dora")
+    good = json.loads(path.read_text())
+    for bad in ("{", "[]", json.dumps({**good, "version": 99}), json.dumps({**good, "criteria": "x"}),
+                json.dumps({**good, "case": {**good["case"], "input": 5}}), json.dumps({**good, "rubric": "../x"})):
+        path.write_text(bad)
+        assert read_fresh(example_ds, "dora") is None
+    assert read_fresh(example_ds, "bob") is None  # another annotator has no record
+
+
+async def test_a_labeled_case_leaves_no_record(example_ds: Path):
+    """Quitting on a case already labeled: the next start's case depends on the queue, so no record."""
+    app = LabelerApp(open_dataset(example_ds), identity=Identity("dora"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("2", "1", "2", "y", "p")  # back to the labeled case
+        await pilot.press("q")
+    assert not record_path(example_ds, "dora").exists()
+
+
+def test_the_first_frame_needs_neither_the_dataset_nor_pydantic():
+    code = ("import sys, labeler.cli.main, labeler.ui.app, labeler.ui.first_frame\n"
+            "print(','.join(m for m in ('pydantic', 'numpy', 'labeler.truth.store', 'labeler.truth.models', 'ruamel')"
+            " if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
