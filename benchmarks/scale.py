@@ -4,7 +4,8 @@
     python benchmarks/scale.py --sizes 300 --smoke  # seconds: what the test suite runs so this cannot rot
 
 Floors: a bare append + fsync on the same disk; a hello-world Textual app (start to first frame,
-headless and in a real terminal through tmux when tmux is installed). Every figure is printed with
+headless and in a real terminal through tmux when tmux is installed); `python -c "import textual"` (for
+`labeler --help` and a warm `labeler status`). Every figure is printed with
 its floor and the ratio; --json prints the same for a script.
 """
 
@@ -98,6 +99,9 @@ def measure(root: Path, n: int, annotators: int, floors: dict, smoke: bool) -> d
     shutil.rmtree(ds_path / ".cache", ignore_errors=True)
     out["cold_open_s"], _, _ = run_cpu(labeler + ["status", "big", "--json"], ws)
     out["warm_open_s"] = statistics.median(run_cpu(labeler + ["status", "big", "--json"], ws)[0] for _ in range(1 if smoke else 3))
+    out["status_vs_import_textual"] = round(out["warm_open_s"] / floors["import_textual_s"], 2)
+    out["help_s"] = statistics.median(run_cpu(labeler + ["--help"], ws)[0] for _ in range(1 if smoke else 3))
+    out["help_vs_import_textual"] = round(out["help_s"] / floors["import_textual_s"], 2)
     for cmd in ("agreement", "status", "calibrate", "validate"):
         args = {"agreement": ["agreement", "big", "--json"], "status": ["status", "big", "--json"],
                 "calibrate": ["calibrate", "big", "--run", "synthetic", "--json"], "validate": ["validate"]}[cmd]
@@ -150,7 +154,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=os.environ.get("LABELER_BENCH_DIR")) as tmp:
         root = Path(tmp)
         floors = {"fsync_s": fsync_floor(root, 50 if a.smoke else 200),
-                  "hello_headless_s": statistics.median(hello_headless() for _ in range(1 if a.smoke else 3))}
+                  "hello_headless_s": statistics.median(hello_headless() for _ in range(1 if a.smoke else 3)),
+                  "import_textual_s": statistics.median(run_cpu([PY, "-c", "import textual"], root)[0]
+                                                        for _ in range(1 if a.smoke else 3))}
         if not a.smoke:
             floors["hello_tmux_s"] = in_tmux(f"{PY} {HERE / 'hello_app.py'}", "HELLO-FLOOR", root, 5)
         results = [measure(root, n, a.annotators, floors, a.smoke) for n in sizes]

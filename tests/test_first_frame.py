@@ -109,6 +109,14 @@ async def test_a_stale_or_malformed_record_is_ignored(example_ds: Path):
     assert read_fresh(example_ds, "dora") is None and _warm_start(_args(example_ds)) is None
     log.unlink()
     assert read_fresh(example_ds, "dora") is not None
+    # the resume place: rewritten the same at every start (still fresh); naming another case (stale)
+    place = example_ds / ".cache" / "sessions" / "dora.place.json"
+    text = place.read_text()
+    place.write_text(text)
+    assert read_fresh(example_ds, "dora") is not None
+    place.write_text(json.dumps({**json.loads(text), "skipped": [json.loads(text)["at"]]}))
+    assert read_fresh(example_ds, "dora") is None
+    place.write_text(text)
     # a new rubric version in force
     rubric = example_ds.parent.parent / "rubrics" / "support-summary"
     (rubric / "v3.yaml").write_text((rubric / "v2.yaml").read_text().replace("version: 2", "version: 3"))

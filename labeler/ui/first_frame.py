@@ -3,7 +3,7 @@
 A label session leaves `.cache/sessions/<annotator>.first.json` (git-ignored, JSON, never pickle): the case
 it will open next time (its text), the rubric's criteria with their keys, and the size and mtime of every
 file that decides them (dataset.yaml, cases.yaml, the annotator's label log, the resume place, each rubric
-version). A record whose stamps all match is painted with nothing but textual and json imported; the
+version; the resume place by its content). A record whose stamps all match is painted with nothing but textual and json imported; the
 dataset opens in a worker meanwhile. Any mismatch, or a record that is not exactly this shape: ignored, and
 the app starts as it always did. Imports nothing heavy (tests/test_layers.py keeps it so).
 """
@@ -39,6 +39,14 @@ def _stamp(path: Path) -> list[int] | None:
     return [st.st_size, st.st_mtime_ns]
 
 
+def _text(path: Path) -> str | None:
+    """A small file by its content: the session rewrites its resume place at every start, mostly unchanged."""
+    try:
+        return path.read_text(encoding="utf-8")[:10_000]
+    except (OSError, ValueError):
+        return None
+
+
 def stamps(ds_path: Path, annotator: str, rubric: str) -> dict:
     """Size and mtime of every file whose change could change the first frame (missing files too)."""
     ds_path = Path(ds_path)
@@ -49,7 +57,7 @@ def stamps(ds_path: Path, annotator: str, rubric: str) -> dict:
         versions = []
     return {"dataset": _stamp(ds_path / "dataset.yaml"), "cases": _stamp(ds_path / "cases.yaml"),
             "labels": _stamp(ds_path / "labels" / f"{annotator}.yaml"),
-            "place": _stamp(ds_path / ".cache" / "sessions" / f"{annotator}.place.json"),
+            "place": _text(ds_path / ".cache" / "sessions" / f"{annotator}.place.json"),
             "rubric": {name: _stamp(rubric_dir / name) for name in versions}}
 
 
