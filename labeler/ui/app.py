@@ -87,8 +87,7 @@ class LabelerApp(App):
         if self.first is not None and self.loader is not None and self.identity is not None:
             from labeler.ui.first_frame import FirstFrameScreen
 
-            self.push_screen(FirstFrameScreen(self.first))
-            self._load()
+            self.push_screen(FirstFrameScreen(self.first, then=self._load))
         elif self.identity is None:
             from labeler.ui.screens.prompt import TextPrompt
 

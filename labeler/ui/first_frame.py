@@ -18,7 +18,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from labeler.safetext import display, one_line
 
@@ -128,14 +128,17 @@ class FirstFrameScreen(Screen):
     """The case and the rubric from the record, while the dataset loads; every key pressed is kept, in order,
     for the label screen to apply to this case (`keys`), never dropped and never run before the case is there."""
 
-    def __init__(self, record: dict) -> None:
+    def __init__(self, record: dict, then=None) -> None:
+        """`then`: called once the frame is on screen (the load, which would slow the paint if it ran with it)."""
         super().__init__()
         self.record = record
+        self.then = then
         self.keys: list[str] = []
 
     def compose(self) -> ComposeResult:
         r, case = self.record, self.record["case"]
-        yield Header(show_clock=False)
+        yield Static(Text(one_line(f"{r['title']} — {r['sub_title']}", 200), style="bold"), id="first-title")  # no Header: it
+        # mounts its parts late, and this screen may be gone by then
         yield Static(Text(f" {one_line(r['annotator'], 40)}   loading the dataset (keys are kept)...", style="dim"),
                      id="progress")
         with Horizontal(id="label-main"):
@@ -163,7 +166,8 @@ class FirstFrameScreen(Screen):
         yield Static(id="message")
 
     def on_mount(self) -> None:
-        self.title, self.sub_title = self.record["title"], self.record["sub_title"]
+        if self.then is not None:
+            self.call_after_refresh(self.then)
 
     def on_key(self, event) -> None:
         self.keys.append(event.key)
