@@ -129,7 +129,8 @@ class FirstFrameScreen(Screen):
     for the label screen to apply to this case (`keys`), never dropped and never run before the case is there."""
 
     def __init__(self, record: dict, then=None) -> None:
-        """`then`: called once the frame is on screen (the load, which would slow the paint if it ran with it)."""
+        """`then`: called a moment after the frame is on screen (the load: a worker holding the GIL beside the
+        paint made the first frame twice as slow)."""
         super().__init__()
         self.record = record
         self.then = then
@@ -167,7 +168,7 @@ class FirstFrameScreen(Screen):
 
     def on_mount(self) -> None:
         if self.then is not None:
-            self.call_after_refresh(self.then)
+            self.call_after_refresh(self.set_timer, 0.1, self.then)
 
     def on_key(self, event) -> None:
         self.keys.append(event.key)
