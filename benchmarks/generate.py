@@ -42,7 +42,7 @@ def generate(root: Path, n_cases: int, n_annotators: int, seed: int = 1) -> Path
         cases.append(Case(id=f"c-{i:05d}", input=f"Subject: ticket {i}\n\n{body}", output=" ".join(rng.choice(words) for _ in range(60)),
                           tier=rng.choice(tiers), tags=[rng.choice(words), rng.choice(words)]))
     (ds / "cases.yaml").write_text(CASES_HEADER + cases_text(cases))
-    from labeler.truth.store import Workspace
+    from labeler.dataset import Workspace
 
     h = Workspace(root).rubric("bench", 1).content_hash()
     for a in range(n_annotators):
@@ -94,7 +94,7 @@ def generate_pairwise(root: Path, n_cases: int, n_annotators: int, seed: int = 2
                           origin_a=OutputOrigin(candidate=a), origin_b=OutputOrigin(candidate=b),
                           tier=rng.choice(["golden"] * 8 + ["adversarial", "regression"])))
     (ds / "cases.yaml").write_text(CASES_HEADER + cases_text(cases))
-    from labeler.truth.store import Workspace
+    from labeler.dataset import Workspace
 
     rubric = Workspace(root).rubric("support-pairwise", 1)
     h = rubric.content_hash()

@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 from labeler.judge.run import JudgeConfig, load_template, parse_answer, render_prompt, response_format, run_async  # noqa: E402
 from labeler.truth.logs import LogWriter  # noqa: E402
 from labeler.truth.models import Case, Verdict  # noqa: E402
-from labeler.truth.store import Dataset, Workspace  # noqa: E402
+from labeler.dataset import Dataset, Workspace  # noqa: E402
 
 
 def workspace(root: Path, n: int) -> Dataset:

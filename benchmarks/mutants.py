@@ -44,7 +44,7 @@ MUTANTS = [
      "mean kappa unweighted"),
     (W, "ties = count(a, out == 2) + count(b, out == 2)", "ties = count(a, out == 2)", "ties credited to side A only"),
     (W, "bad2 = count(a, out == 3) + count(b, out == 3)", "bad2 = count(a, out == 3)", "both bad credited to side A only"),
-    (W, "idx = r.gold(gold_rule, cur.adjudicated(r)).astype(np.int64)", "idx = r.gold(gold_rule).astype(np.int64)",
+    (W, "idx = r.gold(gold_rule, adjudicated_of(cur, r)).astype(np.int64)", "idx = r.gold(gold_rule).astype(np.int64)",
      "win tables ignore adjudicated gold"),
     (W, "centre = (p + z * z / (2 * n)) / denom", "centre = p", "Wilson interval centred on p"),
     (W, "informative = [m for m in matchups if m.a_wins + m.b_wins + m.ties]", "informative = list(matchups)",

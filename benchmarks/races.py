@@ -39,7 +39,7 @@ WRITER = r"""
 import sys, time
 from pathlib import Path
 from labeler.truth.models import Label
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 path, who, prefix, interval, start, count = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
 ds = open_dataset(path)
 cases = list(ds.cases.ids)

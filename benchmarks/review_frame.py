@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure import peak_mb  # noqa: E402
 
 from labeler.vcs.identity import Identity  # noqa: E402
-from labeler.truth.store import open_dataset  # noqa: E402
+from labeler.dataset import open_dataset  # noqa: E402
 from labeler.ui.app import LabelerApp  # noqa: E402
 
 

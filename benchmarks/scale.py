@@ -115,7 +115,7 @@ def measure(root: Path, n: int, annotators: int, floors: dict, smoke: bool) -> d
     # a label made durable, against the bare append + fsync floor measured on the same disk
     sys.path.insert(0, str(HERE.parent))
     from labeler.truth.models import Label
-    from labeler.truth.store import open_dataset
+    from labeler.dataset import open_dataset
 
     ds = open_dataset(ds_path)
     times = []

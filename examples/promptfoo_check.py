@@ -66,7 +66,7 @@ def main() -> int:
     version = json.loads((pf / "node_modules/promptfoo/package.json").read_text())["version"]
     from labeler.stats.numbers import gold
     from labeler.truth.export import pass_point
-    from labeler.truth.store import open_dataset
+    from labeler.dataset import open_dataset
 
     work = Path(tempfile.mkdtemp(prefix="pf-check-"))
     shutil.copytree(ROOT / "tests/fixtures/example", work / "ws")

@@ -20,7 +20,7 @@ from labeler.stats.numbers import agreement_groups, gold
 from labeler.stats.report import build_report
 from labeler.stats.winrate import Matchup, WinTable, _table, by_label_interval, connected, wilson
 from labeler.truth.models import Criterion
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 
 TINY = "datasets/tiny"
 REST = {"correct": 2, "topic": "tech"}

@@ -15,7 +15,7 @@ from labeler.vcs.identity import Identity
 from labeler.truth.logs import read_log
 from labeler.truth.models import Criterion
 from labeler.stats.numbers import agreement_groups, disagreements
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 from labeler.ui.app import LabelerApp
 
 

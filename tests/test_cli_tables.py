@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conftest import copy_example
 from labeler.truth.models import Adjudication, Flag, Label
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 
 V = {"action_items": 1, "tone": 1, "no_hallucinated_resolution": 2, "under_80_words": "pass"}
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,7 +7,7 @@ from pathlib import Path
 from labeler.truth.models import Adjudication, Label
 from labeler.derived.queue import LabelQueue, Status
 from labeler.stats.numbers import agreement_groups, disagreements, gold
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 from labeler.derived.staleness import VersionIndex
 
 

@@ -12,7 +12,7 @@ from fake_openai import FakeOpenAI
 from labeler import cli
 from labeler.stats.drift import analyse, centroid_distance, local_embed
 from labeler.truth.models import Case
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 
 BILLING = ["I was charged twice for my invoice this month", "refund the duplicate charge on my card please",
            "my invoice shows a double charge for the pro plan", "billing charged me twice, I want a refund"]

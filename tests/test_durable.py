@@ -20,7 +20,7 @@ from labeler.truth.layout import kind_of
 from labeler.truth.lock import dataset_lock
 from labeler.truth.logs import read_log
 from labeler.truth.models import Adjudication, Audit, Case, Label
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 from labeler.truth.validate import validate_paths
 from labeler.vcs.repo import commit, status, sync, uncommitted
 from test_git import V, clones, git  # noqa: F401  (the clones fixture)
@@ -51,7 +51,7 @@ def notes(path: Path) -> list[str]:
 def test_a_save_in_another_process_waits_for_the_lock_and_then_lands(example: Path):
     ds_path = example / "datasets" / DS
     log = ds_path / "labels" / "zed.yaml"
-    script = ("import sys; from labeler.truth.store import open_dataset; from labeler.truth.models import Label;"
+    script = ("import sys; from labeler.dataset import open_dataset; from labeler.truth.models import Label;"
               f"open_dataset(sys.argv[1]).save_label('zed', Label(case='refund-double-charge-good', rubric=2, values={V!r}, note='late'));"
               "print('saved', flush=True)")
     with dataset_lock(ds_path, "a test"):

@@ -10,7 +10,7 @@ from pathlib import Path
 from labeler import cli
 from labeler.stats.numbers import gold
 from labeler.stats.report import pass_values
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 
 
 def pass_point(crit):

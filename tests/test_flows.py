@@ -7,7 +7,7 @@ from pathlib import Path
 
 from labeler.flows.labeling import LabelSession
 from labeler.flows.review import ReviewSession
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 from labeler.vcs.identity import Identity
 from labeler.ui.app import LabelerApp
 

@@ -15,7 +15,7 @@ from conftest import copy_example
 from labeler.errors import LabelerError
 from labeler.vcs.repo import commit, history, status, sync
 from labeler.truth.models import Label
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 
 V = {"action_items": 1, "tone": 1, "no_hallucinated_resolution": 2, "under_80_words": "pass"}
 

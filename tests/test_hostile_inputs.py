@@ -86,7 +86,7 @@ def test_a_pickle_in_a_tracked_cache_never_runs(ws: Path):
 
 def test_a_forged_cache_entry_is_checked_and_rebuilt(ws: Path):
     from labeler.derived import cache as c
-    from labeler.truth.store import open_dataset
+    from labeler.dataset import open_dataset
 
     ds = open_dataset(ws / DS)
     want = {a: {k: v.values for k, v in ds.labels[a].items()} for a in ds.annotators()}
@@ -125,7 +125,7 @@ def test_true_on_a_0_to_2_scale_is_refused_not_read_as_1(ws: Path):
 def test_true_on_a_binary_scale_is_its_yes_point(tmp_path: Path):
     from conftest import SMALL_RUBRIC
 
-    from labeler.truth.store import open_dataset
+    from labeler.dataset import open_dataset
 
     (tmp_path / "rubrics" / "tiny").mkdir(parents=True)
     (tmp_path / "rubrics" / "tiny" / "v1.yaml").write_text(SMALL_RUBRIC)
@@ -270,7 +270,7 @@ NAMES = ["007", "null", "Null", "~", "true", "false", "1e3", "0x1F", "%x", "@x",
 
 def test_init_names_that_yaml_reads_specially_round_trip(tmp_path: Path):
     from labeler.truth.scaffold import scaffold
-    from labeler.truth.store import Workspace
+    from labeler.dataset import Workspace
 
     ws = Workspace(tmp_path)
     for name in NAMES:
@@ -321,7 +321,7 @@ def test_check_depth_counts_structure_not_text():
 def test_deep_json_in_session_files_is_skipped_not_a_crash(ws: Path):
     from labeler.derived.presence import SessionMark
     from labeler.flows.labeling import LabelSession
-    from labeler.truth.store import open_dataset
+    from labeler.dataset import open_dataset
 
     sessions = ws / DS / ".cache" / "sessions"
     sessions.mkdir(parents=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from labeler import cli
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 
 VARIANTS = [2, "2", 2.0, " 2 ", 1, 0, "0", True, False, None, "", "   ", [], [2], [2, 1], {}, {"value": 2}, 7, -1, 1.5,
             "1.5", "two", "２", "2\u200b", "Ⅱ", "é", "\U0001f600", "null", "2 ", "nan", 1e308, -0.0, "02", "+2", [[2]]]

@@ -13,7 +13,7 @@ import pytest
 from labeler import cli
 from labeler.stats.numbers import agreement_groups
 from labeler.truth.logs import read_log
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 
 CASES = ["t1", "t2", "t3", "t4", "t5"]
 # who -> case -> (correct, polite); None: not labeled

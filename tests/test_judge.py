@@ -18,7 +18,7 @@ from labeler.judge.run import (JudgeConfig, compare_runs, fence_code, parse_answ
                                self_consistency, verdict_schema)
 from labeler.truth.logs import read_log
 from labeler.truth.models import Case
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 
 TINY_VALUES = {"correct": [0, 1, 2], "polite": ["pass", "fail"], "topic": ["billing", "tech", "other"]}
 

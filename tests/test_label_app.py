@@ -12,7 +12,7 @@ from pathlib import Path
 from labeler.vcs.identity import Identity
 from labeler.truth.logs import read_log
 from labeler.truth.models import Case
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 from labeler.ui.app import LabelerApp
 
 

@@ -20,7 +20,8 @@ from labeler.stats.winrate import Matchup, bradley_terry, wilson, win_tables
 from labeler.truth.logs import read_log
 from labeler.truth.models import Case, Rubric, content_hash_of
 from labeler.truth.pairs import from_position, shown_order
-from labeler.truth.store import load_rubric_file, open_dataset
+from labeler.dataset import open_dataset
+from labeler.truth.store import load_rubric_file
 from labeler.ui.app import LabelerApp
 from labeler.vcs.identity import Identity
 

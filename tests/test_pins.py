@@ -19,7 +19,7 @@ from labeler.stats.numbers import Group, check_gates, gold
 from labeler.stats.winrate import _table, win_tables
 from labeler.truth.logs import LogWriter
 from labeler.truth.models import Criterion
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "example"

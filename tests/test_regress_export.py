@@ -15,7 +15,7 @@ from fake_openai import FakeOpenAI
 from labeler import cli
 from labeler.judge.run import JudgeConfig, run_async
 from labeler.stats.regress import gates, regress
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 
 
 def _log(path: Path, *records: dict) -> None:

@@ -17,7 +17,7 @@ from bca_ref import bca_reference
 from labeler.stats.bootstrap import alpha_interval, percent_interval, rogan_gladen
 from labeler.stats.report import build_report
 from labeler.report_formats import html_page, markdown
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 
 
 def _log(path: Path, *records: dict) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from labeler.vcs.identity import Identity
 from labeler.truth.logs import read_log
 from labeler.derived.staleness import VersionIndex
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 from labeler.ui.app import LabelerApp
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 from conftest import EXAMPLE
 from labeler.vcs.identity import Identity
 from labeler.stats.numbers import rubric_health
-from labeler.truth.store import Workspace, load_rubric_file, open_dataset
+from labeler.dataset import Workspace, open_dataset
+from labeler.truth.store import load_rubric_file
 from labeler.ui.app import LabelerApp
 from labeler.rubrics.tighten import collect_evidence, diff_rubrics
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from labeler.truth.logs import read_log
 from labeler.flows.labeling import LabelSession
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 
 
 def _session(tiny: Path, who: str = "ann") -> LabelSession:

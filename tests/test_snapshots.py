@@ -9,7 +9,7 @@ import pytest
 from conftest import copy_example
 from screens_text import screen_text
 from labeler.vcs.identity import Identity
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 from labeler.ui.app import LabelerApp
 
 

@@ -14,7 +14,8 @@ from conftest import EXAMPLE
 from labeler.errors import FileFormatError, LabelerError
 from labeler.truth.logs import LogWriter, read_log, record_line
 from labeler.truth.models import Case, Label
-from labeler.truth.store import load_rubric_file, open_dataset, parse_cases, save_model_rt
+from labeler.dataset import open_dataset
+from labeler.truth.store import load_rubric_file, parse_cases, save_model_rt
 from labeler.truth.yamlio import atomic_write, dump_fast, load_rt
 
 
@@ -174,7 +175,7 @@ def test_kill_between_label_writes_leaves_only_whole_records(example_ds: Path):
     """A process that appends labels is SIGKILLed mid-stream: every line on disk is whole."""
     script = textwrap.dedent(f"""
         import sys
-        from labeler.truth.store import open_dataset
+        from labeler.dataset import open_dataset
         from labeler.truth.models import Label
         ds = open_dataset({str(example_ds)!r})
         i = 0

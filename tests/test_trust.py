@@ -18,7 +18,7 @@ from labeler.vcs.identity import resolve_identity
 from labeler.truth.models import Adjudication, Label
 from labeler.stats.numbers import agreement_groups, disagreements, gold
 from labeler.derived.presence import SessionMark
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 from labeler.truth.validate import validate_paths
 from labeler.derived.staleness import VersionIndex
 

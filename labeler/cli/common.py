@@ -116,7 +116,7 @@ def _err(msg: str) -> None:
 
 def _open(ref: str, progress: bool = True):
     """Open a dataset, with a progress bar when the first open of a big one takes a while."""
-    from labeler.truth.store import open_dataset
+    from labeler.dataset import open_dataset
 
     if not progress or not sys.stderr.isatty():
         return open_dataset(ref)

@@ -55,7 +55,6 @@ def cmd_agreement(a: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(a: argparse.Namespace) -> int:
-    from labeler.derived.staleness import VersionIndex
     from labeler.stats.agreement import kappa_weights
     from labeler.stats.bootstrap import confusion_intervals
     from labeler.judge.prompts import held_out
@@ -76,7 +75,7 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
     kept = set(keep)
     result = [(title, calibrate(ds, verdicts, [c for c in cases if c in kept], a.gold, a.epsilon)) for title, cases in groups(ds, a.by)]
     overall = calibrate(ds, verdicts, keep, rule=a.gold, epsilon=a.epsilon) if a.by != "criterion" else result[0][1]
-    crits = VersionIndex(ds).in_force.criteria
+    crits = ds.versions.in_force.criteria
     intervals = {c.criterion: dict(zip(("percent", "kappa"), confusion_intervals(
         c.confusion, kappa_weights(crits[c.criterion]), a.replicates, a.seed))) for c in overall}
     failures = below_bar(overall, a.min) if a.min is not None else []

@@ -13,7 +13,8 @@ from labeler.errors import LabelerError
 def cmd_pair(a: argparse.Namespace) -> int:
     from labeler.truth.models import DatasetConfig
     from labeler.truth.pairing import build_pairs
-    from labeler.truth.store import Dataset, save_model_rt
+    from labeler.dataset import Dataset
+    from labeler.truth.store import save_model_rt
 
     src = _open(a.dataset)
     result = build_pairs(src, a.a, a.b)

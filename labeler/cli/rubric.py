@@ -11,7 +11,7 @@ from labeler.cli.common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, STRICT_HELP, _co
 from labeler.errors import LabelerError
 
 def cmd_rubric_list(a: argparse.Namespace) -> int:
-    from labeler.truth.store import Workspace
+    from labeler.dataset import Workspace
 
     ws = Workspace.find()
     names = sorted(p.name for p in ws.rubrics_dir.iterdir() if p.is_dir()) if ws.rubrics_dir.is_dir() else []
@@ -21,7 +21,7 @@ def cmd_rubric_list(a: argparse.Namespace) -> int:
             raise LabelerError(f"{ws.rubric_dir(a.name)}: no such rubric")
     users: dict[tuple[str, int], list[str]] = {}
     for ds_name in ws.dataset_names():
-        from labeler.truth.store import Dataset
+        from labeler.dataset import Dataset
 
         ds = Dataset.open(ws, ds_name)
         for v in set(ds.table.version.v.tolist()):
@@ -56,7 +56,7 @@ def _rubric_version(ws, name: str, version: str | None) -> int:
 
 
 def cmd_rubric_show(a: argparse.Namespace) -> int:
-    from labeler.truth.store import Workspace
+    from labeler.dataset import Workspace
 
     ws = Workspace.find()
     r = ws.rubric(a.name, _rubric_version(ws, a.name, a.version))
@@ -70,7 +70,7 @@ def cmd_rubric_show(a: argparse.Namespace) -> int:
 
 
 def cmd_rubric_diff(a: argparse.Namespace) -> int:
-    from labeler.truth.store import Workspace
+    from labeler.dataset import Workspace
     from labeler.rubrics.tighten import diff_rubrics
 
     ws = Workspace.find()
@@ -93,7 +93,7 @@ def cmd_rubric_bump(a: argparse.Namespace) -> int:
     import tempfile
 
     from labeler.vcs.identity import git_user_name
-    from labeler.truth.store import Dataset, Workspace
+    from labeler.dataset import Dataset, Workspace
     from labeler.rubrics.tighten import (collect_evidence, finish_pending, latest_version, new_version_text, resolves_from,
                                          write_version)
 

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from labeler.stats.agreement import CONFLICT, MISSING, Ratings
 from labeler.truth.models import Value
-from labeler.truth.store import Dataset
+from labeler.derived.source import Opened
 from labeler.derived.staleness import VersionIndex
+
+MISSING = -1
+"""A cell with no value (no label, a stale one, or off the scale); stats/ reads the same marker."""
+CONFLICT = -2
+"""In a vector of leads' gold: leads disagree, so there is no gold (the annotators' rule does not stand in)."""
 
 
 class Current:
-    def __init__(self, ds: Dataset, versions: VersionIndex | None = None):
+    def __init__(self, ds: Opened, versions: VersionIndex | None = None):
         self.ds = ds
-        self.versions = versions or VersionIndex(ds)
+        self.versions = versions or ds.versions
         self.table = ds.table
         self.raters = list(self.table.annotators)
         self.rows = self.table.matrix()
@@ -43,31 +47,6 @@ class Current:
                 out[self.has] = np.where(ok, vals, MISSING)
             self._m[criterion] = out
         return self._m[criterion]
-
-    def ratings(self, criterion: str, cases: np.ndarray | None = None, keep: np.ndarray | None = None) -> Ratings:
-        """The Ratings of one criterion of the rubric in force, over `cases` (case indexes; all by default).
-        `keep` (annotators x cases, bool) narrows which labels count, e.g. only those made with suggestions."""
-        data = self.matrix(criterion)
-        if keep is not None:
-            data = np.where(keep, data, MISSING)
-        ids = self.table.case_ids
-        if cases is not None:
-            data = data[:, cases]
-            ids = [ids[j] for j in cases]
-        crit = self.versions.in_force.criteria[criterion]
-        return Ratings.from_matrix(criterion, crit, self.raters, ids, data)
-
-    def adjudicated(self, r: Ratings) -> np.ndarray:
-        """The leads' gold per case of `r` (scale index): MISSING where no lead decided, CONFLICT where
-        their latest values differ and nobody settled it. A conflict is no gold at all until a lead
-        settles it: the annotators' consensus does not stand in for it (Ratings.gold)."""
-        adj = self.ds.adjudications
-        out = r.ref_vector(adj.criterion_gold(r.criterion_id, self.versions.holds))
-        col = {c: j for j, c in enumerate(r.cases)}
-        for case, c, _ in adj.conflicts(self.versions.holds):
-            if c == r.criterion_id and case in col:
-                out[col[case]] = CONFLICT
-        return out
 
     def values(self, criterion: str) -> dict[str, dict[str, Value]]:
         """annotator -> case -> current value (for screens that show a few; the numbers use matrix())."""
@@ -99,7 +78,7 @@ class Current:
         return out
 
 
-def made_under(ds: Dataset, version: int) -> tuple[list[str], dict[str, np.ndarray]]:
+def made_under(ds: Opened, version: int) -> tuple[list[str], dict[str, np.ndarray]]:
     """Each annotator's last label made under `version` (later versions ignored): (raters, criterion -> matrix)."""
     t = ds.table
     n = len(t.case_index)

@@ -7,8 +7,7 @@ from enum import Enum
 
 import numpy as np
 
-from labeler.truth.store import Dataset
-from labeler.derived.staleness import VersionIndex
+from labeler.derived.source import Opened
 
 
 class Status(str, Enum):
@@ -31,12 +30,12 @@ class LabelQueue:
 
     Built from the label columns in one vectorized pass; a saved label updates only its own case."""
 
-    def __init__(self, ds: Dataset, annotator: str, tiers: set[str] | None = None, tags: set[str] | None = None):
+    def __init__(self, ds: Opened, annotator: str, tiers: set[str] | None = None, tags: set[str] | None = None):
         self.ds = ds
         self.annotator = annotator
         self.tiers = tiers
         self.tags = tags
-        self.versions = VersionIndex(ds)
+        self.versions = ds.versions
         self.refresh()
 
     def _j(self, case_id: str) -> int:

@@ -7,10 +7,16 @@ made under and in the version in force. `VersionIndex` answers that once per ver
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from labeler.errors import LabelerError
 from labeler.truth.models import Label, Rubric
-from labeler.truth.store import Dataset
+
+
+class Rubrics(Protocol):
+    """Where a VersionIndex reads rubric versions (a Dataset): the one in force, or a given version."""
+
+    def rubric(self, version: int | None = None) -> Rubric: ...
 
 
 @dataclass(frozen=True)
@@ -61,9 +67,11 @@ def changed_criteria(a: Rubric, b: Rubric) -> dict[str, str]:
 
 
 class VersionIndex:
-    """Per rubric version, the criteria that changed before the version in force (cheap staleness)."""
+    """Per rubric version, the criteria that changed before the version in force (cheap staleness).
 
-    def __init__(self, ds: Dataset):
+    A dataset builds one per rubric in force (`Dataset.versions`) and hands it out."""
+
+    def __init__(self, ds: Rubrics):
         self.in_force: Rubric = ds.rubric()
         self._rubrics: dict[int, Rubric | None] = {}
         self._carried: dict[int, frozenset[str]] = {}

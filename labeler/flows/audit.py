@@ -12,8 +12,7 @@ from labeler.judge.run import first_verdicts
 from labeler.truth.models import Adjudication, Audit, CriterionVerdict, Rubric, Value
 from labeler.derived.current import Current
 from labeler.stats.numbers import gold
-from labeler.truth.store import Dataset
-from labeler.derived.staleness import VersionIndex
+from labeler.dataset import Dataset
 
 REASONS = {
     "1": ("judge_misread", "judge misread the case"),
@@ -41,7 +40,7 @@ class AuditSession:
         self.only_worse = only_worse
         """A regression audit: only the cases where this run's verdict is worse than the --vs run's."""
         self.criterion, self.tier, self.tag, self.only_disagreements = criterion, tier, tag, only_disagreements
-        self.versions = VersionIndex(ds)
+        self.versions = ds.versions
         self.rubric: Rubric = self.versions.in_force
         self.criteria = list(self.rubric.criteria)
         self.meta, self.verdicts = ds.judge_run(run)

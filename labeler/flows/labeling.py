@@ -14,7 +14,7 @@ from labeler.errors import LabelerError
 from labeler.truth.models import Flag, Label, Rubric, Value
 from labeler.truth.pairs import Order, from_position, shown_order, swap_values
 from labeler.derived.queue import LabelQueue, Status
-from labeler.truth.store import Dataset
+from labeler.dataset import Dataset
 
 
 @dataclass

@@ -10,8 +10,7 @@ from labeler.derived.adjudications import Decision
 from labeler.errors import UsageError
 from labeler.truth.models import Adjudication, Rubric, Value
 from labeler.stats.numbers import Disagreement, agreement_groups, disagreements
-from labeler.truth.store import Dataset
-from labeler.derived.staleness import VersionIndex
+from labeler.dataset import Dataset
 
 
 def check_filters(ds: Dataset, criterion: str | None, annotator: str | None) -> None:
@@ -43,7 +42,7 @@ class ReviewSession:
         self.tier = tier
         self.annotator = annotator
         self.include_adjudicated = include_adjudicated
-        self.versions = VersionIndex(ds)
+        self.versions = ds.versions
         self.rubric: Rubric = self.versions.in_force
         self.criteria = list(self.rubric.criteria)
         check_filters(ds, criterion, annotator)

@@ -22,7 +22,8 @@ from labeler.judge.run import (SYSTEM, JudgeConfig, Summary, load_prompt, make_c
 from labeler.truth.limits import check_depth
 from labeler.truth.logs import LogWriter
 from labeler.truth.models import Verdict
-from labeler.truth.store import Dataset, save_model_rt, validate_model
+from labeler.dataset import Dataset
+from labeler.truth.store import save_model_rt, validate_model
 from labeler.truth.yamlio import load_rt
 
 

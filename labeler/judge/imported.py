@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 
 from labeler.truth.logs import LogWriter
 from labeler.truth.models import JudgeRun, Rubric, Verdict
-from labeler.truth.store import Dataset, save_model_rt
+from labeler.dataset import Dataset
+from labeler.truth.store import save_model_rt
 
 
 def save_imported_run(ds: Dataset, run: str, rubric: Rubric, verdicts: list[Verdict], agents: set[str], source: str) -> None:

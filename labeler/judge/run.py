@@ -29,7 +29,8 @@ from labeler.truth.models import Case, CriterionVerdict, JudgeRun, Rubric, Scale
 from labeler.names import check_safe_name
 from labeler.safetext import one_line
 from labeler.truth.pairs import POSITION_MEANING
-from labeler.truth.store import Dataset, save_model_rt
+from labeler.dataset import Dataset
+from labeler.truth.store import save_model_rt
 
 DEFAULT_TEMPLATE = """You are grading a model output against a rubric.
 

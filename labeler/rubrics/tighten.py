@@ -17,7 +17,8 @@ from typing import Any
 from labeler.errors import LabelerError
 from labeler.truth.models import DatasetConfig, Rubric
 from labeler.derived.staleness import changed_criteria
-from labeler.truth.store import Dataset, Workspace, load_rubric_file, save_model_rt
+from labeler.dataset import Dataset, Workspace
+from labeler.truth.store import load_rubric_file, save_model_rt
 from labeler.truth.yamlio import MAX_HAND_EDITED, atomic_write, dump_rt, fsync_dir, literal_blocks, load_rt
 
 

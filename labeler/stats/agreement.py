@@ -13,11 +13,8 @@ from typing import Sequence
 
 import numpy as np
 
+from labeler.derived.current import CONFLICT, MISSING  # noqa: F401 (the cell markers of the matrices; CONFLICT: gold)
 from labeler.truth.models import Criterion, Label, ScaleKind, Value
-
-MISSING = -1
-CONFLICT = -2
-"""In a vector of leads' gold: leads disagree, so there is no gold (the annotators' rule does not stand in)."""
 
 
 # ---------------------------------------------------------------- coefficients

@@ -16,8 +16,8 @@ from labeler.stats.alttest import EPSILON, AltTest, alt_test
 from labeler.judge.run import first_values, position_consistency
 from labeler.truth.models import Value, Verdict
 from labeler.derived.current import Current
-from labeler.truth.store import Dataset
-from labeler.derived.staleness import VersionIndex
+from labeler.stats.gather import adjudicated_of, ratings_of
+from labeler.dataset import Dataset
 
 
 @dataclass
@@ -87,7 +87,7 @@ def calibrate_criterion(r: Ratings, judge: dict[str, Value], adjudicated: np.nda
 def calibrate(ds: Dataset, verdicts: dict[str, list[Verdict]], cases: list[str] | None = None,
               rule: str = "consensus", epsilon: float = EPSILON) -> list[Calibration]:
     """Per criterion of the rubric in force: the judge's first answer per case against gold."""
-    versions = VersionIndex(ds)
+    versions = ds.versions
     rubric = versions.in_force
     cases = list(ds.cases) if cases is None else cases
     keep = set(cases)
@@ -102,8 +102,8 @@ def calibrate(ds: Dataset, verdicts: dict[str, list[Verdict]], cases: list[str] 
     out = []
     for cid, crit in rubric.criteria.items():
         judge = {c: vals[cid] for c, vals in jv.items() if cid in vals}
-        r = cur.ratings(cid, idx)
-        cal = calibrate_criterion(r, judge, cur.adjudicated(r), rule, len(errored), epsilon)
+        r = ratings_of(cur, cid, idx)
+        cal = calibrate_criterion(r, judge, adjudicated_of(cur, r), rule, len(errored), epsilon)
         cal.position = position.get(cid)
         out.append(cal)
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from labeler.truth.store import Dataset
+from labeler.dataset import Dataset
 
 
 def _ci(tally) -> tuple:
@@ -18,12 +18,11 @@ def dashboard_data(ds: Dataset, replicates: int = 200) -> dict:
     """Alpha with intervals, alpha by version, score shares of people and each run, labels per day."""
     from labeler.derived.current import Current
     from labeler.derived.label_table import NO_TIME
-    from labeler.derived.staleness import VersionIndex
     from labeler.stats.numbers import agreement_groups
     from labeler.stats.report import build_report
 
     report = build_report(ds, replicates=replicates, runs=[])
-    versions = VersionIndex(ds)
+    versions = ds.versions
     cur = Current(ds, versions)
     crits = list(versions.in_force.criteria)
     alpha = {c: (q["alpha"]["value"], (q["alpha"].get("ci95") or {}).get("low"), (q["alpha"].get("ci95") or {}).get("high"))

@@ -8,8 +8,9 @@ import numpy as np
 
 from labeler.stats.agreement import MISSING, Coefficient, CriterionReport, GoldValue, Ratings, criterion_report, value_counts
 from labeler.derived.current import Current, made_under
+from labeler.stats.gather import adjudicated_of, ratings_of
 from labeler.truth.models import Value
-from labeler.truth.store import Dataset
+from labeler.dataset import Dataset
 from labeler.derived.staleness import VersionIndex
 
 GROUPINGS = ("criterion", "version", "annotator", "tier", "tag", "suggestion")
@@ -26,14 +27,14 @@ def gold(ds: Dataset, versions: VersionIndex | None = None, current: Current | N
     """case -> criterion -> gold: the adjudicated value where a lead set one (it still holds and leads
     do not disagree); none where leads disagree; else the rule over every annotator's current value
     (consensus by default: two or more, all the same; or majority), else none."""
-    versions = versions or VersionIndex(ds)
+    versions = versions or ds.versions
     cur = current or Current(ds, versions)
     out: dict[str, dict[str, GoldValue]] = {}
     ids = ds.table.case_ids
     for c, crit in versions.in_force.criteria.items():
         scale = crit.scale.values()
-        r = cur.ratings(c)
-        adj = cur.adjudicated(r)
+        r = ratings_of(cur, c)
+        adj = adjudicated_of(cur, r)
         idx = r.gold(rule, adj)
         for j in np.flatnonzero(idx != MISSING):
             out.setdefault(ids[j], {})[c] = GoldValue(scale[idx[j]], "adjudicated" if adj[j] >= 0 else rule)
@@ -60,7 +61,7 @@ def agreement_groups(ds: Dataset, by: str = "criterion", gold_rule: str = "conse
     against gold made without their own label (adjudicated, else `gold_rule` over the others)."""
     if by not in GROUPINGS:
         raise ValueError(f"--by must be one of {', '.join(GROUPINGS)}")
-    versions = VersionIndex(ds)
+    versions = ds.versions
     rubric = versions.in_force
     n_cases = len(ds.cases)
     if by == "version":
@@ -85,8 +86,8 @@ def agreement_groups(ds: Dataset, by: str = "criterion", gold_rule: str = "conse
     if by in ("criterion", "annotator"):
         g = Group(f"rubric v{rubric.version} (in force)", f"v{rubric.version}", cases=n_cases)
         for c in rubric.criteria:
-            r = cur.ratings(c)
-            g.reports.append(criterion_report(r, cur.adjudicated(r), gold_rule))
+            r = ratings_of(cur, c)
+            g.reports.append(criterion_report(r, adjudicated_of(cur, r), gold_rule))
         return [g]
     if by == "suggestion":
         groups = []
@@ -95,8 +96,8 @@ def agreement_groups(ds: Dataset, by: str = "criterion", gold_rule: str = "conse
             g = Group(title, "suggested" if shown else "unsuggested")
             keep = cur.has & (suggested == shown)
             for c in rubric.criteria:
-                r = cur.ratings(c, keep=keep)
-                g.reports.append(criterion_report(r, cur.adjudicated(r), gold_rule))
+                r = ratings_of(cur, c, keep=keep)
+                g.reports.append(criterion_report(r, adjudicated_of(cur, r), gold_rule))
             g.cases = int(keep.any(axis=0).sum())
             groups.append(g)
         return groups
@@ -105,8 +106,8 @@ def agreement_groups(ds: Dataset, by: str = "criterion", gold_rule: str = "conse
     for k, idx in members.items():
         g = Group(f"{by} {k}", k, cases=len(idx))
         for c in rubric.criteria:
-            r = cur.ratings(c, idx)
-            g.reports.append(criterion_report(r, cur.adjudicated(r), gold_rule))
+            r = ratings_of(cur, c, idx)
+            g.reports.append(criterion_report(r, adjudicated_of(cur, r), gold_rule))
         groups.append(g)
     return groups
 
@@ -168,7 +169,7 @@ def disagreements(ds: Dataset, versions: VersionIndex | None = None, *, criterio
                   tier: str | None = None, annotator: str | None = None,
                   include_adjudicated: bool = False, current: Current | None = None) -> list[Disagreement]:
     """Cases where annotators disagree (or flagged the rubric, or leads disagree, or an audit disputes gold), worst first."""
-    versions = versions or VersionIndex(ds)
+    versions = versions or ds.versions
     rubric = versions.in_force
     cur = current or Current(ds, versions)
     t = ds.table
@@ -316,11 +317,11 @@ def agreement_intervals(ds: Dataset, replicates: int, seed: int) -> dict[str, di
     from labeler.stats.agreement import level_of
     from labeler.stats.bootstrap import alpha_interval, percent_interval
 
-    versions = VersionIndex(ds)
+    versions = ds.versions
     cur = Current(ds, versions)
     out = {}
     for c, crit in versions.in_force.criteria.items():
-        r = cur.ratings(c)
+        r = ratings_of(cur, c)
         out[c] = {"alpha": alpha_interval(r.data, r.n_values, level_of(crit), replicates, seed),
                   "percent": percent_interval(r.data, r.n_values, replicates, seed)}
     return out

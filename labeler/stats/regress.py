@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from labeler.derived.staleness import VersionIndex
 from labeler.errors import UsageError
 from labeler.stats.bootstrap import B_DEFAULT, mean_interval
 from labeler.stats.report import pass_values
 from labeler.truth.models import ScaleKind, Tier
-from labeler.truth.store import Dataset
+from labeler.dataset import Dataset
 
 GROUPS = ("criterion", "tier", "difficulty", "tag")
 
@@ -65,7 +64,7 @@ def regress(ds: Dataset, base: str, candidate: str, by: str = "criterion", seed:
             replicates: int = B_DEFAULT) -> dict:
     if by not in GROUPS:
         raise ValueError(f"--by must be one of {', '.join(GROUPS)}")
-    versions = VersionIndex(ds)
+    versions = ds.versions
     rubric = versions.in_force
     if rubric.pairwise:
         from labeler.errors import LabelerError

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 import numpy as np
 
 from labeler.derived.current import Current
+from labeler.stats.gather import adjudicated_of, ratings_of
 from labeler.derived.label_table import NO_TIME
 from labeler.derived.staleness import VersionIndex
 from labeler.stats.agreement import MISSING, cohen_kappa, kappa_weights, level_of
@@ -22,7 +23,7 @@ from labeler.stats.bootstrap import (B_DEFAULT, Interval, agreement_vs, alpha_in
                                      mean_kappa_interval, percent_interval, rogan_gladen)
 from labeler.stats.numbers import agreement_groups
 from labeler.truth.models import Criterion, ScaleKind
-from labeler.truth.store import Dataset
+from labeler.dataset import Dataset
 
 DEFAULT_TARGET = {"common": 60.0, "edge": 25.0, "adversarial": 15.0}
 
@@ -48,7 +49,7 @@ def _coef(value, n: int, interval: Interval | None = None) -> dict:
 def build_report(ds: Dataset, days: int = 14, seed: int = 0, replicates: int = B_DEFAULT, today: date | None = None,
                  runs: list[str] | None = None) -> dict:
     today = today or date.today()
-    versions = VersionIndex(ds)
+    versions = ds.versions
     cur = Current(ds, versions)
     return {
         "dataset": ds.name, "rubric": ds.config.rubric, "rubric_version": ds.config.rubric_version,
@@ -179,11 +180,11 @@ def quality(ds: Dataset, cur: Current, versions: VersionIndex, seed: int, replic
     point = {r.criterion: r for r in agreement_groups(ds, "criterion")[0].reports}
     out = {}
     for c, crit in rubric.criteria.items():
-        r = cur.ratings(c)
+        r = ratings_of(cur, c)
         n_values = len(crit.scale.points)
         kind = kappa_weights(crit)
         rep = point[c]
-        adjudicated = cur.adjudicated(r)
+        adjudicated = adjudicated_of(cur, r)
         vs_gold = {}
         for i, a in enumerate(r.raters):
             ref = r.gold("consensus", adjudicated, without=i)
@@ -216,10 +217,10 @@ def judge_report(ds: Dataset, cur: Current, versions: VersionIndex, run: str, se
     out = {"run": run, "model": meta.model, "rubric_version": meta.rubric_version, "prompt_version": meta.prompt_version,
            "excluded_examples": len(shown & set(ds.case_index)), "criteria": {}}
     for c, crit in rubric.criteria.items():
-        r = cur.ratings(c)
+        r = ratings_of(cur, c)
         n_values = len(crit.scale.points)
         kind = kappa_weights(crit)
-        adj = cur.adjudicated(r)
+        adj = adjudicated_of(cur, r)
         gold = r.gold("consensus", adj)
         j = r.ref_vector({cid: v[c] for cid, v in judged.items() if c in v})
         both = (j != MISSING) & (gold != MISSING)

@@ -8,8 +8,7 @@ import numpy as np
 
 from labeler.derived.current import Current
 from labeler.derived.label_table import NO_TIME
-from labeler.truth.store import Dataset
-from labeler.derived.staleness import VersionIndex
+from labeler.dataset import Dataset
 
 
 def dataset_status(ds: Dataset, days: int = 14, today: date | None = None) -> dict:
@@ -20,7 +19,7 @@ def dataset_status(ds: Dataset, days: int = 14, today: date | None = None) -> di
     those criteria one by one: one changed criterion of three is one, not three)."""
     today = today or date.today()
     k = ds.config.overlap
-    versions = VersionIndex(ds)
+    versions = ds.versions
     cur = Current(ds, versions)
     complete = cur.complete()
     counts = complete.sum(axis=0) if complete.size else np.zeros(len(ds.cases), np.int64)

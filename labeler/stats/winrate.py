@@ -164,10 +164,10 @@ def win_tables(ds, by: str = "source", runs: list[str] | None = None, gold_rule:
     Counted with numpy over case columns (100,000 cases in well under a second): outcomes as codes
     0-3 (A, B, tie, both bad), sources as small integers, tallies by bincount."""
     from labeler.derived.current import Current
-    from labeler.derived.staleness import VersionIndex
     from labeler.stats.agreement import MISSING
+    from labeler.stats.gather import adjudicated_of, ratings_of
 
-    versions = VersionIndex(ds)
+    versions = ds.versions
     rubric = versions.in_force
     if not rubric.pairwise:
         raise ValueError(f"{ds.name}: rubric {rubric.name} is not pairwise; win rates need pairwise cases (see `labeler pair`)")
@@ -195,8 +195,8 @@ def win_tables(ds, by: str = "source", runs: list[str] | None = None, gold_rule:
     gold: dict[str, np.ndarray] = {}
     for c, crit in rubric.criteria.items():
         scale = crit.scale.values()
-        r = cur.ratings(c)
-        idx = r.gold(gold_rule, cur.adjudicated(r)).astype(np.int64)
+        r = ratings_of(cur, c)
+        idx = r.gold(gold_rule, adjudicated_of(cur, r)).astype(np.int64)
         idx[idx == MISSING] = -1
         gold[c] = outcome_codes(scale, idx)
     judges.append(("gold", gold, {}))
@@ -262,9 +262,8 @@ def by_label_interval(first: np.ndarray, decisive: np.ndarray, replicates: int =
 def human_position_bias(ds) -> list[PositionBias]:
     """Per annotator, over every criterion of their current pairwise labels that record the order shown."""
     from labeler.derived.current import Current
-    from labeler.derived.staleness import VersionIndex
 
-    versions = VersionIndex(ds)
+    versions = ds.versions
     rubric = versions.in_force
     if not rubric.pairwise:
         return []

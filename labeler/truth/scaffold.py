@@ -9,7 +9,8 @@ from labeler.errors import LabelerError
 from labeler.judge.run import DEFAULT_TEMPLATE
 from labeler.truth.models import DatasetConfig
 from labeler.names import check_safe_name
-from labeler.truth.store import Dataset, save_model_rt
+from labeler.dataset import Dataset
+from labeler.truth.store import save_model_rt
 
 RUBRIC_TEMPLATE = """# Rubric {name}, version 1. Once labels reference a version it must not change in place:
 # make the next version with `labeler rubric bump {name}`.

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from labeler.errors import FileFormatError, LabelerError
-from labeler.truth.store import Dataset, Workspace, load_rubric_file
-from labeler.derived.staleness import VersionIndex
+from labeler.dataset import Dataset, Workspace
+from labeler.truth.store import load_rubric_file
 
 
 @dataclass
@@ -119,7 +119,7 @@ def validate_dataset(ws: Workspace, folder: Path) -> list[Finding]:
                                    f"rubric v{v} was edited in place after labels used it ({t.annotators[a]}.yaml: the label of "
                                    f"{t.case_ids[int(t.case.a[r])]} was made under hash {t.hashes.items[int(t.hash.a[r])]}, "
                                    f"the file now hashes to {want}); restore it and use `labeler rubric bump`"))
-    versions = VersionIndex(ds)
+    versions = ds.versions
     for cid, c, decisions in sorted(ds.adjudications.conflicts(versions.holds), key=lambda x: (x[0], x[1])):
         said = ", ".join(f"{d.lead} says {d.value}" + (f" ({d.at:%Y-%m-%d %H:%M})" if d.at else "") for d in decisions)
         out.append(Finding(ds.adjudications_dir, None, f"leads disagree on the gold of {cid} / {c}: {said}; "

@@ -15,7 +15,7 @@ from labeler.names import check_safe_name
 from labeler.ui.commands import LabelerCommands
 
 if TYPE_CHECKING:  # the dataset's modules are heavy: a warm start paints before they are imported
-    from labeler.truth.store import Dataset
+    from labeler.dataset import Dataset
 
 
 class LabelerApp(App):

@@ -24,7 +24,7 @@ from labeler.truth.layout import FOLDERS, is_log, kind_of
 from labeler.truth.limits import check_depth
 from labeler.truth.lock import datasets_lock
 from labeler.truth.yamlio import atomic_write
-from labeler.truth.store import Dataset
+from labeler.dataset import Dataset
 
 OFF = "git features are off: this folder is not in a git repository"
 __all__ = ["commit", "status", "sync", "history", "is_log", "uncommitted"]

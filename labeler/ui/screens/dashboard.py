@@ -18,7 +18,7 @@ from textual_plotext import PlotextPlot
 
 from labeler.safetext import middle_cut, one_line
 from labeler.stats.dashboard import dashboard_data
-from labeler.truth.store import Dataset
+from labeler.dataset import Dataset
 
 
 class DashboardScreen(Screen):

@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from labeler.render import health_table
 from labeler.stats.numbers import rubric_health
-from labeler.truth.store import Dataset
+from labeler.dataset import Dataset
 
 
 class HealthScreen(ModalScreen[None]):

@@ -191,7 +191,7 @@ class ReviewScreen(CaseQueueScreen):
         def done(bump) -> None:
             if bump is None:
                 return
-            from labeler.truth.store import Dataset
+            from labeler.dataset import Dataset
 
             ds = Dataset.open(s.ds.ws, s.ds.path)
             self.app.ds = ds

@@ -8,7 +8,7 @@ from textual.widgets import Static
 
 from labeler.errors import LabelerError
 from labeler.vcs.repo import OFF, in_repo, status
-from labeler.truth.store import Dataset
+from labeler.dataset import Dataset
 
 
 class GitStatusBar(Static):
