@@ -21,7 +21,7 @@ from labeler.truth.lock import dataset_lock
 from labeler.truth.logs import read_log
 from labeler.truth.models import Adjudication, Audit, Case, Label
 from labeler.dataset import open_dataset
-from labeler.truth.validate import validate_paths
+from labeler.flows.validate import validate_paths
 from labeler.vcs.repo import commit, status, sync, uncommitted
 from test_git import V, clones, git  # noqa: F401  (the clones fixture)
 

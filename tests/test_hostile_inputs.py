@@ -269,7 +269,7 @@ NAMES = ["007", "null", "Null", "~", "true", "false", "1e3", "0x1F", "%x", "@x",
 
 
 def test_init_names_that_yaml_reads_specially_round_trip(tmp_path: Path):
-    from labeler.truth.scaffold import scaffold
+    from labeler.flows.scaffold import scaffold
     from labeler.dataset import Workspace
 
     ws = Workspace(tmp_path)

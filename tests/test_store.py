@@ -229,7 +229,7 @@ def test_scale_keys():
 
 @pytest.mark.parametrize("kind", ["adjudication", "verdict", "run"])
 def test_other_broken_files_report_path_line(example_ds: Path, kind: str):
-    from labeler.truth.validate import validate_paths
+    from labeler.flows.validate import validate_paths
 
     if kind == "adjudication":
         path = example_ds / "adjudications" / "maya.yaml"

@@ -19,7 +19,7 @@ from labeler.truth.models import Adjudication, Label
 from labeler.stats.numbers import agreement_groups, disagreements, gold
 from labeler.derived.presence import SessionMark
 from labeler.dataset import open_dataset
-from labeler.truth.validate import validate_paths
+from labeler.flows.validate import validate_paths
 from labeler.derived.staleness import VersionIndex
 
 TINY = "datasets/tiny"

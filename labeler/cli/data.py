@@ -12,7 +12,7 @@ from labeler.errors import LabelerError, UsageError
 
 
 def cmd_init(a: argparse.Namespace) -> int:
-    from labeler.truth.scaffold import scaffold
+    from labeler.flows.scaffold import scaffold
 
     made = scaffold(Path(a.root), a.name, overlap=a.overlap)
     for p in made:
@@ -50,7 +50,7 @@ def cmd_sample(a: argparse.Namespace) -> int:
     if len(picked) < a.n:
         sys.stderr.write(f"note: asked for {a.n} cases but {ds.name} has only {len(picked)} to pick from; picked them all\n")
     if a.into:
-        from labeler.truth.scaffold import dataset_like
+        from labeler.flows.scaffold import dataset_like
 
         target = dataset_like(ds, a.into)
         new = [ds.cases[cid] for cid in picked if cid not in target.cases]
@@ -76,7 +76,7 @@ def cmd_sample(a: argparse.Namespace) -> int:
 
 
 def cmd_validate(a: argparse.Namespace) -> int:
-    from labeler.truth.validate import validate_paths
+    from labeler.flows.validate import validate_paths
 
     paths = [Path(p) for p in a.paths] or [Path.cwd()]
     findings = validate_paths(paths)

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator, Mapping
 from pydantic import ValidationError
 
 from labeler.errors import pydantic_message
-from labeler.truth.models import CriterionVerdict, Verdict
+from labeler.truth.models import CriterionVerdict, Rubric, Verdict
 from labeler.names import check_safe_name
 
 _FIELDS = frozenset(Verdict.model_fields)
@@ -259,3 +259,44 @@ class RunVerdicts(Mapping):
 
     def done_keys(self) -> set[str]:
         return {k for k, e in zip(self.keys, self.error) if e is None and k}
+
+
+# ---------------------------------------------------------------- what a run says, from its rows or from fresh verdicts
+
+
+def first_verdicts(verdicts: dict[str, list[Verdict]]) -> dict[str, dict[str, CriterionVerdict]]:
+    """case -> criterion -> the first successful verdict (repeat 0 preferred), rationale included."""
+    if hasattr(verdicts, "first_verdicts"):
+        return verdicts.first_verdicts()
+    out = {}
+    for cid, vs in verdicts.items():
+        ok = sorted((v for v in vs if v.error is None), key=lambda v: v.repeat)
+        if ok:
+            out[cid] = ok[0].values
+    return out
+
+
+def first_values(verdicts: dict[str, list[Verdict]]) -> dict[str, dict[str, Any]]:
+    """case -> criterion -> value, from each case's first successful verdict."""
+    if hasattr(verdicts, "first_values"):
+        return verdicts.first_values()
+    return {cid: {c: cv.value for c, cv in vals.items()} for cid, vals in first_verdicts(verdicts).items()}
+
+
+def position_consistency(verdicts, rubric: Rubric, cases=None) -> dict[str, tuple[float | None, int]]:
+    """criterion -> (share of pairwise verdicts whose two orders agree, verdicts asked in both orders)."""
+    if hasattr(verdicts, "position_counts"):  # a run read from disk: straight from its columns
+        got = verdicts.position_counts(cases)
+        return {c: ((got[c][0] / got[c][1]) if c in got and got[c][1] else None, got.get(c, (0, 0))[1]) for c in rubric.criteria}
+    counts = {c: [0, 0] for c in rubric.criteria}
+    for cid in verdicts:
+        if cases is not None and cid not in cases:
+            continue
+        for v in verdicts[cid]:
+            if v.error:
+                continue
+            for c, cv in v.values.items():
+                if c in counts and cv.orders:
+                    counts[c][1] += 1
+                    counts[c][0] += not cv.inconsistent
+    return {c: (k / n if n else None, n) for c, (k, n) in counts.items()}

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from labeler.errors import LabelerError
 from labeler.stats.agreement import GoldValue
 from labeler.stats.calibrate import Calibration, calibrate
-from labeler.judge.run import first_verdicts
+from labeler.derived.verdicts import first_verdicts
 from labeler.truth.models import Adjudication, Audit, CriterionVerdict, Rubric, Value
 from labeler.derived.current import Current
 from labeler.stats.numbers import gold

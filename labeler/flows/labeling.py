@@ -49,7 +49,7 @@ class LabelSession:
         self.suggest_run = suggest
         self.suggestions: dict[str, dict[str, Value]] = {}
         if suggest:
-            from labeler.judge.run import first_values
+            from labeler.derived.verdicts import first_values
 
             self.suggestions = first_values(ds.judge_run(suggest)[1])
         self.annotator = annotator

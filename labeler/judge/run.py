@@ -30,6 +30,7 @@ from labeler.names import check_safe_name
 from labeler.safetext import one_line
 from labeler.truth.pairs import POSITION_MEANING
 from labeler.dataset import Dataset
+from labeler.derived.verdicts import first_values, first_verdicts, position_consistency  # noqa: F401 (read by flows and cli)
 from labeler.truth.store import save_model_rt
 
 DEFAULT_TEMPLATE = """You are grading a model output against a rubric.
@@ -617,25 +618,6 @@ def merge_orders(first: Verdict, second: Verdict, o1: str = "AB", o2: str = "BA"
     return Verdict(case=first.case, repeat=first.repeat, values=values, cache_key=first.cache_key, tokens=tokens, at=first.at)
 
 
-def position_consistency(verdicts, rubric: Rubric, cases=None) -> dict[str, tuple[float | None, int]]:
-    """criterion -> (share of pairwise verdicts whose two orders agree, verdicts asked in both orders)."""
-    if hasattr(verdicts, "position_counts"):  # a run read from disk: straight from its columns
-        got = verdicts.position_counts(cases)
-        return {c: ((got[c][0] / got[c][1]) if c in got and got[c][1] else None, got.get(c, (0, 0))[1]) for c in rubric.criteria}
-    counts = {c: [0, 0] for c in rubric.criteria}
-    for cid in verdicts:
-        if cases is not None and cid not in cases:
-            continue
-        for v in verdicts[cid]:
-            if v.error:
-                continue
-            for c, cv in v.values.items():
-                if c in counts and cv.orders:
-                    counts[c][1] += 1
-                    counts[c][0] += not cv.inconsistent
-    return {c: (k / n if n else None, n) for c, (k, n) in counts.items()}
-
-
 def _non_json(cfg: JudgeConfig, body: str | bytes) -> str:
     """One line: which endpoint answered with something that is not JSON, and its first bytes (inert)."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
@@ -743,25 +725,6 @@ async def run_async(ds: Dataset, cfg: JudgeConfig, progress: Callable[[int, int]
 
 
 # ---------------------------------------------------------------- self-consistency and compare
-
-
-def first_verdicts(verdicts: dict[str, list[Verdict]]) -> dict[str, dict[str, CriterionVerdict]]:
-    """case -> criterion -> the first successful verdict (repeat 0 preferred), rationale included."""
-    if hasattr(verdicts, "first_verdicts"):
-        return verdicts.first_verdicts()
-    out = {}
-    for cid, vs in verdicts.items():
-        ok = sorted((v for v in vs if v.error is None), key=lambda v: v.repeat)
-        if ok:
-            out[cid] = ok[0].values
-    return out
-
-
-def first_values(verdicts: dict[str, list[Verdict]]) -> dict[str, dict[str, Any]]:
-    """case -> criterion -> value, from each case's first successful verdict."""
-    if hasattr(verdicts, "first_values"):
-        return verdicts.first_values()
-    return {cid: {c: cv.value for c, cv in vals.items()} for cid, vals in first_verdicts(verdicts).items()}
 
 
 def self_consistency(verdicts: dict[str, list[Verdict]], rubric: Rubric) -> dict[str, tuple[float | None, int]]:

@@ -13,7 +13,7 @@ import numpy as np
 
 from labeler.stats.agreement import MISSING, Coefficient, Ratings, agreement_with, confusion, kappa_weights, level_of
 from labeler.stats.alttest import EPSILON, AltTest, alt_test
-from labeler.judge.run import first_values, position_consistency
+from labeler.derived.verdicts import first_values, position_consistency
 from labeler.truth.models import Value, Verdict
 from labeler.derived.current import Current
 from labeler.stats.gather import adjudicated_of, ratings_of
