@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from labeler.derived.adjudications import AdjudicationIndex
 from labeler.derived.cache import MISS, FileCache, tracked
-from labeler.derived.cases import CaseStore
+from labeler.derived.cases import CaseStore, parse_case_store
 from labeler.derived.label_table import FileLabels, LabelsView, LabelTable
 from labeler.derived.parallel import parallel_map
 from labeler.derived.staleness import VersionIndex
@@ -24,107 +25,28 @@ from labeler.names import check_safe_name
 from labeler.truth.logs import LogWriter, read_log
 from labeler.truth.models import Adjudication, Audit, Candidate, Case, DatasetConfig, JudgeRun, Label, Rubric
 from labeler.truth.store import (
-    _VERSION_FILE,
     CASES_HEADER,
     ParsedLog,
     Problem,
     Progress,
     ValueChecker,
-    _case_starts,
+    WorkspaceFiles,
     _stamp,
     _yaml_files,
     cases_text,
-    iter_case_chunks,
-    load_rubric_file,
+    load_candidate,
     parse_log,
     save_model_rt,
     validate_model,
 )
-from labeler.truth.yamlio import MAX_HAND_EDITED, atomic_write, dump_fast, load_fast, load_rt, read_text
-
-
-def parse_case_store(path: Path, progress: Progress | None = None) -> "CaseStore":
-    """cases.yaml into a CaseStore; a big file is parsed in slices by one process per core."""
-    text = read_text(path)
-    lines = text.splitlines(keepends=True)
-    del text
-    starts = _case_starts(lines)
-    step = 4000
-    if len(starts) < 2 * step:
-        return CaseStore.build(iter_case_chunks(path, progress, text="".join(lines)))
-    bounds = [0] + starts[step::step] + [len(lines)]
-    jobs = [(path, "".join(lines[a:b]), a) for a, b in zip(bounds, bounds[1:])]
-    del lines
-    total = len(starts)
-    parts = []
-    done = 0
-    for part in parallel_map(_case_slice, jobs):
-        parts.append(part)
-        done += len(part)
-        if progress:
-            progress(min(done, total), total)
-    return CaseStore.concat(path, parts)
-
-
-def _case_slice(job: tuple) -> "CaseStore":
-    path, text, offset = job
-    return CaseStore.build(iter_case_chunks(path, None, text=text, line_offset=offset))
+from labeler.truth.yamlio import MAX_HAND_EDITED, atomic_write, dump_fast, load_rt
 
 
 # ---------------------------------------------------------------- the workspace
 
 
-class Workspace:
-    """A folder holding rubrics/ and datasets/ (usually a git repo's top level)."""
-
-    def __init__(self, root: Path):
-        self.root = Path(root)
-        self._rubrics: dict[tuple[str, int], Rubric] = {}
-
-    @classmethod
-    def find(cls, start: Path | None = None) -> "Workspace":
-        """The nearest workspace at or above `start` (labeler/workspace.py); none is one clear error."""
-        from labeler.workspace import NOT_A_WORKSPACE, find_workspace
-
-        root = find_workspace(start)
-        if root is None:
-            raise LabelerError(NOT_A_WORKSPACE)
-        return cls(root)
-
-    @property
-    def rubrics_dir(self) -> Path:
-        return self.root / "rubrics"
-
-    @property
-    def datasets_dir(self) -> Path:
-        return self.root / "datasets"
-
-    def rubric_dir(self, name: str) -> Path:
-        return self.rubrics_dir / check_safe_name(name, "rubric name")
-
-    def rubric_versions(self, name: str) -> dict[int, Path]:
-        folder = self.rubric_dir(name)
-        out = {}
-        if folder.is_dir():
-            for p in folder.iterdir():
-                m = _VERSION_FILE.match(p.name)
-                if m:
-                    out[int(m.group(1))] = p
-        return dict(sorted(out.items()))
-
-    def rubric(self, name: str, version: int) -> Rubric:
-        key = (name, version)
-        if key not in self._rubrics:
-            path = self.rubric_dir(name) / f"v{version}.yaml"
-            if not path.exists():
-                raise LabelerError(f"{path}: rubric {name} has no version {version}")
-            self._rubrics[key] = load_rubric_file(path)
-        return self._rubrics[key]
-
-    def dataset_names(self) -> list[str]:
-        if not self.datasets_dir.is_dir():
-            return []
-        return sorted(p.name for p in self.datasets_dir.iterdir() if (p / "dataset.yaml").is_file())
+class Workspace(WorkspaceFiles):
+    """A folder holding rubrics/ and datasets/ (usually a git repo's top level): its files, and the datasets it opens."""
 
     def dataset(self, name_or_path: str | Path, progress: Progress | None = None) -> "Dataset":
         return Dataset.open(self, name_or_path, progress)
@@ -227,7 +149,7 @@ class Dataset:
     def versions(self) -> VersionIndex:
         """What holds under the rubric in force, per version: built once, and again only when the rubric in force changes."""
         if self._versions is None or self._versions.in_force is not self.rubric():
-            self._versions = VersionIndex(self)
+            self._versions = VersionIndex(self, self.rubric(), partial(self.ws.rubric, self.config.rubric))
         return self._versions
 
     def label_path(self, annotator: str) -> Path:
@@ -267,7 +189,7 @@ class Dataset:
         self.checker = ValueChecker(self.ws, self.config.rubric)
         self._cases_stamp = _stamp(self.cases_path)
         if self.cases_path.exists():
-            self.cases = CaseStore.open(self.cases_path, self.cache_dir, lambda p: parse_case_store(p, progress))
+            self.cases = CaseStore.open(self.cases_path, self.cache_dir, partial(parse_case_store, progress=progress))
         self.case_index = self.cases.index
         self._check_case_kinds()
         self.table = LabelTable(self.case_index, self.checker.rubric)
@@ -284,11 +206,12 @@ class Dataset:
                 torn = line is not None and line == parsed.torn_line and not blocks
                 self.problem(path, line, msg, "warning" if torn else "error", blocks)
             self._report_unusable(path, parsed.unusable, "label")
-            self.table.add_file(annotator, parsed, lambda line, msg, blocks, path=path: self.problem(path, line, msg, blocks=blocks))
+            for line, msg, blocks in self.table.add_file(annotator, parsed):
+                self.problem(path, line, msg, blocks=blocks)
         for path in _yaml_files(self.adjudications_dir):
             try:
                 check_safe_name(path.stem, "lead")
-                parsed = cache.get(path, lambda p: parse_log(p, Adjudication))
+                parsed = cache.get(path, partial(parse_log, model=Adjudication))
             except (FileFormatError, ValueError) as e:
                 self._unreadable(path, e)
                 continue
@@ -346,10 +269,8 @@ class Dataset:
     def _parse_labels(self, path: Path) -> FileLabels:
         read = read_log(path)
         checker = self.checker
-        return FileLabels.parse(read.records, read.errors, read.torn_line, checker.values,
-                                lambda v, c: (self.table.scale(v, c) or (None, None))[1],
-                                lambda v: f"rubric {self.config.rubric} v{v}"
-                                if checker.rubric(v) is None and checker.unloadable.get(v) == "does not exist" else None)
+        return FileLabels.parse(read.records, read.errors, read.torn_line, checker.values, self.table.scale_index,
+                                checker.missing)
 
     @property
     def labels(self) -> LabelsView:
@@ -522,12 +443,7 @@ class Dataset:
 
             r = checker.rubric(version)
             scales = {c: crit.scale.values() for c, crit in r.criteria.items()} if r is not None else {}
-
-            def parse(p: Path) -> RunVerdicts:
-                read = read_log(p)
-                return RunVerdicts.parse(read.records, read.errors, read.torn_line,
-                                         lambda values, what: checker.values(version, values, what), scales)
-
+            parse = partial(RunVerdicts.read, check=partial(checker.values, version), scales=scales)
             try:
                 verdicts = FileCache(self.path, self.cache_dir).get(
                     vpath, parse, extra=(version, tuple(_stamp(p) for p in self.rubric_versions().values())))
@@ -559,14 +475,7 @@ class Dataset:
         path = self.candidates_dir / f"{check_safe_name(name, 'candidate name')}.yaml"
         if not path.is_file():
             raise LabelerError(f"{path}: no candidate {name!r} (candidates: {', '.join(self.candidate_names()) or 'none'})")
-
-        def parse(p: Path) -> Candidate:
-            data = load_fast(p)
-            if not isinstance(data, dict):
-                raise FileFormatError(p, 1, "a candidate file must be a mapping (name, model, outputs, ...)")
-            return validate_model(Candidate, data, p, base_line=1)
-
-        return FileCache(self.path, self.cache_dir).get(path, parse)
+        return FileCache(self.path, self.cache_dir).get(path, load_candidate)
 
     def save_candidate(self, candidate: Candidate) -> Path:
         path = self.candidates_dir / f"{candidate.name}.yaml"
@@ -600,7 +509,7 @@ class Dataset:
         known = set(self.rubric().criteria) if self.checker else None
         for path in _yaml_files(self.judge_dir / check_safe_name(run, "run name") / "audits"):
             try:
-                parsed = FileCache(self.path, self.cache_dir).get(path, lambda p: parse_log(p, Audit))
+                parsed = FileCache(self.path, self.cache_dir).get(path, partial(parse_log, model=Audit))
             except FileFormatError as e:
                 self._unreadable(path, e)
                 continue

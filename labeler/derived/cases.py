@@ -20,7 +20,10 @@ from typing import Callable, Iterable, Iterator, Mapping
 import numpy as np
 
 from labeler.derived.cache import dumps, loads, only, write_atomic
+from labeler.derived.parallel import parallel_map
 from labeler.truth.models import TIER_ORDER, Case, OutputOrigin, Tier
+from labeler.truth.store import Progress, _case_starts, iter_case_chunks
+from labeler.truth.yamlio import read_text
 
 VERSION = 5
 META = "cases.meta.cache"
@@ -266,3 +269,31 @@ def _decode(d: dict) -> dict:
 def _stamp(path: Path) -> tuple:
     st = path.stat()
     return (st.st_size, st.st_mtime_ns)
+
+
+def parse_case_store(path: Path, progress: Progress | None = None) -> "CaseStore":
+    """cases.yaml into a CaseStore; a big file is parsed in slices by one process per core."""
+    text = read_text(path)
+    lines = text.splitlines(keepends=True)
+    del text
+    starts = _case_starts(lines)
+    step = 4000
+    if len(starts) < 2 * step:
+        return CaseStore.build(iter_case_chunks(path, progress, text="".join(lines)))
+    bounds = [0] + starts[step::step] + [len(lines)]
+    jobs = [(path, "".join(lines[a:b]), a) for a, b in zip(bounds, bounds[1:])]
+    del lines
+    total = len(starts)
+    parts = []
+    done = 0
+    for part in parallel_map(_case_slice, jobs):
+        parts.append(part)
+        done += len(part)
+        if progress:
+            progress(min(done, total), total)
+    return CaseStore.concat(path, parts)
+
+
+def _case_slice(job: tuple) -> "CaseStore":
+    path, text, offset = job
+    return CaseStore.build(iter_case_chunks(path, None, text=text, line_offset=offset))

@@ -288,6 +288,11 @@ class LabelTable:
             self._scales[key] = (vals, {v: i for i, v in enumerate(vals)})
         return self._scales[key]
 
+    def scale_index(self, version: int, criterion: str) -> dict | None:
+        """value -> index in the scale of one criterion in one version, or None."""
+        got = self.scale(version, criterion)
+        return got[1] if got is not None else None
+
     def _annotator(self, name: str) -> int:
         if name not in self.ann_index:
             self.ann_index[name] = len(self.annotators)
@@ -302,20 +307,23 @@ class LabelTable:
             if len(arr) < n:
                 self.latest[a] = np.concatenate([arr, np.full(n - len(arr), -1, dtype=np.int32)])
 
-    def add_file(self, annotator: str, f: FileLabels, problem: Callable[[int | None, str, bool], None]) -> None:
-        """Append one file's checked rows; labels of cases not in cases.yaml are reported and left out."""
+    def add_file(self, annotator: str, f: FileLabels) -> list[tuple[int, str, bool]]:
+        """Append one file's checked rows; labels of cases not in cases.yaml are left out, and returned as
+        problems (line, message, blocks)."""
+        problems = []
         a = self._annotator(annotator)
         g = np.fromiter((self.case_index.get(n, -1) for n in f.case_names), dtype=np.int32, count=len(f.case_names))
         cases = g[f.case_codes] if len(f.case_codes) else np.zeros(0, np.int32)
         gone = cases < 0
         for i in np.flatnonzero(gone & ~f.retract):
-            problem(int(f.lines[i]), f"label for unknown case {f.case_names[f.case_codes[i]]!r}: left out", False)
+            problems.append((int(f.lines[i]), f"label for unknown case {f.case_names[f.case_codes[i]]!r}: left out", False))
         keep = np.flatnonzero(~gone)
         hash_map = np.asarray([self.hashes.code(h) for h in f.hashes], dtype=np.int32)
         self._extend(a, cases[keep], f.versions[keep], f.retract[keep], f.at[keep], f.seconds[keep],
                      hash_map[f.hash_codes[keep]] if len(keep) else np.zeros(0, np.int32),
                      {c: f.values[keep, k] for k, c in enumerate(f.crits)},
                      {int(r): f.extras[int(i)] for r, i in enumerate(keep) if int(i) in f.extras})
+        return problems
 
     def _extend(self, a: int, cases, versions, retract, at, seconds, hash_codes, values: dict[str, np.ndarray],
                 extras: dict[int, dict]) -> None:

@@ -7,7 +7,7 @@ made under and in the version in force. `VersionIndex` answers that once per ver
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Callable, Protocol
 
 from labeler.errors import LabelerError
 from labeler.truth.models import Label, Rubric
@@ -71,17 +71,18 @@ class VersionIndex:
 
     A dataset builds one per rubric in force (`Dataset.versions`) and hands it out."""
 
-    def __init__(self, ds: Rubrics):
-        self.in_force: Rubric = ds.rubric()
+    def __init__(self, ds: Rubrics, in_force: Rubric | None = None, lookup: Callable[[int], Rubric] | None = None):
+        """`lookup(version)` reads a version (ds.rubric by default), raising LabelerError when it cannot."""
+        self.in_force: Rubric = in_force or ds.rubric()
+        self._lookup = lookup or ds.rubric
         self._rubrics: dict[int, Rubric | None] = {}
         self._carried: dict[int, frozenset[str]] = {}
         self._n = len(self.in_force.criteria)
-        self._ds = ds
 
     def rubric(self, version: int) -> Rubric | None:
         if version not in self._rubrics:
             try:
-                self._rubrics[version] = self._ds.rubric(version)
+                self._rubrics[version] = self._lookup(version)
             except LabelerError:
                 self._rubrics[version] = None
         return self._rubrics[version]

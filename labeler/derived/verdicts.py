@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 from pydantic import ValidationError
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 from labeler.errors import pydantic_message
 from labeler.truth.models import CriterionVerdict, Rubric, Verdict
 from labeler.names import check_safe_name
+from labeler.truth.logs import read_log
 
 _FIELDS = frozenset(Verdict.model_fields)
 _ITEM_FIELDS = frozenset({"value", "rationale", "orders", "inconsistent"})
@@ -83,6 +85,12 @@ class RunVerdicts(Mapping):
         self.by_case: dict[str, list[int]] = {}
         self.problems: list[tuple[int | None, str, bool]] = []
         self.torn_line: int | None = None
+
+    @classmethod
+    def read(cls, path: Path, check: Callable[[dict, str], tuple[dict | None, str]], scales: dict[str, list]) -> "RunVerdicts":
+        """verdicts.yaml read and checked line by line (what the dataset caches per run)."""
+        read = read_log(path)
+        return cls.parse(read.records, read.errors, read.torn_line, check, scales)
 
     @classmethod
     def parse(cls, records: list[tuple[int, dict]], errors: list[tuple[int | None, str]], torn_line: int | None,

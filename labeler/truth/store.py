@@ -36,7 +36,8 @@ from pydantic import BaseModel, ValidationError
 
 from labeler.errors import FileFormatError, LabelerError, pydantic_message
 from labeler.truth.logs import read_log
-from labeler.truth.models import Case, Rubric
+from labeler.names import check_safe_name
+from labeler.truth.models import Candidate, Case, Rubric
 from labeler.truth.yamlio import (
     MAX_HAND_EDITED,
     atomic_write,
@@ -199,6 +200,63 @@ def cases_text(cases: Iterable[Case]) -> str:
 CASES_HEADER = "# Cases to label: id -> input, output, reference, context, tier, tags, ...\n"
 
 
+# ---------------------------------------------------------------- the workspace
+
+
+class WorkspaceFiles:
+    """A folder holding rubrics/ and datasets/: its rubric files and dataset names (labeler/dataset.py's
+    Workspace adds opening a dataset)."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._rubrics: dict[tuple[str, int], Rubric] = {}
+
+    @classmethod
+    def find(cls, start: Path | None = None) -> "WorkspaceFiles":
+        """The nearest workspace at or above `start` (labeler/workspace.py); none is one clear error."""
+        from labeler.workspace import NOT_A_WORKSPACE, find_workspace
+
+        root = find_workspace(start)
+        if root is None:
+            raise LabelerError(NOT_A_WORKSPACE)
+        return cls(root)
+
+    @property
+    def rubrics_dir(self) -> Path:
+        return self.root / "rubrics"
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.root / "datasets"
+
+    def rubric_dir(self, name: str) -> Path:
+        return self.rubrics_dir / check_safe_name(name, "rubric name")
+
+    def rubric_versions(self, name: str) -> dict[int, Path]:
+        folder = self.rubric_dir(name)
+        out = {}
+        if folder.is_dir():
+            for p in folder.iterdir():
+                m = _VERSION_FILE.match(p.name)
+                if m:
+                    out[int(m.group(1))] = p
+        return dict(sorted(out.items()))
+
+    def rubric(self, name: str, version: int) -> Rubric:
+        key = (name, version)
+        if key not in self._rubrics:
+            path = self.rubric_dir(name) / f"v{version}.yaml"
+            if not path.exists():
+                raise LabelerError(f"{path}: rubric {name} has no version {version}")
+            self._rubrics[key] = load_rubric_file(path)
+        return self._rubrics[key]
+
+    def dataset_names(self) -> list[str]:
+        if not self.datasets_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.datasets_dir.iterdir() if (p / "dataset.yaml").is_file())
+
+
 # ---------------------------------------------------------------- a dataset
 
 
@@ -282,6 +340,12 @@ class ValueChecker:
             out[c] = canon
         return out, ""
 
+    def missing(self, version: int) -> str | None:
+        """"rubric NAME vN" when that version does not exist (a label made under it is reported), else None."""
+        if self.rubric(version) is None and self.unloadable.get(version) == "does not exist":
+            return f"rubric {self.rubric_name} v{version}"
+        return None
+
     def criteria(self, version: int, names, what: str = "") -> str:
         """"" when every name is a criterion of `version`, else what is wrong."""
         r = self.rubric(version)
@@ -305,6 +369,14 @@ def _stamp(path: Path) -> tuple:
     except OSError:
         return (None,)
     return (st.st_size, st.st_mtime_ns)
+
+
+def load_candidate(path: Path) -> Candidate:
+    """candidates/<name>.yaml: a system version's outputs."""
+    data = load_fast(path)
+    if not isinstance(data, dict):
+        raise FileFormatError(path, 1, "a candidate file must be a mapping (name, model, outputs, ...)")
+    return validate_model(Candidate, data, path, base_line=1)
 
 
 def parse_log(path: Path, model: type[M]) -> ParsedLog:
