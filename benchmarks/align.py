@@ -89,7 +89,7 @@ def main() -> None:
         from labeler.judge import examples
         from labeler.stats.calibrate import compare_runs
         from labeler.judge.prompts import held_out
-        from labeler.truth.store import open_dataset
+        from labeler.dataset import open_dataset
 
         d = open_dataset(ds)
         t = time.perf_counter()

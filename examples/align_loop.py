@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from labeler.truth.store import open_dataset  # noqa: E402
+from labeler.dataset import open_dataset  # noqa: E402
 
 
 def audit(a) -> None:

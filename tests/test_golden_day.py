@@ -28,7 +28,7 @@ from pytest import approx
 from conftest import EXAMPLE
 from fake_openai import FakeOpenAI
 from labeler.truth.logs import read_log
-from labeler.truth.store import Dataset, open_dataset
+from labeler.dataset import Dataset, open_dataset
 from labeler.ui.app import LabelerApp
 from labeler.vcs.identity import Identity
 

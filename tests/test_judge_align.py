@@ -23,8 +23,8 @@ from labeler.stats.calibrate import calibrate, compare_runs
 from labeler.stats.numbers import gold
 from labeler.truth.logs import read_log
 from labeler.truth.models import Adjudication, Label
-from labeler.truth.store import open_dataset
-from labeler.truth.validate import validate_paths
+from labeler.dataset import open_dataset
+from labeler.flows.validate import validate_paths
 
 RUN = "gpt-4o-mini-2026-10"
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from labeler.errors import LabelerError
 from labeler.judge.prompts import Example, ExampleSet, examples_path, in_holdout, latest, used
-from labeler.truth.store import Dataset
+from labeler.dataset import Dataset
 
 PRIORITY = ("marked", "audit", "adjudication_disagreed", "adjudication")
 """Which candidates go first: picked by an auditor in the audit screen, then audited verdicts the judge
@@ -41,13 +41,12 @@ def pick(ds: Dataset, run: str, per_criterion: int = 3, holdout: float = 0.5, se
          max_chars: int = 1200) -> Picked:
     """Examples balanced across criteria and their scale points, from cases outside the held-out split."""
     from labeler.derived.current import Current
-    from labeler.derived.staleness import VersionIndex
     from labeler.judge.run import first_values
 
     if not 0 <= holdout < 1:
         raise LabelerError(f"--holdout {holdout}: expected a fraction from 0 up to (not including) 1")
     meta, verdicts = ds.judge_run(run)
-    versions = VersionIndex(ds)
+    versions = ds.versions
     rubric = versions.in_force
     if rubric.pairwise:
         raise LabelerError(f"rubric {rubric.name} is pairwise: few-shot examples are for rubrics that grade one output")
@@ -130,12 +129,13 @@ def _gold(ds: Dataset, cur, cases: list[str], rule: str) -> dict[str, dict]:
     import numpy as np
 
     from labeler.stats.agreement import MISSING
+    from labeler.stats.gather import adjudicated_of, ratings_of
 
     out: dict[str, dict] = {}
     idx = np.asarray([ds.case_index[c] for c in cases], dtype=np.int64)
     for c, crit in cur.versions.in_force.criteria.items():
-        r = cur.ratings(c, idx)
-        gi = r.gold(rule, cur.adjudicated(r))
+        r = ratings_of(cur, c, idx)
+        gi = r.gold(rule, adjudicated_of(cur, r))
         scale = crit.scale.values()
         for j in np.flatnonzero(gi != MISSING):
             out.setdefault(cases[j], {})[c] = scale[gi[j]]

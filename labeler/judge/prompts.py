@@ -15,42 +15,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import Field
-
-from labeler.errors import FileFormatError, LabelerError
-from labeler.truth.models import JudgeRun, Value, _Model
-from labeler.truth.store import Dataset, validate_model
+from labeler.errors import LabelerError
+from labeler.stats.heldout import example_cases, examples_path, held_out, load_examples  # noqa: F401 (the judge's callers read them here too)
+from labeler.truth.models import Example, ExampleSet, JudgeRun  # noqa: F401
+from labeler.dataset import Dataset
 
 _VERSION = re.compile(r"^v(\d+)\.md$")
-
-
-class Example(_Model):
-    """One graded case shown to the judge: the team's value for one criterion and why."""
-
-    case: str
-    criterion: str
-    value: Value
-    explanation: str = ""
-    source: str = ""
-    """'audit' (a verdict marked wrong) or 'adjudication' (a lead's gold with its reason)."""
-    input: str = ""
-    output: str = ""
-    """The case text as shown (long texts trimmed)."""
-
-
-class ExampleSet(_Model):
-    """judge-examples/v<N>.yaml: the examples of prompt version N and the split they were drawn from."""
-
-    version: int = Field(ge=1)
-    dataset: str
-    from_run: str = ""
-    holdout: float = Field(0.5, ge=0, lt=1)
-    seed: int = 0
-    examples: list[Example] = Field(default_factory=list)
-
-    @property
-    def cases(self) -> set[str]:
-        return {e.case for e in self.examples}
 
 
 @dataclass
@@ -102,27 +72,6 @@ def version_path(ds: Dataset, version: int | None = None) -> Path:
     return vs[v] or legacy_path(ds)
 
 
-def examples_path(ds: Dataset, version: int) -> Path:
-    return ds.ws.rubric_dir(ds.config.rubric) / "judge-examples" / f"v{version}.yaml"
-
-
-def load_examples(ds: Dataset, version: int) -> tuple[ExampleSet | None, str]:
-    """A version's examples (None: it has none) and the file's text."""
-    from labeler.truth.yamlio import MAX_HAND_EDITED, load_fast, read_text
-
-    path = examples_path(ds, version)
-    if not path.is_file():
-        return None, ""
-    text = read_text(path, MAX_HAND_EDITED)
-    data = load_fast(path, text)
-    if not isinstance(data, dict):
-        raise FileFormatError(path, 1, "an examples file must be a mapping (version, dataset, examples)")
-    got = validate_model(ExampleSet, data, path, base_line=1)
-    if got.version != version:
-        raise FileFormatError(path, 1, f"version {got.version} does not match file name {path.name}")
-    return got, text
-
-
 def load_prompt(ds: Dataset, version: int | None = None) -> JudgePrompt:
     """A version's template (checked) and examples; the newest version by default."""
     from labeler.judge.run import load_template
@@ -169,27 +118,6 @@ def edited_in_place(ds: Dataset) -> list[tuple[Path, str]]:
                                                  "(git checkout) and use `labeler judge prompt bump`"))
                 break
     return out
-
-
-def example_cases(ds: Dataset, version: int | None) -> set[str]:
-    """The cases a version showed the judge as examples (none for runs made before versions)."""
-    if version is None:
-        return set()
-    got, _ = load_examples(ds, version)
-    return got.cases if got else set()
-
-
-def held_out(ds: Dataset, metas: list[JudgeRun], cases: list[str] | None = None) -> tuple[list[str], int]:
-    """The cases the runs may be measured on (none used as an example by any of their prompt
-    versions), and how many were excluded."""
-    cases = list(ds.cases.ids) if cases is None else cases
-    shown: set[str] = set()
-    for m in metas:
-        shown |= example_cases(ds, m.prompt_version)
-    if not shown:
-        return cases, 0
-    keep = [c for c in cases if c not in shown]
-    return keep, len(cases) - len(keep)
 
 
 def in_holdout(case: str, fraction: float, seed: int) -> bool:

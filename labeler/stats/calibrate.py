@@ -192,7 +192,7 @@ def compare_runs(ds: Dataset, new: dict[str, list[Verdict]], old: dict[str, list
     in rubric order, rng.multinomial(n, share of the n cases in each state, size=replicates) from
     numpy.random.default_rng(seed). That is exactly the case resample's distribution, at 100,000 cases
     in milliseconds."""
-    versions = VersionIndex(ds)
+    versions = ds.versions
     rubric = versions.in_force
     cur = Current(ds, versions)
     idx = np.asarray([ds.case_index[c] for c in cases], dtype=np.int64)
@@ -201,8 +201,8 @@ def compare_runs(ds: Dataset, new: dict[str, list[Verdict]], old: dict[str, list
         cols[id(v)] = _first_columns(v, cases, rubric)
     per = []
     for cid, crit in rubric.criteria.items():
-        r = cur.ratings(cid, idx)
-        g = r.gold(rule, cur.adjudicated(r))
+        r = ratings_of(cur, cid, idx)
+        g = r.gold(rule, adjudicated_of(cur, r))
         jn, jo = (cols[id(v)](cid, r) for v in (new, old))
         both = (g != MISSING) & (jn != MISSING) & (jo != MISSING)
         per.append((cid, crit, np.where(both, g, MISSING), np.where(both, jn, MISSING), np.where(both, jo, MISSING), both))

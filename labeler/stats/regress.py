@@ -204,7 +204,7 @@ def instrument_warning(ds: Dataset, base: str, candidate: str) -> list[str]:
 
 def _examples(ds: Dataset, *refs: str) -> set[str]:
     """Cases a judge run's prompt showed as graded examples: no side is measured on them."""
-    from labeler.judge.prompts import example_cases
+    from labeler.stats.heldout import example_cases
 
     return set().union(*(example_cases(ds, ds.judge_run(r)[0].prompt_version) for r in refs if r != "gold"))
 
@@ -220,7 +220,7 @@ def calibration_warnings(ds: Dataset, run: str, bar: float = 0.8) -> list[str]:
         return [f"judge {meta.model} (this prompt) has no run on the golden outputs of {ds.name}: its verdicts are "
                 "not calibrated against gold (run `labeler judge` without --candidate, then `labeler calibrate`)"]
     name, verdicts = peers[0]
-    from labeler.judge.prompts import held_out
+    from labeler.stats.heldout import held_out
 
     keep, _ = held_out(ds, [ds.judge_run(name)[0]])
     low = [f"{c.criterion} {c.judge_percent.value:.0%}" if c.judge_percent.value is not None else f"{c.criterion} undefined"

@@ -210,7 +210,7 @@ def judge_report(ds: Dataset, cur: Current, versions: VersionIndex, run: str, se
     meta, verdicts = ds.judge_run(run)
     rubric = versions.in_force
     judged = verdicts.first_values() if hasattr(verdicts, "first_values") else {}
-    from labeler.judge.prompts import example_cases
+    from labeler.stats.heldout import example_cases
 
     shown = example_cases(ds, meta.prompt_version)  # the judge saw these graded: measured on the others only
     judged = {cid: v for cid, v in judged.items() if cid not in shown}

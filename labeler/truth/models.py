@@ -429,6 +429,35 @@ class Audit(_Model):
     at: datetime | None = None
 
 
+class Example(_Model):
+    """One graded case shown to the judge: the team's value for one criterion and why."""
+
+    case: str
+    criterion: str
+    value: Value
+    explanation: str = ""
+    source: str = ""
+    """'audit' (a verdict marked wrong) or 'adjudication' (a lead's gold with its reason)."""
+    input: str = ""
+    output: str = ""
+    """The case text as shown (long texts trimmed)."""
+
+
+class ExampleSet(_Model):
+    """judge-examples/v<N>.yaml: the examples of prompt version N and the split they were drawn from."""
+
+    version: int = Field(ge=1)
+    dataset: str
+    from_run: str = ""
+    holdout: float = Field(0.5, ge=0, lt=1)
+    seed: int = 0
+    examples: list[Example] = Field(default_factory=list)
+
+    @property
+    def cases(self) -> set[str]:
+        return {e.case for e in self.examples}
+
+
 def _short_hash(obj: Any) -> str:
     blob = json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
