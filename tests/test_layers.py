@@ -101,3 +101,19 @@ def test_the_cli_starts_without_openai_or_git():
     code = "import sys, labeler.cli.main\nprint(','.join(m for m in ('textual', 'openai', 'git', 'numpy') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_the_door_builds_one_version_index_per_rubric_in_force(example: Path):
+    """Every view of one open dataset shares its VersionIndex (regress built three); a new rubric in force gets a new one."""
+    from labeler.dataset import open_dataset
+    from labeler.derived.current import Current
+    from labeler.derived.queue import LabelQueue
+    from labeler.stats.numbers import gold
+
+    ds = open_dataset(example / "datasets" / "support-summary")
+    first = ds.versions
+    assert ds.versions is first and Current(ds).versions is first and LabelQueue(ds, "amy").versions is first
+    gold(ds)
+    assert ds.versions is first and first.in_force.version == 2
+    ds.config.rubric_version = 1
+    assert ds.versions is not first and ds.versions.in_force.version == 1 and ds.versions is ds.versions
