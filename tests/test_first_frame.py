@@ -13,7 +13,7 @@ from pathlib import Path
 
 from labeler.cli.screens import _warm_start
 from labeler.truth.logs import read_log
-from labeler.truth.store import open_dataset
+from labeler.dataset import open_dataset
 from labeler.ui.app import LabelerApp
 from labeler.ui.first_frame import FirstFrameScreen, read_fresh, record_path
 from labeler.vcs.identity import Identity

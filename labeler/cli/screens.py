@@ -35,7 +35,7 @@ def _warm_start(a: argparse.Namespace):
     from labeler.ui.app import LabelerApp
 
     def load():
-        from labeler.truth.store import open_dataset
+        from labeler.dataset import open_dataset
 
         return open_dataset(folder)
 
