@@ -8,12 +8,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from labeler.ui.screens.help import HelpScreen
 from labeler.ui.widgets.case_view import COMPACT_BELOW, SCROLL_KEYS, CaseView, Pane
 from labeler.ui.widgets.git_status import GitStatusBar
 from labeler.ui.widgets.queue_list import QueueList
+from labeler.ui.widgets.fitting_footer import FittingFooter
 
 NAVIGATION = [
     Binding("up,k", "move(-1)", "Criterion", key_display="↑↓", tooltip="focus the previous / next criterion"),
@@ -66,7 +67,7 @@ class CaseQueueScreen(Screen):
                 yield CaseView(id="case")
         yield Static(id="message")
         yield GitStatusBar(self.session.ds, id="git")
-        yield Footer()
+        yield FittingFooter()
 
     def on_resize(self, event) -> None:
         """Below 100 columns the queue steps aside (←→ still walk it; the numbers line says where you are);
@@ -74,8 +75,6 @@ class CaseQueueScreen(Screen):
         narrow, compact = event.size.width < 100, event.size.height < COMPACT_BELOW
         self.set_class(narrow, "-narrow")
         self.set_class(compact, "-compact")
-        footer = self.query_one(Footer)  # narrow: more keys in view before the footer cuts (ctrl+p is in ? help)
-        footer.compact, footer.show_command_palette = narrow, not narrow
         self.query_one(CaseView).set_compact(compact, input_lines=2)
         self.refresh_numbers()
         self.refresh_detail()

@@ -13,12 +13,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
 from labeler.safetext import middle_cut, one_line
 from labeler.stats.dashboard import dashboard_data
 from labeler.dataset import Dataset
+from labeler.ui.widgets.fitting_footer import FittingFooter
 
 
 class DashboardScreen(Screen):
@@ -61,7 +62,7 @@ class DashboardScreen(Screen):
             if self.pairwise:
                 with TabPane("Win rates", id="tab-wins"):
                     yield PlotextPlot(id="plot-wins")
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.title = f"labeler dashboard · {self.ds.name}"

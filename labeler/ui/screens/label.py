@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from labeler.errors import LabelerError
 from labeler.derived.queue import Status
@@ -17,6 +17,7 @@ from labeler.ui.screens.prompt import TextPrompt
 from labeler.ui.widgets.case_view import COMPACT_BELOW, SCROLL_KEYS, CaseView, Pane
 from labeler.ui.widgets.git_status import GitStatusBar
 from labeler.ui.widgets.rubric_panel import RubricPanel
+from labeler.ui.widgets.fitting_footer import FittingFooter
 
 VALUE_KEYS = [str(d) for d in range(10)] + ["y", "n"]
 
@@ -68,7 +69,7 @@ class LabelScreen(Screen):
                 yield RubricPanel(id="rubric")
         yield Static(id="message")
         yield GitStatusBar(self.session.ds, id="git")
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         ds = self.session.ds
@@ -200,9 +201,6 @@ class LabelScreen(Screen):
         self.set_class(compact, "-compact")
         self.query_one(RubricPanel).compact = compact
         self.query_one(CaseView).set_compact(compact)
-        narrow = event.size.width < 100
-        footer = self.query_one(Footer)  # narrow: more keys in view before the footer cuts (ctrl+p is in ? help)
-        footer.compact, footer.show_command_palette = narrow, not narrow
         self.refresh_rubric()
         self.call_after_refresh(self.refresh_rubric)  # again once laid out: the panel fits its names to its new width
 

@@ -7,12 +7,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, Static, TextArea
+from textual.widgets import Header, Input, Label, Static, TextArea
 
 from labeler.errors import LabelerError
 from labeler.flows.review import ReviewSession
 from labeler.safetext import one_line
 from labeler.rubrics.tighten import Bump, collect_evidence, new_version_text, resolves_from, write_version
+from labeler.ui.widgets.fitting_footer import FittingFooter
 
 
 class TightenScreen(Screen[Bump | None]):
@@ -49,7 +50,7 @@ class TightenScreen(Screen[Bump | None]):
                 yield Label("changelog summary", markup=False)
                 yield Input(f"Tighten {self.criterion}", id="summary")
                 yield Static(Text(f"resolves: {', '.join(self.resolves) or 'none'}", style="dim"), id="resolves")
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.title = f"tighten {self.criterion}"
