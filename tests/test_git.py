@@ -191,3 +191,13 @@ def test_uncommitted_counts_cases_labeled_not_lines_appended(clones):
     ds = ds_of(ann)
     ds.save_label("ann", Label(case="gdpr-delete-good", rubric=2, retract=True))  # undone
     assert status(ds_of(ann)).uncommitted_labels == 1
+
+
+def test_a_committed_label_relabeled_then_withdrawn_is_one_change_to_commit(clones):
+    _, ann, _ = clones
+    label(ann, "ann", ["wrong-item-good"], tone=0)
+    commit(ds_of(ann))
+    assert status(ds_of(ann)).uncommitted_labels == 0
+    label(ann, "ann", ["wrong-item-good"], tone=2)  # relabeled since HEAD...
+    ds_of(ann).save_label("ann", Label(case="wrong-item-good", rubric=2, retract=True))  # ...then withdrawn
+    assert status(ds_of(ann)).uncommitted_labels == 1  # HEAD has the label; the tree does not

@@ -168,11 +168,16 @@ def _tail_count(repo, top: Path, rel: str) -> int:
         return 0
     lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.startswith("- ")]
     seen: dict[tuple, bool] = {}
+    undone: set[tuple] = set()
     for r in _records("\n".join(lines[n_before:])):
         if r.get("retract") and seen.get(_key(r)) is True:
-            del seen[_key(r)]  # labeled and undone since HEAD: nothing to commit for it
+            del seen[_key(r)]  # labeled and undone since HEAD: nothing to commit for it...
+            undone.add(_key(r))
         else:
             seen[_key(r)] = not r.get("retract")  # a withdrawal of a committed label is a change too
+            undone.discard(_key(r))
+    if undone:  # ...unless HEAD has it: then a committed label was withdrawn (read HEAD only in this case)
+        seen.update(dict.fromkeys(undone & set(_latest(_records(before))), False))
     return len(seen)
 
 
