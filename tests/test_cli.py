@@ -125,3 +125,17 @@ def test_a_reader_that_stops_early_is_not_a_failure(example: Path):
     proc.stdout.close()
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0 and err == ""
+
+
+def test_commit_after_init_leaves_the_tree_clean_marker_included(tmp_path: Path):
+    git = lambda *a: subprocess.run(["git", *a], cwd=tmp_path, capture_output=True, text=True, check=True).stdout  # noqa: E731
+    git("init", "-q")
+    git("config", "user.email", "lead@example.com")
+    git("config", "user.name", "Lead")
+    assert run(tmp_path, "init", "demo").returncode == 0
+    assert (tmp_path / ".labeler").is_file()
+    r = run(tmp_path, "commit", "demo")
+    assert r.returncode == 0, r.stderr
+    assert git("status", "--porcelain", "--untracked-files=all") == ""
+    assert ".labeler" in git("ls-files").split()
+    assert "- Mark the workspace" in git("log", "-1", "--format=%B")

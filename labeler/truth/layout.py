@@ -39,11 +39,14 @@ KINDS: tuple[Kind, ...] = (
     Kind("rubric versions", rf"rubrics/(?P<rubric>{_NAME})/v(?P<version>\d+)\.yaml"),
     Kind("judge prompts", rf"rubrics/(?P<rubric>{_NAME})/(judge\.md|judge/v(?P<version>\d+)\.md)"),
     Kind("judge examples", rf"rubrics/(?P<rubric>{_NAME})/judge-examples/v(?P<version>\d+)\.yaml"),
+    Kind("workspace marker", r"\.labeler"),  # labeler/workspace.py MARKER, at the workspace's top (`labeler init`)
 )
 
 _COMPILED = [(k, re.compile(rf"(?:^|/){k.pattern}$")) for k in KINDS]
 FOLDERS = ("datasets", "rubrics")
-"""The workspace folders that hold every kind."""
+"""The workspace folders that hold every kind but the marker."""
+TOP_FILES = (".labeler",)
+"""The files of labeler's kinds at the workspace's top."""
 
 
 def kind_of(rel: str) -> tuple[Kind, dict[str, str]] | None:

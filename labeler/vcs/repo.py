@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Iterator
 
 from labeler.errors import LabelerError
-from labeler.truth.layout import FOLDERS, is_log, kind_of
+from labeler.truth.layout import FOLDERS, TOP_FILES, is_log, kind_of
 from labeler.truth.limits import check_depth
 from labeler.truth.lock import datasets_lock
 from labeler.truth.yamlio import atomic_write
@@ -90,6 +90,7 @@ def owned_changes(repo, root: Path) -> list[tuple[str, str]]:
     """(XY, repo-relative path) of every file of labeler's kinds in the workspace that differs from HEAD."""
     top = _top(repo)
     specs = [(root / f).relative_to(top).as_posix() for f in FOLDERS if (root / f).is_dir()]
+    specs += [(root / f).relative_to(top).as_posix() for f in TOP_FILES if (root / f).is_file()]
     if not specs:
         return []
     return [(xy, rel) for xy, rel in _porcelain(repo, "--untracked-files=all", "--", *specs) if kind_of(rel)]
@@ -324,6 +325,8 @@ def commit_message(repo, changed: list[tuple[str, str]]) -> str:
         elif kind.name == "judge prompts":
             v = f" v{at['version']}" if "version" in at else ""
             parts.append(f"{'add' if new else 'update'} the judge prompt{v} of {at['rubric']}")
+        elif kind.name == "workspace marker":
+            parts.append("mark the workspace" if new else f"update {rel}")
         elif kind.name == "judge examples":
             parts.append(f"{'add' if new else 'update'} the examples of judge prompt v{at['version']} of {at['rubric']}")
     for (rubric, version), names in moves.items():
