@@ -364,7 +364,7 @@ async def test_the_golden_set_day(tmp_path: Path, monkeypatch):
 
     log = git(repo, "log", "--reverse", "--format=%s").splitlines()
     assert log == story == [
-        "Add dataset support-summary with 200 cases and 2 more changes",
+        "Add dataset support-summary with 200 cases and 3 more changes",  # rubric, judge prompt, workspace marker
         "Add dataset support-golden with 30 cases",
         "Add 30 labels by alice in support-golden (rubric v1)",
         "Add 30 labels by bob in support-golden (rubric v1)",
