@@ -65,9 +65,10 @@ COMMANDS: list[tuple[str, str, str]] = [
 """Every command in the order `labeler --help` lists them; a module's commands stay together."""
 
 
-def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
+def build_parser(command: str | None = "*", listed_only: bool = False) -> argparse.ArgumentParser:
     """The parser; with `command` named, only its module is imported and its subparsers built (the others are
-    listed from COMMANDS, with their help, so errors and `labeler --help` read the same). "*" builds them all."""
+    listed from COMMANDS, with their help, so errors and `labeler --help` read the same; with `listed_only`
+    not even listed: nothing then reads the list). "*" builds them all."""
     import importlib
 
     p = _Parser(prog="labeler", description="Golden sets for LLM features: label, agree, adjudicate, judge. Plain YAML in git.")
@@ -83,7 +84,8 @@ def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
     built: set[str] = set()
     for name, module, help in COMMANDS:
         if module not in wanted:
-            sub.add_parser(name, help=help.replace("%", "%%"))  # listed only: never parses (another command runs)
+            if not (wanted and listed_only):  # listed only: never parses (another command runs)
+                sub.add_parser(name, help=help.replace("%", "%%"))
         elif module not in built:
             built.add(module)
             mod = importlib.import_module(f"labeler.cli.{module}")
@@ -102,7 +104,8 @@ def _command(argv: list[str]) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     try:
         argv = sys.argv[1:] if argv is None else argv
-        parser = build_parser(_command(argv))
+        command = _command(argv)
+        parser = build_parser(command, listed_only=bool(argv) and argv[0] == command)  # no option before it
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
             parser.print_help()
