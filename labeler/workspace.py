@@ -33,3 +33,17 @@ def mark_workspace(root: Path) -> Path:
     if not path.exists():
         path.write_text("# labeler workspace: rubrics/ and datasets/ live beside this file.\n", encoding="utf-8")
     return path
+
+
+def dataset_folder(ref: str | Path) -> Path | None:
+    """The folder `labeler.dataset.open_dataset(ref)` opens (a folder path, or a name under the nearest
+    workspace's datasets/), found without reading it; None when that is not a plain existing dataset."""
+    p = Path(ref)
+    if (p / "dataset.yaml").is_file():
+        return p.resolve()
+    root = find_workspace()
+    name = str(ref)
+    if root is None or not name or name.startswith(".") or "/" in name or "\\" in name:
+        return None
+    folder = root / "datasets" / name
+    return folder if (folder / "dataset.yaml").is_file() else None

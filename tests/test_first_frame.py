@@ -154,3 +154,62 @@ def test_the_first_frame_needs_neither_the_dataset_nor_pydantic():
             " if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+async def test_git_is_asked_after_the_first_frame_and_its_identity_still_recorded(example_ds: Path, monkeypatch):
+    """--annotator names the record, so the first frame waits for no `git config`; the load asks it, and a
+    label made in the warm session carries the annotator's own git identity as a usual session's does."""
+    import labeler.vcs.identity as identity
+
+    root = example_ds.parent.parent
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run(["git", "config", "user.name", "Dora"], cwd=root, check=True)
+    subprocess.run(["git", "config", "user.email", "dora@example.com"], cwd=root, check=True)
+    await _leave_record(example_ds)
+    asked = []
+    real = identity._git_config
+    monkeypatch.setattr(identity, "_git_config", lambda key, cwd: asked.append(key) or real(key, cwd))
+    app = _warm_start(_args(example_ds))
+    assert app is not None and asked == []
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if not isinstance(app.screen, FirstFrameScreen) and app.screen.pending is None:
+                break
+        await pilot.press("2", "1", "2", "y")
+        await pilot.pause()
+    assert sorted(asked) == ["user.email", "user.name"]
+    [(_, record)] = read_log(example_ds / "labels" / "dora.yaml").records
+    assert (record["email"], record["git_name"]) == ("dora@example.com", "Dora")
+
+
+def _looks(screen) -> list[tuple]:
+    """Every widget of a screen with an id, by what its stylesheet decides: size, borders, padding, colours."""
+    return [(w.id, str(w.styles.width), str(w.styles.height), str(w.styles.border), str(w.styles.padding),
+             str(w.styles.background), str(w.styles.color), w.styles.display, str(w.size))
+            for w in screen.query("*") if w.id]
+
+
+async def test_the_first_frame_reads_only_its_own_css_and_the_label_screen_gets_all(example_ds: Path):
+    """The first frame is painted with frame.tcss alone (app.tcss, every other screen's rules, is parsed
+    after it); the label screen the load opens looks exactly as a usual start's, at 130 columns (wide) too."""
+    await _leave_record(example_ds)
+    for size in ((100, 30), (130, 40)):
+        usual = LabelerApp(open_dataset(example_ds), identity=Identity("dora"))
+        async with usual.run_test(size=size) as pilot:
+            await pilot.pause()
+            want = _looks(usual.screen)
+        app = _warm_start(_args(example_ds))
+        gate = _gated(app)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            read = {Path(p).name for p, _ in app.stylesheet.source if p.endswith(".tcss")}
+            assert isinstance(app.screen, FirstFrameScreen) and read == {"frame.tcss"}
+            gate.set()
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if not isinstance(app.screen, FirstFrameScreen) and app.screen.pending is None:
+                    break
+            await pilot.pause()
+            assert {Path(p).name for p, _ in app.stylesheet.source if p.endswith(".tcss")} == {"frame.tcss", "app.tcss"}
+            assert _looks(app.screen) == want and len(want) > 5

@@ -117,3 +117,37 @@ def test_the_door_builds_one_version_index_per_rubric_in_force(example: Path):
     assert ds.versions is first and first.in_force.version == 2
     ds.config.rubric_version = 1
     assert ds.versions is not first and ds.versions.in_force.version == 1 and ds.versions is ds.versions
+
+
+def module_cycles(arrows: list[tuple[str, str, int]]) -> list[list[str]]:
+    """Groups of labeler modules that import each other, directly or round a circle (lazy imports too):
+    the strongly connected components of more than one module."""
+    graph: dict[str, set[str]] = {}
+    for a, b, _ in arrows:
+        if a != b:
+            graph.setdefault(a, set()).add(b)
+            graph.setdefault(b, set())
+
+    def reach(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for nxt in graph[todo.pop()] - seen:
+                seen.add(nxt)
+                todo.append(nxt)
+        return seen
+
+    reachable = {m: reach(m) for m in graph}
+    groups = {frozenset({m} | {o for o in reachable[m] if m in reachable[o]}) for m in graph}
+    return sorted(sorted(g) for g in groups if len(g) > 1)
+
+
+def test_no_module_imports_itself_round_a_circle():
+    """Within a layer too: two modules that need each other are one idea in two files, or a shared piece
+    that belongs further down (judge/prompts.py and judge/run.py were such a pair)."""
+    assert module_cycles(import_arrows()) == []
+
+
+def test_a_circle_is_found():
+    arrows = [("labeler.a", "labeler.b", 1), ("labeler.b", "labeler.c", 1), ("labeler.c", "labeler.a", 1),
+              ("labeler.c", "labeler.d", 1)]
+    assert module_cycles(arrows) == [["labeler.a", "labeler.b", "labeler.c"]]

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 from labeler.cli.common import (EXIT_FAIL, EXIT_OK, STRICT_HELP, _console, _left_out, _mix, _name, _open, _positive, _relative)
 from labeler.errors import LabelerError, UsageError
@@ -95,11 +96,8 @@ def cmd_validate(a: argparse.Namespace) -> int:
 
 
 def cmd_status(a: argparse.Namespace) -> int:
-    from labeler.stats.status import dataset_status
-
-    ds = _open(a.dataset)
-    st = dataset_status(ds, days=a.days)
-    failed = _left_out(ds, a.strict)
+    st, problems = _status(a.dataset, a.days)
+    failed = _left_out(SimpleNamespace(problems=problems), a.strict)
     if a.json:
         print(json.dumps(st, default=str))
         return EXIT_FAIL if failed else EXIT_OK
@@ -108,7 +106,7 @@ def cmd_status(a: argparse.Namespace) -> int:
     con = _console()
     from rich.text import Text
 
-    con.print(Text.assemble((ds.name, "bold"), f"  rubric {ds.config.rubric} v{ds.config.rubric_version}  overlap k={ds.config.overlap}"))
+    con.print(Text.assemble((st["dataset"], "bold"), f"  rubric {st['rubric']} v{st['rubric_version']}  overlap k={st['overlap_k']}"))
     t = Table(title="cases by tier")
     for col in ("tier", "cases", "with >= k labels"):
         t.add_column(col, justify="right" if col != "tier" else "left")
@@ -126,6 +124,36 @@ def cmd_status(a: argparse.Namespace) -> int:
               + (f"  {', '.join(st['flagged_cases'][:8])}{' ...' if len(st['flagged_cases']) > 8 else ''}" if st['flagged_cases'] else ""))
     con.print(f"cases added more than {a.days} days ago still short of k labels: {len(st['old_unfinished'])}")
     return EXIT_FAIL if failed else EXIT_OK
+
+
+def _status(ref: str, days: int) -> tuple[dict, list]:
+    """`labeler status` as plain JSON values, and what it left out: from the summary under the dataset's
+    .cache/ when no file it was read from changed since (a few stat calls), else read from the files."""
+    from datetime import date
+
+    from labeler.derived import summary
+    from labeler.workspace import dataset_folder
+
+    folder = dataset_folder(ref)
+    extra = {"days": days, "today": date.today().isoformat()}
+    key = summary.stamp([folder, folder.parent.parent / "rubrics"]) if folder else None
+    saved = summary.read(folder / ".cache" / SUMMARY, key, extra) if folder else None
+    try:
+        return saved["status"], [SimpleNamespace(path=Path(p), line=n, severity=s, message=m) for p, n, s, m in saved["problems"]]
+    except (TypeError, KeyError, ValueError):  # none saved (or not in the shape written): read the files
+        pass
+    from labeler.stats.status import dataset_status
+
+    ds = _open(ref)
+    st = json.loads(json.dumps(dataset_status(ds, days=days, today=date.fromisoformat(extra["today"])), default=str))
+    if folder == ds.path and ds.cache_dir is not None:  # a cache git tracks is neither read nor written
+        summary.write(ds.cache_dir / SUMMARY, key, extra,
+                      {"status": st, "problems": [[str(p.path), p.line, p.severity, p.message] for p in ds.problems]})
+    return st, ds.problems
+
+
+SUMMARY = "status.json"
+"""`labeler status`'s last answer, under the dataset's .cache/."""
 
 
 def cmd_import_labels(a: argparse.Namespace) -> int:

@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from labeler import __version__
-from labeler.cli import data, drift, git, judge, numbers, pairs, rubric, screens, serve
 from labeler.cli.common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, _err, _relative
 from labeler.errors import FileFormatError, LabelerError, UsageError
 
@@ -20,7 +19,58 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {inert(message)} (see `{self.prog} --help`)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+COMMANDS: list[tuple[str, str, str]] = [
+    # (command, module under labeler.cli, one-line help): `labeler --help` lists these without importing any
+    # command module; tests/test_cli_lazy.py checks each line against what the module registers.
+    ("init", "data", "Scaffold a rubric (rubrics/NAME/v1.yaml) and an empty dataset (datasets/NAME/)."),
+    ("import", "data", "Import cases from JSONL or CSV; duplicates (same input + output) are skipped."),
+    ("sample", "data", "Pick a reproducible stratified golden set (common / edge / adversarial by default)."),
+    ("validate", "data", "Check every rubric, dataset, label and reference; path:line messages; exit 1 on errors."),
+    ("status", "data", "Cases by tier, labels per annotator, overlap reached, flagged and old cases."),
+    ("import-labels", "data", "Bring existing labels in: CSV/JSONL (wide or long), Label Studio (JSON, JSON-MIN), Argilla 2.x "
+                              "(records, nested or flat), Prodigy (JSONL). Labels already imported, from any file, are not written again."),
+    ("candidate", "data", "`labeler candidate add DATASET NAME FILE`: a new system version's outputs for the dataset's inputs "
+                          "(JSONL/CSV), matched by case id or by input; rows that match no case are reported by line."),
+    ("export", "data", "The golden set for eval harnesses: jsonl, csv, inspect (Inspect AI json_dataset), promptfoo (tests JSONL), "
+                       "openai-evals (Evals API items, or --legacy registry samples), deepeval (goldens)."),
+    ("label", "screens", "Open the labeling screen for one annotator (blind to the others)."),
+    ("review", "screens", "Open the lead's disagreement queue: side by side, adjudicate gold."),
+    ("audit", "screens", "Audit the judge: its verdicts beside gold and each annotator; mark right or wrong."),
+    ("serve", "serve", "Serve the labeling and review screens to browsers: one secret link per person "
+                       "(needs `pip install 'labeler[serve]'`)."),
+    ("agreement", "numbers", "Agreement per criterion (percent, Krippendorff's alpha, Cohen's kappa); gates for CI."),
+    ("calibrate", "numbers", "Judge vs human gold per criterion (agreement, kappa, confusion), beside each annotator; a gate for CI."),
+    ("report", "numbers", "The lead's view: composition, freshness, throughput, agreement with bootstrap 95% intervals, each "
+                          "judge run's calibration and its corrected pass rate; Markdown for CI, one self-contained HTML file."),
+    ("regress", "numbers", "A candidate's judge run against a baseline (human gold on the golden outputs, or another run): per "
+                           "criterion mean and pass rate, the difference with a paired bootstrap 95% interval, the cases that "
+                           "got worse; CI gates."),
+    ("rubric", "rubric", "Rubric versions: list, show, diff, bump, health."),
+    ("judge", "judge", "Score cases with an LLM judge through any OpenAI-compatible endpoint. Also: `labeler judge compare "
+                       "DATASET RUN_A RUN_B`, `labeler judge status DATASET` and `labeler judge drop DATASET RUN` (remove a "
+                       "failed run), `labeler judge prompt list|show|diff|bump DATASET` (versions of the judge's prompt) and "
+                       "`labeler judge examples DATASET --from RUN` (few-shot examples from corrected verdicts, held-out "
+                       "cases never used)."),
+    ("pair", "pairs", "Pairwise cases from two versions' outputs for the same inputs: A and B are candidates of DATASET (or "
+                      "`golden`, its own outputs); written to a pairwise dataset (--into)."),
+    ("winrate", "pairs", "Pairwise win rates per criterion: how often each source wins, by gold and by each judge run, ties "
+                         "shown, with n and a 95% Wilson interval; Bradley-Terry past two sources."),
+    ("drift", "drift", "Production inputs against the golden set: a drift score, what is covered, clusters of what is not, and "
+                       "what to label next (--propose N --into DATASET)."),
+    ("commit", "git", "Commit every file labeler writes in this workspace (labels, adjudications, cases, rubrics, judge runs "
+                      "and audits, candidates, drift runs) and nothing else, with a subject that says what changed."),
+    ("sync", "git", "Commit, fetch, rebase (or --merge) and push; a real conflict is reported, nothing overwritten."),
+    ("history", "git", "Every change to one case's labels and adjudications: who, when, what, which commit."),
+]
+"""Every command in the order `labeler --help` lists them; a module's commands stay together."""
+
+
+def build_parser(command: str | None = "*", listed_only: bool = False) -> argparse.ArgumentParser:
+    """The parser; with `command` named, only its module is imported and its subparsers built (the others are
+    listed from COMMANDS, with their help, so errors and `labeler --help` read the same; with `listed_only`
+    not even listed: nothing then reads the list). "*" builds them all."""
+    import importlib
+
     p = _Parser(prog="labeler", description="Golden sets for LLM features: label, agree, adjudicate, judge. Plain YAML in git.")
     p.add_argument("--version", action="version", version=f"labeler {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -30,21 +80,32 @@ def build_parser() -> argparse.ArgumentParser:
         sp.set_defaults(func=func)
         return sp
 
-    data.register(add)
-    screens.register(add)
-    serve.register(add)
-    numbers.register(add)
-    rubric.register_group(sub, _Parser)
-    judge.register(add)
-    pairs.register(add)
-    drift.register(add)
-    git.register(add)
+    wanted = {m for n, m, _ in COMMANDS if command == "*" or n == command}
+    built: set[str] = set()
+    for name, module, help in COMMANDS:
+        if module not in wanted:
+            if not (wanted and listed_only):  # listed only: never parses (another command runs)
+                sub.add_parser(name, help=help.replace("%", "%%"))
+        elif module not in built:
+            built.add(module)
+            mod = importlib.import_module(f"labeler.cli.{module}")
+            if module == "rubric":
+                mod.register_group(sub, _Parser)
+            else:
+                mod.register(add)
     return p
+
+
+def _command(argv: list[str]) -> str | None:
+    """The command named on the command line (the first word that is not an option), or None."""
+    return next((w for w in argv if not w.startswith("-")), None)
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        parser = build_parser()
+        argv = sys.argv[1:] if argv is None else argv
+        command = _command(argv)
+        parser = build_parser(command, listed_only=bool(argv) and argv[0] == command)  # no option before it
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
             parser.print_help()

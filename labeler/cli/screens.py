@@ -12,19 +12,16 @@ def _warm_start(a: argparse.Namespace):
     this dataset and annotator and no flag changes what opens first; else None, and the usual start."""
     if a.tier or a.tag or a.suggest:
         return None
-    from pathlib import Path
+    from labeler.vcs.identity import Identity, resolve_identity
+    from labeler.workspace import dataset_folder
 
-    from labeler.vcs.identity import resolve_identity
-    from labeler.workspace import find_workspace
-
-    folder = Path(a.dataset)
-    if not (folder / "dataset.yaml").is_file():
-        root = find_workspace()
-        if root is None or "/" in a.dataset or a.dataset.startswith(".") or not (root / "datasets" / a.dataset / "dataset.yaml").is_file():
-            return None
-        folder = root / "datasets" / a.dataset
+    folder = dataset_folder(a.dataset)
+    if folder is None:
+        return None
     folder = folder.resolve()
-    ident = resolve_identity(a.annotator, folder)
+    # --annotator names the record; whether git's identity is the annotator's own (then recorded with each
+    # label) is asked in the load, after the first frame (two `git config` runs)
+    ident = Identity(a.annotator) if a.annotator else resolve_identity(None, folder)
     if ident is None:
         return None
     from labeler.ui.first_frame import read_fresh
@@ -37,9 +34,13 @@ def _warm_start(a: argparse.Namespace):
     def load():
         from labeler.dataset import open_dataset
 
-        return open_dataset(folder)
+        ds = open_dataset(folder)
+        if a.annotator:
+            app.identity = resolve_identity(a.annotator, folder)
+        return ds
 
-    return LabelerApp(None, mode="label", identity=ident, first=record, loader=load, ds_path=folder)
+    app = LabelerApp(None, mode="label", identity=ident, first=record, loader=load, ds_path=folder)
+    return app
 
 
 def cmd_label(a: argparse.Namespace) -> int:

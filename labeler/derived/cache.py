@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from labeler.truth.layout import ignore_derived
+from labeler.derived.summary import write_atomic  # noqa: F401 - cases.py and drift.py write through here
 
 CACHE_VERSION = 9
 MAGIC = b"labeler-cache 9\n"
@@ -250,18 +250,6 @@ def tracked(folder: Path) -> bool:
     except (OSError, subprocess.SubprocessError):
         return False
     return out.returncode == 0 and bool(out.stdout.strip(b"\0"))
-
-
-def write_atomic(entry: Path, data: bytes) -> None:
-    """Write one cache file (temp + rename); never fails the caller: the cache is an optimisation."""
-    try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        ignore_derived(entry.parent)
-        tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, entry)
-    except OSError:
-        pass  # a read-only checkout still works
 
 
 def _plain_stamp(stamp: Any) -> Any:

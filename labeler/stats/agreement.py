@@ -226,29 +226,11 @@ class Ratings:
         return percent_agreement(self.data, self.n_values)
 
     def pairwise_kappa(self) -> dict[tuple[str, str], Coefficient]:
-        w = kappa_weights(self.criterion)
-        return {
-            (self.raters[i], self.raters[j]): cohen_kappa(self.data[i], self.data[j], self.n_values, w)
-            for i, j in combinations(range(len(self.raters)), 2)
-        }
+        return pairwise_kappas(self.data, self.raters, self.n_values, kappa_weights(self.criterion))
 
     def mean_kappa(self, kappas: dict[tuple[str, str], Coefficient] | None = None) -> Coefficient:
-        """Pairwise Cohen's kappa averaged over annotator pairs weighted by the cases each pair shares (a
-        pair that shares 4 cases counts 4, not as much as one that shares 50); n is the cases that at least
-        one pair with a defined kappa rated both."""
-        ks = self.pairwise_kappa() if kappas is None else kappas
-        index = {r: i for i, r in enumerate(self.raters)}
-        total = weight = 0.0
-        covered = np.zeros(len(self.cases), dtype=bool)
-        for (a, b), k in ks.items():
-            if k.value is None:
-                continue
-            total += k.value * k.n
-            weight += k.n
-            covered |= (self.data[index[a]] != MISSING) & (self.data[index[b]] != MISSING)
-        if not weight:
-            return Coefficient(None, 0, "no pair of annotators with a defined kappa")
-        return Coefficient(total / weight, int(covered.sum()))
+        """Pairwise Cohen's kappa averaged over annotator pairs weighted by shared cases (mean_kappa_of)."""
+        return mean_kappa_of(self.data, self.raters, self.pairwise_kappa() if kappas is None else kappas)
 
     def ref_vector(self, values: dict[str, Value]) -> np.ndarray:
         """Scale indexes of `values` in case order (MISSING where absent or off the scale)."""
@@ -263,21 +245,11 @@ class Ratings:
         """Gold per case (scale index or MISSING): the adjudicated value where there is one, none where
         `adjudicated` says CONFLICT (leads disagree), else the rule over the raters (leaving out rater
         `without`, so nobody is scored against themselves)."""
-        counts = value_counts(self.data, self.n_values)
-        if without is not None and counts.size:
-            mine = self.data[without]
-            has = mine != MISSING
-            counts[np.flatnonzero(has), mine[has]] -= 1.0
-        out = gold_by_rule(counts, rule)
-        if adjudicated is not None:
-            out = np.where(adjudicated >= 0, adjudicated, np.where(adjudicated == CONFLICT, MISSING, out))
-        return out
+        return gold_of(self.data, self.n_values, rule, adjudicated, without)
 
     def vs_gold(self, rule: str, adjudicated: np.ndarray | None = None) -> dict[str, tuple[Coefficient, Coefficient]]:
         """Each rater against gold made without their own label: (percent agreement, kappa)."""
-        w = kappa_weights(self.criterion)
-        return {r: agreement_with(self.data[i], self.gold(rule, adjudicated, without=i), self.n_values, w)
-                for i, r in enumerate(self.raters)}
+        return vs_gold_of(self.data, self.raters, self.n_values, kappa_weights(self.criterion), rule, adjudicated)
 
     def vs(self, other: dict[str, Value]) -> dict[str, tuple[Coefficient, Coefficient]]:
         """Each rater against reference values (a judge, say): (percent agreement, kappa)."""
@@ -286,6 +258,51 @@ class Ratings:
         for i, r in enumerate(self.raters):
             out[r] = agreement_with(self.data[i], ref, self.n_values, kappa_weights(self.criterion))
         return out
+
+
+def pairwise_kappas(data: np.ndarray, raters: list[str], n_values: int, weights: str | None = None) -> dict[tuple[str, str], Coefficient]:
+    """Cohen's kappa of every pair of rows of a raters x cases matrix of scale indexes."""
+    return {(raters[i], raters[j]): cohen_kappa(data[i], data[j], n_values, weights)
+            for i, j in combinations(range(len(raters)), 2)}
+
+
+def mean_kappa_of(data: np.ndarray, raters: list[str], kappas: dict[tuple[str, str], Coefficient]) -> Coefficient:
+    """Pairwise Cohen's kappa averaged over annotator pairs weighted by the cases each pair shares (a
+    pair that shares 4 cases counts 4, not as much as one that shares 50); n is the cases that at least
+    one pair with a defined kappa rated both."""
+    index = {r: i for i, r in enumerate(raters)}
+    total = weight = 0.0
+    covered = np.zeros(data.shape[1] if data.ndim == 2 else 0, dtype=bool)
+    for (a, b), k in kappas.items():
+        if k.value is None:
+            continue
+        total += k.value * k.n
+        weight += k.n
+        covered |= (data[index[a]] != MISSING) & (data[index[b]] != MISSING)
+    if not weight:
+        return Coefficient(None, 0, "no pair of annotators with a defined kappa")
+    return Coefficient(total / weight, int(covered.sum()))
+
+
+def vs_gold_of(data: np.ndarray, raters: list[str], n_values: int, weights: str | None, rule: str,
+               adjudicated: np.ndarray | None = None) -> dict[str, tuple[Coefficient, Coefficient]]:
+    """Each row against gold made without it (gold_of): (percent agreement, kappa)."""
+    return {r: agreement_with(data[i], gold_of(data, n_values, rule, adjudicated, without=i), n_values, weights)
+            for i, r in enumerate(raters)}
+
+
+def agreement_of(data: np.ndarray, n_values: int, level: str = "nominal", weights: str | None = None,
+                 raters: list[str] | None = None, adjudicated: np.ndarray | None = None,
+                 gold_rule: str | None = None) -> dict:
+    """Every agreement number of one criterion from its raters x cases matrix of scale indexes (MISSING for
+    none): alpha, percent agreement, labels, pairwise and mean kappa, and with `gold_rule` each rater against
+    gold made without them. What `labeler agreement` reports per criterion (criterion_report)."""
+    data = np.asarray(data, dtype=np.int64)
+    raters = list(raters) if raters is not None else [str(i) for i in range(len(data))]
+    kappas = pairwise_kappas(data, raters, n_values, weights)
+    return {"alpha": krippendorff_alpha(data, n_values, level), "percent": percent_agreement(data, n_values),
+            "labels": int((data != MISSING).sum()), "kappas": kappas, "mean_kappa": mean_kappa_of(data, raters, kappas),
+            "vs_gold": vs_gold_of(data, raters, n_values, weights, gold_rule, adjudicated) if gold_rule else {}}
 
 
 GOLD_RULES = ("consensus", "majority")
@@ -305,6 +322,21 @@ def gold_by_rule(counts: np.ndarray, rule: str) -> np.ndarray:
     else:
         ok = (n >= 2) & (top * 2 > n)
     return np.where(ok, counts.argmax(axis=1), MISSING).astype(np.int64)
+
+
+def gold_of(data: np.ndarray, n_values: int, rule: str, adjudicated: np.ndarray | None = None,
+            without: int | None = None) -> np.ndarray:
+    """Gold per case of a raters x cases matrix of scale indexes: the adjudicated value where there is one
+    (`adjudicated` >= 0), none where it says CONFLICT, else `rule` over the raters (leaving out row `without`)."""
+    counts = value_counts(data, n_values)
+    if without is not None and counts.size:
+        mine = data[without]
+        has = mine != MISSING
+        counts[np.flatnonzero(has), mine[has]] -= 1.0
+    out = gold_by_rule(counts, rule)
+    if adjudicated is not None:
+        out = np.where(adjudicated >= 0, adjudicated, np.where(adjudicated == CONFLICT, MISSING, out))
+    return out
 
 
 def agreement_with(a: np.ndarray, ref: np.ndarray, n_values: int, weights: str | None) -> tuple[Coefficient, Coefficient]:
@@ -356,18 +388,9 @@ def criterion_report(r: Ratings, adjudicated: np.ndarray | None = None, gold_rul
     """The numbers of one criterion; with `gold_rule`, each rater against gold made without their own label
     (`adjudicated`: the leads' gold per case of `r`, as from Current.adjudicated)."""
     criterion = r.criterion
-    kappas = r.pairwise_kappa()
-    return CriterionReport(
-        criterion=r.criterion_id,
-        scale=criterion.scale.type.value,
-        level=level_of(criterion),
-        alpha=r.alpha(),
-        percent=r.percent(),
-        labels=int((r.data != MISSING).sum()),
-        kappas=kappas,
-        mean_kappa=r.mean_kappa(kappas),
-        vs_gold=r.vs_gold(gold_rule, adjudicated) if gold_rule else {},
-    )
+    level = level_of(criterion)
+    x = agreement_of(r.data, r.n_values, level, kappa_weights(criterion), r.raters, adjudicated, gold_rule)
+    return CriterionReport(criterion=r.criterion_id, scale=criterion.scale.type.value, level=level, **x)
 
 
 def labels_to_values(labels: dict[str, dict[str, Label]], criterion: str, keep: set[str] | None = None,

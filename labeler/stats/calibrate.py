@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from labeler.stats.agreement import MISSING, Coefficient, Ratings, agreement_with, confusion, kappa_weights, level_of
+from labeler.stats.agreement import MISSING, Coefficient, Ratings, agreement_with, confusion, gold_of, kappa_weights, level_of
 from labeler.stats.alttest import EPSILON, AltTest, alt_test
 from labeler.derived.verdicts import first_values, position_consistency
 from labeler.truth.models import Value, Verdict
@@ -57,31 +57,56 @@ class Calibration:
         return round(self.position[1] * (1 - self.position[0]))
 
 
+@dataclass
+class JudgeVsGold:
+    """The judge against gold on one criterion's arrays (judge_vs_gold): what Calibration reports."""
+
+    percent: Coefficient
+    kappa: Coefficient
+    confusion: list[list[int]]
+    """Rows: the judge's scale index; columns: gold's."""
+    humans: dict[str, tuple[Coefficient, Coefficient]]
+    no_gold: int
+    """Cases the judge answered that have no gold."""
+    alt: AltTest
+
+
+def judge_vs_gold(data: np.ndarray, judge: np.ndarray, adjudicated: np.ndarray | None, n_values: int, rule: str = "consensus",
+                  weights: str | None = None, ordinal: bool = False, raters: list[str] | None = None,
+                  epsilon: float = EPSILON) -> JudgeVsGold:
+    """The judge against gold made from every annotator; each annotator against gold made without their own
+    label, on every judged case where that gold exists; and the alternative annotator test.
+
+    `data`: annotators x cases of scale indexes (MISSING for none); `judge`: its scale index per case;
+    `adjudicated`: the leads' gold per case (MISSING where none, CONFLICT where they disagree), or None."""
+    data = np.asarray(data, dtype=np.int64)
+    judge = np.asarray(judge, dtype=np.int64)
+    raters = list(raters) if raters is not None else [str(i) for i in range(len(data))]
+    g = gold_of(data, n_values, rule, adjudicated)
+    judged = judge != MISSING
+    scored = judged & (g != MISSING)
+    pct, kap = agreement_with(np.where(scored, judge, MISSING), g, n_values, weights)
+    cm = confusion(judge[scored], g[scored], n_values).tolist()
+    hum = {}
+    for i, a in enumerate(raters):
+        g_i = np.where(judged, gold_of(data, n_values, rule, adjudicated, without=i), MISSING)
+        p, k = agreement_with(data[i], g_i, n_values, weights)
+        if p.n:
+            hum[a] = (p, k)
+    alt = alt_test(data, judge, raters, n_values, ordinal, epsilon)
+    return JudgeVsGold(pct, kap, cm, dict(sorted(hum.items())), int(judged.sum() - scored.sum()), alt)
+
+
 def calibrate_criterion(r: Ratings, judge: dict[str, Value], adjudicated: np.ndarray | dict[str, Value], rule: str,
                         errors: int, epsilon: float = EPSILON) -> Calibration:
-    """The judge against gold (made from every annotator); each annotator against gold made without
-    their own label, on every judged case where that gold exists; and the alternative annotator test.
-    `adjudicated`: the leads' gold per case of `r` (Current.adjudicated), or case -> value."""
+    """judge_vs_gold on one criterion's Ratings and the judge's values (case -> value).
+    `adjudicated`: the leads' gold per case of `r` (stats/gather.adjudicated_of), or case -> value."""
     crit = r.criterion
     values = crit.scale.values()
     adj = adjudicated if isinstance(adjudicated, np.ndarray) else r.ref_vector(adjudicated)
-    g = r.gold(rule, adj)
-    j = r.ref_vector(judge)
-    judged = j != MISSING
-    scored = judged & (g != MISSING)
-    w = kappa_weights(crit)
-    jj = np.where(scored, j, MISSING)
-    pct, kap = agreement_with(jj, g, len(values), w)
-    cm = confusion(j[scored], g[scored], len(values)).tolist()
-    hum = {}
-    for i, a in enumerate(r.raters):
-        g_i = np.where(judged, r.gold(rule, adj, without=i), MISSING)
-        p, k = agreement_with(r.data[i], g_i, len(values), w)
-        if p.n:
-            hum[a] = (p, k)
-    alt = alt_test(r.data, j, r.raters, len(values), level_of(crit) == "ordinal", epsilon)
-    return Calibration(r.criterion_id, values, pct, kap, cm, dict(sorted(hum.items())),
-                       int(judged.sum() - scored.sum()), errors, alt)
+    x = judge_vs_gold(r.data, r.ref_vector(judge), adj, len(values), rule, kappa_weights(crit),
+                      level_of(crit) == "ordinal", r.raters, epsilon)
+    return Calibration(r.criterion_id, values, x.percent, x.kappa, x.confusion, x.humans, x.no_gold, errors, x.alt)
 
 
 def calibrate(ds: Dataset, verdicts: dict[str, list[Verdict]], cases: list[str] | None = None,

@@ -82,37 +82,48 @@ def regress(ds: Dataset, base: str, candidate: str, by: str = "criterion", seed:
         for c, crit in rubric.criteria.items():
             paired = sorted(cid for cid in members if c in a.values.get(cid, {}) and c in b.values.get(cid, {}))
             passing = pass_values(crit)
-            item: dict = {"cases": len(paired)}
             if not paired:
-                group["criteria"][c] = item
+                group["criteria"][c] = {"cases": 0}
                 continue
             va = [a.values[cid][c] for cid in paired]
             vb = [b.values[cid][c] for cid in paired]
-            if crit.scale.type is ScaleKind.ordinal:
-                item["mean_base"] = round(float(np.mean(va)), 4)
-                item["mean_candidate"] = round(float(np.mean(vb)), 4)
-            worse = []
-            if passing:
-                pa = np.array([v in passing for v in va], dtype=float)
-                pb = np.array([v in passing for v in vb], dtype=float)
-                diff = pb - pa
-                item.update({"pass_base": round(float(pa.mean()), 4),
-                             "pass_base_ci95": mean_interval(pa, replicates, seed).as_dict(),
-                             "pass_candidate": round(float(pb.mean()), 4),
-                             "pass_candidate_ci95": mean_interval(pb, replicates, seed).as_dict(),
-                             "pass_diff": round(float(diff.mean()), 4),
-                             "pass_diff_ci95": mean_interval(diff, replicates, seed).as_dict()})
-                worse = [i for i in range(len(paired)) if pa[i] > pb[i]]
-            if crit.scale.type is ScaleKind.ordinal:
-                worse = sorted(set(worse) | {i for i in range(len(paired)) if vb[i] < va[i]})
-            elif not passing:
-                worse = [i for i in range(len(paired)) if vb[i] != va[i]]  # categorical: every change, for a look
-                item["changed"] = len(worse)
+            passes = (np.array([v in passing for v in va]), np.array([v in passing for v in vb])) if passing else (None, None)
+            item, worse = paired_change(np.asarray(va), np.asarray(vb), *passes, crit.scale.type is ScaleKind.ordinal,
+                                        replicates, seed)
             item["worse"] = [{"case": paired[i], "base": va[i], "candidate": vb[i],
                               "rationale": b.rationales.get(paired[i], {}).get(c, "")} for i in worse]
             group["criteria"][c] = item
         out["groups"].append(group)
     return out
+
+
+def paired_change(base: np.ndarray, candidate: np.ndarray, base_pass: np.ndarray | None = None,
+                  candidate_pass: np.ndarray | None = None, ordinal: bool = False, replicates: int = B_DEFAULT,
+                  seed: int = 0) -> tuple[dict, list[int]]:
+    """One criterion on paired cases (position i of every array is one case): each side's mean (`ordinal`),
+    each side's pass rate and the difference, each with a paired bootstrap (BCa) 95% interval; and the
+    positions that got worse: a pass lost, a lower score, or (a categorical scale with no pass values) any change."""
+    item: dict = {"cases": len(base)}
+    if ordinal:
+        item["mean_base"] = round(float(np.mean(base)), 4)
+        item["mean_candidate"] = round(float(np.mean(candidate)), 4)
+    worse: list[int] = []
+    if base_pass is not None and candidate_pass is not None:
+        pa, pb = np.asarray(base_pass, dtype=float), np.asarray(candidate_pass, dtype=float)
+        diff = pb - pa
+        item.update({"pass_base": round(float(pa.mean()), 4),
+                     "pass_base_ci95": mean_interval(pa, replicates, seed).as_dict(),
+                     "pass_candidate": round(float(pb.mean()), 4),
+                     "pass_candidate_ci95": mean_interval(pb, replicates, seed).as_dict(),
+                     "pass_diff": round(float(diff.mean()), 4),
+                     "pass_diff_ci95": mean_interval(diff, replicates, seed).as_dict()})
+        worse = [int(i) for i in np.flatnonzero(pa > pb)]
+    if ordinal:
+        worse = sorted(set(worse) | {int(i) for i in np.flatnonzero(candidate < base)})
+    elif base_pass is None:
+        worse = [int(i) for i in np.flatnonzero(candidate != base)]  # categorical: every change, for a look
+        item["changed"] = len(worse)
+    return item, worse
 
 
 ON = ("point", "lower")

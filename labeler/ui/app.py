@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # the dataset's modules are heavy: a warm start paints before
 
 
 class LabelerApp(App):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = ["frame.tcss", "app.tcss"]
     TITLE = "labeler"
     COMMANDS = App.COMMANDS | {LabelerCommands}
     BINDINGS = [Binding("ctrl+d", "dashboard", "Dashboard", tooltip="the lead's dashboard: agreement with intervals, by version, score distributions, labels per day"),
@@ -33,6 +33,9 @@ class LabelerApp(App):
         """`first` (a fresh first-frame record) with `loader`: paint the record now, open the dataset in a
         worker, then hand the keys pressed meanwhile to the label screen (labeler/ui/first_frame.py)."""
         super().__init__()
+        self._later_css = []
+        if first is not None:  # the first frame needs frame.tcss only; the rest is read when the dataset is in
+            self.css_path, self._later_css = self.css_path[:1], self.css_path[1:]
         self.first = first
         self.loader = loader
         self.ds_path = ds_path or (ds.path if ds is not None else None)
@@ -126,8 +129,17 @@ class LabelerApp(App):
         from labeler.ui.first_frame import FirstFrameScreen
 
         self.ds = ds
+        self._all_css()
         waiting = self.screen if isinstance(self.screen, FirstFrameScreen) else None
         self._start(session, (self.first["case"]["id"], waiting.keys) if waiting else None)
+
+    def _all_css(self) -> None:
+        """The stylesheets a warm start left for after its first frame, read before any other screen opens."""
+        if self._later_css:
+            for path in self._later_css:
+                self.stylesheet.read(path)
+            self.css_path, self._later_css = self.css_path + self._later_css, []
+            self.refresh_css(animate=False)
 
     def _label_session(self, ds: Dataset):
         from labeler.flows.labeling import LabelSession
