@@ -387,3 +387,93 @@ def test_commit_takes_prompt_versions_and_examples(example: Path):
     message = git("log", "-1", "--format=%B")
     assert "the judge prompt v2 of support-summary" in message and "the examples of judge prompt v2" in message
     assert not [f for f in validate_paths([example]) if "not a kind of file" in f.message]
+
+
+def _two_prompt_versions(example_ds: Path) -> dict[str, int]:
+    """Prompt v1 and v2 (v2 with examples from audited corrections) and a run of each, copied from shipped runs."""
+    import shutil
+
+    audit_all_wrong(example_ds)
+    ds = open_dataset(example_ds)
+    prompts.bump(ds)
+    ex.write(ds, 2, RUN, ex.pick(ds, RUN, per_criterion=4, holdout=0.3, seed=3), 0.3, 3)
+    runs = {"p1-llama": ("llama-3.1-8b-local", 1), "p2-gpt": ("gpt-4o-mini-2026-10-v2", 2)}
+    for name, (src, version) in runs.items():
+        dst = example_ds / "judge" / name
+        dst.mkdir()
+        shutil.copy(example_ds / "judge" / src / "verdicts.yaml", dst / "verdicts.yaml")
+        meta = (example_ds / "judge" / src / "run.yaml").read_text().replace(f"name: {src}", f"name: {name}")
+        (dst / "run.yaml").write_text(meta + f"prompt_version: {version}\n")
+    return {name: version for name, (_, version) in runs.items()}
+
+
+def _by_hand(example_ds: Path, run: str, version: int) -> tuple[dict, int]:
+    """criterion -> (agreement, kappa, n) on the run's held-out cases, from the files: the examples file read as
+    YAML, the verdicts as JSON lines, gold from stats.numbers.gold, kappa from scikit-learn."""
+    from ruamel.yaml import YAML
+    from sklearn.metrics import cohen_kappa_score
+
+    ds = open_dataset(example_ds)
+    ex_file = example_ds.parent.parent / "rubrics" / "support-summary" / "judge-examples" / f"v{version}.yaml"
+    shown = {e["case"] for e in YAML(typ="safe").load(ex_file.read_text())["examples"]} if ex_file.is_file() else set()
+    first: dict[str, dict] = {}
+    for line in (example_ds / "judge" / run / "verdicts.yaml").read_text().splitlines():
+        if line.startswith("- "):
+            rec = json.loads(line[2:])
+            if "values" in rec and rec["case"] not in first:
+                first[rec["case"]] = {c: v["value"] for c, v in rec["values"].items()}
+    g = gold(ds)
+    out = {}
+    for c, crit in ds.rubric().criteria.items():
+        pairs = [(first[x][c], g[x][c].value) for x in ds.cases.ids if x not in shown and x in first
+                 and first[x].get(c) is not None and c in g.get(x, {})]
+        scale = crit.scale.values()
+        j, gg = ([scale.index(p[i]) for p in pairs] for i in (0, 1))
+        kappa = cohen_kappa_score(j, gg, labels=list(range(len(scale))), weights="quadratic" if crit.scale.type.value == "ordinal" else None)
+        out[c] = (sum(a == b for a, b in pairs) / len(pairs), kappa, len(pairs))
+    return out, len(shown)
+
+
+async def test_health_screen_shows_the_judge_agreement_per_prompt_version(example_ds: Path):
+    """Two prompt versions, a run of each: the health screen's numbers are what the files say, worked out by hand."""
+    from labeler.ui.app import LabelerApp
+    from labeler.vcs.identity import Identity
+    from screens_text import screen_text
+
+    runs = _two_prompt_versions(example_ds)
+    app = LabelerApp(open_dataset(example_ds), mode="review", identity=Identity("maya"))
+    async with app.run_test(size=(150, 60)) as pilot:
+        await pilot.press("H")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HealthScreen"
+        text = screen_text(app)
+    assert "judge agreement by prompt version" in text
+    crits = list(open_dataset(example_ds).rubric().criteria)
+    for run, version in runs.items():
+        want, shown = _by_hand(example_ds, run, version)
+        assert (shown > 0) == (version == 2)
+        row = next(ln for ln in text.splitlines() if f" {run} " in ln)
+        assert re.search(rf"\bv{version}\b", row) and f"{60 - shown} ({shown})" in row
+        cells = re.findall(r"(\d+)% (-?\d\.\d\d|undef) \((\d+)\)", row)
+        assert len(cells) == len(crits), row
+        for c, (pct, kap, n) in zip(crits, cells):
+            agree, kappa, count = want[c]
+            assert (int(pct), float(kap), int(n)) == (round(agree * 100), round(kappa, 2), count), (run, c)
+
+
+def test_prompt_list_json_gives_agreement_and_kappa_per_criterion(example: Path):
+    ds_path = example / "datasets" / "support-summary"
+    runs = _two_prompt_versions(ds_path)
+    r = cli(example, "judge", "prompt", "list", "support-summary", "--json")
+    assert r.returncode == 0, r.stderr
+    got = {m["run"]: m for row in json.loads(r.stdout) for m in row["runs"]}
+    assert {m["run"]: m["version"] for m in got.values()} == runs
+    for run, version in runs.items():
+        want, shown = _by_hand(ds_path, run, version)
+        assert got[run]["excluded_examples"] == shown and got[run]["held_out_cases"] == 60 - shown
+        for c, (agree, kappa, n) in want.items():
+            item = got[run]["criteria"][c]
+            assert item["percent"]["value"] == pytest.approx(agree, abs=1e-4) and item["percent"]["n"] == n
+            assert item["kappa"]["value"] == pytest.approx(kappa, abs=1e-4)
+    r = cli(example, "judge", "prompt", "list", "support-summary")
+    assert r.returncode == 0 and "judge agreement by prompt version" in r.stdout and "p2-gpt" in r.stdout

@@ -309,9 +309,9 @@ def _version(text: str) -> int:
 def _prompt_list(a: argparse.Namespace, ds) -> int:
     """Every version: its file, examples, the runs that used it and each one's agreement on its held-out cases."""
     from labeler.judge import prompts
-    from labeler.stats.calibrate import calibrate
+    from labeler.stats.calibrate import by_prompt_version
 
-    runs = prompts.used(ds)
+    measured = by_prompt_version(ds)
     rows = []
     for v, path in prompts.versions(ds).items():
         try:
@@ -319,23 +319,15 @@ def _prompt_list(a: argparse.Namespace, ds) -> int:
         except LabelerError as e:
             got = None
             sys.stderr.write(f"{e}\n")
-        measured = []
-        for run, _ in runs.get(v, []):
-            meta, verdicts = ds.judge_run(run)
-            keep, excluded = prompts.held_out(ds, [meta])
-            cal = calibrate(ds, verdicts, keep)
-            n = sum(c.judge_percent.n for c in cal)
-            agree = sum((c.judge_percent.value or 0) * c.judge_percent.n for c in cal) / n if n else None
-            measured.append({"run": run, "agreement": None if agree is None else round(agree, 4), "verdicts": n,
-                             "excluded_examples": excluded})
         rows.append({"version": v, "file": str(_relative(path)) if path else "(built-in)",
                      "examples": len(got.examples) if got else 0, "example_cases": len(got.cases) if got else 0,
-                     "runs": measured})
+                     "runs": [m.as_dict() for m in measured if m.version == v]})
     if a.json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
     from rich.table import Table
 
+    from labeler.render import prompt_agreement_table
     from labeler.safetext import one_line
 
     t = Table(title=f"judge prompt versions of rubric {ds.config.rubric}", title_justify="left")
@@ -345,7 +337,10 @@ def _prompt_list(a: argparse.Namespace, ds) -> int:
         t.add_row(f"v{r['version']}", r["file"], f"{r['examples']} ({r['example_cases']} cases)" if r["examples"] else "-",
                   ", ".join(f"{one_line(m['run'], 40)} {'-' if m['agreement'] is None else format(m['agreement'], '.0%')}"
                             f" of {m['verdicts']}" for m in r["runs"]) or "-")
-    _console().print(t)
+    con = _console()
+    con.print(t)
+    if measured:
+        con.print(prompt_agreement_table(measured))
     return EXIT_OK
 
 

@@ -293,3 +293,48 @@ def pooled(changes: list[Change]) -> tuple[float | None, float | None, float | N
     old = sum((c.old_percent.value or 0) * c.n for c in changes) / n
     new = sum((c.new_percent.value or 0) * c.n for c in changes) / n
     return old, new, new - old
+
+
+# ---------------------------------------------------------------- per judge prompt version: did v2 beat v1?
+
+
+@dataclass
+class PromptRun:
+    """One judge run of one prompt version, calibrated on its held-out cases (never the cases its prompt
+    showed the judge as examples)."""
+
+    version: int
+    run: str
+    model: str
+    excluded: int
+    """Cases left out: this version's examples."""
+    cases: int
+    """The held-out cases it is measured on."""
+    criteria: list[Calibration]
+
+    @property
+    def pooled(self) -> tuple[float | None, int]:
+        """(agreement over every criterion's scored verdicts together, how many verdicts)."""
+        n = sum(c.judge_percent.n for c in self.criteria)
+        return (sum((c.judge_percent.value or 0) * c.judge_percent.n for c in self.criteria) / n if n else None), n
+
+    def as_dict(self) -> dict:
+        agree, n = self.pooled
+        return {"version": self.version, "run": self.run, "model": self.model, "excluded_examples": self.excluded,
+                "held_out_cases": self.cases, "agreement": None if agree is None else round(agree, 4), "verdicts": n,
+                "criteria": {c.criterion: {"percent": c.judge_percent.as_dict(), "kappa": c.judge_kappa.as_dict()}
+                             for c in self.criteria}}
+
+
+def by_prompt_version(ds: Dataset, rule: str = "consensus") -> list[PromptRun]:
+    """Every run that names its judge prompt version, by version then run: calibrate on the cases its
+    version did not show as examples (what `calibrate --run` says for that run)."""
+    from labeler.stats.heldout import held_out, used
+
+    out = []
+    for v, runs in sorted(used(ds).items()):
+        for run, _ in sorted(runs):
+            meta, verdicts = ds.judge_run(run)
+            keep, excluded = held_out(ds, [meta])
+            out.append(PromptRun(v, run, meta.model, excluded, len(keep), calibrate(ds, verdicts, keep, rule)))
+    return out
