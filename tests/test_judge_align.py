@@ -477,3 +477,74 @@ def test_prompt_list_json_gives_agreement_and_kappa_per_criterion(example: Path)
             assert item["kappa"]["value"] == pytest.approx(kappa, abs=1e-4)
     r = cli(example, "judge", "prompt", "list", "support-summary")
     assert r.returncode == 0 and "judge agreement by prompt version" in r.stdout and "p2-gpt" in r.stdout
+
+
+@pytest.mark.parametrize("argv, own", [
+    (["judge", "prompt"], "Versions of the judge's prompt, as rubric versions have them"),
+    (["judge", "prompt", "list"], "measured on held-out cases"),
+    (["judge", "prompt", "show"], "The template of a version"),
+    (["judge", "prompt", "diff"], "VERSION_A VERSION_B"),
+    (["judge", "prompt", "bump"], "FROM_VERSION"),
+    (["judge", "examples"], "--per-criterion"),
+    (["judge", "compare"], "RUN_A RUN_B"),
+    (["judge", "status"], "Every run (or one)"),
+    (["judge", "drop"], "--force"),
+])
+def test_each_judge_subcommand_has_its_own_help(argv, own, capsys):
+    """`labeler judge prompt --help` is prompt's help, not the judge group's (it was, while actions were words)."""
+    from labeler.cli.main import main
+
+    with pytest.raises(SystemExit) as e:
+        main([*argv, "--help"])
+    out = capsys.readouterr().out
+    assert e.value.code == 0 and out.startswith(f"usage: labeler {' '.join(argv)} ") and own in out
+    assert "--model" not in out and "Score cases with an LLM judge" not in out
+
+
+def test_the_old_judge_command_lines_parse_as_before():
+    """Every spelling that worked while the actions were positional words still means the same."""
+    from labeler.cli.main import build_parser
+
+    p = build_parser()
+    ns = lambda *argv: vars(p.parse_args(["judge", *argv]))  # noqa: E731
+    for argv in (["ds", "--model", "m", "--run", "r", "--json"], ["--model", "m", "--run", "r", "ds", "--json"],
+                 ["--model", "m", "ds", "--json", "--run", "r"]):
+        got = ns(*argv)
+        assert (got["judge_action"], got["dataset"], got["model"], got["run"], got["json"]) == (None, "ds", "m", "r", True), argv
+    assert ns("ds", "--model", "m", "--prompt", "v2", "--batch", "--wait", "5")["prompt"] == 2
+    for argv in (["status", "ds", "--run", "r", "--json"], ["--json", "status", "ds", "--run", "r"]):
+        got = ns(*argv)
+        assert (got["judge_action"], got["dataset"], got["run"], got["json"]) == ("status", "ds", "r", True), argv
+    got = ns("compare", "ds", "a", "b", "--json")
+    assert (got["judge_action"], got["dataset"], got["run_a"], got["run_b"], got["json"]) == ("compare", "ds", "a", "b", True)
+    got = ns("drop", "ds", "r", "--force")
+    assert (got["judge_action"], got["run_name"], got["force"]) == ("drop", "r", True)
+    assert [ns("prompt", x, "ds")["prompt_action"] for x in ("list", "show", "bump")] == ["list", "show", "bump"]
+    assert ns("prompt", "show", "ds", "v2", "--json")["version"] == 2 and ns("prompt", "bump", "ds", "1")["version"] == 1
+    assert (ns("prompt", "diff", "ds", "1", "v2")["a"], ns("prompt", "diff", "ds", "1", "v2")["b"]) == (1, 2)
+    got = ns("examples", "ds", "--from", "r", "--per-criterion", "2", "--into", "3", "--holdout", "0.3", "--seed", "4",
+             "--max-chars", "99", "--json")
+    assert (got["from_run"], got["per_criterion"], got["into"], got["holdout"], got["seed"], got["max_chars"], got["json"]) == \
+        ("r", 2, 3, 0.3, 4, 99, True)
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["judge"], "required: DATASET | SUBCOMMAND"),
+    (["judge", "prompt"], "required: SUBCOMMAND"),
+    (["judge", "prompt", "show"], "required: dataset"),
+    (["judge", "prompt", "diff", "ds", "1"], "VERSION_B"),
+    (["judge", "prompt", "show", "ds", "latest"], "'latest' is not a prompt version"),
+    (["judge", "examples", "ds"], "--from"),
+    (["judge", "compare", "ds", "a"], "RUN_B"),
+    (["judge", "ds", "extra", "--model", "m"], "unexpected argument 'extra'"),
+    (["judge", "ds", "--model"], "expected one argument"),
+])
+def test_judge_usage_errors_are_one_line_exit_2(argv, says, capsys):
+    from labeler.cli.main import main
+
+    try:
+        code = main(argv)
+    except SystemExit as e:
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2 and says in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
