@@ -548,3 +548,51 @@ def test_judge_usage_errors_are_one_line_exit_2(argv, says, capsys):
         code = e.code
     err = capsys.readouterr().err
     assert code == 2 and says in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+
+
+def test_which_prompt_a_run_used_is_read_without_its_verdicts(example_ds: Path):
+    """`used` (behind `judge examples`, validate and the health screen) reads run.yaml only: a run's
+    verdicts (100,000 lines at scale, five runs) are not parsed to learn which prompt it used."""
+    _two_prompt_versions(example_ds)
+    with open(example_ds / "judge" / "p2-gpt" / "verdicts.yaml", "a") as f:
+        f.write("- {not a verdict\n")
+    ds = open_dataset(example_ds)
+    assert prompts.used(ds) == {1: [("p1-llama", ds.judge_meta("p1-llama").prompt_hash)],
+                                2: [("p2-gpt", ds.judge_meta("p2-gpt").prompt_hash)]}
+    assert not [p for p in ds.problems if "p2-gpt" in str(p)]  # its verdicts were never read
+    ds.judge_run("p2-gpt")
+    assert [p for p in ds.problems if "p2-gpt" in str(p)]  # reading them does report the broken line
+
+
+@pytest.mark.parametrize("dataset, run", [("support-summary", RUN), ("support-summary", "llama-3.1-8b-local"),
+                                          ("support-pairwise", "gpt-4o-mini-pairwise")])
+def test_a_run_read_back_from_the_cache_is_the_run_as_parsed(example: Path, dataset: str, run: str):
+    """The cached run (its text columns stored as raw bytes, rows built when asked for) says exactly what
+    the parse said; a verdict for a case the dataset lacks is left out either way; an entry in the
+    older layout is rebuilt, not trusted."""
+    from labeler.derived import cache as c
+
+    path = example / "datasets" / dataset
+    with open(path / "judge" / run / "verdicts.yaml", "a") as f:
+        f.write('- {"case": "ghost", "values": {}, "error": "timeout"}\n')
+
+    def seen(ds):
+        _, rv = ds.judge_run(run)
+        index = dict(ds.case_index)
+        codes, incons = rv.first_matrix(index, len(index))
+        return {"cases": list(rv), "verdicts": {k: [v.model_dump() for v in rv[k]] for k in rv},
+                "first": rv.first_values(), "errored": rv.errored(), "open_errors": rv.open_errors(),
+                "positions": rv.position_counts(), "keys": rv.done_keys(), "codes": codes.tolist(), "incons": incons.tolist(),
+                "ghost": [str(p) for p in ds.problems if "ghost" in str(p)]}
+
+    parsed = seen(open_dataset(path))
+    entry = path / ".cache" / f"judge__{run}__verdicts.yaml.cache"
+    data = entry.read_bytes()
+    head = data[:data.index(b"\n", len(c.MAGIC))]
+    assert b"rationale" not in head and b'\\"r\\"' not in head  # the rationales are raw bytes after the header
+    cached = seen(open_dataset(path))
+    assert cached == parsed and "ghost" not in parsed["cases"] and parsed["ghost"]
+    older = c.loads(data)["value"].__getstate__()
+    older["blob"] = older["blob"].decode("utf-8")
+    with pytest.raises(c.Bad):  # the older layout (the blob as one JSON string) is not this code's: rebuilt
+        c._verdicts(older)

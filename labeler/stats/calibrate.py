@@ -195,10 +195,10 @@ def compare_runs(ds: Dataset, new: dict[str, list[Verdict]], old: dict[str, list
     versions = ds.versions
     rubric = versions.in_force
     cur = Current(ds, versions)
-    idx = np.asarray([ds.case_index[c] for c in cases], dtype=np.int64)
+    idx = np.fromiter(map(ds.case_index.__getitem__, cases), dtype=np.int64, count=len(cases))
     cols = {}
     for v in (new, old):
-        cols[id(v)] = _first_columns(v, cases, rubric)
+        cols[id(v)] = _first_columns(v, cases, rubric, ds.case_index, idx)
     per = []
     for cid, crit in rubric.criteria.items():
         r = ratings_of(cur, cid, idx)
@@ -221,11 +221,12 @@ def compare_runs(ds: Dataset, new: dict[str, list[Verdict]], old: dict[str, list
     return out
 
 
-def _first_columns(verdicts, cases: list[str], rubric):
+def _first_columns(verdicts, cases: list[str], rubric, case_index: dict[str, int], idx: np.ndarray):
     """criterion, Ratings -> the run's first verdict per case as scale indexes (MISSING where none):
-    from the run's columns when its scale is the one in force, else through its values."""
+    from the run's columns when its scale is the one in force, else through its values. `idx`: the
+    cases' positions in `case_index` (the dataset's), so no index of the cases is built per run."""
     if hasattr(verdicts, "first_matrix"):
-        codes, _ = verdicts.first_matrix(dict(zip(cases, range(len(cases)))), len(cases))
+        codes = verdicts.first_matrix(case_index, len(case_index))[0][idx]
         order = list(verdicts.scales)
 
         def column(c: str, r) -> np.ndarray | None:
