@@ -57,16 +57,18 @@ class Calibration:
         return round(self.position[1] * (1 - self.position[0]))
 
 
-def calibrate_criterion(r: Ratings, judge: dict[str, Value], adjudicated: np.ndarray | dict[str, Value], rule: str,
-                        errors: int, epsilon: float = EPSILON) -> Calibration:
+def calibrate_criterion(r: Ratings, judge: np.ndarray | dict[str, Value], adjudicated: np.ndarray | dict[str, Value], rule: str,
+                        errors: int, epsilon: float = EPSILON, judge_only: bool = False) -> Calibration:
     """The judge against gold (made from every annotator); each annotator against gold made without
     their own label, on every judged case where that gold exists; and the alternative annotator test.
-    `adjudicated`: the leads' gold per case of `r` (Current.adjudicated), or case -> value."""
+    `judge`: its first verdict per case of `r` (scale indexes, MISSING where none), or case -> value;
+    `adjudicated`: the leads' gold per case of `r` (Current.adjudicated), or case -> value.
+    `judge_only`: the judge against gold alone (no annotator beside it, no alternative annotator test)."""
     crit = r.criterion
     values = crit.scale.values()
     adj = adjudicated if isinstance(adjudicated, np.ndarray) else r.ref_vector(adjudicated)
     g = r.gold(rule, adj)
-    j = r.ref_vector(judge)
+    j = judge if isinstance(judge, np.ndarray) else r.ref_vector(judge)
     judged = j != MISSING
     scored = judged & (g != MISSING)
     w = kappa_weights(crit)
@@ -74,36 +76,36 @@ def calibrate_criterion(r: Ratings, judge: dict[str, Value], adjudicated: np.nda
     pct, kap = agreement_with(jj, g, len(values), w)
     cm = confusion(j[scored], g[scored], len(values)).tolist()
     hum = {}
-    for i, a in enumerate(r.raters):
+    for i, a in enumerate([] if judge_only else r.raters):
         g_i = np.where(judged, r.gold(rule, adj, without=i), MISSING)
         p, k = agreement_with(r.data[i], g_i, len(values), w)
         if p.n:
             hum[a] = (p, k)
-    alt = alt_test(r.data, j, r.raters, len(values), level_of(crit) == "ordinal", epsilon)
+    alt = None if judge_only else alt_test(r.data, j, r.raters, len(values), level_of(crit) == "ordinal", epsilon)
     return Calibration(r.criterion_id, values, pct, kap, cm, dict(sorted(hum.items())),
                        int(judged.sum() - scored.sum()), errors, alt)
 
 
 def calibrate(ds: Dataset, verdicts: dict[str, list[Verdict]], cases: list[str] | None = None,
-              rule: str = "consensus", epsilon: float = EPSILON) -> list[Calibration]:
-    """Per criterion of the rubric in force: the judge's first answer per case against gold."""
+              rule: str = "consensus", epsilon: float = EPSILON, judge_only: bool = False) -> list[Calibration]:
+    """Per criterion of the rubric in force: the judge's first answer per case against gold
+    (`judge_only`: without each annotator beside it and the alternative annotator test)."""
     versions = ds.versions
     rubric = versions.in_force
     cases = list(ds.cases) if cases is None else cases
     keep = set(cases)
     cur = Current(ds, versions)
-    idx = np.asarray([ds.case_index[c] for c in cases], dtype=np.int64)
-    if hasattr(verdicts, "first_values"):  # a run read from disk: straight from its rows
-        jv, errored = verdicts.first_values(cases), verdicts.errored(cases)
+    idx = np.fromiter(map(ds.case_index.__getitem__, cases), dtype=np.int64, count=len(cases))
+    column = _first_columns(verdicts, cases, rubric, ds.case_index, idx)  # a run read from disk: from its columns
+    if hasattr(verdicts, "errored"):
+        errored = verdicts.errored(cases)
     else:
-        jv = first_values({c: v for c, v in verdicts.items() if c in keep})
         errored = {c for c, vs in verdicts.items() if c in keep and vs and all(v.error for v in vs)}
     position = position_consistency(verdicts, rubric, keep) if rubric.pairwise else {}
     out = []
     for cid, crit in rubric.criteria.items():
-        judge = {c: vals[cid] for c, vals in jv.items() if cid in vals}
         r = ratings_of(cur, cid, idx)
-        cal = calibrate_criterion(r, judge, adjudicated_of(cur, r), rule, len(errored), epsilon)
+        cal = calibrate_criterion(r, column(cid, r), adjudicated_of(cur, r), rule, len(errored), epsilon, judge_only)
         cal.position = position.get(cid)
         out.append(cal)
     return out
@@ -337,5 +339,5 @@ def by_prompt_version(ds: Dataset, rule: str = "consensus") -> list[PromptRun]:
         for run, _ in sorted(runs):
             meta, verdicts = ds.judge_run(run)
             keep, excluded = held_out(ds, [meta])
-            out.append(PromptRun(v, run, meta.model, excluded, len(keep), calibrate(ds, verdicts, keep, rule)))
+            out.append(PromptRun(v, run, meta.model, excluded, len(keep), calibrate(ds, verdicts, keep, rule, judge_only=True)))
     return out
