@@ -477,6 +477,9 @@ def test_prompt_list_json_gives_agreement_and_kappa_per_criterion(example: Path)
             assert item["kappa"]["value"] == pytest.approx(kappa, abs=1e-4)
     r = cli(example, "judge", "prompt", "list", "support-summary")
     assert r.returncode == 0 and "judge agreement by prompt version" in r.stdout and "p2-gpt" in r.stdout
+    r = cli(example, "judge", "prompt", "bump", "support-summary", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout) == {"version": 3, "file": "rubrics/support-summary/judge/v3.md",
+                                                          "placeholder_added": False}
 
 
 @pytest.mark.parametrize("argv, own", [
