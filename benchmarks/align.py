@@ -3,9 +3,10 @@
     python benchmarks/align.py                          # 100,000 cases x 5 annotators, 5 runs
     python benchmarks/align.py --cases 2000 --smoke     # seconds
 
-Prints, for each command, the median wall time of the whole CLI process (warm parse cache) and of the
-work inside it once the dataset is open (pick examples; compare two runs with 1,000 replicates), beside
-plain `calibrate --run` on the same dataset (what opening 100,000 cases and two runs costs anyway).
+Prints, for each command, the median wall time of the whole CLI process (warm parse cache) and its CPU
+time (user + system: steadier than wall time on a shared machine), and the work inside it once the
+dataset is open (pick examples; compare two runs with 1,000 replicates), beside two floors measured in
+the same run: `status` (opening 100,000 cases, what every command pays) and plain `calibrate --run`.
 """
 
 from __future__ import annotations
@@ -49,16 +50,22 @@ def add_runs(ds: Path, n_cases: int, runs: int, audits: int, seed: int = 3) -> N
         for _ in range(audits)])
 
 
-def timed(args: list[str], cwd: Path, repeat: int) -> tuple[float, str]:
-    times, out = [], ""
+def timed(args: list[str], cwd: Path, repeat: int) -> tuple[float, str, float]:
+    """(median wall seconds, the last stdout, median CPU seconds of the child process)."""
+    import os
+
+    times, cpu, out = [], [], ""
     for _ in range(repeat):
+        before = os.times()
         t = time.perf_counter()
         r = subprocess.run([sys.executable, "-m", "labeler", *args], cwd=cwd, capture_output=True, text=True)
         times.append(time.perf_counter() - t)
+        after = os.times()
+        cpu.append(after.children_user - before.children_user + after.children_system - before.children_system)
         if r.returncode not in (0, 1) or not r.stdout.strip():
             raise SystemExit(f"{' '.join(args)} failed: {r.stderr[-500:]}")
         out = r.stdout
-    return statistics.median(times), out
+    return statistics.median(times), out, statistics.median(cpu)
 
 
 def main() -> None:
@@ -79,12 +86,13 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "labeler", "judge", "prompt", "bump", "big"], cwd=root, check=True, capture_output=True)
         # warm the parse cache once, as a second command in a real session would find it
         subprocess.run([sys.executable, "-m", "labeler", "validate", "datasets/big"], cwd=root, capture_output=True)
-        ex_s, ex_out = timed(["judge", "examples", "big", "--from", "synthetic", "--into", "2", "--per-criterion", "5", "--json"],
+        ex_s, ex_out, ex_cpu = timed(["judge", "examples", "big", "--from", "synthetic", "--into", "2", "--per-criterion", "5", "--json"],
                              root, repeat)
         last = ds / "judge" / f"run{a.runs - 1}" / "run.yaml"  # the last run used the prompt with the examples
         last.write_text(last.read_text() + "prompt_version: 2\n")
-        vs_s, vs_out = timed(["calibrate", "big", "--run", f"run{a.runs - 1}", "--vs", "synthetic", "--json"], root, repeat)
-        floor_s, _ = timed(["calibrate", "big", "--run", "synthetic", "--json"], root, repeat)  # the command before #24
+        vs_s, vs_out, vs_cpu = timed(["calibrate", "big", "--run", f"run{a.runs - 1}", "--vs", "synthetic", "--json"], root, repeat)
+        floor_s, _, floor_cpu = timed(["calibrate", "big", "--run", "synthetic", "--json"], root, repeat)  # the command before #24
+        open_s, _, open_cpu = timed(["status", "big"], root, repeat)  # opening the dataset: every command's floor
 
         from labeler.judge import examples
         from labeler.stats.calibrate import compare_runs
@@ -103,8 +111,12 @@ def main() -> None:
         cmp_s = time.perf_counter() - t
     made, vs = json.loads(ex_out), json.loads(vs_out)
     result = {"cases": a.cases, "annotators": a.annotators, "runs": a.runs, "audits": a.audits,
-              "judge_examples_cli_s": round(ex_s, 3), "pick_in_process_s": round(pick_s, 3), "examples": made["examples"],
-              "calibrate_vs_cli_s": round(vs_s, 3), "plain_calibrate_cli_s": round(floor_s, 3), "compare_in_process_s": round(cmp_s, 3),
+              "judge_examples_cli_s": round(ex_s, 3), "judge_examples_cpu_s": round(ex_cpu, 3),
+              "pick_in_process_s": round(pick_s, 3), "examples": made["examples"],
+              "calibrate_vs_cli_s": round(vs_s, 3), "calibrate_vs_cpu_s": round(vs_cpu, 3),
+              "compare_in_process_s": round(cmp_s, 3),
+              "open_floor_status_cli_s": round(open_s, 3), "open_floor_status_cpu_s": round(open_cpu, 3),
+              "plain_calibrate_cli_s": round(floor_s, 3), "plain_calibrate_cpu_s": round(floor_cpu, 3),
               "held_out_cases": vs["held_out_cases"], "excluded_examples": vs["excluded_examples"]}
     if a.json:
         print(json.dumps(result, indent=2))

@@ -82,6 +82,7 @@ class Dataset:
     checker: ValueChecker | None = field(default=None, repr=False)
     _writers: dict[Path, LogWriter] = field(default_factory=dict, repr=False)
     _runs: dict[str, tuple[tuple, Any]] = field(default_factory=dict, repr=False)
+    _metas: dict[str, tuple[tuple, JudgeRun]] = field(default_factory=dict, repr=False)
     _problem_set: set = field(default_factory=set, repr=False)
     cache_dir: Path | None = field(default=None, repr=False)
     """The derived cache (`.cache/`), or None when git tracks it: then it came with the repository and is never read."""
@@ -418,6 +419,19 @@ class Dataset:
             return []
         return sorted(p.name for p in self.judge_dir.iterdir() if (p / "run.yaml").is_file())
 
+    def judge_meta(self, run: str) -> JudgeRun:
+        """A run's run.yaml alone (which prompt, model, rubric version), without reading its verdicts."""
+        meta_path = self.judge_dir / check_safe_name(run, "run name") / "run.yaml"
+        if not meta_path.is_file():
+            known = ", ".join(self.judge_runs()) or "none"
+            raise LabelerError(f"{meta_path}: no judge run {run!r} (runs: {known})")
+        stamp = _stamp(meta_path)
+        memo = self._metas.get(run)
+        if memo is None or memo[0] != stamp:
+            doc = load_rt(meta_path, max_bytes=MAX_HAND_EDITED)
+            memo = self._metas[run] = (stamp, validate_model(JudgeRun, doc, meta_path, doc))
+        return memo[1]
+
     def judge_run(self, run: str) -> tuple[JudgeRun, RunVerdicts]:
         """A run's description and its verdicts by case (several when --repeat was used).
 
@@ -426,16 +440,12 @@ class Dataset:
         """
         folder = self.judge_dir / check_safe_name(run, "run name")
         meta_path = folder / "run.yaml"
-        if not meta_path.is_file():
-            known = ", ".join(self.judge_runs()) or "none"
-            raise LabelerError(f"{meta_path}: no judge run {run!r} (runs: {known})")
         vpath = folder / "verdicts.yaml"
+        meta = self.judge_meta(run)
         stamp = tuple(_stamp(p) for p in (meta_path, vpath))
         memo = self._runs.get(run)
         if memo is not None and memo[0] == stamp:
             return memo[1]
-        doc = load_rt(meta_path, max_bytes=MAX_HAND_EDITED)
-        meta = validate_model(JudgeRun, doc, meta_path, doc)
         verdicts = RunVerdicts()
         if vpath.exists():
             version = meta.rubric_version

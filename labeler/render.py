@@ -190,6 +190,37 @@ def health_table(items, min_alpha: float, min_cases: int) -> Table:
     return t
 
 
+def prompt_agreement_table(items) -> Table:
+    """The judge against gold per judge prompt version (stats.calibrate.by_prompt_version): a row per run, a
+    column per criterion with agreement, kappa and n on the run's held-out cases; the best agreement bold."""
+    from labeler.safetext import one_line
+
+    t = Table(title="judge agreement by prompt version (held-out cases: a version's own examples left out)", title_justify="left")
+    for col in ("prompt", "run", "cases (left out)"):
+        t.add_column(col, justify="right" if col.startswith("cases") else "left")
+    crits = list(dict.fromkeys(c.criterion for it in items for c in it.criteria))
+    for c in crits:
+        t.add_column(f"{c}\nagree κ (n)", justify="right", overflow="fold")
+    t.add_column("all\nagree (n)", justify="right")
+    best = {c: max((x.judge_percent.value for it in items for x in it.criteria
+                    if x.criterion == c and x.judge_percent.value is not None), default=None) for c in crits}
+    for it in items:
+        by_c = {x.criterion: x for x in it.criteria}
+        cells = []
+        for c in crits:
+            x = by_c.get(c)
+            if x is None or x.judge_percent.value is None:
+                cells.append(Text("-", style="dim"))
+                continue
+            kap = "undef" if x.judge_kappa.value is None else f"{x.judge_kappa.value:.2f}"
+            top = len(items) > 1 and x.judge_percent.value == best[c]
+            cells.append(Text(f"{x.judge_percent.value:.0%} {kap} ({x.judge_percent.n})", style="bold" if top else ""))
+        agree, n = it.pooled
+        cells.append(Text("-", style="dim") if agree is None else Text(f"{agree:.0%} ({n})"))
+        t.add_row(f"v{it.version}", Text(one_line(it.run, 40)), f"{it.cases} ({it.excluded})", *cells)
+    return t
+
+
 def sparkline(values: list[float | None]) -> Text:
     """Alpha per version as bars (alpha in [-1, 1] mapped to 8 levels; blank when undefined)."""
     bars = "▁▂▃▄▅▆▇█"

@@ -387,3 +387,215 @@ def test_commit_takes_prompt_versions_and_examples(example: Path):
     message = git("log", "-1", "--format=%B")
     assert "the judge prompt v2 of support-summary" in message and "the examples of judge prompt v2" in message
     assert not [f for f in validate_paths([example]) if "not a kind of file" in f.message]
+
+
+def _two_prompt_versions(example_ds: Path) -> dict[str, int]:
+    """Prompt v1 and v2 (v2 with examples from audited corrections) and a run of each, copied from shipped runs."""
+    import shutil
+
+    audit_all_wrong(example_ds)
+    ds = open_dataset(example_ds)
+    prompts.bump(ds)
+    ex.write(ds, 2, RUN, ex.pick(ds, RUN, per_criterion=4, holdout=0.3, seed=3), 0.3, 3)
+    runs = {"p1-llama": ("llama-3.1-8b-local", 1), "p2-gpt": ("gpt-4o-mini-2026-10-v2", 2)}
+    for name, (src, version) in runs.items():
+        dst = example_ds / "judge" / name
+        dst.mkdir()
+        shutil.copy(example_ds / "judge" / src / "verdicts.yaml", dst / "verdicts.yaml")
+        meta = (example_ds / "judge" / src / "run.yaml").read_text().replace(f"name: {src}", f"name: {name}")
+        (dst / "run.yaml").write_text(meta + f"prompt_version: {version}\n")
+    return {name: version for name, (_, version) in runs.items()}
+
+
+def _by_hand(example_ds: Path, run: str, version: int) -> tuple[dict, int]:
+    """criterion -> (agreement, kappa, n) on the run's held-out cases, from the files: the examples file read as
+    YAML, the verdicts as JSON lines, gold from stats.numbers.gold, kappa from scikit-learn."""
+    from ruamel.yaml import YAML
+    from sklearn.metrics import cohen_kappa_score
+
+    ds = open_dataset(example_ds)
+    ex_file = example_ds.parent.parent / "rubrics" / "support-summary" / "judge-examples" / f"v{version}.yaml"
+    shown = {e["case"] for e in YAML(typ="safe").load(ex_file.read_text())["examples"]} if ex_file.is_file() else set()
+    first: dict[str, dict] = {}
+    for line in (example_ds / "judge" / run / "verdicts.yaml").read_text().splitlines():
+        if line.startswith("- "):
+            rec = json.loads(line[2:])
+            if "values" in rec and rec["case"] not in first:
+                first[rec["case"]] = {c: v["value"] for c, v in rec["values"].items()}
+    g = gold(ds)
+    out = {}
+    for c, crit in ds.rubric().criteria.items():
+        pairs = [(first[x][c], g[x][c].value) for x in ds.cases.ids if x not in shown and x in first
+                 and first[x].get(c) is not None and c in g.get(x, {})]
+        scale = crit.scale.values()
+        j, gg = ([scale.index(p[i]) for p in pairs] for i in (0, 1))
+        kappa = cohen_kappa_score(j, gg, labels=list(range(len(scale))), weights="quadratic" if crit.scale.type.value == "ordinal" else None)
+        out[c] = (sum(a == b for a, b in pairs) / len(pairs), kappa, len(pairs))
+    return out, len(shown)
+
+
+async def test_health_screen_shows_the_judge_agreement_per_prompt_version(example_ds: Path):
+    """Two prompt versions, a run of each: the health screen's numbers are what the files say, worked out by hand."""
+    from labeler.ui.app import LabelerApp
+    from labeler.vcs.identity import Identity
+    from screens_text import screen_text
+
+    runs = _two_prompt_versions(example_ds)
+    app = LabelerApp(open_dataset(example_ds), mode="review", identity=Identity("maya"))
+    async with app.run_test(size=(150, 60)) as pilot:
+        await pilot.press("H")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HealthScreen"
+        text = screen_text(app)
+    assert "judge agreement by prompt version" in text
+    crits = list(open_dataset(example_ds).rubric().criteria)
+    for run, version in runs.items():
+        want, shown = _by_hand(example_ds, run, version)
+        assert (shown > 0) == (version == 2)
+        row = next(ln for ln in text.splitlines() if f" {run} " in ln)
+        assert re.search(rf"\bv{version}\b", row) and f"{60 - shown} ({shown})" in row
+        cells = re.findall(r"(\d+)% (-?\d\.\d\d|undef) \((\d+)\)", row)
+        assert len(cells) == len(crits), row
+        for c, (pct, kap, n) in zip(crits, cells):
+            agree, kappa, count = want[c]
+            assert (int(pct), float(kap), int(n)) == (round(agree * 100), round(kappa, 2), count), (run, c)
+
+
+def test_prompt_list_json_gives_agreement_and_kappa_per_criterion(example: Path):
+    ds_path = example / "datasets" / "support-summary"
+    runs = _two_prompt_versions(ds_path)
+    r = cli(example, "judge", "prompt", "list", "support-summary", "--json")
+    assert r.returncode == 0, r.stderr
+    got = {m["run"]: m for row in json.loads(r.stdout) for m in row["runs"]}
+    assert {m["run"]: m["version"] for m in got.values()} == runs
+    for run, version in runs.items():
+        want, shown = _by_hand(ds_path, run, version)
+        assert got[run]["excluded_examples"] == shown and got[run]["held_out_cases"] == 60 - shown
+        for c, (agree, kappa, n) in want.items():
+            item = got[run]["criteria"][c]
+            assert item["percent"]["value"] == pytest.approx(agree, abs=1e-4) and item["percent"]["n"] == n
+            assert item["kappa"]["value"] == pytest.approx(kappa, abs=1e-4)
+    r = cli(example, "judge", "prompt", "list", "support-summary")
+    assert r.returncode == 0 and "judge agreement by prompt version" in r.stdout and "p2-gpt" in r.stdout
+    r = cli(example, "judge", "prompt", "bump", "support-summary", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout) == {"version": 3, "file": "rubrics/support-summary/judge/v3.md",
+                                                          "placeholder_added": False}
+
+
+@pytest.mark.parametrize("argv, own", [
+    (["judge", "prompt"], "Versions of the judge's prompt, as rubric versions have them"),
+    (["judge", "prompt", "list"], "measured on held-out cases"),
+    (["judge", "prompt", "show"], "The template of a version"),
+    (["judge", "prompt", "diff"], "VERSION_A VERSION_B"),
+    (["judge", "prompt", "bump"], "FROM_VERSION"),
+    (["judge", "examples"], "--per-criterion"),
+    (["judge", "compare"], "RUN_A RUN_B"),
+    (["judge", "status"], "Every run (or one)"),
+    (["judge", "drop"], "--force"),
+])
+def test_each_judge_subcommand_has_its_own_help(argv, own, capsys):
+    """`labeler judge prompt --help` is prompt's help, not the judge group's (it was, while actions were words)."""
+    from labeler.cli.main import main
+
+    with pytest.raises(SystemExit) as e:
+        main([*argv, "--help"])
+    out = capsys.readouterr().out
+    assert e.value.code == 0 and out.startswith(f"usage: labeler {' '.join(argv)} ") and own in out
+    assert "--model" not in out and "Score cases with an LLM judge" not in out
+
+
+def test_the_old_judge_command_lines_parse_as_before():
+    """Every spelling that worked while the actions were positional words still means the same."""
+    from labeler.cli.main import build_parser
+
+    p = build_parser()
+    ns = lambda *argv: vars(p.parse_args(["judge", *argv]))  # noqa: E731
+    for argv in (["ds", "--model", "m", "--run", "r", "--json"], ["--model", "m", "--run", "r", "ds", "--json"],
+                 ["--model", "m", "ds", "--json", "--run", "r"]):
+        got = ns(*argv)
+        assert (got["judge_action"], got["dataset"], got["model"], got["run"], got["json"]) == (None, "ds", "m", "r", True), argv
+    assert ns("ds", "--model", "m", "--prompt", "v2", "--batch", "--wait", "5")["prompt"] == 2
+    for argv in (["status", "ds", "--run", "r", "--json"], ["--json", "status", "ds", "--run", "r"]):
+        got = ns(*argv)
+        assert (got["judge_action"], got["dataset"], got["run"], got["json"]) == ("status", "ds", "r", True), argv
+    got = ns("compare", "ds", "a", "b", "--json")
+    assert (got["judge_action"], got["dataset"], got["run_a"], got["run_b"], got["json"]) == ("compare", "ds", "a", "b", True)
+    got = ns("drop", "ds", "r", "--force")
+    assert (got["judge_action"], got["run_name"], got["force"]) == ("drop", "r", True)
+    assert [ns("prompt", x, "ds")["prompt_action"] for x in ("list", "show", "bump")] == ["list", "show", "bump"]
+    assert ns("prompt", "show", "ds", "v2", "--json")["version"] == 2 and ns("prompt", "bump", "ds", "1")["version"] == 1
+    assert (ns("prompt", "diff", "ds", "1", "v2")["a"], ns("prompt", "diff", "ds", "1", "v2")["b"]) == (1, 2)
+    got = ns("examples", "ds", "--from", "r", "--per-criterion", "2", "--into", "3", "--holdout", "0.3", "--seed", "4",
+             "--max-chars", "99", "--json")
+    assert (got["from_run"], got["per_criterion"], got["into"], got["holdout"], got["seed"], got["max_chars"], got["json"]) == \
+        ("r", 2, 3, 0.3, 4, 99, True)
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["judge"], "required: DATASET | SUBCOMMAND"),
+    (["judge", "prompt"], "required: SUBCOMMAND"),
+    (["judge", "prompt", "show"], "required: dataset"),
+    (["judge", "prompt", "diff", "ds", "1"], "VERSION_B"),
+    (["judge", "prompt", "show", "ds", "latest"], "'latest' is not a prompt version"),
+    (["judge", "examples", "ds"], "--from"),
+    (["judge", "compare", "ds", "a"], "RUN_B"),
+    (["judge", "ds", "extra", "--model", "m"], "unexpected argument 'extra'"),
+    (["judge", "ds", "--model"], "expected one argument"),
+])
+def test_judge_usage_errors_are_one_line_exit_2(argv, says, capsys):
+    from labeler.cli.main import main
+
+    try:
+        code = main(argv)
+    except SystemExit as e:
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2 and says in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+
+
+def test_which_prompt_a_run_used_is_read_without_its_verdicts(example_ds: Path):
+    """`used` (behind `judge examples`, validate and the health screen) reads run.yaml only: a run's
+    verdicts (100,000 lines at scale, five runs) are not parsed to learn which prompt it used."""
+    _two_prompt_versions(example_ds)
+    with open(example_ds / "judge" / "p2-gpt" / "verdicts.yaml", "a") as f:
+        f.write("- {not a verdict\n")
+    ds = open_dataset(example_ds)
+    assert prompts.used(ds) == {1: [("p1-llama", ds.judge_meta("p1-llama").prompt_hash)],
+                                2: [("p2-gpt", ds.judge_meta("p2-gpt").prompt_hash)]}
+    assert not [p for p in ds.problems if "p2-gpt" in str(p)]  # its verdicts were never read
+    ds.judge_run("p2-gpt")
+    assert [p for p in ds.problems if "p2-gpt" in str(p)]  # reading them does report the broken line
+
+
+@pytest.mark.parametrize("dataset, run", [("support-summary", RUN), ("support-summary", "llama-3.1-8b-local"),
+                                          ("support-pairwise", "gpt-4o-mini-pairwise")])
+def test_a_run_read_back_from_the_cache_is_the_run_as_parsed(example: Path, dataset: str, run: str):
+    """The cached run (its text columns stored as raw bytes, rows built when asked for) says exactly what
+    the parse said; a verdict for a case the dataset lacks is left out either way; an entry in the
+    older layout is rebuilt, not trusted."""
+    from labeler.derived import cache as c
+
+    path = example / "datasets" / dataset
+    with open(path / "judge" / run / "verdicts.yaml", "a") as f:
+        f.write('- {"case": "ghost", "values": {}, "error": "timeout"}\n')
+
+    def seen(ds):
+        _, rv = ds.judge_run(run)
+        index = dict(ds.case_index)
+        codes, incons = rv.first_matrix(index, len(index))
+        return {"cases": list(rv), "verdicts": {k: [v.model_dump() for v in rv[k]] for k in rv},
+                "first": rv.first_values(), "errored": rv.errored(), "open_errors": rv.open_errors(),
+                "positions": rv.position_counts(), "keys": rv.done_keys(), "codes": codes.tolist(), "incons": incons.tolist(),
+                "ghost": [str(p) for p in ds.problems if "ghost" in str(p)]}
+
+    parsed = seen(open_dataset(path))
+    entry = path / ".cache" / f"judge__{run}__verdicts.yaml.cache"
+    data = entry.read_bytes()
+    head = data[:data.index(b"\n", len(c.MAGIC))]
+    assert b"rationale" not in head and b'\\"r\\"' not in head  # the rationales are raw bytes after the header
+    cached = seen(open_dataset(path))
+    assert cached == parsed and "ghost" not in parsed["cases"] and parsed["ghost"]
+    older = c.loads(data)["value"].__getstate__()
+    older["blob"] = older["blob"].decode("utf-8")
+    with pytest.raises(c.Bad):  # the older layout (the blob as one JSON string) is not this code's: rebuilt
+        c._verdicts(older)

@@ -96,6 +96,8 @@ COMMANDS = [
     ["drift", "support-summary", "prod.jsonl", "--propose", "2"],
     ["audit", "support-summary", "--run", "gpt-4o-mini-2026-10-v2", "--vs", RUN, "--worse"],
     ["judge", "drop", "support-summary", "nosuch"],
+    ["judge", "prompt", "list", "support-summary"], ["judge", "prompt", "list", "support-summary", "--json"],
+    ["judge", "prompt", "show", "support-summary"], ["judge", "prompt", "diff", "support-summary", "1", "1"],
     ["status", "support-pairwise"], ["agreement", "support-pairwise", "--json"], ["winrate", "support-pairwise"],
     ["winrate", "support-pairwise", "--by", "tag", "--json"], ["winrate", "support-pairwise", "--run", "nosuch"],
     ["calibrate", "support-pairwise", "--run", PRUN], ["report", "support-pairwise", "--replicates", "20", "--json"],

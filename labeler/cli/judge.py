@@ -1,27 +1,19 @@
-"""The LLM judge: run (live or Batch API), status, compare, drop."""
+"""The LLM judge: run (live or Batch API), status, compare, drop; prompt versions and examples from audits."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 
 from labeler.cli.common import (EXIT_FAIL, EXIT_OK, _console, _name, _open, _positive, _relative, _seconds)
 from labeler.errors import LabelerError, UsageError
 
 def cmd_judge(a: argparse.Namespace) -> int:
-    if a.target == "compare":
-        return _judge_compare(a)
-    if a.target == "status":
-        return _judge_status(a)
-    if a.target == "drop":
-        return _judge_drop(a)
-    if a.target == "prompt":
-        return _judge_prompt(a)
-    if a.target == "examples":
-        return _judge_examples(a)
-    if a.rest:
-        raise LabelerError(f"unexpected arguments {' '.join(a.rest)!r} (usage: labeler judge DATASET --model M ...)")
+    action = getattr(a, "judge_action", None)
+    if action is not None:
+        return ACTIONS[action](a)
     if not a.model:
         raise LabelerError("--model is required (the model name your endpoint serves)")
     from labeler.judge.keys import key_note
@@ -33,7 +25,7 @@ def cmd_judge(a: argparse.Namespace) -> int:
                       api_key_env=a.api_key_env, concurrency=a.concurrency, temperature=a.temperature, repeat=a.repeat,
                       timeout=a.timeout, retries=a.retries, structured=not a.no_structured, cases=a.cases, limit=a.limit,
                       candidate=a.candidate, prompt=a.prompt)
-    ds = _open(a.target)
+    ds = _open(a.dataset)
     if note:
         sys.stderr.write(note + "\n")
     if a.candidate:
@@ -167,9 +159,7 @@ def _judge_status(a: argparse.Namespace) -> int:
     from labeler.judge import batch as judge_batch
     from labeler.judge.run import JudgeConfig
 
-    if not a.rest:
-        raise LabelerError("usage: labeler judge status DATASET [--run RUN]")
-    ds = _open(a.rest[0])
+    ds = _open(a.dataset)
     rows = []
     for run in ([a.run] if a.run else ds.judge_runs()):
         meta, verdicts = ds.judge_run(run)
@@ -212,10 +202,8 @@ def _judge_drop(a: argparse.Namespace) -> int:
     """Remove a run's folder (a failed or unwanted run); what was committed stays in git history."""
     import shutil
 
-    if len(a.rest) != 2:
-        raise UsageError("usage: labeler judge drop DATASET RUN")
-    run = _run_name(a.rest[1])
-    ds = _open(a.rest[0])
+    run = _run_name(a.run_name)
+    ds = _open(a.dataset)
     ds.judge_run(run)  # a missing run is a one-line error
     folder = ds.judge_dir / run
     audits = list((folder / "audits").glob("*.yaml")) if (folder / "audits").is_dir() else []
@@ -230,15 +218,12 @@ def _judge_prompt(a: argparse.Namespace) -> int:
     """`labeler judge prompt list|show|diff|bump DATASET ...`: the judge prompt's versions, read from files."""
     from labeler.judge import prompts
 
-    usage = "usage: labeler judge prompt list|show|diff|bump DATASET [VERSION [VERSION]]"
-    if len(a.rest) < 2 or a.rest[0] not in ("list", "show", "diff", "bump"):
-        raise UsageError(usage)
-    action, ds = a.rest[0], _open(a.rest[1])
-    args = [_version(x) for x in a.rest[2:]]
+    action, ds = a.prompt_action, _open(a.dataset)
     if action == "bump":
-        if len(args) > 1:
-            raise UsageError("usage: labeler judge prompt bump DATASET [FROM_VERSION]")
-        new, path, added = prompts.bump(ds, args[0] if args else None)
+        new, path, added = prompts.bump(ds, a.version)
+        if a.json:
+            print(json.dumps({"version": new, "file": str(_relative(path)), "placeholder_added": added}, indent=2))
+            return EXIT_OK
         print(f"judge prompt v{new}: {_relative(path)}" + (" ({examples} added after {criteria})" if added else "")
               + f"; next: `labeler judge examples {ds.name} --from RUN --into {new}`")
         return EXIT_OK
@@ -246,7 +231,7 @@ def _judge_prompt(a: argparse.Namespace) -> int:
         from labeler.judge.run import load_template
         from labeler.safetext import inert
 
-        v = args[0] if args else prompts.latest(ds)
+        v = a.version or prompts.latest(ds)
         got, _ = prompts.load_examples(ds, v)
         text = load_template(ds, v)
         if a.json:
@@ -263,9 +248,7 @@ def _judge_prompt(a: argparse.Namespace) -> int:
         from labeler.judge.run import load_template
         from labeler.safetext import inert
 
-        if len(args) != 2:
-            raise UsageError("usage: labeler judge prompt diff DATASET VERSION_A VERSION_B")
-        va, vb = args
+        va, vb = a.a, a.b
         lines = list(difflib.unified_diff(load_template(ds, va).splitlines(), load_template(ds, vb).splitlines(),
                                           f"v{va}", f"v{vb}", lineterm=""))
         ea, eb = (prompts.load_examples(ds, v)[0] for v in (va, vb))
@@ -309,9 +292,9 @@ def _version(text: str) -> int:
 def _prompt_list(a: argparse.Namespace, ds) -> int:
     """Every version: its file, examples, the runs that used it and each one's agreement on its held-out cases."""
     from labeler.judge import prompts
-    from labeler.stats.calibrate import calibrate
+    from labeler.stats.calibrate import by_prompt_version
 
-    runs = prompts.used(ds)
+    measured = by_prompt_version(ds)
     rows = []
     for v, path in prompts.versions(ds).items():
         try:
@@ -319,23 +302,15 @@ def _prompt_list(a: argparse.Namespace, ds) -> int:
         except LabelerError as e:
             got = None
             sys.stderr.write(f"{e}\n")
-        measured = []
-        for run, _ in runs.get(v, []):
-            meta, verdicts = ds.judge_run(run)
-            keep, excluded = prompts.held_out(ds, [meta])
-            cal = calibrate(ds, verdicts, keep)
-            n = sum(c.judge_percent.n for c in cal)
-            agree = sum((c.judge_percent.value or 0) * c.judge_percent.n for c in cal) / n if n else None
-            measured.append({"run": run, "agreement": None if agree is None else round(agree, 4), "verdicts": n,
-                             "excluded_examples": excluded})
         rows.append({"version": v, "file": str(_relative(path)) if path else "(built-in)",
                      "examples": len(got.examples) if got else 0, "example_cases": len(got.cases) if got else 0,
-                     "runs": measured})
+                     "runs": [m.as_dict() for m in measured if m.version == v]})
     if a.json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
     from rich.table import Table
 
+    from labeler.render import prompt_agreement_table
     from labeler.safetext import one_line
 
     t = Table(title=f"judge prompt versions of rubric {ds.config.rubric}", title_justify="left")
@@ -345,7 +320,10 @@ def _prompt_list(a: argparse.Namespace, ds) -> int:
         t.add_row(f"v{r['version']}", r["file"], f"{r['examples']} ({r['example_cases']} cases)" if r["examples"] else "-",
                   ", ".join(f"{one_line(m['run'], 40)} {'-' if m['agreement'] is None else format(m['agreement'], '.0%')}"
                             f" of {m['verdicts']}" for m in r["runs"]) or "-")
-    _console().print(t)
+    con = _console()
+    con.print(t)
+    if measured:
+        con.print(prompt_agreement_table(measured))
     return EXIT_OK
 
 
@@ -353,9 +331,7 @@ def _judge_examples(a: argparse.Namespace) -> int:
     """`labeler judge examples DATASET --from RUN`: few-shot examples from corrected verdicts into a prompt version."""
     from labeler.judge import examples, prompts
 
-    if len(a.rest) != 1 or not a.from_run:
-        raise UsageError("usage: labeler judge examples DATASET --from RUN [--per-criterion N] [--into VERSION] [--holdout 0.5]")
-    ds = _open(a.rest[0])
+    ds = _open(a.dataset)
     run = _run_name(a.from_run)
     into = a.into or prompts.latest(ds)
     picked = examples.pick(ds, run, a.per_criterion, a.holdout, a.seed, a.max_chars)
@@ -383,11 +359,9 @@ def _judge_examples(a: argparse.Namespace) -> int:
 def _judge_compare(a: argparse.Namespace) -> int:
     from labeler.judge.run import compare_runs
 
-    if len(a.rest) != 3:
-        raise LabelerError("usage: labeler judge compare DATASET RUN_A RUN_B")
-    ds = _open(a.rest[0])
-    ma, va = ds.judge_run(_run_name(a.rest[1]))
-    mb, vb = ds.judge_run(_run_name(a.rest[2]))
+    ds = _open(a.dataset)
+    ma, va = ds.judge_run(_run_name(a.run_a))
+    mb, vb = ds.judge_run(_run_name(a.run_b))
     if ma.rubric_version != mb.rubric_version:
         sys.stderr.write(f"note: runs used rubric v{ma.rubric_version} and v{mb.rubric_version}\n")
     comps = compare_runs(va, vb, ds.rubric())
@@ -399,7 +373,7 @@ def _judge_compare(a: argparse.Namespace) -> int:
 
     from labeler.safetext import one_line
 
-    t = Table(title=f"{a.rest[1]} vs {a.rest[2]}")
+    t = Table(title=f"{a.run_a} vs {a.run_b}")
     for col in ("criterion", "agreement", "cases", "differ on"):
         t.add_column(col)
     for c in comps:
@@ -410,16 +384,72 @@ def _judge_compare(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+ACTIONS = {"compare": _judge_compare, "status": _judge_status, "drop": _judge_drop, "prompt": _judge_prompt,
+           "examples": _judge_examples}
+"""`labeler judge ACTION ...`: each a subcommand with its own --help; any other first word is the DATASET of a run."""
+
+
+class _AnyWord(Mapping):
+    """The sub-actions by name, except that any word passes argparse's choice check: one that is not an action
+    is a DATASET."""
+
+    def __init__(self, parsers: dict) -> None:
+        self.parsers = parsers
+
+    def __getitem__(self, key):
+        return self.parsers[key]
+
+    def __iter__(self):
+        return iter(self.parsers)
+
+    def __len__(self) -> int:
+        return len(self.parsers)
+
+    def __contains__(self, key) -> bool:
+        return isinstance(key, str)
+
+
+class _Actions(argparse._SubParsersAction):
+    """Subcommands under `judge` beside `labeler judge DATASET --model M`: a known word opens its subcommand
+    (parsed into the same namespace, so flags given before the word still count); any other word is the
+    dataset, and what follows it is parsed with the run's own flags."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.choices = _AnyWord(self._name_parser_map)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        word, rest = values[0], list(values[1:])
+        if word in self._name_parser_map:
+            namespace.judge_action = word
+            _, extra = self._name_parser_map[word].parse_known_args(rest, namespace)
+        else:
+            if getattr(namespace, "dataset", None) is not None:
+                parser.error(f"unexpected argument {word!r} (usage: labeler judge DATASET --model M ...)")
+            namespace.dataset = word
+            self.required = False  # the dataset was given: the rest are the run's flags
+            try:
+                _, extra = parser.parse_known_args(rest, namespace)
+            finally:
+                self.required = True
+        if extra:
+            vars(namespace).setdefault(argparse._UNRECOGNIZED_ARGS_ATTR, []).extend(extra)
+
+
 def register(add) -> None:
     """The subcommands of this module, with their flags."""
-    sp = add("judge", cmd_judge, "Score cases with an LLM judge through any OpenAI-compatible endpoint. "
-             "Also: `labeler judge compare DATASET RUN_A RUN_B`, `labeler judge status DATASET` and "
-             "`labeler judge drop DATASET RUN` (remove a failed run), `labeler judge prompt list|show|diff|bump DATASET` "
-             "(versions of the judge's prompt) and `labeler judge examples DATASET --from RUN` (few-shot examples "
-             "from corrected verdicts, held-out cases never used).")
-    sp.add_argument("target", metavar="DATASET", help="the dataset (or 'compare' / 'status' / 'drop' / 'prompt' / 'examples', see above)")
-    sp.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
-    sp.add_argument("--model", default=None)
+    sp = add("judge", cmd_judge, "Score cases with an LLM judge through any OpenAI-compatible endpoint: "
+             "`labeler judge DATASET --model M`. The subcommands below look after the runs (compare, status, drop) "
+             "and teach the judge from audits (prompt versions, few-shot examples from corrected verdicts); "
+             "`labeler judge SUBCOMMAND --help` says more.")
+    sub = sp.add_subparsers(action=_Actions, dest="judge_action", metavar="DATASET | SUBCOMMAND", required=True,
+                            help="the dataset to judge, or one of:")
+    sp.set_defaults(judge_action=None, dataset=None)
+
+    def sadd(parent, name: str, help: str, description: str | None = None) -> argparse.ArgumentParser:
+        return parent.add_parser(name, help=help.replace("%", "%%"), description=description or help)
+
+    sp.add_argument("--model", default=None, help="the model name your endpoint serves (required for a run)")
     sp.add_argument("--base-url", default=None, help="an OpenAI-compatible endpoint (default: OpenAI)")
     sp.add_argument("--api-key-env", default="OPENAI_API_KEY", help="the environment variable holding the key (never stored)")
     sp.add_argument("--run", type=_name("run name"), default=None, help="run name (default: the model name)")
@@ -436,15 +466,63 @@ def register(add) -> None:
     sp.add_argument("--poll", type=float, default=10.0, help=argparse.SUPPRESS)
     sp.add_argument("--candidate", type=_name("candidate name"), default=None,
                     help="score this candidate's outputs (labeler candidate add) instead of the golden outputs")
-    sp.add_argument("--force", action="store_true", help="with drop: drop a run that people audited")
     sp.add_argument("--prompt", type=_version, default=None, metavar="VERSION",
                     help="the judge prompt version to use (default: the newest; `labeler judge prompt list DATASET`)")
-    sp.add_argument("--from", dest="from_run", default=None, metavar="RUN", help="with examples: the audited run")
-    sp.add_argument("--per-criterion", type=_positive, default=3, help="with examples: examples per criterion (default 3)")
-    sp.add_argument("--into", type=_version, default=None, metavar="VERSION",
-                    help="with examples: the prompt version that gets them (default: the newest; never a used one)")
-    sp.add_argument("--holdout", type=_holdout, default=0.5, help="with examples: the share of cases kept out of examples "
-                                                                "for measuring (a split fixed per case by --seed; default 0.5)")
-    sp.add_argument("--seed", type=int, default=0, help="with examples: the seed of the held-out split")
-    sp.add_argument("--max-chars", type=_positive, default=1200, help="with examples: longer inputs and outputs are trimmed")
     sp.add_argument("--json", action="store_true")
+
+    x = sadd(sub, "compare", "Two runs verdict by verdict: per criterion how often they agree and the cases they differ on.")
+    x.add_argument("dataset")
+    x.add_argument("run_a", metavar="RUN_A")
+    x.add_argument("run_b", metavar="RUN_B")
+    x.add_argument("--json", action="store_true")
+
+    x = sadd(sub, "status", "Every run (or one): model, rubric version, cases, errors, and a Batch API job's state.")
+    x.add_argument("dataset")
+    x.add_argument("--run", type=_name("run name"), default=None, help="only this run")
+    x.add_argument("--base-url", default=None, help="ask this endpoint for an uncollected batch's state")
+    x.add_argument("--api-key-env", default="OPENAI_API_KEY", help="the environment variable holding the key (never stored)")
+    x.add_argument("--json", action="store_true")
+
+    x = sadd(sub, "drop", "Remove a run's folder (a failed or unwanted run); what was committed stays in git history.")
+    x.add_argument("dataset")
+    x.add_argument("run_name", metavar="RUN")
+    x.add_argument("--force", action="store_true", help="drop a run that people audited")
+
+    pp = sadd(sub, "prompt", "Versions of the judge's prompt: list, show, diff, bump.",
+              "Versions of the judge's prompt, as rubric versions have them: rubrics/R/judge/vN.md (an old judge.md is v1), "
+              "each version's few-shot examples in rubrics/R/judge-examples/vN.yaml. A version a run used never changes "
+              "(`labeler validate` fails when one is edited in place): bump to make the next.")
+    psub = pp.add_subparsers(dest="prompt_action", metavar="SUBCOMMAND", required=True)
+    x = sadd(psub, "list", "Every version: its file, its examples, the runs that used it and their agreement with gold.",
+             "Every version: its file, its examples, and the runs that used it, each with its agreement and kappa with "
+             "gold per criterion, measured on held-out cases (never the cases its version showed as examples).")
+    x.add_argument("dataset")
+    x.add_argument("--json", action="store_true")
+    x = sadd(psub, "show", "The template of a version and its examples.")
+    x.add_argument("dataset")
+    x.add_argument("version", nargs="?", type=_version, default=None, help="N or vN (default: the newest)")
+    x.add_argument("--json", action="store_true")
+    x = sadd(psub, "diff", "What changed between two versions: the template line by line, examples added and removed.")
+    x.add_argument("dataset")
+    x.add_argument("a", type=_version, metavar="VERSION_A")
+    x.add_argument("b", type=_version, metavar="VERSION_B")
+    x = sadd(psub, "bump", "Start version N+1 from the newest (or FROM_VERSION); adds the {examples} placeholder when missing.")
+    x.add_argument("dataset")
+    x.add_argument("version", nargs="?", type=_version, default=None, metavar="FROM_VERSION", help="N or vN (default: the newest)")
+    x.add_argument("--json", action="store_true")
+
+    x = sadd(sub, "examples", "Few-shot examples for a prompt version from corrected verdicts; held-out cases never used.",
+             "Few-shot examples for a judge prompt version from what people corrected: audited verdicts the judge got "
+             "wrong (the auditor's note explains each) and adjudicated gold with the lead's reason; balanced across "
+             "criteria and scale points. Only cases outside a seeded held-out split may become examples, and a case "
+             "whose label is stale or whose gold is in conflict never does.")
+    x.add_argument("dataset")
+    x.add_argument("--from", dest="from_run", required=True, metavar="RUN", help="the audited run")
+    x.add_argument("--per-criterion", type=_positive, default=3, help="examples per criterion (default 3)")
+    x.add_argument("--into", type=_version, default=None, metavar="VERSION",
+                   help="the prompt version that gets them (default: the newest; never a used one)")
+    x.add_argument("--holdout", type=_holdout, default=0.5, help="the share of cases kept out of examples for measuring "
+                                                               "(a split fixed per case by --seed; default 0.5)")
+    x.add_argument("--seed", type=int, default=0, help="the seed of the held-out split")
+    x.add_argument("--max-chars", type=_positive, default=1200, help="longer inputs and outputs are trimmed")
+    x.add_argument("--json", action="store_true")

@@ -210,7 +210,8 @@ def _verdicts(state: Any) -> Any:
     w = len(state["scales"])
     if (not all(len(state[k]) == n for k in ("repeat", "error", "keys", "lines"))
             or len(state["vals"]) != n * w or len(state["pair"]) != n * w
-            or not only(state["cases"], str) or state["blob"].count("\n") != max(0, n - 1)):
+            or not only(state["cases"], str) or type(state["blob"]) is not bytes
+            or state["blob"].count(b"\n") != max(0, n - 1)):
         raise Bad("RunVerdicts: inconsistent columns")
     rv = RunVerdicts.__new__(RunVerdicts)
     rv.__setstate__(dict(state))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from itertools import repeat
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
@@ -75,14 +76,17 @@ class RunVerdicts(Mapping):
         self.cases: list[str] = []
         self.repeat: list[int] = []
         self.error: list[str | None] = []
-        self.vals: list[bytes] = []
-        """Per verdict: one byte per criterion (scale index + 1; 0 = no value)."""
-        self.pair: list[bytes] = []
-        """Per verdict: one byte per criterion: 0 = not asked in two orders, 1 = both orders agreed, 2 = inconsistent."""
+        self.vals = bytearray()
+        """One byte per verdict and criterion, row after row (scale index + 1; 0 = no value)."""
+        self.pair = bytearray()
+        """One byte per verdict and criterion: 0 = not asked in two orders, 1 = both orders agreed, 2 = inconsistent."""
         self.keys: list[str] = []
         self.lines: list[int] = []
-        self.blob: list[str] = []
-        self.by_case: dict[str, list[int]] = {}
+        self._blob: list[str] | None = []
+        self._blob_bytes = b""
+        self._by_case: dict[str, list[int]] | None = {}
+        self._gone: set[str] = set()
+        """Cases left out by keep (not in the dataset)."""
         self.problems: list[tuple[int | None, str, bool]] = []
         self.torn_line: int | None = None
 
@@ -124,9 +128,9 @@ class RunVerdicts(Mapping):
             out.cases.append(cid)
             out.repeat.append(rec.get("repeat", 0))
             out.error.append(rec.get("error"))
-            out.vals.append(bytes(code))
-            out.pair.append(bytes((2 if items[c].get("inconsistent") else 1) if c in items and items[c].get("orders") else 0
-                                  for c in crits))
+            out.vals += code
+            out.pair += bytes((2 if items[c].get("inconsistent") else 1) if c in items and items[c].get("orders") else 0
+                              for c in crits)
             out.keys.append(rec.get("cache_key", ""))
             out.lines.append(line)
             extra = {"r": {c: item.get("rationale", "") for c, item in items.items()},
@@ -141,31 +145,53 @@ class RunVerdicts(Mapping):
                                             "<file>.torn on the next save", False))
         return out
 
+    @property
+    def blob(self) -> list[str]:
+        """Per verdict, one JSON line of what a screen shows now and then: split when first asked for."""
+        if self._blob is None:
+            self._blob = self._blob_bytes.decode("utf-8", "surrogatepass").split("\n") if self._blob_bytes else []
+        return self._blob
+
     def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state["blob"] = "\n".join(self.blob)  # one string pickles in a blink; 100,000 do not
-        state["vals"] = b"".join(self.vals)
-        state["pair"] = b"".join(self.pair)
-        state["by_case"] = None
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_blob", "_blob_bytes", "_by_case", "_gone")}
+        # one block of bytes each: stored raw (no JSON string to decode), read back without a walk
+        state["blob"] = "\n".join(self.blob).encode("utf-8", "surrogatepass")
+        state["vals"] = bytes(self.vals)
+        state["pair"] = bytes(self.pair)
         return state
 
     def __setstate__(self, state: dict) -> None:
-        blob, vals, pair = state.pop("blob"), state.pop("vals"), state.pop("pair")
+        state = dict(state)
+        self._blob_bytes, self._blob = state.pop("blob"), None
         self.__dict__.update(state)
-        self.blob = blob.split("\n") if blob else []
+        self._by_case, self._gone = None, set()
+
+    @property
+    def by_case(self) -> dict[str, list[int]]:
+        """case -> its rows, in file order: built when first asked for (the numbers read the columns)."""
+        if self._by_case is None:
+            out: dict[str, list[int]] = {}
+            gone = self._gone
+            for i, c in enumerate(self.cases):
+                if c not in gone:
+                    out.setdefault(c, []).append(i)
+            self._by_case = out
+        return self._by_case
+
+    def _row(self, buf, i: int) -> bytes:
         w = len(self.scales)
-        self.vals = [vals[i * w:(i + 1) * w] for i in range(len(self.cases))]
-        self.pair = [pair[i * w:(i + 1) * w] for i in range(len(self.cases))]
-        self.by_case = {}
-        for i, c in enumerate(self.cases):
-            self.by_case.setdefault(c, []).append(i)
+        return buf[i * w:(i + 1) * w]
 
     def keep(self, cases) -> list[tuple[int, str]]:
         """Leave out verdicts of cases not in the dataset; (line, case) of each left out."""
-        out = []
-        for c in [c for c in self.by_case if c not in cases]:
-            out += [(self.lines[i], c) for i in self.by_case.pop(c)]
-        return out
+        gone = {c for c in set(self.cases) if c not in cases} - self._gone
+        if not gone:
+            return []
+        self._gone |= gone
+        if self._by_case is not None:
+            for c in gone:
+                self._by_case.pop(c, None)
+        return [(self.lines[i], c) for i, c in enumerate(self.cases) if c in gone]
 
     # ---- Mapping
 
@@ -179,7 +205,7 @@ class RunVerdicts(Mapping):
         return len(self.by_case)
 
     def _values(self, i: int) -> dict[str, Any]:
-        return {c: self.scales[c][b - 1] for c, b in zip(self.scales, self.vals[i]) if b}
+        return {c: self.scales[c][b - 1] for c, b in zip(self.scales, self._row(self.vals, i)) if b}
 
     def _verdict(self, i: int) -> Verdict:
         extra = json.loads(self.blob[i])
@@ -241,7 +267,7 @@ class RunVerdicts(Mapping):
         rows = [i for i, e in enumerate(self.error) if e is None and (cases is None or self.cases[i] in cases)]
         if not rows or not w:
             return {c: (0, 0) for c in self.scales}
-        m = np.frombuffer(b"".join(self.pair[i] for i in rows), dtype=np.uint8).reshape(len(rows), w)
+        m = np.frombuffer(bytes(self.pair), dtype=np.uint8).reshape(-1, w)[rows]
         return {c: (int((m[:, k] == 1).sum()), int((m[:, k] > 0).sum())) for k, c in enumerate(self.scales)}
 
     def first_matrix(self, index: Mapping[str, int], n: int):
@@ -252,13 +278,17 @@ class RunVerdicts(Mapping):
         w = len(self.scales)
         codes = np.full((n, w), -1, dtype=np.int16)
         incons = np.zeros((n, w), dtype=bool)
-        rows = [i for i, e in enumerate(self.error) if e is None and self.cases[i] in index]
-        if not rows or not w:
+        cases = self.cases
+        pos = np.fromiter(map(index.get, cases, repeat(-1)), dtype=np.int64, count=len(cases))
+        ok = pos >= 0
+        ok[[i for i, e in enumerate(self.error) if e is not None]] = False
+        rows = np.flatnonzero(ok)
+        if not len(rows) or not w:
             return codes, incons
-        pos = np.fromiter((index[self.cases[i]] for i in rows), dtype=np.int64, count=len(rows))
-        rep = np.fromiter((self.repeat[i] for i in rows), dtype=np.int64, count=len(rows))
-        vals = np.frombuffer(b"".join(self.vals[i] for i in rows), dtype=np.uint8).reshape(len(rows), w).astype(np.int16) - 1
-        pair = np.frombuffer(b"".join(self.pair[i] for i in rows), dtype=np.uint8).reshape(len(rows), w)
+        pos = pos[rows]
+        rep = np.asarray(self.repeat, dtype=np.int64)[rows]
+        vals = np.frombuffer(bytes(self.vals), dtype=np.uint8).reshape(-1, w)[rows].astype(np.int16) - 1
+        pair = np.frombuffer(bytes(self.pair), dtype=np.uint8).reshape(-1, w)[rows]
         # written in reverse priority, so the lowest repeat (and among equals the earliest line) is written last
         order = np.lexsort((-np.arange(len(rows)), -rep))
         codes[pos[order]] = vals[order]

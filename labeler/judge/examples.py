@@ -41,7 +41,7 @@ def pick(ds: Dataset, run: str, per_criterion: int = 3, holdout: float = 0.5, se
          max_chars: int = 1200) -> Picked:
     """Examples balanced across criteria and their scale points, from cases outside the held-out split."""
     from labeler.derived.current import Current
-    from labeler.judge.run import first_values
+    from labeler.derived.verdicts import first_values
 
     if not 0 <= holdout < 1:
         raise LabelerError(f"--holdout {holdout}: expected a fraction from 0 up to (not including) 1")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from labeler.errors import FileFormatError, LabelerError
 from labeler.safetext import one_line
-from labeler.stats.heldout import example_cases, examples_path, held_out, load_examples  # noqa: F401 (the judge's callers read them here too)
+from labeler.stats.heldout import example_cases, examples_path, held_out, load_examples, used  # noqa: F401 (the judge's callers read them here too)
 from labeler.truth.models import Example, ExampleSet, JudgeRun  # noqa: F401
 from labeler.dataset import Dataset
 
@@ -85,19 +85,6 @@ def load_prompt(ds: Dataset, version: int | None = None) -> JudgePrompt:
 def prompt_hash(prompt: JudgePrompt) -> str:
     """The run's prompt hash: as before versions for a prompt without examples (old runs resume)."""
     return template_hash(prompt.template + (("\x00" + prompt.examples_text) if prompt.examples_text else ""))
-
-
-def used(ds: Dataset) -> dict[int, list[tuple[str, str]]]:
-    """version -> (run, the prompt hash it recorded) for every run that names its prompt version."""
-    out: dict[int, list[tuple[str, str]]] = {}
-    for run in ds.judge_runs():
-        try:
-            meta, _ = ds.judge_run(run)
-        except LabelerError:
-            continue  # validate reports it
-        if meta.prompt_version is not None:
-            out.setdefault(meta.prompt_version, []).append((run, meta.prompt_hash))
-    return out
 
 
 def edited_in_place(ds: Dataset) -> list[tuple[Path, str]]:

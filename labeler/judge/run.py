@@ -8,7 +8,6 @@ API keys come from the environment and are never written anywhere.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import re
@@ -466,6 +465,7 @@ async def judge_one(client, cfg: JudgeConfig, rubric: Rubric, job: Job, state: d
 async def judge_pair(client, cfg: JudgeConfig, rubric: Rubric, job: Job, state: dict, sem: asyncio.Semaphore) -> Verdict:
     """A pairwise case asked in both orders (each request takes its own concurrency slot); a value
     counts only where both orders name the same output, else it is recorded as inconsistent."""
+    import asyncio  # here, not at the top: reading prompts and templates needs no event loop
 
     async def ask(order: str, prompt: str) -> Verdict:
         async with sem:
@@ -533,6 +533,8 @@ async def run_async(ds: Dataset, cfg: JudgeConfig, progress: Callable[[int, int]
     Setting `stop` (the CLI sets it on Ctrl-C) cancels the requests in flight; every verdict
     finished so far is already on disk as a whole line, and a rerun picks up the rest.
     """
+    import asyncio
+
     if cfg.concurrency < 1:
         raise LabelerError("--concurrency must be at least 1")
     if cfg.repeat > 1 and cfg.temperature == 0:

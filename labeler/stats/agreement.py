@@ -8,7 +8,7 @@ to measure, it is "undefined", never 0 (DESIGN.md section 3).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import combinations
+from itertools import combinations, repeat
 from typing import Sequence
 
 import numpy as np
@@ -235,11 +235,8 @@ class Ratings:
     def ref_vector(self, values: dict[str, Value]) -> np.ndarray:
         """Scale indexes of `values` in case order (MISSING where absent or off the scale)."""
         index = {v: i for i, v in enumerate(self.criterion.scale.values())}
-        ref = np.full(len(self.cases), MISSING, dtype=np.int64)
-        for j, cid in enumerate(self.cases):
-            if cid in values:
-                ref[j] = index.get(values[cid], MISSING)
-        return ref
+        by_case = {cid: index.get(v, MISSING) for cid, v in values.items()}
+        return np.fromiter(map(by_case.get, self.cases, repeat(MISSING)), dtype=np.int64, count=len(self.cases))
 
     def gold(self, rule: str, adjudicated: np.ndarray | None = None, without: int | None = None) -> np.ndarray:
         """Gold per case (scale index or MISSING): the adjudicated value where there is one, none where

@@ -68,17 +68,18 @@ class JudgeVsGold:
     humans: dict[str, tuple[Coefficient, Coefficient]]
     no_gold: int
     """Cases the judge answered that have no gold."""
-    alt: AltTest
+    alt: AltTest | None
 
 
 def judge_vs_gold(data: np.ndarray, judge: np.ndarray, adjudicated: np.ndarray | None, n_values: int, rule: str = "consensus",
                   weights: str | None = None, ordinal: bool = False, raters: list[str] | None = None,
-                  epsilon: float = EPSILON) -> JudgeVsGold:
+                  epsilon: float = EPSILON, judge_only: bool = False) -> JudgeVsGold:
     """The judge against gold made from every annotator; each annotator against gold made without their own
     label, on every judged case where that gold exists; and the alternative annotator test.
 
     `data`: annotators x cases of scale indexes (MISSING for none); `judge`: its scale index per case;
-    `adjudicated`: the leads' gold per case (MISSING where none, CONFLICT where they disagree), or None."""
+    `adjudicated`: the leads' gold per case (MISSING where none, CONFLICT where they disagree), or None.
+    `judge_only`: the judge against gold alone (no annotator beside it, no alternative annotator test)."""
     data = np.asarray(data, dtype=np.int64)
     judge = np.asarray(judge, dtype=np.int64)
     raters = list(raters) if raters is not None else [str(i) for i in range(len(data))]
@@ -88,47 +89,49 @@ def judge_vs_gold(data: np.ndarray, judge: np.ndarray, adjudicated: np.ndarray |
     pct, kap = agreement_with(np.where(scored, judge, MISSING), g, n_values, weights)
     cm = confusion(judge[scored], g[scored], n_values).tolist()
     hum = {}
-    for i, a in enumerate(raters):
+    for i, a in enumerate([] if judge_only else raters):
         g_i = np.where(judged, gold_of(data, n_values, rule, adjudicated, without=i), MISSING)
         p, k = agreement_with(data[i], g_i, n_values, weights)
         if p.n:
             hum[a] = (p, k)
-    alt = alt_test(data, judge, raters, n_values, ordinal, epsilon)
+    alt = None if judge_only else alt_test(data, judge, raters, n_values, ordinal, epsilon)
     return JudgeVsGold(pct, kap, cm, dict(sorted(hum.items())), int(judged.sum() - scored.sum()), alt)
 
 
-def calibrate_criterion(r: Ratings, judge: dict[str, Value], adjudicated: np.ndarray | dict[str, Value], rule: str,
-                        errors: int, epsilon: float = EPSILON) -> Calibration:
-    """judge_vs_gold on one criterion's Ratings and the judge's values (case -> value).
+def calibrate_criterion(r: Ratings, judge: np.ndarray | dict[str, Value], adjudicated: np.ndarray | dict[str, Value], rule: str,
+                        errors: int, epsilon: float = EPSILON, judge_only: bool = False) -> Calibration:
+    """judge_vs_gold on one criterion's Ratings and the judge's values (its first verdict per case of `r` as
+    scale indexes, MISSING where none, or case -> value).
     `adjudicated`: the leads' gold per case of `r` (stats/gather.adjudicated_of), or case -> value."""
     crit = r.criterion
     values = crit.scale.values()
     adj = adjudicated if isinstance(adjudicated, np.ndarray) else r.ref_vector(adjudicated)
-    x = judge_vs_gold(r.data, r.ref_vector(judge), adj, len(values), rule, kappa_weights(crit),
-                      level_of(crit) == "ordinal", r.raters, epsilon)
+    j = judge if isinstance(judge, np.ndarray) else r.ref_vector(judge)
+    x = judge_vs_gold(r.data, j, adj, len(values), rule, kappa_weights(crit),
+                      level_of(crit) == "ordinal", r.raters, epsilon, judge_only)
     return Calibration(r.criterion_id, values, x.percent, x.kappa, x.confusion, x.humans, x.no_gold, errors, x.alt)
 
 
 def calibrate(ds: Dataset, verdicts: dict[str, list[Verdict]], cases: list[str] | None = None,
-              rule: str = "consensus", epsilon: float = EPSILON) -> list[Calibration]:
-    """Per criterion of the rubric in force: the judge's first answer per case against gold."""
+              rule: str = "consensus", epsilon: float = EPSILON, judge_only: bool = False) -> list[Calibration]:
+    """Per criterion of the rubric in force: the judge's first answer per case against gold
+    (`judge_only`: without each annotator beside it and the alternative annotator test)."""
     versions = ds.versions
     rubric = versions.in_force
     cases = list(ds.cases) if cases is None else cases
     keep = set(cases)
     cur = Current(ds, versions)
-    idx = np.asarray([ds.case_index[c] for c in cases], dtype=np.int64)
-    if hasattr(verdicts, "first_values"):  # a run read from disk: straight from its rows
-        jv, errored = verdicts.first_values(cases), verdicts.errored(cases)
+    idx = np.fromiter(map(ds.case_index.__getitem__, cases), dtype=np.int64, count=len(cases))
+    column = _first_columns(verdicts, cases, rubric, ds.case_index, idx)  # a run read from disk: from its columns
+    if hasattr(verdicts, "errored"):
+        errored = verdicts.errored(cases)
     else:
-        jv = first_values({c: v for c, v in verdicts.items() if c in keep})
         errored = {c for c, vs in verdicts.items() if c in keep and vs and all(v.error for v in vs)}
     position = position_consistency(verdicts, rubric, keep) if rubric.pairwise else {}
     out = []
     for cid, crit in rubric.criteria.items():
-        judge = {c: vals[cid] for c, vals in jv.items() if cid in vals}
         r = ratings_of(cur, cid, idx)
-        cal = calibrate_criterion(r, judge, adjudicated_of(cur, r), rule, len(errored), epsilon)
+        cal = calibrate_criterion(r, column(cid, r), adjudicated_of(cur, r), rule, len(errored), epsilon, judge_only)
         cal.position = position.get(cid)
         out.append(cal)
     return out
@@ -220,10 +223,10 @@ def compare_runs(ds: Dataset, new: dict[str, list[Verdict]], old: dict[str, list
     versions = ds.versions
     rubric = versions.in_force
     cur = Current(ds, versions)
-    idx = np.asarray([ds.case_index[c] for c in cases], dtype=np.int64)
+    idx = np.fromiter(map(ds.case_index.__getitem__, cases), dtype=np.int64, count=len(cases))
     cols = {}
     for v in (new, old):
-        cols[id(v)] = _first_columns(v, cases, rubric)
+        cols[id(v)] = _first_columns(v, cases, rubric, ds.case_index, idx)
     per = []
     for cid, crit in rubric.criteria.items():
         r = ratings_of(cur, cid, idx)
@@ -246,11 +249,12 @@ def compare_runs(ds: Dataset, new: dict[str, list[Verdict]], old: dict[str, list
     return out
 
 
-def _first_columns(verdicts, cases: list[str], rubric):
+def _first_columns(verdicts, cases: list[str], rubric, case_index: dict[str, int], idx: np.ndarray):
     """criterion, Ratings -> the run's first verdict per case as scale indexes (MISSING where none):
-    from the run's columns when its scale is the one in force, else through its values."""
+    from the run's columns when its scale is the one in force, else through its values. `idx`: the
+    cases' positions in `case_index` (the dataset's), so no index of the cases is built per run."""
     if hasattr(verdicts, "first_matrix"):
-        codes, _ = verdicts.first_matrix(dict(zip(cases, range(len(cases)))), len(cases))
+        codes = verdicts.first_matrix(case_index, len(case_index))[0][idx]
         order = list(verdicts.scales)
 
         def column(c: str, r) -> np.ndarray | None:
@@ -318,3 +322,48 @@ def pooled(changes: list[Change]) -> tuple[float | None, float | None, float | N
     old = sum((c.old_percent.value or 0) * c.n for c in changes) / n
     new = sum((c.new_percent.value or 0) * c.n for c in changes) / n
     return old, new, new - old
+
+
+# ---------------------------------------------------------------- per judge prompt version: did v2 beat v1?
+
+
+@dataclass
+class PromptRun:
+    """One judge run of one prompt version, calibrated on its held-out cases (never the cases its prompt
+    showed the judge as examples)."""
+
+    version: int
+    run: str
+    model: str
+    excluded: int
+    """Cases left out: this version's examples."""
+    cases: int
+    """The held-out cases it is measured on."""
+    criteria: list[Calibration]
+
+    @property
+    def pooled(self) -> tuple[float | None, int]:
+        """(agreement over every criterion's scored verdicts together, how many verdicts)."""
+        n = sum(c.judge_percent.n for c in self.criteria)
+        return (sum((c.judge_percent.value or 0) * c.judge_percent.n for c in self.criteria) / n if n else None), n
+
+    def as_dict(self) -> dict:
+        agree, n = self.pooled
+        return {"version": self.version, "run": self.run, "model": self.model, "excluded_examples": self.excluded,
+                "held_out_cases": self.cases, "agreement": None if agree is None else round(agree, 4), "verdicts": n,
+                "criteria": {c.criterion: {"percent": c.judge_percent.as_dict(), "kappa": c.judge_kappa.as_dict()}
+                             for c in self.criteria}}
+
+
+def by_prompt_version(ds: Dataset, rule: str = "consensus") -> list[PromptRun]:
+    """Every run that names its judge prompt version, by version then run: calibrate on the cases its
+    version did not show as examples (what `calibrate --run` says for that run)."""
+    from labeler.stats.heldout import held_out, used
+
+    out = []
+    for v, runs in sorted(used(ds).items()):
+        for run, _ in sorted(runs):
+            meta, verdicts = ds.judge_run(run)
+            keep, excluded = held_out(ds, [meta])
+            out.append(PromptRun(v, run, meta.model, excluded, len(keep), calibrate(ds, verdicts, keep, rule, judge_only=True)))
+    return out

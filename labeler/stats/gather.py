@@ -20,7 +20,7 @@ def ratings_of(cur: Current, criterion: str, cases: np.ndarray | None = None, ke
     ids = cur.table.case_ids
     if cases is not None:
         data = data[:, cases]
-        ids = [ids[j] for j in cases]
+        ids = list(map(ids.__getitem__, cases.tolist())) if isinstance(cases, np.ndarray) else [ids[j] for j in cases]
     crit = cur.versions.in_force.criteria[criterion]
     return Ratings.from_matrix(criterion, crit, cur.raters, ids, data)
 
@@ -31,8 +31,9 @@ def adjudicated_of(cur: Current, r: Ratings) -> np.ndarray:
     settles it: the annotators' consensus does not stand in for it (Ratings.gold)."""
     adj = cur.ds.adjudications
     out = r.ref_vector(adj.criterion_gold(r.criterion_id, cur.versions.holds))
-    col = {c: j for j, c in enumerate(r.cases)}
-    for case, c, _ in adj.conflicts(cur.versions.holds):
-        if c == r.criterion_id and case in col:
-            out[col[case]] = CONFLICT
+    mine = {case for case, c, _ in adj.conflicts(cur.versions.holds) if c == r.criterion_id}
+    if mine:  # most criteria have none: no case-position map to build
+        for j, case in enumerate(r.cases):
+            if case in mine:
+                out[j] = CONFLICT
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from labeler.dataset import Dataset
-from labeler.errors import FileFormatError
+from labeler.errors import FileFormatError, LabelerError
 from labeler.truth.models import ExampleSet, JudgeRun
 from labeler.truth.store import validate_model
 
@@ -54,3 +54,17 @@ def held_out(ds: Dataset, metas: list[JudgeRun], cases: list[str] | None = None)
         return cases, 0
     keep = [c for c in cases if c not in shown]
     return keep, len(cases) - len(keep)
+
+
+def used(ds: Dataset) -> dict[int, list[tuple[str, str]]]:
+    """version -> (run, the prompt hash it recorded) for every run that names its prompt version
+    (read from run.yaml alone: no run's verdicts are loaded to say which prompt it used)."""
+    out: dict[int, list[tuple[str, str]]] = {}
+    for run in ds.judge_runs():
+        try:
+            meta = ds.judge_meta(run)
+        except LabelerError:
+            continue  # validate reports it
+        if meta.prompt_version is not None:
+            out.setdefault(meta.prompt_version, []).append((run, meta.prompt_hash))
+    return out

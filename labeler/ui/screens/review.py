@@ -29,7 +29,7 @@ class ReviewScreen(CaseQueueScreen):
         Binding("r", "reason", "Reason", tooltip="write the reason for the focused criterion's gold value"),
         Binding("f", "gap", "Rubric gap", tooltip="flag the criterion a rubric gap: the rubric does not decide it (collected for the next version; f flags the rubric on every screen)"),
         Binding("t", "tighten", "Tighten", tooltip="edit the focused criterion with the evidence beside it; saving makes the next rubric version"),
-        Binding("H", "health", "Health", tooltip="rubric health: agreement per criterion by rubric version"),
+        Binding("H", "health", "Health", tooltip="rubric health: agreement per criterion by rubric version; the judge per prompt version"),
         Binding("A", "toggle_adjudicated", "Show done", key_display="A", tooltip="show or hide cases already adjudicated (all)"),
     ]
 
