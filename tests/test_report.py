@@ -93,9 +93,15 @@ def test_report_numbers_on_a_hand_built_dataset(tiny: Path):
     assert r["bootstrap"] == {"replicates": 200, "seed": 3, "resampled": "cases"}
     j = r["judge"][0]["criteria"]["polite"]
     # gold for polite: t1 (both pass); judge pass on t1 -> sensitivity 1 (n=1), no gold fails -> specificity undefined
-    assert j["pass"]["sensitivity"] == {"value": 1.0, "n": 1} and j["pass"]["specificity"]["value"] is None
+    # 1 of 1 is all a resample can show, so the interval is the exact binomial one: [0.025, 1] (Clopper-Pearson)
+    sens = j["pass"]["sensitivity"]
+    assert (sens["value"], sens["n"]) == (1.0, 1) and (sens["ci95"]["low"], sens["ci95"]["high"]) == (0.025, 1.0)
+    assert j["pass"]["specificity"]["value"] is None and "ci95" not in j["pass"]["specificity"]  # undefined: no interval
     assert j["pass"]["judge_only_cases"] == 3 and j["pass"]["raw_pass_rate"]["value"] == pytest.approx(2 / 3, abs=1e-4)
     assert j["pass"]["corrected_pass_rate"]["value"] is None  # no specificity, no correction: said, not guessed
+    md = markdown(r).split("pass decisions on cases with gold")[1]
+    rates = next(line for line in md.splitlines() if line.startswith("| polite"))  # what a reader sees
+    assert rates.replace("\\", "").rstrip(" |").split(" | ")[1:3] == [f"100% [{0.025:.0%}, 100%] (n=1)", "undefined"]
 
 
 def test_markdown_and_html_parse(example: Path, tmp_path: Path, monkeypatch, capsys):
