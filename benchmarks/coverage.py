@@ -127,7 +127,7 @@ def main() -> None:
         return
     se = 100 * np.sqrt(0.95 * 0.05 / a.datasets)
     print(f"coverage of 95% intervals ({a.datasets} datasets each, {a.replicates} replicates; "
-          f"Monte-Carlo error +-{se:.1f} points at 95%); mean width in brackets")
+          f"Monte-Carlo standard error of a 95% coverage: {se:.1f} points); mean width in brackets")
     for r in out["results"]:
         print(f"  {r['cases']} cases, {r['design']}:")
         for k, v in r["statistics"].items():

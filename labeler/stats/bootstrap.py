@@ -219,12 +219,14 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def mean_interval(values: np.ndarray, replicates: int = B_DEFAULT, seed: int = 0,
-                  bounds: tuple[float, float] = (0.0, 1.0)) -> Interval:
-    """The mean of per-case values within `bounds` (a pass rate of 0/1; a paired difference, -1 to 1)
-    over resampled cases."""
+                  bounds: tuple[float, float] | None = None) -> Interval:
+    """The mean of per-case values over resampled cases. `bounds`: the range a case's value can take (a
+    pass rate's 0/1: (0, 1); a paired difference: (-1, 1)); it bounds the interval and, when every case
+    gave the same value, says how far unseen cases could move the mean."""
     x = np.asarray(values, dtype=np.float64)
-    flat = flat_mean(float(x[0]), len(x), *bounds) if len(x) else None
-    return bca(lambda block: _ratio(block @ x, block.sum(axis=1)), len(x), replicates, seed, bounds=bounds, flat=flat)
+    flat = flat_mean(float(x[0]), len(x), *bounds) if len(x) and bounds else None
+    return bca(lambda block: _ratio(block @ x, block.sum(axis=1)), len(x), replicates, seed,
+               bounds=bounds or (-np.inf, np.inf), flat=flat)
 
 
 def paired_interval(stat: Callable[[np.ndarray], float], n: int, replicates: int = B_DEFAULT, seed: int = 0) -> Interval:

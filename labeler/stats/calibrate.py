@@ -122,7 +122,7 @@ def position_interval(rate: float | None, n: int, replicates: int = 1000, seed: 
     if rate is None or not n:
         return None
     k = round(rate * n)
-    iv = mean_interval(np.r_[np.ones(k), np.zeros(n - k)], replicates, seed)
+    iv = mean_interval(np.r_[np.ones(k), np.zeros(n - k)], replicates, seed, (0.0, 1.0))
     return iv.low, iv.high
 
 

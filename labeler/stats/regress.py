@@ -97,11 +97,11 @@ def regress(ds: Dataset, base: str, candidate: str, by: str = "criterion", seed:
                 pb = np.array([v in passing for v in vb], dtype=float)
                 diff = pb - pa
                 item.update({"pass_base": round(float(pa.mean()), 4),
-                             "pass_base_ci95": mean_interval(pa, replicates, seed).as_dict(),
+                             "pass_base_ci95": mean_interval(pa, replicates, seed, (0.0, 1.0)).as_dict(),
                              "pass_candidate": round(float(pb.mean()), 4),
-                             "pass_candidate_ci95": mean_interval(pb, replicates, seed).as_dict(),
+                             "pass_candidate_ci95": mean_interval(pb, replicates, seed, (0.0, 1.0)).as_dict(),
                              "pass_diff": round(float(diff.mean()), 4),
-                             "pass_diff_ci95": mean_interval(diff, replicates, seed).as_dict()})
+                             "pass_diff_ci95": mean_interval(diff, replicates, seed, (-1.0, 1.0)).as_dict()})
                 worse = [i for i in range(len(paired)) if pa[i] > pb[i]]
             if crit.scale.type is ScaleKind.ordinal:
                 worse = sorted(set(worse) | {i for i in range(len(paired)) if vb[i] < va[i]})
