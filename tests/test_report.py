@@ -214,3 +214,20 @@ def test_an_undefined_statistic_has_no_interval():
     ci = block_interval(stat, 6, 200, 0)
     assert (ci.low, ci.high, ci.replicates) == (None, None, 0)
     assert "ci95" not in _coef(None, 6, ci) and _coef(0.4, 6, ci)["ci95"]["low"] is None
+
+
+def test_a_number_no_resample_moves_reaches_as_far_as_unseen_cases_could_move_it():
+    """A judge agreeing with gold on all 25 cases once got [1, 1] for both percent and kappa: a certainty no
+    25 cases can give. Now the share of disagreeing cases never seen is bounded as Clopper-Pearson bounds
+    0 of 25 (1 - 0.025^(1/25) = 0.137), costing what a disagreement costs by chance."""
+    from labeler.stats.bootstrap import agreement_vs, mean_interval
+
+    gold = np.array([0] * 5 + [1] * 8 + [2] * 12)
+    pct, kap = agreement_vs(gold.copy(), gold, 3, "quadratic", 500, 0)
+    q = 1 - 0.025 ** (1 / 25)
+    assert (pct.low, pct.high) == pytest.approx((1 - q, 1.0))
+    chance = ((np.bincount(gold, minlength=3) / 25) ** 2).sum()  # both sides have gold's shares
+    assert (kap.low, kap.high) == pytest.approx((1 - q / (1 - chance), 1.0))
+    passes = mean_interval(np.ones(25), 500, 0, (0.0, 1.0))  # 25 of 25 pass
+    assert (passes.low, passes.high) == pytest.approx((1 - q, 1.0))
+    assert mean_interval(np.zeros(25), 500, 0, (-1.0, 1.0)).high == pytest.approx(q)  # nothing changed on 25 cases
