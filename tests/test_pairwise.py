@@ -591,6 +591,7 @@ def test_the_position_consistency_rate_carries_its_interval(tmp_path: Path, monk
     rows = [x for x in _walk(out) if isinstance(x, dict) and "position_consistency" in x]
     pc = rows[0]["position_consistency"]
     assert pc["rate"] == 0.0 and pc["n"] == 6 and pc["ci95"] == {"low": 0.0, "high": round(1 - 0.025 ** (1 / 6), 4)}
+    monkeypatch.setenv("COLUMNS", "200")  # the whole cell on one line
     cli.main(["calibrate", str(ds_path), "--run", "j1"])
     assert "0% [0%, 46%] of 6" in capsys.readouterr().out
 
