@@ -45,7 +45,7 @@ def drop_gate(n: int, drop: float, margin: float, sims: int, replicates: int, se
         a, b = paired(n, drop, rng)
         d = b - a
         item = {"cases": n, "pass_base": a.mean(), "pass_candidate": b.mean(), "pass_diff": d.mean(),
-                "pass_diff_ci95": mean_interval(d, replicates, s).as_dict()}
+                "pass_diff_ci95": mean_interval(d, replicates, s, (-1.0, 1.0)).as_dict()}
         point += d.mean() < -margin
         interval += bool(gates({"groups": [{"group": "all cases", "criteria": {"c": item}}]}, margin, {}))
     return {"n": n, "true_drop": drop, "margin": margin, "fail_rate_point_rule": point / sims,

@@ -251,7 +251,8 @@ def calibration_tables(result, run: str) -> list[Table]:
                    band_text(c.judge_kappa), str(c.no_gold), str(c.errors)]
             if pairwise:
                 rate, n = c.position or (None, 0)
-                row.append(Text("—" if rate is None else f"{rate:.0%} of {n} ({c.inconsistent} left out)",
+                ci = f" {_ci(c.position_ci)}" if c.position_ci else ""
+                row.append(Text("—" if rate is None else f"{rate:.0%}{ci} of {n} ({c.inconsistent} left out)",
                                 style="yellow" if c.inconsistent else ""))
             t.add_row(*row)
         tables.append(t)
@@ -354,8 +355,10 @@ def winrate_tables(tables, by: str) -> list[Table]:
             rt.add_column("rank", justify="right")
             rt.add_column("source")
             rt.add_column("strength", justify="right")
+            rt.add_column("95% CI", justify="right")
             for i, (s, p) in enumerate(ranks, 1):
-                rt.add_row(str(i), display(s), f"{p:.3f}")
+                lo, hi = t.ranking_ci.get(s, (None, None))
+                rt.add_row(str(i), display(s), f"{p:.3f}", "-" if lo is None else f"[{lo:.3f}, {hi:.3f}]")
             out.append(rt)
     return out
 

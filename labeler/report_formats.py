@@ -81,6 +81,11 @@ def markdown(r: dict) -> str:
                          _num(p.get("raw_pass_rate"), True) if p else "-", _num(p.get("corrected_pass_rate"), True) if p else "-"])
         lines += _table(["criterion", "judge vs gold", "kappa", "judge, same cases", "annotators, same cases",
                          "can it replace an annotator? (alt-test)", "raw pass rate (judge only)", "corrected pass rate"], rows)
+        rates = [[k, _num(v["pass"]["sensitivity"], True), _num(v["pass"]["specificity"], True)]
+                 for k, v in run["criteria"].items() if v.get("pass")]
+        if rates:
+            lines += ["The judge's pass decisions on cases with gold (what the correction uses):", ""]
+            lines += _table(["criterion", "sensitivity (passes gold's passes)", "specificity (fails gold's fails)"], rates)
         lines += ["Same cases: judge and each annotator scored against gold made without that annotator, on the cases "
                   "both labeled. Alt-test: Calderon, Reichart and Dror (2025), epsilon 0.2, Benjamini-Yekutieli.", ""]
     if r.get("win_rates"):

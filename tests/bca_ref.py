@@ -1,18 +1,26 @@
-"""A textbook BCa interval (Efron and Tibshirani 1993, 14.3) for tests: an independent reference."""
+"""An independent BCa reference for tests: scipy.stats.bootstrap(method='BCa'), at the confidence level
+labeler's expanded quantiles amount to (Hesterberg's sqrt(n / (n - 1)) t_{n-1}, from scipy's t), with its
+own random draws: agreement is only up to Monte-Carlo error, which `tail_error` estimates."""
 
 import numpy as np
-from scipy.stats import norm, t
+from scipy import stats
 
 
-def bca_reference(point: float, boot, jack) -> tuple[float, float]:
-    """From the statistic on the data, on resamples, and with each of its n cases left out; the normal
-    quantiles widened to sqrt(n / (n - 1)) t_{n-1} (Hesterberg's expanded percentile)."""
-    boot = np.asarray(boot, dtype=float)
-    boot = boot[np.isfinite(boot)]
-    z0 = norm.ppf(np.mean(boot < point) + 0.5 * np.mean(boot == point))
-    d = np.mean(jack) - np.asarray(jack, dtype=float)
-    acc = (d ** 3).sum() / (6 * ((d ** 2).sum()) ** 1.5) if (d ** 2).sum() else 0.0
-    n = len(jack)
-    zs = np.sqrt(n / (n - 1)) * t.ppf([0.025, 0.975], n - 1)
-    q = [norm.cdf(z0 + (z0 + z) / (1 - acc * (z0 + z))) for z in zs]
-    return tuple(np.percentile(boot, [100 * x for x in q]))
+def expanded_level(n: int, level: float = 0.95) -> float:
+    """The two-sided normal level whose quantile is sqrt(n / (n - 1)) t_{n-1}((1 + level) / 2)."""
+    z = np.sqrt(n / (n - 1)) * stats.t.ppf((1 + level) / 2, n - 1)
+    return float(2 * stats.norm.cdf(z) - 1)
+
+
+def scipy_bca(stat_of_cases, n: int, resamples: int = 4000, seed: int = 1) -> tuple[float, float, float]:
+    """(low, high, bootstrap standard error) of stat_of_cases(case indexes) by scipy's BCa."""
+    res = stats.bootstrap((np.arange(n),), stat_of_cases, vectorized=False, method="BCa", n_resamples=resamples,
+                          confidence_level=expanded_level(n), random_state=np.random.default_rng(seed))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high), float(res.standard_error)
+
+
+def tail_error(se: float, n: int, replicates: int) -> float:
+    """Standard error of a bootstrap tail quantile at the expanded level from `replicates` draws, for a
+    roughly normal statistic with standard error se: se sqrt(q (1 - q) / B) / phi(z_q)."""
+    q = (1 - expanded_level(n)) / 2
+    return float(se * np.sqrt(q * (1 - q) / replicates) / stats.norm.pdf(stats.norm.ppf(q)))

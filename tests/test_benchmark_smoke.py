@@ -53,5 +53,9 @@ def test_coverage_benchmark_smoke():
     assert out.returncode == 0, out.stderr[-2000:]
     r = json.loads(out.stdout)
     assert [x["design"] for x in r["results"]] == ["2 raters", "3 raters", "partial overlap"]
+    every = {"alpha", "percent agreement", "mean kappa", "judge vs gold percent", "judge vs gold kappa", "sensitivity",
+             "specificity", "corrected pass rate"}
     for x in r["results"]:
-        assert len(x["statistics"]) == 6 and all(0 <= s["coverage"] <= 1 for s in x["statistics"].values())
+        gold_without = {"annotator vs gold percent", "annotator vs gold kappa"} if x["design"] == "3 raters" else set()
+        assert set(x["statistics"]) == every | gold_without
+        assert all(0 <= s["coverage"] <= 1 and s["mean_width"] >= 0 for s in x["statistics"].values())

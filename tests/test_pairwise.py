@@ -541,3 +541,63 @@ async def test_w_marks_the_differences_on_the_labeling_screen(tmp_path: Path):
         await pilot.press("w")
         await pilot.pause()
         assert not any(s.style == DIFF_STYLE for k in (1, 2) for s in app.screen.query_one(f"#body-side-{k}").content.spans)
+
+
+def test_bradley_terry_strengths_carry_intervals_that_match_a_plain_refit_and_narrow_with_cases():
+    """Each strength has a 95% interval from resampling the group's compared cases: with many cases it
+    matches a plain percentile bootstrap that refits bradley_terry on multinomially redrawn outcomes, and
+    sixteen times the cases make it about four times narrower."""
+    from labeler.stats.winrate import _table, strength_intervals
+
+    small = [Matchup("x", "y", a_wins=6, b_wins=2), Matchup("y", "z", a_wins=5, b_wins=3, ties=1), Matchup("x", "z", a_wins=6, b_wins=2)]
+    big = [Matchup(m.a, m.b, a_wins=16 * m.a_wins, b_wins=16 * m.b_wins, ties=16 * m.ties) for m in small]
+    width = {}
+    for name, ms in (("small", small), ("big", big)):
+        p = dict(bradley_terry(ms))
+        ci = strength_intervals(ms, 1000, 0)
+        assert all(ci[s][0] <= p[s] <= ci[s][1] for s in p)
+        width[name] = np.mean([ci[s][1] - ci[s][0] for s in p])
+    assert 2.5 < width["small"] / width["big"] < 6
+    # the reference: outcomes redrawn as counts of (matchup, who won) cells, each redraw refitted
+    rng = np.random.default_rng(1)
+    cells = [(i, k) for i, m in enumerate(big) for k in range(3)]
+    counts = np.array([(big[i].a_wins, big[i].b_wins, big[i].ties)[k] for i, k in cells], dtype=float)
+    refs = []
+    for draw in rng.multinomial(int(counts.sum()), counts / counts.sum(), size=2000):
+        got = {c: x for c, x in zip(cells, draw)}
+        redrawn = [Matchup(m.a, m.b, got[(i, 0)], got[(i, 1)], got[(i, 2)]) for i, m in enumerate(big)]
+        refs.append(dict(bradley_terry(redrawn)))
+    ci = strength_intervals(big, 2000, 0)
+    for s in ("x", "y", "z"):  # Monte-Carlo error of a 2.5% quantile from 2000 draws: about 0.004 here
+        lo, hi = np.percentile([r[s] for r in refs], [2.5, 97.5])
+        assert ci[s][0] == pytest.approx(lo, abs=0.02) and ci[s][1] == pytest.approx(hi, abs=0.02)
+    # through the table: JSON and the ranking both carry them
+    t = _table("c", "gold", "all", ["x", "y", "z"], np.array([0, 0, 1]), np.array([1, 2, 2]), np.array([0, 0, 1]), np.zeros(3, bool))
+    for row in t.as_dict()["bradley_terry"]:
+        assert row["ci95"] is not None and row["ci95"][0] <= row["strength"] <= row["ci95"][1]
+
+
+def test_the_position_consistency_rate_carries_its_interval(tmp_path: Path, monkeypatch, capsys):
+    """0 of 6 verdicts consistent: no resample can show anything else, so the interval is the exact binomial
+    one, [0, 1 - 0.025^(1/6)] = [0, 0.459]; in calibrate's JSON and its table."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    ds_path = _workspace(tmp_path, [{"id": f"p{i}", "a": f"a{i}", "b": f"b{i}"} for i in range(6)])
+    _labels(ds_path, "ann", {f"p{i}": {"correct": "A", "concise": "A"} for i in range(6)})
+    _labels(ds_path, "bob", {f"p{i}": {"correct": "A", "concise": "A"} for i in range(6)})
+    _judge(ds_path, lambda prompt, allowed: {c: "first" for c in allowed})
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["calibrate", str(ds_path), "--run", "j1", "--json"]) in (0, 1)
+    out = json.loads(capsys.readouterr().out)
+    rows = [x for x in _walk(out) if isinstance(x, dict) and "position_consistency" in x]
+    pc = rows[0]["position_consistency"]
+    assert pc["rate"] == 0.0 and pc["n"] == 6 and pc["ci95"] == {"low": 0.0, "high": round(1 - 0.025 ** (1 / 6), 4)}
+    monkeypatch.setenv("COLUMNS", "200")  # the whole cell on one line
+    cli.main(["calibrate", str(ds_path), "--run", "j1"])
+    assert "0% [0%, 46%] of 6" in capsys.readouterr().out
+
+
+def _walk(x):
+    """Every dict and list inside a JSON value, depth first."""
+    yield x
+    for v in (x.values() if isinstance(x, dict) else x if isinstance(x, list) else ()):
+        yield from _walk(v)

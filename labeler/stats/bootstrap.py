@@ -1,15 +1,21 @@
 """Bootstrap 95% intervals by resampling cases, reproducible for a seed: BCa (bias-corrected and
-accelerated, Efron 1987), because agreement coefficients are biased low in small samples and plain
-percentile intervals then cover 87-91% instead of 95% (benchmarks/coverage.py measures it); the
-interval's quantiles are also widened for small n (Hesterberg's expanded percentile, sqrt(n/(n-1)) t_{n-1}).
+accelerated, Efron 1987), because agreement coefficients are biased and skewed in small samples and
+plain percentile intervals then cover 87-91% instead of 95% (benchmarks/coverage.py measures it).
 
-Every statistic here is a sum over cases of a per-case contribution, so a replicate is one
-weighted sum: draw n case indexes with replacement, count how often each case was drawn, and weight
-the contributions by those counts. Replicate b draws `rng.integers(0, n, n)` from
-`numpy.random.default_rng(seed)`, in order, so a reference that resamples the data matrix with the
-same draws gets the same numbers (the tests do exactly that). The acceleration comes from a
-jackknife over the same weights (a case's weight set to 0), over at most 200 groups of cases so it
-stays cheap at 100,000 cases. A statistic undefined on the data has no interval, never [0, 1].
+Three corrections for small n on top of BCa, each measured by benchmarks/coverage.py:
+- the quantiles are widened as in Hesterberg's expanded percentile (sqrt(n/(n-1)) t_{n-1});
+- the spread is widened further when the jackknife's standard error exceeds the bootstrap's (the
+  jackknife variance errs high, Efron and Stein 1981; the bootstrap's is short where a few cases carry
+  the statistic, e.g. pairs of annotators sharing 4 cases);
+- when no resample moves the statistic (every case agrees, every case passes) the cases cannot show a
+  spread, so the interval reaches as far as a share of unlike cases never seen in n could move it: at
+  most 1 - 0.025^(1/n) of them (the exact Clopper-Pearson bound), not [point, point].
+
+Every statistic here is a function of weighted sums over cases, so a replicate is one weighted sum:
+draw n case indexes with replacement (numpy.random.default_rng(seed)), count how often each case was
+drawn, and weight the contributions by those counts. The acceleration and the jackknife standard error
+come from leaving out groups of cases (case i in group i % G, G = min(n, 200)) so they stay cheap at
+100,000 cases. A statistic undefined on the data has no interval, never [0, 1].
 """
 
 from __future__ import annotations
@@ -65,21 +71,48 @@ def expanded_z(p: float, n: int) -> float:
     return _N.inv_cdf(p) if n < 3 else float(np.sqrt(n / (n - 1)) * t_quantile(p, n - 1))
 
 
+def unseen_share(n: int, level: float = 0.95) -> float:
+    """The largest share of cases unlike all n seen that is still consistent with seeing none at this
+    level: the exact one-sided Clopper-Pearson bound 1 - ((1 - level) / 2)^(1/n) (0.137 at 25 cases)."""
+    return 1.0 - ((1.0 - level) / 2.0) ** (1.0 / n) if n > 0 else 1.0
+
+
 def bca(stat: Callable[[np.ndarray], np.ndarray], n: int, replicates: int = B_DEFAULT, seed: int = 0,
-        level: float = 0.95) -> Interval:
-    """The BCa interval of a statistic of case weights (a block of replicates x cases -> one value each).
+        level: float = 0.95, bounds: tuple[float, float] = (-np.inf, np.inf),
+        flat: tuple[float, float] | None = None) -> Interval:
+    """The BCa interval of a statistic of case weights (a block of replicates x cases -> one value each),
+    widened for small n (module docstring), within `bounds` (the statistic's range). `flat` is the
+    interval when no resample moves the statistic (the caller knows how far unseen cases could move it).
 
     Undefined (no interval) when the statistic is undefined on the data itself."""
+    return bca_columns(lambda block: stat(block)[:, None], n, replicates, seed, level, bounds, flat)[0]
+
+
+def bca_columns(stat: Callable[[np.ndarray], np.ndarray], n: int, replicates: int = B_DEFAULT, seed: int = 0,
+                level: float = 0.95, bounds: tuple[float, float] = (-np.inf, np.inf),
+                flat: tuple[float, float] | None = None) -> list[Interval]:
+    """bca for a statistic with several outputs computed together (a block -> replicates x outputs; say
+    Bradley-Terry strengths): one interval per output, all from the same resamples."""
     if n == 0:
-        return Interval(None, None, 0)
-    point = float(stat(np.ones((1, n)))[0])
-    boot = np.concatenate([stat(block) for block in _replicates(n, replicates, seed)])
+        return [Interval(None, None, 0)]
+    points = np.asarray(stat(np.ones((1, n))), dtype=float)[0]
+    boots = np.concatenate([np.asarray(stat(block), dtype=float) for block in _replicates(n, replicates, seed)])
+    jacks = _jackknife(stat, n) if any(np.isfinite(points)) else np.full((0, len(points)), np.nan)
+    return [_bca_one(float(points[k]), boots[:, k], jacks[:, k] if len(jacks) else np.zeros(0), n, level, bounds, flat)
+            for k in range(len(points))]
+
+
+def _bca_one(point: float, boot: np.ndarray, jack: np.ndarray, n: int, level: float, bounds: tuple[float, float],
+             flat: tuple[float, float] | None) -> Interval:
+    """One interval from the statistic on the data, on the resamples and on the jackknife groups."""
     v = boot[np.isfinite(boot)]
     if not np.isfinite(point) or len(v) == 0:
         return Interval(None, None, 0)
+    if v.min() == v.max() == point:
+        lo, hi = flat if flat is not None else (point, point)
+        return Interval(float(lo), float(hi), int(len(v)))
     share = float((v < point).mean() + 0.5 * (v == point).mean())
     z0 = _N.inv_cdf(min(max(share, 0.5 / len(v)), 1 - 0.5 / len(v)))
-    jack = _jackknife(stat, n)
     jack = jack[np.isfinite(jack)]
     d = jack.mean() - jack if len(jack) else np.zeros(0)
     ss = float((d ** 2).sum())
@@ -90,7 +123,14 @@ def bca(stat: Callable[[np.ndarray], np.ndarray], n: int, replicates: int = B_DE
         t = z0 + (z0 + z) / max(1.0 - a * (z0 + z), 1e-9)
         qs.append(100.0 * _N.cdf(t))
     lo, hi = np.percentile(v, qs)
-    return Interval(float(lo), float(hi), int(len(v)))
+    # the jackknife's standard error against the bootstrap's (itself short by sqrt((n-1)/n), which the
+    # expanded quantiles already restore): widen around the point by their ratio when it exceeds 1
+    se_boot = float(v.std()) * (np.sqrt(n / (n - 1)) if n > 1 else 1.0)
+    g = len(jack)
+    se_jack = float(np.sqrt((g - 1) / g * ss)) if g > 1 else 0.0
+    r = max(1.0, se_jack / se_boot) if se_boot > 0 else 1.0
+    lo, hi = point + (lo - point) * r, point + (hi - point) * r
+    return Interval(float(max(lo, bounds[0])), float(min(hi, bounds[1])), int(len(v)))
 
 
 def _replicates(n: int, replicates: int, seed: int, chunk: int = 200):
@@ -103,6 +143,28 @@ def _replicates(n: int, replicates: int, seed: int, chunk: int = 200):
         draws = rng.integers(0, n, size=(m, n)) + (np.arange(m) * n)[:, None]  # the same stream as m draws of n
         yield np.bincount(draws.ravel(), minlength=m * n).reshape(m, n).astype(np.float64)
         done += m
+
+
+def flat_mean(c: float, n: int, lo: float = 0.0, hi: float = 1.0) -> tuple[float, float]:
+    """A mean every case gave as c (values within [lo, hi]): unseen cases, at most unseen_share(n) of
+    them, could sit at either end."""
+    q = unseen_share(n)
+    return c - q * (c - lo), c + q * (hi - c)
+
+
+def _flat_coefficient(n: int, chance_agreement: float) -> tuple[float, float]:
+    """A chance-corrected coefficient at 1 (every case agrees) on n cases: disagreements never seen can
+    be as common as unseen_share(n); costing what a disagreement costs by chance on average, they would
+    bring it to 1 - share / (1 - chance agreement)."""
+    dis = 1.0 - chance_agreement
+    return (max(-1.0, 1.0 - unseen_share(n) / dis) if dis > 0 else -1.0), 1.0
+
+
+def _chance_agreement(counts: np.ndarray) -> float:
+    """Chance agreement of values drawn twice from the pooled shares in `counts` (cases x values)."""
+    tot = counts.sum(axis=0)
+    share = tot / max(tot.sum(), 1.0)
+    return float((share ** 2).sum())
 
 
 def _counts(data: np.ndarray, n_values: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
@@ -136,7 +198,8 @@ def alpha_interval(data: np.ndarray, n_values: int, level: str, replicates: int 
             d_e = (np.outer(n_c, n_c) * delta).sum()
             out.append(np.nan if d_e == 0 or tot == 0 else 1.0 - (tot - 1.0) * (ob * delta).sum() / d_e)
         return np.asarray(out)
-    return bca(stat, n, replicates, seed)
+    return bca(stat, n, replicates, seed, bounds=(-np.inf, 1.0),
+               flat=_flat_coefficient(int(pair.sum()), _chance_agreement(counts[pair])))
 
 
 def percent_interval(data: np.ndarray, n_values: int, replicates: int = B_DEFAULT, seed: int = 0) -> Interval:
@@ -145,7 +208,9 @@ def percent_interval(data: np.ndarray, n_values: int, replicates: int = B_DEFAUL
     if n == 0:
         return Interval(None, None, 0)
     share = np.where(pair, (counts * (counts - 1)).sum(axis=1) / np.maximum(m * (m - 1), 1), 0.0)
-    return bca(lambda block: _ratio(block @ share, block @ pair.astype(float)), n, replicates, seed)
+    point = float(share[pair].mean()) if pair.any() else 0.0
+    return bca(lambda block: _ratio(block @ share, block @ pair.astype(float)), n, replicates, seed, bounds=(0.0, 1.0),
+               flat=flat_mean(point, int(pair.sum())))
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -153,10 +218,15 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def mean_interval(values: np.ndarray, replicates: int = B_DEFAULT, seed: int = 0) -> Interval:
-    """The mean of per-case values (a pass rate of 0/1, a paired difference) over resampled cases."""
+def mean_interval(values: np.ndarray, replicates: int = B_DEFAULT, seed: int = 0,
+                  bounds: tuple[float, float] | None = None) -> Interval:
+    """The mean of per-case values over resampled cases. `bounds`: the range a case's value can take (a
+    pass rate's 0/1: (0, 1); a paired difference: (-1, 1)); it bounds the interval and, when every case
+    gave the same value, says how far unseen cases could move the mean."""
     x = np.asarray(values, dtype=np.float64)
-    return bca(lambda block: _ratio(block @ x, block.sum(axis=1)), len(x), replicates, seed)
+    flat = flat_mean(float(x[0]), len(x), *bounds) if len(x) and bounds else None
+    return bca(lambda block: _ratio(block @ x, block.sum(axis=1)), len(x), replicates, seed,
+               bounds=bounds or (-np.inf, np.inf), flat=flat)
 
 
 def paired_interval(stat: Callable[[np.ndarray], float], n: int, replicates: int = B_DEFAULT, seed: int = 0) -> Interval:
@@ -164,10 +234,11 @@ def paired_interval(stat: Callable[[np.ndarray], float], n: int, replicates: int
     return bca(lambda block: np.asarray([stat(w) for w in block], dtype=float), n, replicates, seed)
 
 
-def block_interval(stat: Callable[[np.ndarray], np.ndarray], n: int, replicates: int = B_DEFAULT, seed: int = 0) -> Interval:
+def block_interval(stat: Callable[[np.ndarray], np.ndarray], n: int, replicates: int = B_DEFAULT, seed: int = 0,
+                   bounds: tuple[float, float] = (-np.inf, np.inf), flat: tuple[float, float] | None = None) -> Interval:
     """A statistic computed for a whole block of case weights at once (rows x cases -> values).
     Weights are bootstrap counts or jackknife 0/1, so a mean must divide by the weights' sum."""
-    return bca(stat, n, replicates, seed)
+    return bca(stat, n, replicates, seed, bounds=bounds, flat=flat)
 
 
 def _kappa_weights(n_values: int, kind: str | None) -> np.ndarray:
@@ -217,7 +288,9 @@ def mean_kappa_interval(data: np.ndarray, n_values: int, kind: str | None, repli
         ok = np.isfinite(ks)
         with np.errstate(divide="ignore", invalid="ignore"):
             return (np.where(ok, ks, 0.0) * shared).sum(axis=0) / np.where(ok, shared, 0.0).sum(axis=0)
-    return bca(stat, n, replicates, seed)
+    both = sum(c.sum(axis=1) for c in codes) > 0
+    rated = value_counts(data[:, both], n_values)
+    return bca(stat, n, replicates, seed, bounds=(-1.0, 1.0), flat=_flat_coefficient(int(both.sum()), _chance_agreement(rated)))
 
 
 def weighted_kappa(a: np.ndarray, b: np.ndarray, n_values: int, weights_kind: str | None, w: np.ndarray) -> float:
@@ -236,8 +309,13 @@ def agreement_vs(a: np.ndarray, ref: np.ndarray, n_values: int, kind: str | None
     same = ((a == ref) & (both > 0)).astype(float)
     codes = _pair_codes(a, ref, n_values)
     wt = _kappa_weights(n_values, kind)
-    pct = bca(lambda block: _ratio(block @ same, block @ both), n, replicates, seed)
-    kap = bca(lambda block: _kappas((block @ codes).reshape(-1, n_values, n_values), wt), n, replicates, seed)
+    m = int(both.sum())
+    conf = codes.sum(axis=0).reshape(n_values, n_values) / max(m, 1)
+    chance = float((conf.sum(axis=1) * conf.sum(axis=0)).sum())
+    pct = bca(lambda block: _ratio(block @ same, block @ both), n, replicates, seed, bounds=(0.0, 1.0),
+              flat=flat_mean(float(same.sum()) / max(m, 1), m))
+    kap = bca(lambda block: _kappas((block @ codes).reshape(-1, n_values, n_values), wt), n, replicates, seed,
+              bounds=(-1.0, 1.0), flat=_flat_coefficient(m, chance))
     return pct, kap
 
 

@@ -39,6 +39,8 @@ class Calibration:
     position: tuple[float | None, int] | None = None
     """A pairwise run: (share of verdicts whose two orders agreed, verdicts asked in both orders).
     An inconsistent verdict has no value, so it is outside n above: this says how many were left out."""
+    position_ci: tuple[float | None, float | None] | None = None
+    """95% interval of that share, resampling the verdicts (position_interval)."""
 
     def as_dict(self) -> dict:
         return {"criterion": self.criterion, "values": self.values, "n": self.judge_percent.n,
@@ -47,8 +49,10 @@ class Calibration:
                 "humans": {a: {"percent": p.as_dict(), "kappa": k.as_dict()} for a, (p, k) in self.humans.items()},
                 "cases_without_gold": self.no_gold, "verdict_errors": self.errors,
                 **({"alt_test": self.alt.as_dict()} if self.alt else {}),
-                **({"position_consistency": {"rate": self.position[0], "n": self.position[1],
-                                             "inconsistent": self.inconsistent}} if self.position else {})}
+                **({"position_consistency": {"rate": self.position[0], "n": self.position[1], "inconsistent": self.inconsistent,
+                                             "ci95": None if not self.position_ci or self.position_ci[0] is None else
+                                             {"low": round(self.position_ci[0], 4), "high": round(self.position_ci[1], 4)}}}
+                   if self.position else {})}
 
     @property
     def inconsistent(self) -> int:
@@ -133,8 +137,21 @@ def calibrate(ds: Dataset, verdicts: dict[str, list[Verdict]], cases: list[str] 
         r = ratings_of(cur, cid, idx)
         cal = calibrate_criterion(r, column(cid, r), adjudicated_of(cur, r), rule, len(errored), epsilon, judge_only)
         cal.position = position.get(cid)
+        cal.position_ci = position_interval(*cal.position) if cal.position else None
         out.append(cal)
     return out
+
+
+def position_interval(rate: float | None, n: int, replicates: int = 1000, seed: int = 0) -> tuple[float | None, float | None] | None:
+    """95% interval of a position-consistency rate: each verdict asked in both orders is a case, consistent
+    (1) or not (0), resampled as every other rate is (bootstrap.mean_interval); none when nothing was asked."""
+    from labeler.stats.bootstrap import mean_interval
+
+    if rate is None or not n:
+        return None
+    k = round(rate * n)
+    iv = mean_interval(np.r_[np.ones(k), np.zeros(n - k)], replicates, seed, (0.0, 1.0))
+    return iv.low, iv.high
 
 
 def groups(ds: Dataset, by: str) -> list[tuple[str, list[str]]]:

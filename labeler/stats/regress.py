@@ -112,11 +112,11 @@ def paired_change(base: np.ndarray, candidate: np.ndarray, base_pass: np.ndarray
         pa, pb = np.asarray(base_pass, dtype=float), np.asarray(candidate_pass, dtype=float)
         diff = pb - pa
         item.update({"pass_base": round(float(pa.mean()), 4),
-                     "pass_base_ci95": mean_interval(pa, replicates, seed).as_dict(),
+                     "pass_base_ci95": mean_interval(pa, replicates, seed, (0.0, 1.0)).as_dict(),
                      "pass_candidate": round(float(pb.mean()), 4),
-                     "pass_candidate_ci95": mean_interval(pb, replicates, seed).as_dict(),
+                     "pass_candidate_ci95": mean_interval(pb, replicates, seed, (0.0, 1.0)).as_dict(),
                      "pass_diff": round(float(diff.mean()), 4),
-                     "pass_diff_ci95": mean_interval(diff, replicates, seed).as_dict()})
+                     "pass_diff_ci95": mean_interval(diff, replicates, seed, (-1.0, 1.0)).as_dict()})
         worse = [int(i) for i in np.flatnonzero(pa > pb)]
     if ordinal:
         worse = sorted(set(worse) | {int(i) for i in np.flatnonzero(candidate < base)})

@@ -20,7 +20,7 @@ from labeler.derived.staleness import VersionIndex
 from labeler.stats.agreement import MISSING, cohen_kappa, kappa_weights, level_of
 from labeler.stats.alttest import alt_test
 from labeler.stats.bootstrap import (B_DEFAULT, Interval, agreement_vs, alpha_interval, block_interval,
-                                     mean_kappa_interval, percent_interval, rogan_gladen)
+                                     flat_mean, mean_kappa_interval, percent_interval, rogan_gladen)
 from labeler.stats.numbers import agreement_groups
 from labeler.truth.models import Criterion, ScaleKind
 from labeler.dataset import Dataset
@@ -237,38 +237,47 @@ def judge_report(ds: Dataset, cur: Current, versions: VersionIndex, run: str, se
             is_pass = np.array([scale[x] in passing if x != MISSING else False for x in range(n_values)] + [False])
             jp = np.where(j != MISSING, is_pass[np.where(j == MISSING, n_values, j)], False)
             gp = np.where(gold != MISSING, is_pass[np.where(gold == MISSING, n_values, gold)], False)
-            pos, neg = both & gp, both & ~gp
             only = (j != MISSING) & (gold == MISSING)
-
-            masks = np.stack([pos & jp, pos, neg & ~jp, neg, only & jp, only]).astype(float).T  # cases x 6
-
-            def rates(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-                """(sensitivity, specificity, raw judge-only pass rate) for each row of case weights."""
-                m = np.atleast_2d(w) @ masks
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    return m[:, 0] / m[:, 1], m[:, 2] / m[:, 3], m[:, 4] / m[:, 5]
-
-            sens, spec, p_obs = (float(x[0]) for x in rates(np.ones(len(j))))
-
-            def corrected(block: np.ndarray) -> np.ndarray:
-                s, t, p = rates(block)
-                youden = s + t - 1.0
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    x = np.clip((p + t - 1.0) / youden, 0.0, 1.0)
-                return np.where(youden > 0, x, np.nan)
-
-            est = None if any(math.isnan(x) for x in (sens, spec, p_obs)) else rogan_gladen(p_obs, sens, spec)
-            item["pass"] = {
-                "pass_values": sorted(map(str, passing)),
-                "sensitivity": _coef(sens, int(pos.sum())), "specificity": _coef(spec, int(neg.sum())),
-                "judge_only_cases": int(only.sum()),
-                "raw_pass_rate": _coef(p_obs, int(only.sum())),
-                "corrected_pass_rate": _coef(est, int(only.sum()),
-                                             block_interval(corrected, len(j), replicates, seed) if only.any() else None),
-                "method": "Rogan-Gladen: (raw + specificity - 1) / (sensitivity + specificity - 1), clipped to [0, 1]",
-            }
+            item["pass"] = {"pass_values": sorted(map(str, passing)), **pass_rates(jp, gp, both, only, replicates, seed)}
         out["criteria"][c] = item
     return out
+
+
+def pass_rates(jp: np.ndarray, gp: np.ndarray, both: np.ndarray, only: np.ndarray, replicates: int, seed: int) -> dict:
+    """The judge's pass rates, each with a 95% interval over resampled cases: sensitivity (judge passes
+    where gold passes) and specificity (judge fails where gold fails) on the `both` cases, the raw pass
+    rate on the judge-only cases, and that rate corrected by the two (Rogan-Gladen). jp/gp: the judge's
+    and gold's pass per case; `only`: cases the judge scored that have no gold."""
+    pos, neg = both & gp, both & ~gp
+    masks = np.stack([pos & jp, pos, neg & ~jp, neg, only & jp, only]).astype(float).T  # cases x 6
+    n = len(jp)
+
+    def rates(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(sensitivity, specificity, raw judge-only pass rate) for each row of case weights."""
+        m = np.atleast_2d(w) @ masks
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return m[:, 0] / m[:, 1], m[:, 2] / m[:, 3], m[:, 4] / m[:, 5]
+
+    sens, spec, p_obs = (float(x[0]) for x in rates(np.ones(n)))
+
+    def corrected(block: np.ndarray) -> np.ndarray:
+        s, t, p = rates(block)
+        youden = s + t - 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.clip((p + t - 1.0) / youden, 0.0, 1.0)
+        return np.where(youden > 0, x, np.nan)
+
+    def rate(k: int, value: float, count: int) -> dict:
+        iv = (block_interval(lambda b: rates(b)[k], n, replicates, seed, bounds=(0.0, 1.0), flat=flat_mean(value, count))
+              if count else None)
+        return _coef(value, count, iv)
+
+    est = None if any(math.isnan(x) for x in (sens, spec, p_obs)) else rogan_gladen(p_obs, sens, spec)
+    return {"sensitivity": rate(0, sens, int(pos.sum())), "specificity": rate(1, spec, int(neg.sum())),
+            "judge_only_cases": int(only.sum()), "raw_pass_rate": rate(2, p_obs, int(only.sum())),
+            "corrected_pass_rate": _coef(est, int(only.sum()), block_interval(corrected, n, replicates, seed, bounds=(0.0, 1.0))
+                                         if only.any() else None),
+            "method": "Rogan-Gladen: (raw + specificity - 1) / (sensitivity + specificity - 1), clipped to [0, 1]"}
 
 
 def same_cases(r, j: np.ndarray, adjudicated: np.ndarray) -> dict:

@@ -91,16 +91,23 @@ class WinTable:
     """Judge verdicts left out because the two orders disagreed."""
     ranking: list[list[tuple[str, float]]] | None = None
     """One Bradley-Terry ranking per connected group of sources (largest group first)."""
+    ranking_ci: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    """source -> 95% interval of its strength (cases of its group resampled; see strength_intervals)."""
 
     def as_dict(self) -> dict:
         return {"criterion": self.criterion, "by": self.by, "group": self.group,
                 "sources": [t.as_dict() for t in sorted(self.sources.values(), key=lambda t: -(t.rate or 0))],
                 "matchups": [m.as_dict() for m in self.matchups.values()],
                 "inconsistent_left_out": self.inconsistent,
-                "bradley_terry": [{"source": s, "strength": _r(p), "group": g + 1} for g, ranks in enumerate(self.ranking)
-                                  for s, p in ranks] if self.ranking else None,
+                "bradley_terry": [{"source": s, "strength": _r(p), "group": g + 1, "ci95": self._strength_ci(s)}
+                                  for g, ranks in enumerate(self.ranking) for s, p in ranks] if self.ranking else None,
                 "bradley_terry_note": "ranked only within groups of sources connected by comparisons; strengths "
-                                      "sum to 1 within a group and do not compare across groups" if self.ranking else None}
+                                      "sum to 1 within a group and do not compare across groups; 95% intervals "
+                                      "resample the group's compared cases (BCa)" if self.ranking else None}
+
+    def _strength_ci(self, source: str) -> list[float | None] | None:
+        ci = self.ranking_ci.get(source)
+        return None if ci is None or ci[0] is None else [_r(ci[0]), _r(ci[1])]
 
 
 def bradley_terry(matchups: list[Matchup], iterations: int = 2000, tol: float = 1e-10) -> list[tuple[str, float]]:
@@ -109,25 +116,57 @@ def bradley_terry(matchups: list[Matchup], iterations: int = 2000, tol: float = 
     Ties count half a win for each side; one virtual tie per compared pair keeps every strength finite
     (a source that never won is ranked last, not at zero). "Both bad" says nothing about order: left out."""
     names = sorted({m.a for m in matchups} | {m.b for m in matchups})
-    k = len(names)
     at = {s: i for i, s in enumerate(names)}
-    wins = np.zeros((k, k))
+    wins = np.zeros((len(names), len(names)))
     for m in matchups:
         i, j = at[m.a], at[m.b]
         wins[i, j] += m.a_wins + 0.5 * m.ties + 0.5
         wins[j, i] += m.b_wins + 0.5 * m.ties + 0.5
-    games = wins + wins.T
-    total = wins.sum(axis=1)
-    p = np.full(k, 1.0 / k)
-    for _ in range(iterations):
-        denom = (games / (p[:, None] + p[None, :])).sum(axis=1)
-        new = total / denom
-        new /= new.sum()
-        if np.abs(new - p).max() < tol:
-            p = new
-            break
-        p = new
+    p = _mm(wins[None], iterations, tol)[0]
     return sorted(zip(names, p.tolist()), key=lambda x: -x[1])
+
+
+def _mm(wins: np.ndarray, iterations: int = 2000, tol: float = 1e-10) -> np.ndarray:
+    """Hunter's MM iterations for many win matrices at once (replicates x k x k -> replicates x k strengths)."""
+    games = wins + wins.transpose(0, 2, 1)
+    total = wins.sum(axis=2)
+    k = wins.shape[1]
+    p = np.full(wins.shape[:2], 1.0 / k)
+    for _ in range(iterations):
+        denom = (games / (p[:, :, None] + p[:, None, :])).sum(axis=2)
+        new = total / denom
+        new /= new.sum(axis=1, keepdims=True)
+        done = np.abs(new - p).max() < tol
+        p = new
+        if done:
+            break
+    return p
+
+
+def strength_intervals(matchups: list[Matchup], replicates: int = 1000, seed: int = 0) -> dict[str, tuple[float | None, float | None]]:
+    """95% intervals of the Bradley-Terry strengths of one connected group, resampling its compared cases
+    (each a win or a tie between two of its sources) and refitting, with the same virtual tie per pair."""
+    from labeler.stats.bootstrap import bca_columns
+
+    names = sorted({m.a for m in matchups} | {m.b for m in matchups})
+    k = len(names)
+    at = {s: i for i, s in enumerate(names)}
+    rows, prior = [], np.zeros((k, k))
+    for m in matchups:
+        i, j = at[m.a], at[m.b]
+        prior[i, j] += 0.5
+        prior[j, i] += 0.5
+        win, loss, tie = np.zeros((k, k)), np.zeros((k, k)), np.zeros((k, k))
+        win[i, j], loss[j, i] = 1.0, 1.0
+        tie[i, j] = tie[j, i] = 0.5
+        rows += [win.ravel()] * m.a_wins + [loss.ravel()] * m.b_wins + [tie.ravel()] * m.ties
+    cases = np.asarray(rows).reshape(-1, k * k)
+
+    def stat(block: np.ndarray) -> np.ndarray:
+        return _mm((block @ cases).reshape(-1, k, k) + prior[None], 500, 1e-8)
+
+    ivs = bca_columns(stat, len(cases), replicates, seed, bounds=(0.0, 1.0))
+    return {s: (ivs[i].low, ivs[i].high) for s, i in at.items()}
 
 
 def connected(matchups: list[Matchup]) -> list[list[Matchup]]:
@@ -340,4 +379,6 @@ def _table(crit: str, by: str, group: str, names: list[str], a: np.ndarray, b: n
                                      int((m & (out == 2)).sum()), int((m & (out == 3)).sum()))
     if len(t.sources) > 2:
         t.ranking = [bradley_terry(g) for g in connected(list(t.matchups.values()))] or None
+        for g in connected(list(t.matchups.values())):
+            t.ranking_ci.update(strength_intervals(g))
     return t
