@@ -16,10 +16,11 @@ Only the annotators' own labels are used (no leads' gold), as in the paper; an a
 Beyond the paper: the judge must also beat chance. With few annotators on a coarse scale most comparisons
 tie (3 annotators on a binary scale: whenever the other two split, every label scores 0.5), ties count for
 both sides, and epsilon 0.2 then forgives a judge that flips a coin (people 75% accurate: it passes the
-paper's rule in 20% of runs at 100 cases, 74% at 400; benchmarks/alttest_sim.py). So the judge's labels are shuffled across
-its cases (200 times, seeded) and the test rerun: the judge passes only when its advantage probability is
-above the shuffled judges' (permutation p <= 0.05), and when shuffled judges pass the paper's rule more
-than 5% of the time the result carries a warning that the comparison here is too coarse to say much.
+paper's rule in 20% of runs at 100 cases, 74% at 400; benchmarks/alttest_sim.py). So the judge's labels
+are shuffled across its cases (200 times, seeded) and the test rerun: the judge passes only when its
+advantage probability is above the shuffled judges' (permutation p <= 0.05), and when shuffled judges pass
+the paper's rule more than 5% of the time the result carries a warning that the comparison here is too
+coarse to say much.
 
 Plain Python and numpy: the t distribution's CDF comes from the regularized incomplete beta function.
 """
