@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from labeler.stats.agreement import krippendorff_alpha  # noqa: E402
 from labeler.stats.bootstrap import alpha_interval, confusion_intervals, mean_interval  # noqa: E402
-from labeler.stats.drift import analyse, local_embed  # noqa: E402
+from labeler.stats.drift import analyse, local_embed, local_tf  # noqa: E402
 from labeler.stats.regress import gates  # noqa: E402
 
 
@@ -115,7 +115,7 @@ def drift_gate(n: int, shifted: int, sims: int, seed: int) -> dict:
     for s in range(sims):
         prod = texts(rng, n - shifted, SEEN) + texts(rng, shifted, ["echo"])
         g, p = local_embed([golden, prod])
-        r = analyse(prod, p, g, [str(i) for i in range(len(g))], None, seed=s)
+        r = analyse(prod, p, g, [str(i) for i in range(len(g))], None, seed=s, golden_tf=local_tf(golden))
         alarms += r.score > r.reference
         covered.append(r.covered_share)
     return {"n": n, "shifted": shifted, "alarm_rate": alarms / sims, "mean_covered_share": round(float(np.mean(covered)), 4)}

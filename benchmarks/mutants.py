@@ -4,8 +4,10 @@ that should notice. Prints each mutant killed or survived, and the kill rate.
     python benchmarks/mutants.py                  # this checkout's tests
     python benchmarks/mutants.py --tests-from REV # the same mutants against the tests of a git revision
 
-Each mutant is a (file, old text, new text) replacement that must match the current code exactly once.
-The copy lives in a temp folder; the checkout is never touched.
+Each mutant is a (file, old text, new text) replacement that must match the current code exactly once:
+before anything runs, every mutant is checked and each stale one is named (exit 2), so a refactor cannot
+quietly shrink the list. The copy lives in a temp folder; the checkout is never touched.
+    python benchmarks/mutants.py --only fsync     # the mutants whose description holds "fsync"
 """
 
 from __future__ import annotations
@@ -19,14 +21,18 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-A, W, L, C, N = ("labeler/stats/agreement.py", "labeler/stats/winrate.py", "labeler/truth/logs.py",
-                 "labeler/stats/calibrate.py", "labeler/stats/numbers.py")
+A, W, L, C, N, R, D, T = ("labeler/stats/agreement.py", "labeler/stats/winrate.py", "labeler/truth/logs.py",
+                          "labeler/stats/calibrate.py", "labeler/stats/numbers.py", "labeler/stats/regress.py",
+                          "labeler/stats/drift.py", "labeler/stats/alttest.py")
 TESTS = {
     A: ["test_agreement.py", "test_baseline.py", "test_pins.py", "test_trust.py", "test_report.py"],
     W: ["test_pairwise.py", "test_pins.py", "test_baseline.py"],
     L: ["test_store.py", "test_pins.py"],
     C: ["test_calibrate_audit.py", "test_baseline.py", "test_pins.py"],
     N: ["test_agreement.py", "test_pins.py", "test_trust.py", "test_cli.py"],
+    R: ["test_pins.py", "test_gates.py", "test_regress_export.py"],
+    D: ["test_drift.py"],
+    T: ["test_baseline.py"],
 }
 MUTANTS = [
     (A, "    if x <= 0.20:", "    if x < 0.20:", "Landis-Koch: 0.20 is fair"),
@@ -51,16 +57,33 @@ MUTANTS = [
      "both-bad connects sources for Bradley-Terry"),
     (W, "t.ranking = [bradley_terry(g) for g in connected(list(t.matchups.values()))] or None",
      "t.ranking = [bradley_terry(list(t.matchups.values()))]", "Bradley-Terry across unconnected sources"),
-    (L, "                view = view[n:]\n            os.fsync(fd)", "                view = view[n:]", "append not fsynced"),
-    (L, "        if new:\n            fsync_dir(self.path.parent)", "        pass", "new log's folder not fsynced"),
+    (L, "                    view = view[n:]\n                os.fsync(fd)", "                    view = view[n:]",
+     "append not fsynced"),
+    (L, "            if new:\n                fsync_dir(self.path.parent)", "            if new:\n                pass",
+     "new log's folder not fsynced"),
+    (L, "            f.write(b\"\\n\")\n            f.flush()\n            os.fsync(f.fileno())",
+     "            f.write(b\"\\n\")\n            f.flush()", "completing newline not fsynced"),
     (L, "            side.flush()\n            os.fsync(side.fileno())", "            side.flush()", "torn bytes not fsynced"),
-    (L, "        f.flush()\n        os.fsync(f.fileno())", "        f.flush()", "cut not fsynced"),
-    (L, "            _set_aside_torn_tail(self.path)", "            pass", "torn tail not set aside"),
+    (L, "        f.truncate(cut)\n        f.flush()\n        os.fsync(f.fileno())", "        f.truncate(cut)\n        f.flush()",
+     "cut not fsynced"),
+    (L, "                repair_tail(self.path)\n", "                pass\n", "torn tail not repaired before an append"),
     (C, "g_i = np.where(judged, r.gold(rule, adj, without=i), MISSING)", "g_i = np.where(scored, r.gold(rule, adj, without=i), MISSING)",
      "annotators scored only where everyone's gold exists"),
     (C, "elif c.judge_percent.value < bar:", "elif c.judge_percent.value <= bar:", "calibrate gate fails at the bar"),
-    (N, "elif r.alpha.value < min_alpha:", "elif r.alpha.value <= min_alpha:", "alpha gate fails at the bar"),
-    (N, "elif r.percent.value < min_agreement:", "elif r.percent.value <= min_agreement:", "agreement gate fails at the bar"),
+    (N, "            elif coef.value < bar:", "            elif coef.value <= bar:", "agreement/alpha gate fails at the bar"),
+    (N, "                elif ci.low < bar:", "                elif ci.low <= bar:", "gate on the lower bound fails at the bar"),
+    (N, "                if ci is None or ci.low is None:", "                if ci is None:", "a lower bound of None passes the gate"),
+    (R, "for c in calibrate(ds, verdicts, keep) if c.judge_percent.value is None or c.judge_percent.value < bar]",
+     "for c in calibrate(ds, verdicts, keep) if c.judge_percent.value is not None and c.judge_percent.value <= bar]",
+     "calibration_warnings: at the bar is weak, undefined is fine"),
+    (R, "    if not peers:\n", "    if False:\n", "calibration_warnings: an uncalibrated judge goes unsaid"),
+    (D, "refit_idf=golden_tf is not None)", "refit_idf=False)", "drift reference ignores unseen n-grams"),
+    (D, "        np.add.at(prod_w[r], perm[rng.integers(0, h, n)], 1.0)", "        np.add.at(prod_w[r], rng.integers(0, g, n), 1.0)",
+     "drift reference draws production from the golden half too"),
+    (T, "        return None if rule is None else bool(rule and self.beats_chance)", "        return rule",
+     "alt-test passes a judge no better than chance"),
+    (T, "        if self.chance_pass_rate is None or self.chance_pass_rate <= CHANCE_LEVEL:", "        if True:",
+     "alt-test never warns that it is too coarse"),
 ]
 
 
@@ -76,13 +99,22 @@ def run(work: Path, tests: list[str]) -> bool:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tests-from", help="take tests/ from this git revision (the mutants still apply to this checkout's code)")
+    ap.add_argument("--only", default="", help="run only the mutants whose description holds this text")
     a = ap.parse_args()
+    stale = [f"{path}: {what}" for path, old, _, what in MUTANTS if (ROOT / path).read_text().count(old) != 1]
+    if stale:
+        print("stale mutants (their text is not in the code exactly once; update them to the code):\n  " + "\n  ".join(stale))
+        return 2
+    chosen = [m for m in MUTANTS if a.only in m[3]]
+    if not chosen:
+        print(f"no mutant's description holds {a.only!r}")
+        return 2
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         shutil.copytree(ROOT / "labeler", work / "labeler", ignore=shutil.ignore_patterns("__pycache__"))
         for f in ("pyproject.toml", "README.md"):
             shutil.copy(ROOT / f, work / f)
-        for d in ("datasets", "rubrics"):
+        for d in ("datasets", "rubrics", "benchmarks"):
             shutil.copytree(ROOT / d, work / d)
         if a.tests_from:
             (work / "tests").mkdir()
@@ -90,15 +122,12 @@ def main() -> int:
             subprocess.run(["tar", "-x", "-C", str(work)], input=tar, check=True)
         else:
             shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__"))
-        if run(work, sorted({t for ts in TESTS.values() for t in ts})):
+        if run(work, sorted({t for p, *_ in chosen for t in TESTS[p]})):
             print("the tests fail before any mutant: fix them first")
             return 2
         killed = 0
-        for path, old, new, what in MUTANTS:
+        for path, old, new, what in chosen:
             src = (work / path).read_text()
-            if src.count(old) != 1:
-                print(f"stale mutant ({what}): {path} does not hold its text exactly once")
-                return 2
             (work / path).write_text(src.replace(old, new))
             try:
                 dead = run(work, TESTS[path])
@@ -106,7 +135,7 @@ def main() -> int:
                 (work / path).write_text(src)
             killed += dead
             print(f"{'killed  ' if dead else 'SURVIVED'}  {path}: {what}", flush=True)
-        print(f"kill rate: {killed}/{len(MUTANTS)} = {killed / len(MUTANTS):.0%}")
+        print(f"kill rate: {killed}/{len(chosen)} = {killed / max(len(chosen), 1):.0%}")
     return 0
 
 

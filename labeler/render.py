@@ -306,7 +306,12 @@ def alt_test_table(items, title: str) -> Table:
         tested = c.alt.tested
         short = (f"{'passes' if c.alt.passed else 'fails'} {sum(bool(x.judge_wins) for x in tested)}/{len(tested)} "
                  f"ρ={c.alt.winning_rate:.2f}" if tested else f"untested (<{c.alt.min_cases} cases)")
-        t.add_row(c.criterion, Text(short, style=style), per or "-")
+        if c.alt.paper_rule and not c.alt.passed:
+            short += f"\nno better than its labels shuffled (p={c.alt.chance_p:.2f})"
+        result = Text(short, style=style)
+        if c.alt.warning:
+            result.append(f"\nwarning: {c.alt.warning}", style="yellow")
+        t.add_row(c.criterion, result, per or "-")
     return t
 
 

@@ -179,11 +179,22 @@ def test_a_judge_better_than_the_people_passes_and_a_worse_one_fails():
     data, judge = _simulate(0.5, 2, people=5)  # a coin flip against five people
     bad = alt_test(data, judge, [f"p{i}" for i in range(5)], 2, False)
     assert bad.passed is False and bad.winning_rate == 0.0
-    # with three people on a binary scale ties are common, and epsilon 0.2 forgives a coin flip: a smaller
-    # epsilon (the paper: lower for less reliable annotators) is what catches it
+    assert bad.warning is None  # five people: a shuffled judge never passes, the comparison is fine enough
+
+
+def test_a_coin_flip_judge_against_three_people_on_a_binary_scale_does_not_pass_and_is_warned_about():
+    """Ties count for both sides and epsilon 0.2 forgives a coin flip: the paper's rule passes it (it once
+    reported "passes" here); the judge's labels shuffled do as well, so it fails, with a warning."""
     data, judge = _simulate(0.5, 2)
-    assert alt_test(data, judge, ["p1", "p2", "p3"], 2, False).passed
-    assert alt_test(data, judge, ["p1", "p2", "p3"], 2, False, epsilon=0.0).passed is False
+    coin = alt_test(data, judge, ["p1", "p2", "p3"], 2, False)
+    assert coin.paper_rule is True and coin.chance_p > 0.05
+    assert coin.passed is False and coin.summary().startswith("fails (no better than its labels shuffled")
+    d = coin.as_dict()
+    assert d["passed"] is False and d["paper_rule_passed"] is True and "too coarse" in d["warning"]
+    assert d["chance"]["shuffled_pass_rate"] > 0.5
+    good = alt_test(*_simulate(0.91, 1), ["p1", "p2", "p3"], 2, False)  # a good judge still passes, warned too
+    assert good.passed and good.chance_p < 0.01 and "the judge does beat its shuffled labels" in good.warning
+    assert alt_test(data, judge, ["p1", "p2", "p3"], 2, False, epsilon=0.0).paper_rule is False
 
 
 def test_the_judge_better_than_people_is_no_longer_under_a_perfect_human_line():

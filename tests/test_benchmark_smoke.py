@@ -59,3 +59,13 @@ def test_coverage_benchmark_smoke():
         gold_without = {"annotator vs gold percent", "annotator vs gold kappa"} if x["design"] == "3 raters" else set()
         assert set(x["statistics"]) == every | gold_without
         assert all(0 <= s["coverage"] <= 1 and s["mean_width"] >= 0 for s in x["statistics"].values())
+
+
+def test_alttest_simulation_smoke():
+    """benchmarks/alttest_sim.py, tiny: its real run prints the coin-flip pass rates quoted in docs/numbers.md."""
+    out = subprocess.run([sys.executable, str(BENCH.parent / "alttest_sim.py"), "--sims", "2", "--json"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    r = json.loads(out.stdout)["results"]
+    assert r[0]["people"] == 3 and r[0]["judge_accuracy"] == 0.5
+    assert all(x["pass_rate"] <= x["paper_rule_pass_rate"] for x in r)

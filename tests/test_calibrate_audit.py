@@ -127,3 +127,18 @@ async def test_suggest_key_is_off_without_suggest(example_ds: Path):
         cid = app.screen.session.case_id
         await pilot.press("a")
         assert app.screen.session.case_id == cid and not app.screen.session.draft.values
+
+
+def test_a_judge_that_says_pass_to_everything_is_not_said_to_replace_a_person(example: Path):
+    """The shipped under_80_words: gold is nearly always `pass` and the judge says `pass` 43 times in 43
+    (kappa 0). It ties every annotator and the paper's rule passes it; its labels shuffled do as well, so
+    calibrate says it fails and why, in the table and in --json."""
+    r = run(example, "calibrate", "support-summary", "--run", "gpt-4o-mini-2026-10", "--json")
+    assert r.returncode == 0, r.stderr
+    alt = {c["criterion"]: c["alt_test"] for c in json.loads(r.stdout)["groups"][0]["criteria"]}
+    words = alt["under_80_words"]
+    assert words["paper_rule_passed"] is True and words["passed"] is False and words["chance"]["p"] > 0.05
+    assert "too coarse to tell a judge from chance" in words["warning"]
+    assert alt["tone"]["passed"] is True and alt["tone"]["chance"]["p"] <= 0.05  # a judge that discriminates still passes
+    table = run(example, "calibrate", "support-summary", "--run", "gpt-4o-mini-2026-10").stdout
+    assert "shuffled" in table and "warning:" in table  # (80 columns: the sentences wrap within their cell)

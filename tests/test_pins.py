@@ -151,6 +151,32 @@ def test_gates_pass_at_the_bar_and_fail_just_under_it():
     assert below_bar([cal], 0.8) and "< 80%" in below_bar([cal], 0.8)[0]
 
 
+def test_gates_on_the_lower_bound_pass_at_the_bar_and_fail_under_it_or_without_one():
+    from labeler.stats.bootstrap import Interval
+
+    def failures(alpha_low, pct_low):
+        ci = {"x": {"alpha": Interval(alpha_low, 0.95, 100), "percent": Interval(pct_low, 0.99, 100)}}
+        return [f.what.split()[0] for f in check_gates(Group("g", "g", [_report(0.9, 0.95)]), 0.8, 0.9, on="lower", intervals=ci)]
+
+    assert failures(0.8, 0.9) == []  # the lower bounds sit on the bars: pass
+    assert failures(0.7999, 0.8999) == ["alpha", "agreement"]
+    assert failures(None, 0.95) == ["alpha"]  # no lower bound is no evidence: fail
+    assert [f.what for f in check_gates(Group("g", "g", [_report(0.9, 0.95)]), 0.8, None, on="lower")] == [
+        "alpha has no interval, gate 0.80 on the lower bound"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="names open files through /proc")
+def test_a_last_line_without_its_newline_gets_one_durably_before_the_next_append(tmp_path, monkeypatch):
+    log = tmp_path / "ann.yaml"
+    log.write_text('# labels\n- {"case": "c1", "values": {"x": 1}}')  # a whole record, its newline never written
+    events = _spy(monkeypatch)
+    LogWriter(log, "labels").append({"case": "c2", "values": {"x": 2}})
+    # the newline is synced before the append, then the append is written and synced; nothing is set aside
+    assert [f for e, f in events if e == "fsync"] == ["ann.yaml", "ann.yaml"]
+    assert events[-2:] == [("write", "ann.yaml"), ("fsync", "ann.yaml")] and not (tmp_path / "ann.yaml.torn").exists()
+    assert log.read_text() == '# labels\n- {"case": "c1", "values": {"x": 1}}\n- {"case": "c2", "values": {"x": 2}}\n'
+
+
 @pytest.mark.parametrize("x, band", [(-0.0001, "poor"), (0.0, "slight"), (0.2, "slight"), (0.2001, "fair"), (0.4, "fair"),
                                      (0.4001, "moderate"), (0.6, "moderate"), (0.6001, "substantial"), (0.8, "substantial"),
                                      (0.8001, "almost perfect"), (1.0, "almost perfect"), (None, "undefined")])
@@ -161,14 +187,14 @@ def test_landis_koch_band_edges(x, band):
 # ---------------------------------------------------------------- calibration warnings (regress)
 
 
-def _judge_run(ds: Path, name: str, model: str, polite: str, candidate: str | None = None) -> None:
+def _judge_run(ds: Path, name: str, model: str, polite: str | list[str], candidate: str | None = None) -> None:
     run = ds / "judge" / name
     run.mkdir(parents=True)
     (run / "run.yaml").write_text(f"name: {name}\nmodel: {model}\nrubric: tiny\nrubric_version: 1\n"
                                   + (f"candidate: {candidate}\n" if candidate else ""))
     with open(run / "verdicts.yaml", "w") as f:
         for i in range(1, 6):
-            vals = {"correct": 2, "topic": "tech", "polite": polite}
+            vals = {"correct": 2, "topic": "tech", "polite": polite if isinstance(polite, str) else polite[i - 1]}
             f.write("- " + json.dumps({"case": f"t{i}", "values": {k: {"value": v} for k, v in vals.items()}}) + "\n")
 
 
@@ -189,4 +215,18 @@ def test_calibration_warnings_name_an_uncalibrated_or_a_weak_judge(tiny: Path):
     _judge_run(ds, "weak", "w", "fail")
     [w] = calibration_warnings(open_dataset(ds), "weak")
     assert "under 80% on polite 0%" in w
+
+
+def test_a_judge_exactly_at_the_calibration_bar_is_not_warned_about(tiny: Path):
+    from labeler.stats.regress import calibration_warnings
+
+    ds = tiny / "datasets" / "tiny"
+    (ds / "labels").mkdir(exist_ok=True)
+    for who in ("a", "b"):
+        with open(ds / "labels" / f"{who}.yaml", "a") as f:
+            for i in range(1, 6):
+                f.write("- " + json.dumps({"case": f"t{i}", "rubric": 1, "values": {"correct": 2, "topic": "tech", "polite": "pass"}}) + "\n")
+    _judge_run(ds, "edge", "e", ["pass", "pass", "pass", "pass", "fail"])  # 4 of 5 with gold: 80%, the bar
+    assert calibration_warnings(open_dataset(ds), "edge") == []
+    assert "under 90% on polite 80%" in calibration_warnings(open_dataset(ds), "edge", bar=0.9)[0]
 

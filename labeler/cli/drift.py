@@ -14,8 +14,8 @@ from labeler.errors import LabelerError, UsageError
 
 
 def cmd_drift(a: argparse.Namespace) -> int:
-    from labeler.stats.drift import (LOCAL_SPACE, MAX_TEXT, EmbeddingCache, analyse, local_embed,
-                                      remote_embed, text_hash)
+    from labeler.stats.drift import (LOCAL_SPACE, MAX_TEXT, REFERENCE_RESAMPLES, EmbeddingCache, analyse, embed_tf,
+                                      local_tf, remote_embed, text_hash)
     from labeler.truth.importer import as_text, read_rows
 
     ds = _open(a.dataset)
@@ -37,9 +37,10 @@ def cmd_drift(a: argparse.Namespace) -> int:
     golden = [ds.cases.case(j).input for j in range(len(golden_ids))]
     if not golden:
         raise LabelerError(f"{ds.name} has no cases to compare with")
-    requests = 0
+    requests, g_tf = 0, None
     if a.embed == "local":
-        g_vec, p_vec = local_embed([golden, prod])
+        g_tf = local_tf(golden)
+        g_vec, p_vec = embed_tf([g_tf, local_tf(prod)])
         model = LOCAL_SPACE
     else:
         if not a.model:
@@ -65,7 +66,7 @@ def cmd_drift(a: argparse.Namespace) -> int:
         cache = EmbeddingCache(ds.cache_dir / "embeddings" if ds.cache_dir else None, f"{public_url(base_url(a.base_url))}|{a.model}")
         (g_vec, p_vec), requests = remote_embed([golden, prod], batch, cache)
         model = a.model
-    result = analyse(prod, p_vec, g_vec, golden_ids, a.threshold, a.propose or 0, a.seed)
+    result = analyse(prod, p_vec, g_vec, golden_ids, a.threshold, a.propose or 0, a.seed, golden_tf=g_tf)
     file_hash = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
     margin = a.max_drift or 0.0
     alert = result.score > result.reference + margin
@@ -74,7 +75,8 @@ def cmd_drift(a: argparse.Namespace) -> int:
                         "golden_hash": text_hash("\n".join(sorted(text_hash(t) for t in golden)))},
               "production_inputs": len(prod), "score": round(result.score, 4),
               "no_drift_reference": {"p95": round(result.reference, 4), "p_value": round(result.p_value, 4),
-                                     "resamples": 200, "seed": a.seed, "margin": margin},
+                                     "resamples": REFERENCE_RESAMPLES, "seed": a.seed, "margin": margin,
+                                     "method": "golden set split in random halves: n inputs from one against the other"},
               "alert": bool(alert), "threshold": round(result.threshold, 4),
               "covered_share": round(result.covered_share, 4),
               "clusters": [{"size": c["size"], "mean_distance": c["mean_distance"], "examples": c["examples"]} for c in result.clusters],

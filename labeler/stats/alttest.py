@@ -13,6 +13,15 @@ judge passes at 0.5 or more. The advantage probability (mean of W_f) is for comp
 Only the annotators' own labels are used (no leads' gold), as in the paper; an annotator with fewer than
 30 cases is not tested (the paper's minimum for the t-test) and is named instead.
 
+Beyond the paper: the judge must also beat chance. With few annotators on a coarse scale most comparisons
+tie (3 annotators on a binary scale: whenever the other two split, every label scores 0.5), ties count for
+both sides, and epsilon 0.2 then forgives a judge that flips a coin (people 75% accurate: it passes the
+paper's rule in 20% of runs at 100 cases, 74% at 400; benchmarks/alttest_sim.py). So the judge's labels
+are shuffled across its cases (200 times, seeded) and the test rerun: the judge passes only when its
+advantage probability is above the shuffled judges' (permutation p <= 0.05), and when shuffled judges pass
+the paper's rule more than 5% of the time the result carries a warning that the comparison here is too
+coarse to say much.
+
 Plain Python and numpy: the t distribution's CDF comes from the regularized incomplete beta function.
 """
 
@@ -28,6 +37,8 @@ from labeler.stats.agreement import MISSING, value_counts
 EPSILON = 0.2
 Q_FDR = 0.05
 MIN_CASES = 30
+CHANCE_SHUFFLES = 200
+CHANCE_LEVEL = 0.05
 
 
 def betainc(a: float, b: float, x: float) -> float:
@@ -121,6 +132,10 @@ class AltTest:
     scoring: str
     """'accuracy' or 'neg_rmse' (ordinal scales)."""
     comparisons: list[Comparison] = field(default_factory=list)
+    chance_p: float | None = None
+    """Permutation p-value of the advantage probability against the judge's own labels shuffled across cases."""
+    chance_pass_rate: float | None = None
+    """Share of shuffled judges that pass the paper's rule: above CHANCE_LEVEL, the test is too coarse here."""
 
     @property
     def tested(self) -> list[Comparison]:
@@ -137,9 +152,30 @@ class AltTest:
         return float(np.mean([c.judge_advantage for c in t])) if t else None
 
     @property
-    def passed(self) -> bool | None:
+    def paper_rule(self) -> bool | None:
+        """The paper's verdict alone: a winning rate of 0.5 or more."""
         w = self.winning_rate
         return None if w is None else w >= 0.5
+
+    @property
+    def beats_chance(self) -> bool | None:
+        return None if self.chance_p is None else self.chance_p <= CHANCE_LEVEL
+
+    @property
+    def passed(self) -> bool | None:
+        """The paper's rule, and better than the judge's labels shuffled."""
+        rule = self.paper_rule
+        return None if rule is None else bool(rule and self.beats_chance)
+
+    @property
+    def warning(self) -> str | None:
+        if self.chance_pass_rate is None or self.chance_pass_rate <= CHANCE_LEVEL:
+            return None
+        return (f"too coarse to tell a judge from chance here: the judge's labels shuffled across cases pass the "
+                f"paper's rule in {self.chance_pass_rate:.0%} of {CHANCE_SHUFFLES} shuffles (few annotators per case"
+                f"{' on a binary scale' if self.scoring == 'accuracy' else ''} make most comparisons ties); "
+                + ("the judge does beat its shuffled labels" if self.beats_chance else
+                   "and the judge does no better than its shuffled labels"))
 
     def summary(self) -> str:
         if not self.tested:
@@ -147,8 +183,11 @@ class AltTest:
             return f"not tested (needs {self.min_cases}+ cases per annotator with the judge and another annotator: {few})"
         won = sum(bool(c.judge_wins) for c in self.tested)
         verdict = "passes" if self.passed else "fails"
+        if self.paper_rule and not self.passed:
+            verdict = f"fails (no better than its labels shuffled, p={self.chance_p:.3f})"
         return (f"{verdict}: judge beats {won} of {len(self.tested)} annotators (winning rate {self.winning_rate:.2f}, "
-                f"advantage {self.advantage_probability:.2f}; epsilon {self.epsilon}, BY q={self.q})")
+                f"advantage {self.advantage_probability:.2f}; epsilon {self.epsilon}, BY q={self.q})"
+                + (f"; warning: {self.warning}" if self.warning else ""))
 
     def as_dict(self) -> dict:
         return {"method": "alternative annotator test (Calderon, Reichart and Dror, 2025): leave-one-annotator-out, "
@@ -156,11 +195,18 @@ class AltTest:
                 "epsilon": self.epsilon, "q": self.q, "min_cases": self.min_cases, "scoring": self.scoring,
                 "winning_rate": None if self.winning_rate is None else round(self.winning_rate, 4),
                 "advantage_probability": None if self.advantage_probability is None else round(self.advantage_probability, 4),
-                "passed": self.passed, "annotators": [c.as_dict() for c in self.comparisons]}
+                "passed": self.passed, "paper_rule_passed": self.paper_rule,
+                "chance": {"p": None if self.chance_p is None else round(self.chance_p, 4),
+                           "shuffled_pass_rate": None if self.chance_pass_rate is None else round(self.chance_pass_rate, 4),
+                           "shuffles": CHANCE_SHUFFLES,
+                           "means": "the judge's labels shuffled across its cases, the test rerun: p of the advantage "
+                                    "probability; the share of shuffles passing the paper's rule"},
+                "warning": self.warning, "annotators": [c.as_dict() for c in self.comparisons]}
 
 
 def alt_test(data: np.ndarray, judge: np.ndarray, raters: list[str], n_values: int, ordinal: bool,
-             epsilon: float = EPSILON, q: float = Q_FDR, min_cases: int = MIN_CASES) -> AltTest:
+             epsilon: float = EPSILON, q: float = Q_FDR, min_cases: int = MIN_CASES, seed: int = 0,
+             shuffles: int = CHANCE_SHUFFLES) -> AltTest:
     """`data`: raters x cases of scale indexes (MISSING for none); `judge`: the judge's index per case."""
     data = np.asarray(data, dtype=np.int64)
     judge = np.asarray(judge, dtype=np.int64)
@@ -177,25 +223,41 @@ def alt_test(data: np.ndarray, judge: np.ndarray, raters: list[str], n_values: i
             return -np.sqrt((c * (x[:, None] - points[None, :]) ** 2).sum(axis=1) / m)
         return c[np.arange(len(x)), x] / m
 
-    pending = []
+    sides = []  # per annotator: who, the cases, the others' counts there, the annotator's scores
     for i, who in enumerate(raters):
         mine = data[i]
         others = counts.copy()
         has = mine != MISSING
         others[np.flatnonzero(has), mine[has]] -= 1.0
         cases = has & (judge != MISSING) & (others.sum(axis=1) >= 1)
-        n = int(cases.sum())
-        if n == 0:
-            continue
-        c = others[cases]
-        s_h, s_f = score(mine[cases], c), score(judge[cases], c)
-        w_f = (s_f >= s_h - 1e-12).astype(float)
-        w_h = (s_h >= s_f - 1e-12).astype(float)
-        test = n >= min_cases
-        comp = Comparison(who, n, float(w_f.mean()), float(w_h.mean()), ttest_less(w_h - w_f, epsilon) if test else None)
-        out.comparisons.append(comp)
-        if test:
-            pending.append(comp)
-    for comp, won in zip(pending, benjamini_yekutieli([c.p for c in pending], q)):
-        comp.judge_wins = won
+        if cases.any():
+            sides.append((who, cases, others[cases], score(mine[cases], others[cases])))
+
+    def run(j: np.ndarray) -> list[Comparison]:
+        comps = []
+        for who, cases, c, s_h in sides:
+            s_f = score(j[cases], c)
+            w_f = (s_f >= s_h - 1e-12).astype(float)
+            w_h = (s_h >= s_f - 1e-12).astype(float)
+            n = int(cases.sum())
+            comps.append(Comparison(who, n, float(w_f.mean()), float(w_h.mean()),
+                                    ttest_less(w_h - w_f, epsilon) if n >= min_cases else None))
+        pending = [c for c in comps if c.p is not None]
+        for comp, won in zip(pending, benjamini_yekutieli([c.p for c in pending], q)):
+            comp.judge_wins = won
+        return comps
+
+    out.comparisons = run(judge)
+    if out.tested and shuffles:
+        rng = np.random.default_rng(seed)
+        labeled = np.flatnonzero(judge != MISSING)
+        adv, passes = [], 0
+        for _ in range(shuffles):
+            j = judge.copy()
+            j[labeled] = judge[rng.permutation(labeled)]
+            shuffled = AltTest(epsilon, q, min_cases, out.scoring, run(j))
+            adv.append(shuffled.advantage_probability)
+            passes += bool(shuffled.paper_rule)
+        out.chance_p = (1 + sum(a >= out.advantage_probability - 1e-12 for a in adv)) / (1 + shuffles)
+        out.chance_pass_rate = passes / shuffles
     return out

@@ -2,15 +2,16 @@
 
 Embeddings come from any OpenAI-compatible embeddings endpoint (batched, cached per text hash under
 .cache/, so a second run asks for nothing it has), or from a local embedding that needs no network:
-character 3-5-grams hashed with a sign into 4,096 buckets (collisions cancel, so texts with no n-gram in
-common are orthogonal), TF-IDF weighted with document frequencies of the golden set alone (one space per
-golden set, whatever the production file), L2-normalized (numpy only).
+character 3-5-grams hashed with a sign into 4,096 buckets (collisions cancel on average, so texts with
+no n-gram in common are orthogonal on average: two short words may still share a bucket and score 0.93 or
+1.07), TF-IDF weighted with document frequencies of the golden set alone (one space per golden set, whatever
+the production file), L2-normalized (numpy only).
 
 - drift score: cosine distance between the centroid of production inputs and of golden inputs;
-- the no-drift reference at this n: the same score between n inputs and a golden set of the golden
-  set's size, both resampled from the golden set, 200 times (seeded); the alert is a score above its
-  95th percentile (plus an optional margin), so it means the same at 5 inputs as at 500, about 5%
-  false alarms when nothing moved;
+- the no-drift reference at this n: the golden set split in random halves, n inputs drawn from one half
+  scored against the other (the IDF refitted on it), 200 times (seeded); the alert is a score above the
+  reference's upper 5% point (plus an optional margin), so it means the same at 5 inputs as at 500: at
+  most about 5% false alarms when nothing moved (benchmarks/drift_sim.py measures it);
 - coverage: a production input is covered when its nearest golden case is within the threshold
   (default: the 95th percentile of each golden case's distance to its nearest other golden case,
   so "as close as golden cases are to each other");
@@ -56,18 +57,31 @@ def local_counts(texts: list[str]) -> np.ndarray:
     return out
 
 
-def local_embed(groups: list[list[str]]) -> list[np.ndarray]:
+def local_tf(texts: list[str]) -> np.ndarray:
+    """texts x DIM: the term weight of each signed count, sign(c) * log(1 + |c|), before the IDF."""
+    c = local_counts(texts)
+    return np.sign(c) * np.log1p(np.abs(c))
+
+
+def idf(tf: np.ndarray) -> np.ndarray:
+    """Smoothed inverse document frequency of each bucket over these rows: log((1 + docs) / (1 + df)) + 1."""
+    return np.log((1 + len(tf)) / (1 + (tf != 0).sum(axis=0))) + 1.0
+
+
+def _normalized(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+
+def embed_tf(tfs: list[np.ndarray]) -> list[np.ndarray]:
     """TF-IDF with the document frequencies of the first group (the golden set), L2-normalized per text:
     the space depends on the golden set only, so runs against different production files compare."""
-    counts = [local_counts(g) for g in groups]
-    ref = counts[0] if counts else np.zeros((0, DIM))
-    df = (ref != 0).sum(axis=0)
-    idf = np.log((1 + len(ref)) / (1 + df)) + 1.0
-    out = []
-    for c in counts:
-        v = np.sign(c) * np.log1p(np.abs(c)) * idf
-        out.append(v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12))
-    return out
+    w = idf(tfs[0] if tfs else np.zeros((0, DIM)))
+    return [_normalized(t * w) for t in tfs]
+
+
+def local_embed(groups: list[list[str]]) -> list[np.ndarray]:
+    """The local embedding of each group of texts, in the space of the first (the golden set)."""
+    return embed_tf([local_tf(g) for g in groups])
 
 
 class EmbeddingCache:
@@ -154,18 +168,41 @@ def centroid_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(1.0 - (ca @ cb) / denom) if denom else 1.0
 
 
-def no_drift_reference(golden: np.ndarray, n: int, seed: int = 0, resamples: int = REFERENCE_RESAMPLES) -> np.ndarray:
-    """Drift scores when nothing moved, at this n: n inputs against a golden set of the same size, both
-    drawn with replacement from the golden set (so both sides' sampling noise is in it)."""
-    g = len(golden)
+def no_drift_reference(rows: np.ndarray, n: int, seed: int = 0, resamples: int = REFERENCE_RESAMPLES,
+                       refit_idf: bool = False) -> np.ndarray:
+    """Drift scores when nothing moved, at this n. Each resample splits the golden set at random into two
+    halves: n inputs drawn (with replacement) from one half play production, the other half plays the golden
+    set. Held out, the "production" texts are new to the "golden set" as real inputs are: with `refit_idf`
+    (rows are the local embedding's term weights) the IDF is fitted on the golden half, so their n-grams unseen
+    there weigh what unseen n-grams weigh in a real run; with an endpoint's vectors (rows as they are) no text
+    is ever compared with itself. A half set is noisier than the whole, so this leans to fewer false alarms."""
+    g = len(rows)
+    if g < 2:
+        return np.ones(resamples)  # one golden case: no way to know what "nothing moved" scores
     rng = np.random.default_rng(seed)
-    out = np.empty(resamples)
+    h = g // 2
+    prod_w, gold_w = np.zeros((resamples, g)), np.zeros((resamples, g))
     for r in range(resamples):
-        a = np.bincount(rng.integers(0, g, n), minlength=g) @ golden
-        b = np.bincount(rng.integers(0, g, g), minlength=g) @ golden
-        denom = np.linalg.norm(a) * np.linalg.norm(b)
-        out[r] = 1.0 - (a @ b) / denom if denom else 1.0
-    return out
+        perm = rng.permutation(g)
+        np.add.at(prod_w[r], perm[rng.integers(0, h, n)], 1.0)
+        gold_w[r, perm[h:]] = 1.0
+    if refit_idf:  # one IDF per resample, from its golden half: log((1 + docs) / (1 + df)) + 1
+        weights = np.log((1 + g - h) / (1 + gold_w @ (rows != 0))) + 1.0
+        norms = np.sqrt((rows * rows) @ (weights * weights).T).T  # resamples x g: each text's norm in that space
+        inv = np.where(norms > 0, 1.0 / np.maximum(norms, 1e-300), 0.0)
+        a, b = ((prod_w * inv) @ rows) * weights, ((gold_w * inv) @ rows) * weights
+    else:
+        a, b = prod_w @ rows, gold_w @ rows
+    denom = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    cos = np.einsum("ij,ij->i", a, b) / np.where(denom > 0, denom, 1.0)
+    return np.where(denom > 0, 1.0 - cos, 1.0)
+
+
+def upper_quantile(null: np.ndarray, level: float = 0.95) -> float:
+    """The ceil(level * (B + 1))-th smallest of B null scores: a score above it has a resampling p-value
+    (1 + #null >= score) / (1 + B) under 1 - level, so the Monte Carlo noise of B resamples never adds false alarms."""
+    k = int(np.ceil(level * (len(null) + 1)))
+    return float(np.sort(null)[min(k, len(null)) - 1])
 
 
 def nearest(prod: np.ndarray, golden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -175,11 +212,20 @@ def nearest(prod: np.ndarray, golden: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return 1.0 - sims[np.arange(len(prod)), idx], idx
 
 
-def default_threshold(golden: np.ndarray) -> float:
-    """The 95th percentile of each golden case's distance to its nearest other golden case."""
-    if len(golden) < 2:
+def default_threshold(golden: np.ndarray, golden_tf: np.ndarray | None = None) -> float:
+    """The 95th percentile of each golden case's distance to its nearest other golden case. With the local
+    embedding's term weights, each case is weighed as a new input would be (the IDF of the other cases: its
+    n-grams no other case has weigh what a production input's unseen n-grams weigh), else it is nearer its
+    neighbours than production inputs are to theirs and about 92% of inputs drawn like the golden set are covered."""
+    g = len(golden)
+    if g < 2:
         return 0.5
-    sims = golden @ golden.T
+    if golden_tf is None:
+        queries = golden
+    else:
+        nz = golden_tf != 0
+        queries = _normalized(golden_tf * (np.log(g / (1 + nz.sum(axis=0) - nz)) + 1.0))
+    sims = queries @ golden.T
     np.fill_diagonal(sims, -np.inf)
     return float(np.percentile(1.0 - sims.max(axis=1), 95))
 
@@ -213,7 +259,7 @@ def kmeans(x: np.ndarray, k: int, seed: int = 0, iters: int = 50) -> np.ndarray:
 class DriftResult:
     score: float
     reference: float
-    """The 95th percentile of the drift score when nothing moved, at this many production inputs."""
+    """The 95th percentile of the drift score when nothing moved, at this many production inputs (see upper_quantile)."""
     p_value: float
     """Share of no-drift resamples scoring at least this much."""
     threshold: float
@@ -225,11 +271,13 @@ class DriftResult:
 
 
 def analyse(prod_texts: list[str], prod: np.ndarray, golden: np.ndarray, golden_ids: list[str], threshold: float | None,
-            propose: int = 0, seed: int = 0, max_clusters: int = 8) -> DriftResult:
+            propose: int = 0, seed: int = 0, max_clusters: int = 8, golden_tf: np.ndarray | None = None) -> DriftResult:
+    """golden_tf: the golden set's local term weights (local_tf), so the reference and the default threshold
+    refit the IDF as a real run does; None for an endpoint's vectors."""
     score = centroid_distance(prod, golden)
-    null = no_drift_reference(golden, len(prod), seed)
-    reference, p_value = float(np.percentile(null, 95)), float((1 + (null >= score).sum()) / (1 + len(null)))
-    thr = default_threshold(golden) if threshold is None else threshold
+    null = no_drift_reference(golden if golden_tf is None else golden_tf, len(prod), seed, refit_idf=golden_tf is not None)
+    reference, p_value = upper_quantile(null), float((1 + (null >= score).sum()) / (1 + len(null)))
+    thr = default_threshold(golden, golden_tf) if threshold is None else threshold
     dist, idx = nearest(prod, golden)
     uncovered = np.flatnonzero(dist > thr)
     clusters, proposals = [], []
