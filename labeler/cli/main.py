@@ -46,11 +46,10 @@ COMMANDS: list[tuple[str, str, str]] = [
                            "criterion mean and pass rate, the difference with a paired bootstrap 95% interval, the cases that "
                            "got worse; CI gates."),
     ("rubric", "rubric", "Rubric versions: list, show, diff, bump, health."),
-    ("judge", "judge", "Score cases with an LLM judge through any OpenAI-compatible endpoint. Also: `labeler judge compare "
-                       "DATASET RUN_A RUN_B`, `labeler judge status DATASET` and `labeler judge drop DATASET RUN` (remove a "
-                       "failed run), `labeler judge prompt list|show|diff|bump DATASET` (versions of the judge's prompt) and "
-                       "`labeler judge examples DATASET --from RUN` (few-shot examples from corrected verdicts, held-out "
-                       "cases never used)."),
+    ("judge", "judge", "Score cases with an LLM judge through any OpenAI-compatible endpoint: "
+                       "`labeler judge DATASET --model M`. The subcommands below look after the runs (compare, status, drop) "
+                       "and teach the judge from audits (prompt versions, few-shot examples from corrected verdicts); "
+                       "`labeler judge SUBCOMMAND --help` says more."),
     ("pair", "pairs", "Pairwise cases from two versions' outputs for the same inputs: A and B are candidates of DATASET (or "
                       "`golden`, its own outputs); written to a pairwise dataset (--into)."),
     ("winrate", "pairs", "Pairwise win rates per criterion: how often each source wins, by gold and by each judge run, ties "
