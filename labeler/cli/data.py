@@ -338,12 +338,12 @@ def cmd_export(a: argparse.Namespace) -> int:
 
 def register(add) -> None:
     """The subcommands of this module, with their flags."""
-    sp = add("init", cmd_init, "Scaffold a rubric (rubrics/NAME/v1.yaml) and an empty dataset (datasets/NAME/).")
+    sp = add("init", cmd_init)
     sp.add_argument("name", type=_name("dataset name"))
     sp.add_argument("--root", default=".", help="workspace folder (default: here)")
     sp.add_argument("--overlap", type=_positive, default=2, help="labels wanted per case (default 2)")
 
-    sp = add("import", cmd_import, "Import cases from JSONL or CSV; duplicates (same input + output) are skipped.")
+    sp = add("import", cmd_import)
     sp.add_argument("dataset")
     sp.add_argument("file")
     sp.add_argument("--id-field", default=None, help="field holding a case id (default: `id` when rows have one, else an id from the content hash)")
@@ -358,7 +358,7 @@ def register(add) -> None:
     sp.add_argument("--source", default=None, help="where the cases came from (default: the file name)")
     sp.add_argument("--json", action="store_true")
 
-    sp = add("sample", cmd_sample, "Pick a reproducible stratified golden set (common / edge / adversarial by default).")
+    sp = add("sample", cmd_sample)
     sp.add_argument("dataset")
     sp.add_argument("--n", type=_positive, default=300)
     sp.add_argument("--by", default=None, help="stratify by a case field (tier, difficulty, source) or tag:NAME")
@@ -367,18 +367,17 @@ def register(add) -> None:
     sp.add_argument("--into", type=_name("dataset name"), default=None, help="write the selection into this dataset (created with the same rubric)")
     sp.add_argument("--json", action="store_true")
 
-    sp = add("validate", cmd_validate, "Check every rubric, dataset, label and reference; path:line messages; exit 1 on errors.")
+    sp = add("validate", cmd_validate)
     sp.add_argument("paths", nargs="*")
     sp.add_argument("--json", action="store_true")
 
-    sp = add("status", cmd_status, "Cases by tier, labels per annotator, overlap reached, flagged and old cases.")
+    sp = add("status", cmd_status)
     sp.add_argument("dataset")
     sp.add_argument("--days", type=_positive, default=14)
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--strict", action="store_true", help=STRICT_HELP)
 
-    sp = add("import-labels", cmd_import_labels, "Bring existing labels in: CSV/JSONL (wide or long), Label Studio (JSON, JSON-MIN), "
-             "Argilla 2.x (records, nested or flat), Prodigy (JSONL). Labels already imported, from any file, are not written again.")
+    sp = add("import-labels", cmd_import_labels)
     sp.add_argument("dataset")
     sp.add_argument("file")
     sp.add_argument("--format", required=True, choices=["csv", "jsonl", "label-studio", "argilla", "prodigy"])
@@ -396,8 +395,7 @@ def register(add) -> None:
     sp.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
     sp.add_argument("--json", action="store_true")
 
-    sp = add("candidate", cmd_candidate, "`labeler candidate add DATASET NAME FILE`: a new system version's outputs for the dataset's "
-             "inputs (JSONL/CSV), matched by case id or by input; rows that match no case are reported by line.")
+    sp = add("candidate", cmd_candidate)
     sp.add_argument("action", choices=["add"])
     sp.add_argument("rest", nargs="*", metavar="DATASET NAME FILE")
     sp.add_argument("--id-field", default=None, help="field holding the case id (default: id)")
@@ -409,8 +407,7 @@ def register(add) -> None:
     sp.add_argument("--meta", action="append", metavar="KEY=VALUE", help="free-form metadata (repeatable)")
     sp.add_argument("--json", action="store_true")
 
-    sp = add("export", cmd_export, "The golden set for eval harnesses: jsonl, csv, inspect (Inspect AI json_dataset), promptfoo (tests "
-             "JSONL), openai-evals (Evals API items, or --legacy registry samples), deepeval (goldens).")
+    sp = add("export", cmd_export)
     sp.add_argument("dataset")
     sp.add_argument("--format", required=True, choices=["jsonl", "csv", "inspect", "promptfoo", "openai-evals", "deepeval"])
     sp.add_argument("--tier", action="append", choices=["golden", "adversarial", "regression"], help="only this tier (repeatable)")

@@ -141,8 +141,7 @@ def _propose_into(ds, a, prod: list[str], prod_out: list[str], picks: list[int],
 
 
 def register(add) -> None:
-    sp = add("drift", cmd_drift, "Production inputs against the golden set: a drift score, what is covered, clusters of what is not, "
-             "and what to label next (--propose N --into DATASET).")
+    sp = add("drift", cmd_drift)
     sp.add_argument("dataset")
     sp.add_argument("file", help="recent production inputs (JSONL or CSV)")
     sp.add_argument("--input-field", default="input")

@@ -80,17 +80,16 @@ def cmd_history(a: argparse.Namespace) -> int:
 
 def register(add) -> None:
     """The subcommands of this module, with their flags."""
-    sp = add("commit", cmd_commit, "Commit every file labeler writes in this workspace (labels, adjudications, cases, rubrics, judge runs and audits, "
-                                   "candidates, drift runs) and nothing else, with a subject that says what changed.")
+    sp = add("commit", cmd_commit)
     sp.add_argument("dataset")
     sp.add_argument("--json", action="store_true")
 
-    sp = add("sync", cmd_sync, "Commit, fetch, rebase (or --merge) and push; a real conflict is reported, nothing overwritten.")
+    sp = add("sync", cmd_sync)
     sp.add_argument("dataset")
     sp.add_argument("--merge", action="store_true", help="merge instead of rebase")
     sp.add_argument("--json", action="store_true")
 
-    sp = add("history", cmd_history, "Every change to one case's labels and adjudications: who, when, what, which commit.")
+    sp = add("history", cmd_history)
     sp.add_argument("dataset")
     sp.add_argument("case")
     sp.add_argument("--json", action="store_true")

@@ -438,10 +438,7 @@ class _Actions(argparse._SubParsersAction):
 
 def register(add) -> None:
     """The subcommands of this module, with their flags."""
-    sp = add("judge", cmd_judge, "Score cases with an LLM judge through any OpenAI-compatible endpoint: "
-             "`labeler judge DATASET --model M`. The subcommands below look after the runs (compare, status, drop) "
-             "and teach the judge from audits (prompt versions, few-shot examples from corrected verdicts); "
-             "`labeler judge SUBCOMMAND --help` says more.")
+    sp = add("judge", cmd_judge)
     sub = sp.add_subparsers(action=_Actions, dest="judge_action", metavar="DATASET | SUBCOMMAND", required=True,
                             help="the dataset to judge, or one of:")
     sp.set_defaults(judge_action=None, dataset=None)

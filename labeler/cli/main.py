@@ -21,7 +21,7 @@ class _Parser(argparse.ArgumentParser):
 
 COMMANDS: list[tuple[str, str, str]] = [
     # (command, module under labeler.cli, one-line help): `labeler --help` lists these without importing any
-    # command module; tests/test_cli_lazy.py checks each line against what the module registers.
+    # command module, and a module's `register` takes each command's help from here (written once).
     ("init", "data", "Scaffold a rubric (rubrics/NAME/v1.yaml) and an empty dataset (datasets/NAME/)."),
     ("import", "data", "Import cases from JSONL or CSV; duplicates (same input + output) are skipped."),
     ("sample", "data", "Pick a reproducible stratified golden set (common / edge / adversarial by default)."),
@@ -74,8 +74,11 @@ def build_parser(command: str | None = "*", listed_only: bool = False) -> argpar
     p.add_argument("--version", action="version", version=f"labeler {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def add(name: str, func, help: str) -> argparse.ArgumentParser:
-        sp = sub.add_parser(name, help=help.replace("%", "%%"), description=help)  # argparse %-formats help
+    helps = {name: help for name, _, help in COMMANDS}
+
+    def add(name: str, func) -> argparse.ArgumentParser:
+        """A command's parser, its one-line help taken from COMMANDS (written once, there)."""
+        sp = sub.add_parser(name, help=helps[name].replace("%", "%%"), description=helps[name])  # argparse %-formats help
         sp.set_defaults(func=func)
         return sp
 
@@ -89,7 +92,7 @@ def build_parser(command: str | None = "*", listed_only: bool = False) -> argpar
             built.add(module)
             mod = importlib.import_module(f"labeler.cli.{module}")
             if module == "rubric":
-                mod.register_group(sub, _Parser)
+                mod.register_group(sub, _Parser, helps["rubric"])
             else:
                 mod.register(add)
     return p

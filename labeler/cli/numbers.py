@@ -295,7 +295,7 @@ def _gain(text: str) -> float:
 
 def register(add) -> None:
     """The subcommands of this module, with their flags."""
-    sp = add("agreement", cmd_agreement, "Agreement per criterion (percent, Krippendorff's alpha, Cohen's kappa); gates for CI.")
+    sp = add("agreement", cmd_agreement)
     sp.add_argument("dataset")
     sp.add_argument("--by", default="criterion", choices=["criterion", "version", "annotator", "tier", "tag", "suggestion"])
     sp.add_argument("--json", action="store_true")
@@ -305,7 +305,7 @@ def register(add) -> None:
     sp.add_argument("--gold", default="consensus", choices=GOLD_CHOICES, help=GOLD_HELP)
     _interval_flags(sp)
 
-    sp = add("calibrate", cmd_calibrate, "Judge vs human gold per criterion (agreement, kappa, confusion), beside each annotator; a gate for CI.")
+    sp = add("calibrate", cmd_calibrate)
     sp.add_argument("dataset")
     sp.add_argument("--run", type=_name("run name"), required=True)
     sp.add_argument("--by", default="criterion", choices=["criterion", "tier", "tag"])
@@ -322,8 +322,7 @@ def register(add) -> None:
                     help="the alternative annotator test's cost-benefit allowance for the judge (default 0.2, the paper's value for expert annotators)")
     _interval_flags(sp)
 
-    sp = add("report", cmd_report, "The lead's view: composition, freshness, throughput, agreement with bootstrap 95% intervals, "
-             "each judge run's calibration and its corrected pass rate; Markdown for CI, one self-contained HTML file.")
+    sp = add("report", cmd_report)
     sp.add_argument("dataset")
     out = sp.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true")
@@ -335,8 +334,7 @@ def register(add) -> None:
     sp.add_argument("--run", type=_name("run name"), default=None, help="only this judge run (default: every run)")
     sp.add_argument("--strict", action="store_true", help=STRICT_HELP)
 
-    sp = add("regress", cmd_regress, "A candidate's judge run against a baseline (human gold on the golden outputs, or another run): "
-             "per criterion mean and pass rate, the difference with a paired bootstrap 95% interval, the cases that got worse; CI gates.")
+    sp = add("regress", cmd_regress)
     sp.add_argument("dataset")
     sp.add_argument("--candidate", type=_name("run name"), required=True, metavar="RUN", help="the judge run that scored the new version")
     sp.add_argument("--base", default=None, metavar="gold|RUN", help="a judge run, or human gold on the golden outputs (default: "

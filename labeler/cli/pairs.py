@@ -133,8 +133,7 @@ def cmd_winrate(a: argparse.Namespace) -> int:
 
 
 def register(add) -> None:
-    sp = add("pair", cmd_pair, "Pairwise cases from two versions' outputs for the same inputs: A and B are candidates of "
-                               "DATASET (or `golden`, its own outputs); written to a pairwise dataset (--into).")
+    sp = add("pair", cmd_pair)
     sp.add_argument("dataset", help="the dataset whose inputs (and candidates) are paired")
     sp.add_argument("--a", required=True, help="the version shown as A: a candidate name, or `golden`")
     sp.add_argument("--b", required=True, help="the version shown as B: a candidate name, or `golden`")
@@ -146,8 +145,7 @@ def register(add) -> None:
     sp.add_argument("--dry-run", action="store_true", help="say what would be added; write nothing")
     sp.add_argument("--json", action="store_true")
 
-    sp = add("winrate", cmd_winrate, "Pairwise win rates per criterion: how often each source wins, by gold and by each "
-                                     "judge run, ties shown, with n and a 95% Wilson interval; Bradley-Terry past two sources.")
+    sp = add("winrate", cmd_winrate)
     sp.add_argument("dataset")
     sp.add_argument("--by", default="source", choices=["source", "tier", "tag"], help="split: head to head (default), per tier, per tag")
     sp.add_argument("--run", action="append", help="a judge run to include (repeatable; default: every run of the rubric)")

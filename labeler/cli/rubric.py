@@ -155,10 +155,9 @@ def cmd_rubric_health(a: argparse.Namespace) -> int:
     return EXIT_FAIL if failed else EXIT_OK
 
 
-def register_group(sub, parser_class) -> None:
-    """`labeler rubric ...`: a group of subcommands."""
-    rp = sub.add_parser("rubric", help="Rubric versions: list, show, diff, bump, health.",
-                        description="Rubric versions: list, show, diff, bump, health.")
+def register_group(sub, parser_class, help: str) -> None:
+    """`labeler rubric ...`: a group of subcommands (`help`: its line in cli/main.py's COMMANDS)."""
+    rp = sub.add_parser("rubric", help=help, description=help)
     rsub = rp.add_subparsers(dest="rubric_command", metavar="SUBCOMMAND", parser_class=parser_class)
     rp.set_defaults(func=lambda a: (rp.print_help(), EXIT_USAGE)[1])
 

@@ -98,7 +98,7 @@ def cmd_audit(a: argparse.Namespace) -> int:
 
 def register(add) -> None:
     """The subcommands of this module, with their flags."""
-    sp = add("label", cmd_label, "Open the labeling screen for one annotator (blind to the others).")
+    sp = add("label", cmd_label)
     sp.add_argument("dataset")
     sp.add_argument("--annotator", type=_name("annotator"), default=None, help="default: the repo's git user.name")
     sp.add_argument("--tier", action="append", choices=["golden", "adversarial", "regression"], help="only this tier (repeatable)")
@@ -106,7 +106,7 @@ def register(add) -> None:
     sp.add_argument("--suggest", default=None, metavar="RUN",
                     help="pre-fill the judge's values of RUN as suggestions (off by default: they anchor annotators; recorded per label)")
 
-    sp = add("review", cmd_review, "Open the lead's disagreement queue: side by side, adjudicate gold.")
+    sp = add("review", cmd_review)
     sp.add_argument("dataset")
     sp.add_argument("--lead", type=_name("lead"), default=None, help="who adjudicates (default: the repo's git user.name)")
     sp.add_argument("--criterion", default=None, help="only disagreements on this criterion")
@@ -114,7 +114,7 @@ def register(add) -> None:
     sp.add_argument("--annotator", type=_name("annotator"), default=None, help="only cases this annotator labeled")
     sp.add_argument("--all", action="store_true", help="include cases already adjudicated")
 
-    sp = add("audit", cmd_audit, "Audit the judge: its verdicts beside gold and each annotator; mark right or wrong.")
+    sp = add("audit", cmd_audit)
     sp.add_argument("dataset")
     sp.add_argument("--run", type=_name("run name"), required=True)
     sp.add_argument("--vs", type=_name("run name"), default=None, help="a second run to show side by side")

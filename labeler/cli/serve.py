@@ -133,8 +133,7 @@ def _port(s: str) -> int:
 
 
 def register(add) -> None:
-    sp = add("serve", cmd_serve, "Serve the labeling and review screens to browsers: one secret link per person "
-                                 "(needs `pip install 'labeler[serve]'`).")
+    sp = add("serve", cmd_serve)
     sp.add_argument("dataset")
     sp.add_argument("--annotator", action="append", type=_name("annotator"), help="who labels (repeatable): their link opens `labeler label`")
     sp.add_argument("--lead", action="append", type=_name("lead"), help="who reviews (repeatable): their link opens `labeler review`")
