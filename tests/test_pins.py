@@ -198,15 +198,21 @@ def _judge_run(ds: Path, name: str, model: str, polite: str | list[str], candida
             f.write("- " + json.dumps({"case": f"t{i}", "values": {k: {"value": v} for k, v in vals.items()}}) + "\n")
 
 
-def test_calibration_warnings_name_an_uncalibrated_or_a_weak_judge(tiny: Path):
-    from labeler.stats.regress import calibration_warnings
-
+def _two_people_agree_on_everything(tiny: Path) -> Path:
+    """Annotators a and b give t1-t5 the same values (polite: pass), so gold is "pass" on all five."""
     ds = tiny / "datasets" / "tiny"
     (ds / "labels").mkdir(exist_ok=True)
     for who in ("a", "b"):
         with open(ds / "labels" / f"{who}.yaml", "a") as f:
             for i in range(1, 6):
                 f.write("- " + json.dumps({"case": f"t{i}", "rubric": 1, "values": {"correct": 2, "topic": "tech", "polite": "pass"}}) + "\n")
+    return ds
+
+
+def test_calibration_warnings_name_an_uncalibrated_or_a_weak_judge(tiny: Path):
+    from labeler.stats.regress import calibration_warnings
+
+    ds = _two_people_agree_on_everything(tiny)
     _judge_run(ds, "new", "m", "pass", candidate="v2")
     [w] = calibration_warnings(open_dataset(ds), "new")
     assert "has no run on the golden outputs" in w
@@ -220,12 +226,7 @@ def test_calibration_warnings_name_an_uncalibrated_or_a_weak_judge(tiny: Path):
 def test_a_judge_exactly_at_the_calibration_bar_is_not_warned_about(tiny: Path):
     from labeler.stats.regress import calibration_warnings
 
-    ds = tiny / "datasets" / "tiny"
-    (ds / "labels").mkdir(exist_ok=True)
-    for who in ("a", "b"):
-        with open(ds / "labels" / f"{who}.yaml", "a") as f:
-            for i in range(1, 6):
-                f.write("- " + json.dumps({"case": f"t{i}", "rubric": 1, "values": {"correct": 2, "topic": "tech", "polite": "pass"}}) + "\n")
+    ds = _two_people_agree_on_everything(tiny)
     _judge_run(ds, "edge", "e", ["pass", "pass", "pass", "pass", "fail"])  # 4 of 5 with gold: 80%, the bar
     assert calibration_warnings(open_dataset(ds), "edge") == []
     assert "under 90% on polite 80%" in calibration_warnings(open_dataset(ds), "edge", bar=0.9)[0]
