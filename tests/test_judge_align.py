@@ -435,6 +435,8 @@ async def test_health_screen_shows_the_judge_agreement_per_prompt_version(exampl
         await pilot.press("H")
         await pilot.pause()
         assert type(app.screen).__name__ == "HealthScreen"
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
         text = screen_text(app)
     assert "judge agreement by prompt version" in text
     crits = list(open_dataset(example_ds).rubric().criteria)

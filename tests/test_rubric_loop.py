@@ -144,5 +144,34 @@ async def test_health_screen_opens_from_review(example_ds: Path):
         await pilot.press("H")
         await pilot.pause()
         assert "HealthScreen" == type(app.screen).__name__
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
         await pilot.press("escape")
         assert type(app.screen).__name__ == "ReviewScreen"
+
+
+async def test_health_screen_answers_while_it_computes_and_closes_cleanly_midway(example_ds: Path, monkeypatch):
+    """The numbers come from a thread: the screen shows at once, Escape closes it while they are still being
+    worked out, and the late result lands nowhere (no crash, the review screen is untouched)."""
+    import threading
+
+    import labeler.ui.screens.health as health
+    from screens_text import screen_text
+
+    release, real = threading.Event(), health.by_prompt_version
+    monkeypatch.setattr(health, "by_prompt_version", lambda ds: (release.wait(10), real(ds))[1])
+    app = LabelerApp(open_dataset(example_ds), mode="review", identity=Identity("maya"))
+    async with app.run_test(size=(140, 45)) as pilot:
+        await pilot.press("H")
+        await pilot.pause()
+        screen = app.screen
+        assert type(screen).__name__ == "HealthScreen"
+        assert "computing the judge's agreement by prompt version" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ReviewScreen"
+        release.set()
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.is_running and type(app.screen).__name__ == "ReviewScreen"
+    assert app.return_code in (None, 0)
