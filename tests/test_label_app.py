@@ -314,3 +314,27 @@ async def test_dashboard_keys_summary_and_names_at_80x24_and_120x40(example_ds: 
             runs = list(screen.data["distributions"][crits[0]]["series"])
             assert legend == runs  # two runs of one model stay two different names
             assert all(ln.count("█") == 2 for ln in lines)  # and the legend covers no bar
+
+
+async def test_dashboard_closed_before_its_numbers_arrive_leaves_the_app_running(example_ds: Path, monkeypatch):
+    """Escape while the dashboard's thread still computes: the late numbers land nowhere, no crash."""
+    import threading
+
+    import labeler.ui.screens.dashboard as dashboard
+
+    release, real = threading.Event(), dashboard.dashboard_data
+    monkeypatch.setattr(dashboard, "dashboard_data", lambda ds, b: (release.wait(10), real(ds, b))[1])
+    app = LabelerApp(open_dataset(example_ds), identity=Identity("dora"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        screen = app.screen
+        assert type(screen).__name__ == "DashboardScreen"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "LabelScreen"
+        release.set()
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.is_running and type(app.screen).__name__ == "LabelScreen"
+    assert app.return_code in (None, 0)
