@@ -59,6 +59,9 @@ def test_coverage_benchmark_smoke():
         gold_without = {"annotator vs gold percent", "annotator vs gold kappa"} if x["design"] == "3 raters" else set()
         assert set(x["statistics"]) == every | gold_without
         assert all(0 <= s["coverage"] <= 1 and s["mean_width"] >= 0 for s in x["statistics"].values())
+    one = subprocess.run([sys.executable, str(BENCH.parent / "coverage.py"), "--datasets", "2", "--replicates", "50",
+                          "--designs", "2 raters", "--json"], capture_output=True, text=True, timeout=300)
+    assert [x["design"] for x in json.loads(one.stdout)["results"]] == ["2 raters"], one.stderr[-2000:]
 
 
 def test_alttest_simulation_smoke():

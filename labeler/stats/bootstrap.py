@@ -2,14 +2,21 @@
 accelerated, Efron 1987), because agreement coefficients are biased and skewed in small samples and
 plain percentile intervals then cover 87-91% instead of 95% (benchmarks/coverage.py measures it).
 
-Three corrections for small n on top of BCa, each measured by benchmarks/coverage.py:
+Four corrections for small n on top of BCa, each measured by benchmarks/coverage.py:
 - the quantiles are widened as in Hesterberg's expanded percentile (sqrt(n/(n-1)) t_{n-1});
 - the spread is widened further when the jackknife's standard error exceeds the bootstrap's (the
   jackknife variance errs high, Efron and Stein 1981; the bootstrap's is short where a few cases carry
   the statistic, e.g. pairs of annotators sharing 4 cases);
 - when no resample moves the statistic (every case agrees, every case passes) the cases cannot show a
   spread, so the interval reaches as far as a share of unlike cases never seen in n could move it: at
-  most 1 - 0.025^(1/n) of them (the exact Clopper-Pearson bound), not [point, point].
+  most 1 - 0.025^(1/n) of them (the exact Clopper-Pearson bound), not [point, point];
+- a kappa's resamples can only show the disagreements the cases show: when none shows a disagreement
+  between two values they use that costs more than every disagreement they show (every one, when all
+  agree), the interval reaches down at least to the kappa with the same unseen share of cases showing
+  it, half each way (the lowest over such disagreements). Two raters on 25 cases of a 3-point scale
+  lack a 0-vs-2 (quadratic cost 4) in 8% of samples when 1 case in 10 is one: over 1,000 datasets
+  those intervals held the population kappa 19% of the time (now 85%), all of mean kappa's 92.7%
+  (now 97.9%, mean width 0.772 -> 0.785); the judge against gold, 93.4% (now 99.2%).
 
 Every statistic here is a function of weighted sums over cases, so a replicate is one weighted sum:
 draw n case indexes with replacement (numpy.random.default_rng(seed)), count how often each case was
@@ -289,8 +296,42 @@ def mean_kappa_interval(data: np.ndarray, n_values: int, kind: str | None, repli
         with np.errstate(divide="ignore", invalid="ignore"):
             return (np.where(ok, ks, 0.0) * shared).sum(axis=0) / np.where(ok, shared, 0.0).sum(axis=0)
     both = sum(c.sum(axis=1) for c in codes) > 0
-    rated = value_counts(data[:, both], n_values)
-    return bca(stat, n, replicates, seed, bounds=(-1.0, 1.0), flat=_flat_coefficient(int(both.sum()), _chance_agreement(rated)))
+    return _kappa_bca(stat, np.stack([c.sum(axis=0).reshape(n_values, n_values) for c in codes]), wt, n, int(both.sum()),
+                      replicates, seed)
+
+
+def _kappa_bca(stat: Callable[[np.ndarray], np.ndarray], confs: np.ndarray, wt: np.ndarray, n: int, rated: int,
+               replicates: int, seed: int) -> Interval:
+    """bca of a (mean) kappa whose low end reaches at least as far as an unseen costlier disagreement
+    could bring it (module docstring); `confs`: each pair's confusion on the data, `rated`: the cases
+    some pair rated."""
+    floor = _unseen_disagreement(confs, wt, rated)
+    floor = None if floor is None else max(-1.0, floor)
+    iv = bca(stat, n, replicates, seed, bounds=(-1.0, 1.0), flat=None if floor is None else (floor, 1.0))
+    if iv.low is None or floor is None or floor >= iv.low:
+        return iv
+    return Interval(floor, iv.high, iv.replicates)
+
+
+def _unseen_disagreement(confs: np.ndarray, wt: np.ndarray, rated: int) -> float | None:
+    """The lowest kappa (pairs x K x K confusions, averaged weighted by their cases) if unseen_share(rated)
+    of every pair's cases, half each way, showed a disagreement between two values the cases use that
+    none shows and that costs more than every disagreement they show; None when there is none."""
+    pooled = confs.sum(axis=0)
+    pooled = pooled + pooled.T
+    used = pooled.sum(axis=0) > 0
+    worst = float((wt * (pooled > 0)).max())
+    q = unseen_share(rated)
+    tot = confs.sum(axis=(1, 2))
+    lows = []
+    for i, j in zip(*np.nonzero(np.triu((pooled == 0) & (wt > worst) & used[:, None] & used[None, :], 1))):
+        cell = np.zeros_like(pooled)
+        cell[i, j] = cell[j, i] = 0.5
+        ks = _kappas((1.0 - q) * confs + q * tot[:, None, None] * cell, wt)
+        ok = np.isfinite(ks)
+        if ok.any():
+            lows.append(float((ks[ok] * tot[ok]).sum() / tot[ok].sum()))
+    return min(lows) if lows else None
 
 
 def weighted_kappa(a: np.ndarray, b: np.ndarray, n_values: int, weights_kind: str | None, w: np.ndarray) -> float:
@@ -310,12 +351,10 @@ def agreement_vs(a: np.ndarray, ref: np.ndarray, n_values: int, kind: str | None
     codes = _pair_codes(a, ref, n_values)
     wt = _kappa_weights(n_values, kind)
     m = int(both.sum())
-    conf = codes.sum(axis=0).reshape(n_values, n_values) / max(m, 1)
-    chance = float((conf.sum(axis=1) * conf.sum(axis=0)).sum())
     pct = bca(lambda block: _ratio(block @ same, block @ both), n, replicates, seed, bounds=(0.0, 1.0),
               flat=flat_mean(float(same.sum()) / max(m, 1), m))
-    kap = bca(lambda block: _kappas((block @ codes).reshape(-1, n_values, n_values), wt), n, replicates, seed,
-              bounds=(-1.0, 1.0), flat=_flat_coefficient(m, chance))
+    kap = _kappa_bca(lambda block: _kappas((block @ codes).reshape(-1, n_values, n_values), wt),
+                     codes.sum(axis=0).reshape(1, n_values, n_values), wt, n, m, replicates, seed)
     return pct, kap
 
 
