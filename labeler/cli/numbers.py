@@ -20,6 +20,20 @@ def _intervals_json(intervals: dict) -> dict:
     return {c: {k: ci.as_dict() for k, ci in per.items()} for c, per in intervals.items()}
 
 
+def _banded(groups: list, intervals: dict) -> list[dict]:
+    """Groups as JSON, alpha's Landis-Koch word from its 95% interval where there is one (as the table
+    shows it): the point alone does not earn a word."""
+    from labeler.stats.bootstrap import band
+
+    out = [g.as_dict() for g in groups]
+    for g in out:
+        for c in g["criteria"]:
+            ci = intervals.get(c["criterion"], {}).get("alpha")
+            if ci is not None and c["alpha"]["value"] is not None:
+                c["alpha"]["band"] = band(ci)
+    return out
+
+
 def cmd_agreement(a: argparse.Namespace) -> int:
     from labeler.stats.numbers import agreement_groups, agreement_intervals, check_gates
 
@@ -33,7 +47,7 @@ def cmd_agreement(a: argparse.Namespace) -> int:
     on = "point estimate" if a.on == "point" else "lower bound of the 95% interval"
     if a.json:
         print(json.dumps({"dataset": ds.name, "rubric": ds.config.rubric, "rubric_version": ds.config.rubric_version,
-                          "by": a.by, "gold": a.gold, "groups": [g.as_dict() for g in groups],
+                          "by": a.by, "gold": a.gold, "groups": _banded(groups, intervals if a.by == "criterion" else {}),
                           "intervals": {"method": "BCa bootstrap over cases, 95%", "replicates": a.replicates, "seed": a.seed,
                                         "criteria": _intervals_json(intervals)},
                           "left_out": [str(p) for p in ds.problems],
