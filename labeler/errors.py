@@ -32,11 +32,22 @@ class FileFormatError(LabelerError):
         return f"{where}: {self.message}"
 
 
+_MEMBERS = {"bool": "true/false", "int": "a whole number", "float": "a number", "str": "a text"}
+"""What each member of a union of plain types (pydantic's tag in an error's location) accepts, in words."""
+
+
 def pydantic_message(exc: Exception) -> tuple[tuple, str]:
     """(location, message) of the first error in a pydantic ValidationError."""
     errors = exc.errors()  # type: ignore[attr-defined]
     first = errors[0]
     loc = tuple(first.get("loc", ()))
+    tails = [tuple(e.get("loc", ()))[-1:] for e in errors]
+    if len(errors) > 1 and all(tuple(e.get("loc", ()))[:-1] == loc[:-1] and t and t[0] in _MEMBERS for e, t in zip(errors, tails)):
+        # one value failed every member of a union (a record value: true/false, a number or a text): say it once
+        words = [_MEMBERS[t[0]] for t in tails]
+        text = repr(first.get("input"))
+        got = text[:60] + "..." if len(text) > 60 else text
+        return loc[:-1], f"{'.'.join(str(p) for p in loc[:-1])}: a value is {', '.join(words[:-1])} or {words[-1]} (got {got})"
     msg = first.get("msg", "invalid")
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]

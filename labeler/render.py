@@ -234,11 +234,13 @@ def sparkline(values: list[float | None]) -> Text:
     return t
 
 
-def calibration_tables(result, run: str) -> list[Table]:
+def calibration_tables(result, run: str, bands: list[dict] | None = None) -> list[Table]:
     """Per group: the judge against gold, the people against gold made without them (a table of their own,
-    one column per person, so both fit 80 columns), the alternative annotator test, the confusion matrices."""
+    one column per person, so both fit 80 columns), the alternative annotator test, the confusion matrices.
+    `bands` (per group, criterion -> word) words the judge's kappa by its interval rather than its point."""
     tables = []
-    for title, items in result:
+    for k, (title, items) in enumerate(result):
+        words = bands[k] if bands else {}
         t = Table(title=f"judge {run} vs gold: {title}", title_justify="left")
         pairwise = any(c.position for c in items)
         cols = ["criterion", "n", "agree", "kappa", "", "no gold", "errors"]
@@ -248,7 +250,8 @@ def calibration_tables(result, run: str) -> list[Table]:
             t.add_column(col, justify="left" if col in ("criterion", "") else "right")
         for c in items:
             row = [c.criterion, str(c.judge_percent.n), coef_text(c.judge_percent, True), coef_text(c.judge_kappa),
-                   band_text(c.judge_kappa), str(c.no_gold), str(c.errors)]
+                   band_text(c.judge_kappa) if c.judge_kappa.value is None or c.criterion not in words
+                   else Text(words[c.criterion], style=BAND_STYLE.get(words[c.criterion], "")), str(c.no_gold), str(c.errors)]
             if pairwise:
                 rate, n = c.position or (None, 0)
                 ci = f" {_ci(c.position_ci)}" if c.position_ci else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -142,3 +143,27 @@ def test_a_judge_that_says_pass_to_everything_is_not_said_to_replace_a_person(ex
     assert alt["tone"]["passed"] is True and alt["tone"]["chance"]["p"] <= 0.05  # a judge that discriminates still passes
     table = run(example, "calibrate", "support-summary", "--run", "gpt-4o-mini-2026-10").stdout
     assert "shuffled" in table and "warning:" in table  # (80 columns: the sentences wrap within their cell)
+
+
+def _landis_koch(x: float) -> str:  # Landis and Koch (1977), written out here
+    return next(w for top, w in ((0.0, "poor"), (0.2, "slight"), (0.4, "fair"), (0.6, "moderate"), (0.8, "substantial"),
+                                 (1.0, "almost perfect")) if (x < top if top == 0.0 else x <= top))
+
+
+def test_calibrate_gives_the_judges_kappa_a_band_word_only_for_an_interval_in_one_band(example: Path):
+    """The shipped judge on tone: kappa 0.925 ("almost perfect" as a point) on 50 cases, its interval from
+    substantial up; under_80_words: kappa 0 ("slight") with an interval from poor to almost perfect."""
+    data = json.loads(run(example, "calibrate", "support-summary", "--run", "gpt-4o-mini-2026-10", "--json").stdout)
+    crit = {c["criterion"]: c for c in data["groups"][0]["criteria"]}
+    ci = data["intervals"]["criteria"]
+    spans = {}
+    for name, c in crit.items():
+        lo, hi = ci[name]["kappa"]["low"], ci[name]["kappa"]["high"]
+        spans[name] = _landis_koch(lo) if _landis_koch(lo) == _landis_koch(hi) else f"{_landis_koch(lo)} to {_landis_koch(hi)}"
+        assert c["judge"]["kappa"]["band"] == spans[name], name
+    assert spans["under_80_words"] == "poor to almost perfect" and spans["tone"] != "almost perfect"
+    text = subprocess.run([sys.executable, "-m", "labeler", "calibrate", "support-summary", "--run", "gpt-4o-mini-2026-10"],
+                          cwd=example, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"}).stdout
+    rows = {ln.split("│")[1].strip(): ln for ln in text.splitlines() if ln.count("│") > 6}
+    assert spans["under_80_words"] in rows["under_80_words"] and "slight" not in rows["under_80_words"]
+    assert spans["tone"] in rows["tone"]

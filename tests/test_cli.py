@@ -139,3 +139,22 @@ def test_commit_after_init_leaves_the_tree_clean_marker_included(tmp_path: Path)
     assert git("status", "--porcelain", "--untracked-files=all") == ""
     assert ".labeler" in git("ls-files").split()
     assert "- Mark the workspace" in git("log", "-1", "--format=%B")
+
+
+def test_agreement_json_gives_a_band_word_only_for_an_interval_in_one_band(example: Path):
+    """The shipped tone: alpha 0.716, a "substantial" point, but its 95% interval reaches from fair to almost
+    perfect; a script reading --json must not get the point's word where the table shows the span."""
+    r = run(example, "agreement", "support-summary", "--json")
+    data = json.loads(r.stdout)
+    crit = {c["criterion"]: c for c in data["groups"][0]["criteria"]}
+    ci = data["intervals"]["criteria"]
+
+    def word(x: float) -> str:  # Landis and Koch (1977), written out here
+        return next(w for top, w in ((0.0, "poor"), (0.2, "slight"), (0.4, "fair"), (0.6, "moderate"), (0.8, "substantial"),
+                                     (1.0, "almost perfect")) if (x < top if top == 0.0 else x <= top))
+
+    lo, hi = ci["tone"]["alpha"]["low"], ci["tone"]["alpha"]["high"]
+    assert 0.6 < crit["tone"]["alpha"]["value"] <= 0.8 and word(lo) != word(hi)  # the shipped case the issue names
+    for name, c in crit.items():
+        lo, hi = ci[name]["alpha"]["low"], ci[name]["alpha"]["high"]
+        assert c["alpha"]["band"] == (word(lo) if word(lo) == word(hi) else f"{word(lo)} to {word(hi)}"), name

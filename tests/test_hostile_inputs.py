@@ -122,6 +122,18 @@ def test_true_on_a_0_to_2_scale_is_refused_not_read_as_1(ws: Path):
     assert "not on the scale" in one_line_error(r, f"{DS}/adjudications/maya.yaml:{n_maya}:")
 
 
+@pytest.mark.parametrize("value, shown", [('["pass"]', "['pass']"), ('{"a": 1}', "{'a': 1}"), ("1.5", "1.5")])
+def test_a_value_of_the_wrong_type_is_named_once_with_what_it_was(ws: Path, value: str, shown: str):
+    """A list, a mapping or a fraction where a value goes: one line that says so, not pydantic's first
+    union member ("values.tone.bool: Input should be a valid boolean (+2 more)")."""
+    with open(ws / DS / "labels" / "bob.yaml", "a") as f:
+        f.write('- {"case": "wrong-item-good", "rubric": 2, "values": {"tone": %s}}\n' % value)
+    n = len((ws / DS / "labels" / "bob.yaml").read_text().splitlines())
+    line = one_line_error(run(ws, "validate"), f"{DS}/labels/bob.yaml:{n}:")
+    assert f"values.tone: a value is true/false, a whole number or a text (got {shown})" in line, line
+    assert ".bool" not in line and "more)" not in line
+
+
 def test_true_on_a_binary_scale_is_its_yes_point(tmp_path: Path):
     from conftest import SMALL_RUBRIC
 

@@ -231,3 +231,15 @@ def test_a_judge_exactly_at_the_calibration_bar_is_not_warned_about(tiny: Path):
     assert calibration_warnings(open_dataset(ds), "edge") == []
     assert "under 90% on polite 80%" in calibration_warnings(open_dataset(ds), "edge", bar=0.9)[0]
 
+
+
+def test_a_judge_with_no_gold_to_compare_is_said_to_have_none(tiny: Path):
+    """No labels yet: the judge's agreement with gold is not low, it is unmeasured; the warning says so
+    instead of "agrees with gold under 80% on polite undefined"."""
+    from labeler.stats.regress import calibration_warnings
+
+    ds = tiny / "datasets" / "tiny"
+    _judge_run(ds, "cal", "m", "pass")
+    [w] = calibration_warnings(open_dataset(ds), "cal")
+    assert "undefined" not in w and "under 80%" not in w
+    assert "no case with both a verdict and gold on correct, polite, topic" in w

@@ -20,6 +20,20 @@ def _intervals_json(intervals: dict) -> dict:
     return {c: {k: ci.as_dict() for k, ci in per.items()} for c, per in intervals.items()}
 
 
+def _banded(groups: list, intervals: dict) -> list[dict]:
+    """Groups as JSON, alpha's Landis-Koch word from its 95% interval where there is one (as the table
+    shows it): the point alone does not earn a word."""
+    from labeler.stats.bootstrap import band
+
+    out = [g.as_dict() for g in groups]
+    for g in out:
+        for c in g["criteria"]:
+            ci = intervals.get(c["criterion"], {}).get("alpha")
+            if ci is not None and c["alpha"]["value"] is not None:
+                c["alpha"]["band"] = band(ci)
+    return out
+
+
 def cmd_agreement(a: argparse.Namespace) -> int:
     from labeler.stats.numbers import agreement_groups, agreement_intervals, check_gates
 
@@ -33,7 +47,7 @@ def cmd_agreement(a: argparse.Namespace) -> int:
     on = "point estimate" if a.on == "point" else "lower bound of the 95% interval"
     if a.json:
         print(json.dumps({"dataset": ds.name, "rubric": ds.config.rubric, "rubric_version": ds.config.rubric_version,
-                          "by": a.by, "gold": a.gold, "groups": [g.as_dict() for g in groups],
+                          "by": a.by, "gold": a.gold, "groups": _banded(groups, intervals if a.by == "criterion" else {}),
                           "intervals": {"method": "BCa bootstrap over cases, 95%", "replicates": a.replicates, "seed": a.seed,
                                         "criteria": _intervals_json(intervals)},
                           "left_out": [str(p) for p in ds.problems],
@@ -56,7 +70,7 @@ def cmd_agreement(a: argparse.Namespace) -> int:
 
 def cmd_calibrate(a: argparse.Namespace) -> int:
     from labeler.stats.agreement import kappa_weights
-    from labeler.stats.bootstrap import confusion_intervals
+    from labeler.stats.bootstrap import band, confusion_intervals
     from labeler.judge.prompts import held_out
     from labeler.stats.calibrate import below_bar, calibrate, groups
 
@@ -76,8 +90,14 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
     result = [(title, calibrate(ds, verdicts, [c for c in cases if c in kept], a.gold, a.epsilon)) for title, cases in groups(ds, a.by)]
     overall = calibrate(ds, verdicts, keep, rule=a.gold, epsilon=a.epsilon) if a.by != "criterion" else result[0][1]
     crits = ds.versions.in_force.criteria
-    intervals = {c.criterion: dict(zip(("percent", "kappa"), confusion_intervals(
-        c.confusion, kappa_weights(crits[c.criterion]), a.replicates, a.seed))) for c in overall}
+
+    def ci(items) -> dict:
+        return {c.criterion: dict(zip(("percent", "kappa"), confusion_intervals(
+            c.confusion, kappa_weights(crits[c.criterion]), a.replicates, a.seed))) for c in items}
+
+    intervals = ci(overall)
+    # the judge's kappa gets a Landis-Koch word only from its interval, in every group shown
+    bands = [{k: band(v["kappa"]) for k, v in (intervals if items is overall else ci(items)).items()} for _, items in result]
     failures = below_bar(overall, a.min) if a.min is not None else []
     if a.min is not None and a.on == "lower":  # judge agreement on its interval's lower bound instead of the point
         lower = [_under_lower_bound(c, intervals[c.criterion]["percent"], a.min) for c in overall]
@@ -88,7 +108,8 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
         print(json.dumps({"dataset": ds.name, "run": a.run, "model": meta.model, "by": a.by, "min": a.min, "on": on,
                           "gold": a.gold, "prompt_version": meta.prompt_version, "excluded_examples": excluded,
                           "left_out": [str(p) for p in ds.problems],
-                          "groups": [{"group": t, "criteria": [c.as_dict() for c in items]} for t, items in result],
+                          "groups": [{"group": t, "criteria": [_kappa_band(c.as_dict(), b) for c in items]}
+                                     for (t, items), b in zip(result, bands)],
                           "intervals": {"method": "BCa bootstrap over cases, 95%", "replicates": a.replicates,
                                         "seed": a.seed, "criteria": _intervals_json(intervals)},
                           "failures": failures}, indent=2))
@@ -96,7 +117,7 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
         from labeler.render import calibration_tables
 
         con = _console()
-        for t in calibration_tables(result, a.run):
+        for t in calibration_tables(result, a.run, bands):
             con.print(t)
         shown = [c for c in overall if intervals[c.criterion]["percent"].low is not None]
         if shown:
@@ -111,6 +132,13 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
         if a.min is not None and not failures:
             print(f"every criterion at or above {a.min:.0%} (on the {on})")
     return EXIT_FAIL if failures or failed else EXIT_OK
+
+
+def _kappa_band(d: dict, bands: dict) -> dict:
+    """A criterion's calibration as JSON, the judge's kappa worded by its interval."""
+    if d["judge"]["kappa"]["value"] is not None and d["criterion"] in bands:
+        d["judge"]["kappa"]["band"] = bands[d["criterion"]]
+    return d
 
 
 def _under_lower_bound(c, ci, bar: float) -> str:

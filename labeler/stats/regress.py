@@ -234,9 +234,14 @@ def calibration_warnings(ds: Dataset, run: str, bar: float = 0.8) -> list[str]:
     from labeler.stats.heldout import held_out
 
     keep, _ = held_out(ds, [ds.judge_run(name)[0]])
-    low = [f"{c.criterion} {c.judge_percent.value:.0%}" if c.judge_percent.value is not None else f"{c.criterion} undefined"
-           for c in calibrate(ds, verdicts, keep) if c.judge_percent.value is None or c.judge_percent.value < bar]
+    cal = calibrate(ds, verdicts, keep)
+    low = [f"{c.criterion} {c.judge_percent.value:.0%}" for c in cal if c.judge_percent.value is not None and c.judge_percent.value < bar]
+    unmeasured = sorted(c.criterion for c in cal if c.judge_percent.value is None)
+    out = []
     if low:
-        return [f"judge {meta.model} agrees with gold under {bar:.0%} on {', '.join(low)} (calibration run {name}): "
-                "read those criteria's regressions with care"]
-    return []
+        out.append(f"judge {meta.model} agrees with gold under {bar:.0%} on {', '.join(low)} (calibration run {name}): "
+                   "read those criteria's regressions with care")
+    if unmeasured:
+        out.append(f"judge {meta.model} is not calibrated (calibration run {name}): no case with both a verdict and "
+                   f"gold on {', '.join(unmeasured)}")
+    return out
