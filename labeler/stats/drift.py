@@ -8,10 +8,13 @@ no n-gram in common are orthogonal on average: two short words may still share a
 the production file), L2-normalized (numpy only).
 
 - drift score: cosine distance between the centroid of production inputs and of golden inputs;
-- the no-drift reference at this n: the golden set split in random halves, n inputs drawn from one half
-  scored against the other (the IDF refitted on it), 200 times (seeded); the alert is a score above the
-  reference's upper 5% point (plus an optional margin), so it means the same at 5 inputs as at 500: at
-  most about 5% false alarms when nothing moved (benchmarks/drift_sim.py measures it);
+- the no-drift reference at this n: what the score is when n new inputs drawn like the golden set's G cases
+  meet a golden set of G. Each of 200 resamples (seeded) draws n cases and G cases from the golden set with
+  replacement, and scores them from the similarities of different cases only (a case is never compared with
+  itself, as no real input is); with the local embedding a case playing production is weighed with the IDF of
+  the other cases (its n-grams no other case has weigh what a real input's unseen n-grams weigh). The alert is
+  a score above the reference's upper 5% point (plus an optional margin), so it means the same at 5 inputs as
+  at 500: about 5% false alarms when nothing moved (benchmarks/drift_sim.py measures it);
 - coverage: a production input is covered when its nearest golden case is within the threshold
   (default: the 95th percentile of each golden case's distance to its nearest other golden case,
   so "as close as golden cases are to each other");
