@@ -193,8 +193,9 @@ def no_drift_reference(golden: np.ndarray, n: int, seed: int = 0, resamples: int
     if g < 2:
         return np.ones(resamples)  # one golden case: no way to know what "nothing moved" scores
     q = golden if golden_tf is None else new_text_vectors(golden_tf)
-    used = (q != 0).any(axis=0) | (golden != 0).any(axis=0)  # buckets no case has add nothing to any product
-    q, golden = q[:, used], golden[:, used]
+    used = (q != 0).any(axis=0) | (golden != 0).any(axis=0)
+    if used.mean() < 0.5:  # buckets no case has add nothing to any product: a small golden set uses few
+        q, golden = q[:, used], golden[:, used]
     rng = np.random.default_rng(seed)
     cp, cg = np.zeros((resamples, g)), np.zeros((resamples, g))
     for r in range(resamples):
