@@ -70,7 +70,7 @@ def main() -> None:
         print(json.dumps(out, indent=2))
         return
     print(f"drift --max-drift 0, golden set of 120 ({a.sims} simulated runs each)")
-    print("  nothing moved: false alarms (target <= 5%)")
+    print("  nothing moved: false alarms (target about 5%)")
     for r in out["no_drift"]:
         print(f"    n={r['n']:<4} {r['alarm_rate']:6.1%} [{r['alarm_ci95'][0]:.1%}, {r['alarm_ci95'][1]:.1%}]   "
               f"score {r['mean_score']:.3f} vs reference {r['mean_reference']:.3f}, covered {r['mean_covered_share']:.1%}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -283,3 +284,59 @@ def test_the_drift_simulation_runs_and_reports_its_rates():
     r = json.loads(out.stdout)
     assert [x["n"] for x in r["no_drift"]] == [5, 10, 30, 60, 200] and [x["n"] for x in r["shift"]] == [30, 60]
     assert all(x["alarm_ci95"][0] <= x["alarm_rate"] <= x["alarm_ci95"][1] for x in r["no_drift"] + r["shift"])
+
+
+@functools.cache
+def _pool() -> tuple[np.ndarray, np.ndarray]:
+    """Term weights of 1,500 inputs on four topics and 150 on a fifth."""
+    from labeler.stats.drift import local_tf
+
+    rng = np.random.default_rng(0)
+    return local_tf(_texts(rng, 1500, ["alpha", "bravo", "charlie", "delta"])), local_tf(_texts(rng, 150, ["echo"]))
+
+
+def _alarms(sims: int, n: int, shifted: int, seed: int) -> int:
+    """Runs of `drift --max-drift 0`'s numbers (score against the reference at n, local embedding) that alarm:
+    each a new golden set of 120 and n production inputs, drawn from one pool of embedded texts on four topics
+    (shifted of them from a fifth topic the golden set never had)."""
+    from labeler.stats.drift import embed_tf, no_drift_reference, upper_quantile
+
+    seen, new = _pool()
+    rng = np.random.default_rng(seed)
+    alarms = 0
+    for s in range(sims):
+        gtf = seen[rng.choice(len(seen), 120, replace=False)]
+        g, p = embed_tf([gtf, np.vstack([seen[rng.integers(0, len(seen), n - shifted)], new[rng.integers(0, len(new), shifted)]])])
+        alarms += centroid_distance(p, g) > upper_quantile(no_drift_reference(g, n, s, golden_tf=gtf))
+    return alarms
+
+
+def test_the_reference_alarms_about_one_run_in_twenty_when_nothing_moved():
+    """Its null is the real score's: 200 new inputs against a golden set of 120. Both sides are drawn from the golden
+    cases (so a golden set's own noise is in it, also at n >= G), never a case against itself. The half-split
+    reference (a half golden set is noisier than the whole) alarmed 0 runs in 100 here: deaf to small shifts."""
+    assert 1 <= _alarms(100, 200, 0, 200) <= 12  # about 5; 0 or more than 12 in 100 are each under 1% likely at 5%
+
+
+def test_a_tenth_of_the_inputs_on_a_new_topic_alarms_often_at_200_inputs():
+    """20 of 200 inputs on a topic the golden set never had: 0 runs in 40 alarmed with the half-split reference."""
+    assert _alarms(40, 200, 20, 7) >= 8  # about 40% of runs
+
+
+def test_a_drawn_case_is_weighed_as_a_new_input_with_the_idf_of_the_others():
+    """Inputs share a template and end in an order number no other text has. A real input's number weighs what an
+    unseen n-gram weighs; a golden case weighed with an IDF that counts it makes its own number lighter, so it
+    looks nearer the others than a real input is: that reference alarmed 20 runs in 20."""
+    from labeler.stats.drift import local_tf
+
+    def orders(rng, n):
+        return ["where is my order " + "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz0123456789"), 10)) for _ in range(n)]
+
+    alarms = 0
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        golden, prod = orders(rng, 40), orders(rng, 10)
+        g, p = local_embed([golden, prod])
+        r = analyse(prod, p, g, [f"g{i}" for i in range(40)], None, seed=seed, golden_tf=local_tf(golden))
+        alarms += r.score > r.reference
+    assert alarms <= 4

@@ -76,7 +76,7 @@ def cmd_drift(a: argparse.Namespace) -> int:
               "production_inputs": len(prod), "score": round(result.score, 4),
               "no_drift_reference": {"p95": round(result.reference, 4), "p_value": round(result.p_value, 4),
                                      "resamples": REFERENCE_RESAMPLES, "seed": a.seed, "margin": margin,
-                                     "method": "golden set split in random halves: n inputs from one against the other"},
+                                     "method": "n and G golden cases drawn with replacement, a case never against itself"},
               "alert": bool(alert), "threshold": round(result.threshold, 4),
               "covered_share": round(result.covered_share, 4),
               "clusters": [{"size": c["size"], "mean_distance": c["mean_distance"], "examples": c["examples"]} for c in result.clusters],
@@ -153,8 +153,8 @@ def register(add) -> None:
     sp.add_argument("--threshold", type=_fraction, default=None, help="covered when the nearest golden case is this close "
                     "(cosine distance; default: as close as golden cases are to each other)")
     sp.add_argument("--max-drift", type=_fraction, default=None, metavar="MARGIN", help="exit 1 (CI) when the drift score "
-                    "is above the no-drift reference at this many inputs (the 95th percentile of the golden set resampled "
-                    "against itself) by more than MARGIN; 0 alarms on any drift beyond sampling noise")
+                    "is above the no-drift reference at this many inputs (the 95th percentile of n golden cases drawn against "
+                    "the others) by more than MARGIN; 0 alarms on any drift beyond sampling noise")
     sp.add_argument("--propose", type=_positive, default=None, metavar="N", help="propose N uncovered inputs to label next")
     sp.add_argument("--into", type=_name("dataset name"), default=None, help="add the proposals to this dataset as cases")
     sp.add_argument("--tier", default="golden", choices=["golden", "adversarial", "regression"], help="tier of added cases")

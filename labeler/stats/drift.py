@@ -8,10 +8,13 @@ no n-gram in common are orthogonal on average: two short words may still share a
 the production file), L2-normalized (numpy only).
 
 - drift score: cosine distance between the centroid of production inputs and of golden inputs;
-- the no-drift reference at this n: the golden set split in random halves, n inputs drawn from one half
-  scored against the other (the IDF refitted on it), 200 times (seeded); the alert is a score above the
-  reference's upper 5% point (plus an optional margin), so it means the same at 5 inputs as at 500: at
-  most about 5% false alarms when nothing moved (benchmarks/drift_sim.py measures it);
+- the no-drift reference at this n: what the score is when n new inputs drawn like the golden set's G cases
+  meet a golden set of G. Each of 200 resamples (seeded) draws n cases and G cases from the golden set with
+  replacement, and scores them from the similarities of different cases only (a case is never compared with
+  itself, as no real input is); with the local embedding a case playing production is weighed with the IDF of
+  the other cases (its n-grams no other case has weigh what a real input's unseen n-grams weigh). The alert is
+  a score above the reference's upper 5% point (plus an optional margin), so it means the same at 5 inputs as
+  at 500: about 5% false alarms when nothing moved (benchmarks/drift_sim.py measures it);
 - coverage: a production input is covered when its nearest golden case is within the threshold
   (default: the 95th percentile of each golden case's distance to its nearest other golden case,
   so "as close as golden cases are to each other");
@@ -168,33 +171,52 @@ def centroid_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(1.0 - (ca @ cb) / denom) if denom else 1.0
 
 
-def no_drift_reference(rows: np.ndarray, n: int, seed: int = 0, resamples: int = REFERENCE_RESAMPLES,
-                       refit_idf: bool = False) -> np.ndarray:
-    """Drift scores when nothing moved, at this n. Each resample splits the golden set at random into two
-    halves: n inputs drawn (with replacement) from one half play production, the other half plays the golden
-    set. Held out, the "production" texts are new to the "golden set" as real inputs are: with `refit_idf`
-    (rows are the local embedding's term weights) the IDF is fitted on the golden half, so their n-grams unseen
-    there weigh what unseen n-grams weigh in a real run; with an endpoint's vectors (rows as they are) no text
-    is ever compared with itself. A half set is noisier than the whole, so this leans to fewer false alarms."""
-    g = len(rows)
+def new_text_vectors(golden_tf: np.ndarray) -> np.ndarray:
+    """Each golden case's local vector as a new input would have it: TF-IDF with the document frequencies of the
+    other cases (its n-grams no other case has weigh what a production input's unseen n-grams weigh), L2-normalized."""
+    nz = golden_tf != 0
+    return _normalized(golden_tf * (np.log(len(golden_tf) / (1 + nz.sum(axis=0) - nz)) + 1.0))
+
+
+def no_drift_reference(golden: np.ndarray, n: int, seed: int = 0, resamples: int = REFERENCE_RESAMPLES,
+                       golden_tf: np.ndarray | None = None) -> np.ndarray:
+    """Drift scores when nothing moved: n new inputs drawn like the golden set's G cases, against G other such cases.
+
+    The score is 1 - s_pg / (|c_p| |c_g|), where s_pg is the mean similarity of a production input and a golden
+    case, |c_p|^2 = mean|p|^2 / n + (1 - 1/n) s_pp with s_pp the mean similarity of two different inputs, and
+    likewise |c_g|^2 at G. Each resample draws both sides from the golden cases with replacement (n, and G: the
+    noise of n new inputs and of a golden set of G, at any n, also n >= G) and counts the pairs of different cases
+    only: a case drawn on both sides, or twice, is never compared with itself, as a real input never is (it would be
+    nearer than any new text). With `golden_tf` (the local embedding) a case plays production weighed with the IDF
+    of the other cases (new_text_vectors), as a real input is weighed with an IDF it had no part in."""
+    g = len(golden)
     if g < 2:
         return np.ones(resamples)  # one golden case: no way to know what "nothing moved" scores
+    q = golden if golden_tf is None else new_text_vectors(golden_tf)
+    used = (q != 0).any(axis=0) | (golden != 0).any(axis=0)
+    if used.mean() < 0.5:  # buckets no case has add nothing to any product: a small golden set uses few
+        q, golden = q[:, used], golden[:, used]
     rng = np.random.default_rng(seed)
-    h = g // 2
-    prod_w, gold_w = np.zeros((resamples, g)), np.zeros((resamples, g))
+    cp, cg = np.zeros((resamples, g)), np.zeros((resamples, g))
     for r in range(resamples):
-        perm = rng.permutation(g)
-        np.add.at(prod_w[r], perm[rng.integers(0, h, n)], 1.0)
-        gold_w[r, perm[h:]] = 1.0
-    if refit_idf:  # one IDF per resample, from its golden half: log((1 + docs) / (1 + df)) + 1
-        weights = np.log((1 + g - h) / (1 + gold_w @ (rows != 0))) + 1.0
-        norms = np.sqrt((rows * rows) @ (weights * weights).T).T  # resamples x g: each text's norm in that space
-        inv = np.where(norms > 0, 1.0 / np.maximum(norms, 1e-300), 0.0)
-        a, b = ((prod_w * inv) @ rows) * weights, ((gold_w * inv) @ rows) * weights
-    else:
-        a, b = prod_w @ rows, gold_w @ rows
-    denom = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
-    cos = np.einsum("ij,ij->i", a, b) / np.where(denom > 0, denom, 1.0)
+        cp[r] = np.bincount(rng.integers(0, g, n), minlength=g)
+        cg[r] = np.bincount(rng.integers(0, g, g), minlength=g)
+    sp, sg = cp @ q, cg @ golden
+
+    def dot(x, y):
+        return np.einsum("ij,ij->i", x, y)
+
+    def mean_over_different(total, a, b, self_products, pairs):
+        same = (a * b) @ self_products  # products of a case with itself, left out
+        n_pairs = pairs - (a * b).sum(axis=1)
+        return np.where(n_pairs > 0, (total - same) / np.maximum(n_pairs, 1), 0.0)
+
+    qq, gg, qg = dot(q, q), dot(golden, golden), dot(q, golden)
+    s_pg = mean_over_different(dot(sp, sg), cp, cg, qg, n * g)
+    c_p2 = cp @ qq / n ** 2 + (1 - 1 / n) * mean_over_different(dot(sp, sp), cp, cp, qq, n * n)
+    c_g2 = cg @ gg / g ** 2 + (1 - 1 / g) * mean_over_different(dot(sg, sg), cg, cg, gg, g * g)
+    denom = np.sqrt(np.maximum(c_p2, 0.0) * np.maximum(c_g2, 0.0))
+    cos = np.clip(s_pg / np.where(denom > 0, denom, 1.0), -1.0, 1.0)
     return np.where(denom > 0, 1.0 - cos, 1.0)
 
 
@@ -220,11 +242,7 @@ def default_threshold(golden: np.ndarray, golden_tf: np.ndarray | None = None) -
     g = len(golden)
     if g < 2:
         return 0.5
-    if golden_tf is None:
-        queries = golden
-    else:
-        nz = golden_tf != 0
-        queries = _normalized(golden_tf * (np.log(g / (1 + nz.sum(axis=0) - nz)) + 1.0))
+    queries = golden if golden_tf is None else new_text_vectors(golden_tf)
     sims = queries @ golden.T
     np.fill_diagonal(sims, -np.inf)
     return float(np.percentile(1.0 - sims.max(axis=1), 95))
@@ -275,7 +293,7 @@ def analyse(prod_texts: list[str], prod: np.ndarray, golden: np.ndarray, golden_
     """golden_tf: the golden set's local term weights (local_tf), so the reference and the default threshold
     refit the IDF as a real run does; None for an endpoint's vectors."""
     score = centroid_distance(prod, golden)
-    null = no_drift_reference(golden if golden_tf is None else golden_tf, len(prod), seed, refit_idf=golden_tf is not None)
+    null = no_drift_reference(golden, len(prod), seed, golden_tf=golden_tf)
     reference, p_value = upper_quantile(null), float((1 + (null >= score).sum()) / (1 + len(null)))
     thr = default_threshold(golden, golden_tf) if threshold is None else threshold
     dist, idx = nearest(prod, golden)
