@@ -70,6 +70,7 @@ def cmd_judge(a: argparse.Namespace) -> int:
 
 def _judge_report(a, ds, cfg, summary) -> int:
     from labeler.judge.run import position_consistency, self_consistency
+    from labeler.stats.calibrate import position_interval
 
     out = {"run": cfg.run, **summary.as_dict()}
     if cfg.repeat > 1:
@@ -78,7 +79,8 @@ def _judge_report(a, ds, cfg, summary) -> int:
                                    for c, (x, n) in self_consistency(verdicts, ds.rubric()).items()}
     if ds.rubric().pairwise:
         _, verdicts = ds.judge_run(cfg.run)
-        out["position_consistency"] = {c: {"rate": None if x is None else round(x, 4), "verdicts": n}
+        out["position_consistency"] = {c: {"rate": None if x is None else round(x, 4), "verdicts": n,
+                                           "ci95": _ci95(position_interval(x, n))}
                                        for c, (x, n) in position_consistency(verdicts, ds.rubric()).items()}
     if a.json:
         print(json.dumps(out, indent=2))
@@ -92,7 +94,7 @@ def _judge_report(a, ds, cfg, summary) -> int:
             agree = "undefined" if v["agreement"] is None else f"{v['agreement']:.0%}"
             print(f"  self-consistency {c}: repeats agree on {agree} of {v['cases']} cases")
         for c, v in out.get("position_consistency", {}).items():
-            rate = "undefined" if v["rate"] is None else f"{v['rate']:.0%}"
+            rate = "undefined" if v["rate"] is None else f"{v['rate']:.0%}" + _ci_text(v["ci95"])
             print(f"  position consistency {c}: both orders agree on {rate} of {v['verdicts']} cases "
                   "(the rest are recorded as inconsistent and count as no verdict)")
         if summary.hint:
@@ -102,6 +104,15 @@ def _judge_report(a, ds, cfg, summary) -> int:
     if summary.interrupted:
         return 130
     return EXIT_FAIL if summary.errors else EXIT_OK
+
+
+def _ci95(ci) -> dict | None:
+    """A (low, high) 95% interval as JSON (as calibrate writes it); None when there is none."""
+    return None if not ci or ci[0] is None else {"low": round(ci[0], 4), "high": round(ci[1], 4)}
+
+
+def _ci_text(ci: dict | None) -> str:
+    return "" if not ci else f" [{ci['low']:.0%}, {ci['high']:.0%}]"
 
 
 def _format_note(cfg, summary) -> str:
@@ -159,6 +170,8 @@ def _judge_status(a: argparse.Namespace) -> int:
     from labeler.judge import batch as judge_batch
     from labeler.judge.run import JudgeConfig
 
+    from labeler.stats.bootstrap import ratio_interval
+
     ds = _open(a.dataset)
     rows = []
     for run in ([a.run] if a.run else ds.judge_runs()):
@@ -173,11 +186,12 @@ def _judge_status(a: argparse.Namespace) -> int:
             except (LabelerError, openai.APIError):
                 pass  # no key or no answer here: show what was recorded
         errors = verdicts.open_errors()  # an error a rerun answered is history, not a problem
-        counts = verdicts.position_counts()
-        asked = sum(n for _, n in counts.values())
+        agreed, asked = verdicts.position_rows()
+        ci = ratio_interval(agreed, asked).as_dict() if asked.sum() else None
         rows.append({"run": run, "model": meta.model, "rubric_version": meta.rubric_version, "cases": len(verdicts),
                      "errors": errors, "finished": str(meta.finished or ""),
-                     "position_consistency": round(sum(k for k, _ in counts.values()) / asked, 4) if asked else None,
+                     "position_consistency": round(float(agreed.sum() / asked.sum()), 4) if asked.sum() else None,
+                     "position_consistency_ci95": ci and {"low": ci["low"], "high": ci["high"]},
                      "batch": None if rec is None else {"id": rec.batch_id, "status": rec.status, "requests": rec.requests,
                                                          "collected": str(rec.collected or "")}})
     if a.json:
@@ -193,7 +207,8 @@ def _judge_status(a: argparse.Namespace) -> int:
         b = r["batch"]
         t.add_row(r["run"], r["model"], f"v{r['rubric_version']}", str(r["cases"]), str(r["errors"]), r["finished"],
                   "-" if b is None else f"{b['id']} {b['status']}" + (" (collected)" if b["collected"] else f" ({b['requests']} requests)"),
-                  *(["-" if r["position_consistency"] is None else f"{r['position_consistency']:.0%}"] if pairwise else []))
+                  *(["-" if r["position_consistency"] is None else f"{r['position_consistency']:.0%}"
+                     + _ci_text(r["position_consistency_ci95"])] if pairwise else []))
     _console().print(t)
     return EXIT_OK
 

@@ -236,6 +236,15 @@ def mean_interval(values: np.ndarray, replicates: int = B_DEFAULT, seed: int = 0
                bounds=bounds or (-np.inf, np.inf), flat=flat)
 
 
+def ratio_interval(num: np.ndarray, den: np.ndarray, replicates: int = B_DEFAULT, seed: int = 0) -> Interval:
+    """sum(num) / sum(den) over resampled cases, each case carrying its own count of successes (num) out
+    of trials (den): a rate whose trials come in groups (a verdict's criteria) resampled by group."""
+    num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
+    m = int((den > 0).sum())
+    flat = flat_mean(float(num.sum() / den.sum()), m) if m else None
+    return bca(lambda block: _ratio(block @ num, block @ den), len(num), replicates, seed, bounds=(0.0, 1.0), flat=flat)
+
+
 def paired_interval(stat: Callable[[np.ndarray], float], n: int, replicates: int = B_DEFAULT, seed: int = 0) -> Interval:
     """Any statistic of case weights (stat(weights) -> value): the general, slower path."""
     return bca(lambda block: np.asarray([stat(w) for w in block], dtype=float), n, replicates, seed)
