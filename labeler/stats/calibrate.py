@@ -13,6 +13,7 @@ import numpy as np
 
 from labeler.stats.agreement import MISSING, Coefficient, Ratings, agreement_with, confusion, gold_of, kappa_weights, level_of
 from labeler.stats.alttest import EPSILON, AltTest, alt_test
+from labeler.stats.bootstrap import paired_change
 from labeler.derived.verdicts import first_values, position_consistency
 from labeler.truth.models import Value, Verdict
 from labeler.derived.current import Current
@@ -232,11 +233,8 @@ def compare_runs(ds: Dataset, new: dict[str, list[Verdict]], old: dict[str, list
     difference with a paired bootstrap 95% interval, and the flips.
 
     The bootstrap resamples the n cases scored on any criterion, with replacement, keeping each case's
-    pair of verdicts together (paired). A criterion's numbers depend only on how many resampled cases
-    fall in each (old, new, gold) state, so a replicate draws those counts at once: for each criterion
-    in rubric order, rng.multinomial(n, share of the n cases in each state, size=replicates) from
-    numpy.random.default_rng(seed). That is exactly the case resample's distribution, at 100,000 cases
-    in milliseconds."""
+    pair of verdicts together (paired): the same resamples for every criterion, and the same BCa
+    interval as every other number (bootstrap.paired_change)."""
     versions = ds.versions
     rubric = versions.in_force
     cur = Current(ds, versions)
@@ -251,8 +249,7 @@ def compare_runs(ds: Dataset, new: dict[str, list[Verdict]], old: dict[str, list
         jn, jo = (cols[id(v)](cid, r) for v in (new, old))
         both = (g != MISSING) & (jn != MISSING) & (jo != MISSING)
         per.append((cid, crit, np.where(both, g, MISSING), np.where(both, jn, MISSING), np.where(both, jo, MISSING), both))
-    n = int(np.any([p[-1] for p in per], axis=0).sum()) if per else 0
-    rng = np.random.default_rng(seed)
+    scored = np.any([p[-1] for p in per], axis=0) if per else np.zeros(0, dtype=bool)
     out = []
     for cid, crit, g, jn, jo, both in per:
         k, w = len(crit.scale.values()), kappa_weights(crit)
@@ -261,8 +258,8 @@ def compare_runs(ds: Dataset, new: dict[str, list[Verdict]], old: dict[str, list
         right_n, right_o = (jn == g) & both, (jo == g) & both
         fixed = [cases[j] for j in np.flatnonzero(right_n & ~right_o)]
         broke = [cases[j] for j in np.flatnonzero(right_o & ~right_n)]
-        pct_ci, kap_ci = paired_intervals(jn[both], jo[both], g[both], n, k, w, replicates, rng)
-        out.append(Change(cid, int(both.sum()), po, pn, ko, kn, pct_ci, kap_ci, fixed, broke))
+        pct_ci, kap_ci = paired_change(jn[scored], jo[scored], g[scored], k, w, replicates, seed) if both.any() else (None, None)
+        out.append(Change(cid, int(both.sum()), po, pn, ko, kn, _pair(pct_ci), _pair(kap_ci), fixed, broke))
     return out
 
 
@@ -295,40 +292,8 @@ def _first_columns(verdicts, cases: list[str], rubric, case_index: dict[str, int
     return get
 
 
-def paired_intervals(jn: np.ndarray, jo: np.ndarray, g: np.ndarray, n: int, k: int, weights: str | None,
-                     replicates: int, rng: np.random.Generator) -> tuple[tuple, tuple]:
-    """95% intervals of (new - old) agreement and kappa, from the m scored cases' (new, old, gold) scale
-    indexes among n resampled cases (the other n - m count as a state with no score)."""
-    from labeler.stats.bootstrap import _kappa_weights, _kappas
-
-    m = len(g)
-    if not m or not replicates:
-        return (None, None), (None, None)
-    state = (jn * k + jo) * k + g
-    counts = np.bincount(state, minlength=k ** 3).astype(float)
-    p = np.append(counts, n - m) / n
-    draws = rng.multinomial(n, p, size=replicates)[:, :k ** 3].astype(float)  # replicates x states
-    sn, so, sg = np.unravel_index(np.arange(k ** 3), (k, k, k))
-    tot = draws.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        diff = np.where(tot > 0, (draws @ ((sn == sg).astype(float) - (so == sg))) / tot, np.nan)
-    wt = _kappa_weights(k, weights)
-    conf_n = np.zeros((replicates, k * k))
-    conf_o = np.zeros((replicates, k * k))
-    np.add.at(conf_n.T, sn * k + sg, draws.T)
-    np.add.at(conf_o.T, so * k + sg, draws.T)
-    kd = _kappas(conf_n.reshape(-1, k, k), wt) - _kappas(conf_o.reshape(-1, k, k), wt)
-    return _percentile(diff), _percentile(kd)
-
-
-def _percentile(values: np.ndarray) -> tuple[float | None, float | None]:
-    """The 2.5th and 97.5th percentiles of the defined replicates (a plain percentile interval: the state
-    counts have no cases to jackknife for BCa's acceleration)."""
-    v = values[np.isfinite(values)]
-    if not len(v):
-        return None, None
-    lo, hi = np.percentile(v, [2.5, 97.5])
-    return float(lo), float(hi)
+def _pair(ci) -> tuple[float | None, float | None]:
+    return (None, None) if ci is None else (ci.low, ci.high)
 
 
 def pooled(changes: list[Change]) -> tuple[float | None, float | None, float | None]:
