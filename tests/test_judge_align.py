@@ -19,7 +19,7 @@ from labeler.flows.audit import AuditSession
 from labeler.judge import examples as ex
 from labeler.judge import prompts
 from labeler.judge.run import first_values
-from labeler.stats.calibrate import calibrate, compare_runs
+from labeler.stats.calibrate import calibrate, compare_runs, pooled
 from labeler.stats.numbers import gold
 from labeler.truth.logs import read_log
 from labeler.truth.models import Adjudication, Label
@@ -314,6 +314,40 @@ def test_paired_interval_against_scipys_bca(example_ds: Path):
             assert mine == pytest.approx((lo, hi), abs=tol), c
             checked += 1
     assert checked >= 2
+
+
+def test_the_overall_gain_min_gain_gates_on_has_a_bca_interval_resampling_cases(example: Path):
+    """--min-gain's overall gain pools every criterion's scored cases; its interval resamples cases with all
+    their criteria, checked against scipy's BCa over the same cases (criteria correlated within a case);
+    --on lower gates on that interval's lower bound: +5.4% passes --min-gain 0 on the point, not on the
+    lower bound."""
+    from bca_ref import scipy_bca, tail_error
+
+    ds = open_dataset(example / "datasets" / "support-summary")
+    cases = list(ds.cases.ids)
+    new, old = ds.judge_run("gpt-4o-mini-2026-10-v2")[1], ds.judge_run("llama-3.1-8b-local")[1]
+    g, vn, vo = gold(ds), first_values(new), first_values(old)
+    crits = list(ds.rubric().criteria)
+    per = []  # per case: (fixed minus broke, criteria scored)
+    for cid in cases:
+        on = [c for c in crits if c in g.get(cid, {}) and vn.get(cid, {}).get(c) is not None and vo.get(cid, {}).get(c) is not None]
+        if on:
+            per.append((sum((vn[cid][c] == g[cid][c].value) - (vo[cid][c] == g[cid][c].value) for c in on), len(on)))
+    per = np.array(per, dtype=float)
+    stat = lambda idx: per[idx, 0].sum() / per[idx, 1].sum()  # noqa: E731
+    _, _, gain, ci = pooled(compare_runs(ds, new, old, cases), 4000, 3)
+    assert gain == pytest.approx(stat(np.arange(len(per))))
+    lo, hi, se = scipy_bca(stat, len(per), resamples=4000, seed=4)
+    tol = 4 * np.hypot(tail_error(se, len(per), 4000), tail_error(se, len(per), 4000))
+    assert ci == pytest.approx((lo, hi), abs=tol)
+    assert ci[0] < 0 < gain
+    args = ("calibrate", "support-summary", "--run", "gpt-4o-mini-2026-10-v2", "--vs", "llama-3.1-8b-local", "--min-gain", "0")
+    assert cli(example, *args).returncode == 0
+    r = cli(example, *args, "--on", "lower", "--json")
+    assert r.returncode == 1
+    out = json.loads(r.stdout)
+    assert out["min_gain_on"] == "lower bound of the 95% interval" and out["overall"]["gain_ci95"]["low"] < 0
+    assert "overall: agreement gain +5.4%" in out["failures"][0]
 
 
 def test_two_runs_that_never_flip_get_the_reach_of_unseen_flips_not_zero_width():

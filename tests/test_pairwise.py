@@ -621,3 +621,20 @@ def test_judge_status_gives_the_pooled_order_consistency_its_interval_resampling
     monkeypatch.setenv("COLUMNS", "200")
     assert cli.main(["judge", "status", str(ds_path)]) == 0
     assert "50% [20%, 80%]" in capsys.readouterr().out
+
+
+def test_calibrate_on_lower_gates_position_consistency_on_its_lower_bound_too(tmp_path: Path, monkeypatch, capsys):
+    """6 of 6 verdicts consistent: 100% on the point, but 6 verdicts cannot rule out that 1 - 0.025^(1/6) = 46%
+    of them would flip: with --on lower, --min 0.8 fails on position consistency (it passed on the point
+    whatever --on said)."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    ds_path = _workspace(tmp_path, [{"id": f"p{i}", "a": f"a{i}", "b": f"b{i}"} for i in range(6)])
+    _, _, ds = _judge(ds_path, lambda prompt, allowed: {c: "tie" for c in allowed})
+    cal = calibrate(ds, ds.judge_run("j1")[1])
+    position = lambda on: [f for f in below_bar(cal, 0.8, on) if "position consistency" in f]  # noqa: E731
+    assert position("point") == []
+    assert position("lower") == [f"{c}: position consistency 100.0% [54.1%, 100.0%], lower 95% bound < 80% "
+                                 "(0 of 6 pairwise verdicts changed with the order)" for c in ("correct", "concise")]
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["calibrate", str(ds_path), "--run", "j1", "--min", "0.8", "--on", "lower"]) == 1
+    assert "correct: position consistency 100.0% [54.1%, 100.0%], lower 95% bound < 80%" in capsys.readouterr().err

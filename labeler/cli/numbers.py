@@ -78,7 +78,7 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
     crits = ds.versions.in_force.criteria
     intervals = {c.criterion: dict(zip(("percent", "kappa"), confusion_intervals(
         c.confusion, kappa_weights(crits[c.criterion]), a.replicates, a.seed))) for c in overall}
-    failures = below_bar(overall, a.min) if a.min is not None else []
+    failures = below_bar(overall, a.min, a.on) if a.min is not None else []
     if a.min is not None and a.on == "lower":  # judge agreement on its interval's lower bound instead of the point
         lower = [_under_lower_bound(c, intervals[c.criterion]["percent"], a.min) for c in overall]
         failures = [f for f in lower if f] + [f for f in failures if "judge agreement" not in f]
@@ -133,12 +133,15 @@ def _calibrate_vs(a: argparse.Namespace, ds, meta, verdicts) -> int:
     old_meta, old = ds.judge_run(a.vs)
     keep, excluded = held_out(ds, [meta, old_meta])
     changes = compare_runs(ds, verdicts, old, keep, a.gold, a.replicates, a.seed)
-    p_old, p_new, gain = pooled(changes)
+    p_old, p_new, gain, gain_ci = pooled(changes, a.replicates, a.seed)
     failures = [f"{c.criterion}: agreement fell {c.diff:+.1%} (95% interval {c.percent_ci[0]:+.1%} to {c.percent_ci[1]:+.1%}, "
                 f"n={c.n})" for c in changes if c.significant_loss]
-    if a.min_gain is not None and (gain is None or gain < a.min_gain):
+    on = "point estimate" if a.on == "point" else "lower bound of the 95% interval"
+    gated = gain if a.on == "point" else gain_ci[0]
+    if a.min_gain is not None and (gated is None or gated < a.min_gain):
         failures.append("overall: " + ("no case scored by both runs" if gain is None else
-                                       f"agreement gain {gain:+.1%} < {a.min_gain:+.1%} ({p_old:.1%} -> {p_new:.1%})"))
+                                       f"agreement gain {gain:+.1%} [{gain_ci[0]:+.1%}, {gain_ci[1]:+.1%}], its {on} "
+                                       f"< {a.min_gain:+.1%} ({p_old:.1%} -> {p_new:.1%})"))
     failed = _left_out(ds, a.strict)
     shown = " and ".join(dict.fromkeys(f"v{m.prompt_version}" for m in (meta, old_meta) if m.prompt_version is not None))
     what = (f"{excluded} case(s) used as examples by judge prompt {shown} left out; " if excluded else "") + \
@@ -147,8 +150,10 @@ def _calibrate_vs(a: argparse.Namespace, ds, meta, verdicts) -> int:
         print(json.dumps({"dataset": ds.name, "run": a.run, "vs": a.vs, "gold": a.gold, "seed": a.seed, "replicates": a.replicates,
                           "prompt_versions": {"run": meta.prompt_version, "vs": old_meta.prompt_version},
                           "excluded_examples": excluded, "held_out_cases": len(keep),
-                          "overall": {"old": p_old, "new": p_new, "gain": gain}, "criteria": [c.as_dict() for c in changes],
-                          "min_gain": a.min_gain, "failures": failures, "left_out": [str(p) for p in ds.problems]}, indent=2))
+                          "overall": {"old": p_old, "new": p_new, "gain": gain,
+                                      "gain_ci95": None if gain_ci[0] is None else {"low": round(gain_ci[0], 4), "high": round(gain_ci[1], 4)}},
+                          "criteria": [c.as_dict() for c in changes],
+                          "min_gain": a.min_gain, "min_gain_on": on, "failures": failures, "left_out": [str(p) for p in ds.problems]}, indent=2))
     else:
         from rich.table import Table
         from rich.text import Text
@@ -173,7 +178,10 @@ def _calibrate_vs(a: argparse.Namespace, ds, meta, verdicts) -> int:
                     con.print(Text(f"  {c.criterion} {label}: " + ", ".join(one_line(x, 40) for x in ids[:8])
                                    + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")))
         if gain is not None:
-            print(f"overall agreement {p_old:.1%} -> {p_new:.1%} ({gain:+.1%})")
+            ci = "" if gain_ci[0] is None else f", 95% interval [{gain_ci[0]:+.1%}, {gain_ci[1]:+.1%}]"
+            print(f"overall agreement {p_old:.1%} -> {p_new:.1%} ({gain:+.1%}{ci})")
+        if a.min_gain is not None:
+            print(f"--min-gain {a.min_gain:+.1%}: on the {on} of the overall gain")
         for f in failures:
             sys.stderr.write(f"gate failed: {f}\n")
     return EXIT_FAIL if failures or failed else EXIT_OK
@@ -314,7 +322,8 @@ def register(add) -> None:
                     help="before and after: RUN against OLD_RUN on the same held-out cases (paired bootstrap 95%% interval, "
                          "flipped cases); exit 1 when a criterion's agreement fell significantly")
     sp.add_argument("--min-gain", type=_gain, default=None, help="with --vs: exit 1 unless agreement over all criteria "
-                                                                 "rose by at least this (0.05 or 5%%; 0: no loss)")
+                                                                 "rose by at least this (0.05 or 5%%; 0: no loss), on the "
+                                                                 "point estimate or with --on lower the interval's lower bound")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--strict", action="store_true", help=STRICT_HELP)
     sp.add_argument("--gold", default="consensus", choices=GOLD_CHOICES, help=GOLD_HELP)

@@ -242,9 +242,13 @@ def ratio_interval(num: np.ndarray, den: np.ndarray, replicates: int = B_DEFAULT
     count (den): a rate whose trials come in groups (a verdict's criteria) resampled by group.
     `bounds`: the range of num / den for one trial (a rate: (0, 1); a paired difference: (-1, 1))."""
     num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
+    if not len(num):
+        return Interval(None, None, 0)
     m = int((den > 0).sum())
     flat = flat_mean(float(num.sum() / den.sum()), m, *bounds) if m else None
-    return bca(lambda block: _ratio(block @ num, block @ den), len(num), replicates, seed, bounds=bounds, flat=flat)
+    kinds, counts = np.unique(np.stack([num, den], axis=1), axis=0, return_counts=True)  # cases alike: one kind
+    return bca_counts(lambda block: _ratio(block @ kinds[:, 0], block @ kinds[:, 1]), counts, replicates, seed,
+                      bounds=bounds, flat=flat)
 
 
 def paired_interval(stat: Callable[[np.ndarray], float], n: int, replicates: int = B_DEFAULT, seed: int = 0) -> Interval:

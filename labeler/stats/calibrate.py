@@ -167,18 +167,25 @@ def groups(ds: Dataset, by: str) -> list[tuple[str, list[str]]]:
     raise ValueError("--by must be criterion, tier or tag")
 
 
-def below_bar(items: list[Calibration], bar: float) -> list[str]:
-    """Criteria whose judge-gold agreement is under `bar` (or undefined: no evidence is not a pass)."""
+def below_bar(items: list[Calibration], bar: float, on: str = "point") -> list[str]:
+    """Criteria whose judge-gold agreement is under `bar` (or undefined: no evidence is not a pass), and
+    pairwise runs whose position consistency is: on its point estimate, or (`on` "lower") on the lower
+    bound of its 95% interval."""
     out = []
     for c in items:
         if c.judge_percent.value is None:
             out.append(f"{c.criterion}: judge agreement undefined ({c.judge_percent.reason})")
         elif c.judge_percent.value < bar:
             out.append(f"{c.criterion}: judge agreement {c.judge_percent.value:.1%} < {bar:.0%} (n={c.judge_percent.n})")
-        if c.position and c.position[0] is not None and c.position[0] < bar:
+        if c.position and c.position[0] is not None:
             # agreement counts only verdicts both orders agreed on: a judge that flips with the order fails here
-            out.append(f"{c.criterion}: position consistency {c.position[0]:.1%} < {bar:.0%} "
-                       f"({c.inconsistent} of {c.position[1]} pairwise verdicts changed with the order)")
+            low = (c.position_ci or (None, None))[0]
+            gated = c.position[0] if on == "point" or low is None else low
+            if gated < bar:
+                ci = f" [{low:.1%}, {c.position_ci[1]:.1%}]" if low is not None else ""
+                out.append(f"{c.criterion}: position consistency {c.position[0]:.1%}{ci}"
+                           + ("" if on == "point" else ", lower 95% bound") + f" < {bar:.0%} "
+                           f"({c.inconsistent} of {c.position[1]} pairwise verdicts changed with the order)")
     return out
 
 
@@ -201,6 +208,10 @@ class Change:
     """Cases the old run got wrong and the new one right."""
     broke: list[str]
     """Cases the old run got right and the new one wrong."""
+    gained: np.ndarray | None = field(default=None, repr=False)
+    """Per case of the comparison: +1 fixed, -1 broke, 0 else (what pooled resamples across criteria)."""
+    scored: np.ndarray | None = field(default=None, repr=False)
+    """Per case of the comparison: scored by both runs against gold on this criterion."""
 
     @property
     def diff(self) -> float | None:
@@ -259,7 +270,8 @@ def compare_runs(ds: Dataset, new: dict[str, list[Verdict]], old: dict[str, list
         fixed = [cases[j] for j in np.flatnonzero(right_n & ~right_o)]
         broke = [cases[j] for j in np.flatnonzero(right_o & ~right_n)]
         pct_ci, kap_ci = paired_change(jn[scored], jo[scored], g[scored], k, w, replicates, seed) if both.any() else (None, None)
-        out.append(Change(cid, int(both.sum()), po, pn, ko, kn, _pair(pct_ci), _pair(kap_ci), fixed, broke))
+        out.append(Change(cid, int(both.sum()), po, pn, ko, kn, _pair(pct_ci), _pair(kap_ci), fixed, broke,
+                          (right_n.astype(np.int64) - right_o)[scored], both[scored]))
     return out
 
 
@@ -296,14 +308,24 @@ def _pair(ci) -> tuple[float | None, float | None]:
     return (None, None) if ci is None else (ci.low, ci.high)
 
 
-def pooled(changes: list[Change]) -> tuple[float | None, float | None, float | None]:
-    """(old, new, new - old) agreement over every criterion's scored cases together (what --min-gain gates on)."""
+def pooled(changes: list[Change], replicates: int = 1000, seed: int = 0) -> tuple[float | None, float | None, float | None,
+                                                                                  tuple[float | None, float | None]]:
+    """(old, new, new - old, its 95% interval) agreement over every criterion's scored cases together (what
+    --min-gain gates on). The interval resamples cases, each with all its criteria (they are correlated):
+    bootstrap.ratio_interval of the case's gains over its scored criteria."""
+    from labeler.stats.bootstrap import ratio_interval
+
     n = sum(c.n for c in changes)
     if not n:
-        return None, None, None
+        return None, None, None, (None, None)
     old = sum((c.old_percent.value or 0) * c.n for c in changes) / n
     new = sum((c.new_percent.value or 0) * c.n for c in changes) / n
-    return old, new, new - old
+    ci = (None, None)
+    if all(c.gained is not None for c in changes):
+        iv = ratio_interval(sum(c.gained for c in changes), sum(c.scored.astype(np.int64) for c in changes),
+                            replicates, seed, (-1.0, 1.0))
+        ci = (iv.low, iv.high)
+    return old, new, new - old, ci
 
 
 # ---------------------------------------------------------------- per judge prompt version: did v2 beat v1?
