@@ -70,17 +70,17 @@ def cmd_judge(a: argparse.Namespace) -> int:
 
 def _judge_report(a, ds, cfg, summary) -> int:
     from labeler.judge.run import position_consistency, self_consistency
-    from labeler.stats.calibrate import position_interval
 
     out = {"run": cfg.run, **summary.as_dict()}
     if cfg.repeat > 1:
         _, verdicts = ds.judge_run(cfg.run)
-        out["self_consistency"] = {c: {"agreement": None if x is None else round(x, 4), "cases": n}
+        out["self_consistency"] = {c: {"agreement": None if x is None else round(x, 4), "cases": n,
+                                       "ci95": _share_ci(x, n)}
                                    for c, (x, n) in self_consistency(verdicts, ds.rubric()).items()}
     if ds.rubric().pairwise:
         _, verdicts = ds.judge_run(cfg.run)
         out["position_consistency"] = {c: {"rate": None if x is None else round(x, 4), "verdicts": n,
-                                           "ci95": _ci95(position_interval(x, n))}
+                                           "ci95": _share_ci(x, n)}
                                        for c, (x, n) in position_consistency(verdicts, ds.rubric()).items()}
     if a.json:
         print(json.dumps(out, indent=2))
@@ -91,7 +91,7 @@ def _judge_report(a, ds, cfg, summary) -> int:
               + (f", tokens: {summary.tokens}" if summary.tokens_reported else "") + f", {summary.seconds:.1f}s"
               + _format_note(cfg, summary))
         for c, v in out.get("self_consistency", {}).items():
-            agree = "undefined" if v["agreement"] is None else f"{v['agreement']:.0%}"
+            agree = "undefined" if v["agreement"] is None else f"{v['agreement']:.0%}" + _ci_text(v["ci95"])
             print(f"  self-consistency {c}: repeats agree on {agree} of {v['cases']} cases")
         for c, v in out.get("position_consistency", {}).items():
             rate = "undefined" if v["rate"] is None else f"{v['rate']:.0%}" + _ci_text(v["ci95"])
@@ -106,9 +106,15 @@ def _judge_report(a, ds, cfg, summary) -> int:
     return EXIT_FAIL if summary.errors else EXIT_OK
 
 
-def _ci95(ci) -> dict | None:
-    """A (low, high) 95% interval as JSON (as calibrate writes it); None when there is none."""
-    return None if not ci or ci[0] is None else {"low": round(ci[0], 4), "high": round(ci[1], 4)}
+def _share_ci(rate: float | None, n: int) -> dict | None:
+    """The 95% interval of a share of n cases (bootstrap.share_interval, as calibrate's rates), as JSON;
+    None when the share is undefined."""
+    if rate is None or not n:
+        return None
+    from labeler.stats.bootstrap import share_interval
+
+    ci = share_interval(round(rate * n), n)
+    return {"low": round(ci.low, 4), "high": round(ci.high, 4)}
 
 
 def _ci_text(ci: dict | None) -> str:
@@ -380,8 +386,9 @@ def _judge_compare(a: argparse.Namespace) -> int:
     if ma.rubric_version != mb.rubric_version:
         sys.stderr.write(f"note: runs used rubric v{ma.rubric_version} and v{mb.rubric_version}\n")
     comps = compare_runs(va, vb, ds.rubric())
+    cis = {c.criterion: _share_ci(c.agreement, c.n) for c in comps}
     if a.json:
-        print(json.dumps([{"criterion": c.criterion, "agreement": c.agreement, "cases": c.n,
+        print(json.dumps([{"criterion": c.criterion, "agreement": c.agreement, "cases": c.n, "ci95": cis[c.criterion],
                            "differ": [{"case": cid, "a": x, "b": y} for cid, x, y in c.differ]} for c in comps], indent=2))
         return EXIT_OK
     from rich.table import Table
@@ -392,7 +399,7 @@ def _judge_compare(a: argparse.Namespace) -> int:
     for col in ("criterion", "agreement", "cases", "differ on"):
         t.add_column(col)
     for c in comps:
-        pct = "undefined" if c.agreement is None else f"{c.agreement:.0%}"
+        pct = "undefined" if c.agreement is None else f"{c.agreement:.0%}" + _ci_text(cis[c.criterion])
         cases = ", ".join(f"{one_line(cid, 40)} ({x}/{y})" for cid, x, y in c.differ[:6]) + (" ..." if len(c.differ) > 6 else "")
         t.add_row(c.criterion, pct, str(c.n), cases or "-")
     _console().print(t)

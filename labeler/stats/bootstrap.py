@@ -236,6 +236,11 @@ def mean_interval(values: np.ndarray, replicates: int = B_DEFAULT, seed: int = 0
                bounds=bounds or (-np.inf, np.inf), flat=flat)
 
 
+def share_interval(k: int, n: int, replicates: int = B_DEFAULT, seed: int = 0) -> Interval:
+    """k of n cases (each one yes or no): their mean over resampled cases (mean_interval)."""
+    return mean_interval(np.r_[np.ones(k), np.zeros(n - k)], replicates, seed, (0.0, 1.0))
+
+
 def ratio_interval(num: np.ndarray, den: np.ndarray, replicates: int = B_DEFAULT, seed: int = 0,
                    bounds: tuple[float, float] = (0.0, 1.0)) -> Interval:
     """sum(num) / sum(den) over resampled cases, each case carrying its own total (num) over its own

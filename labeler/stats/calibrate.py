@@ -145,13 +145,12 @@ def calibrate(ds: Dataset, verdicts: dict[str, list[Verdict]], cases: list[str] 
 
 def position_interval(rate: float | None, n: int, replicates: int = 1000, seed: int = 0) -> tuple[float | None, float | None] | None:
     """95% interval of a position-consistency rate: each verdict asked in both orders is a case, consistent
-    (1) or not (0), resampled as every other rate is (bootstrap.mean_interval); none when nothing was asked."""
-    from labeler.stats.bootstrap import mean_interval
+    (1) or not (0), resampled as every other rate is (bootstrap.share_interval); none when nothing was asked."""
+    from labeler.stats.bootstrap import share_interval
 
     if rate is None or not n:
         return None
-    k = round(rate * n)
-    iv = mean_interval(np.r_[np.ones(k), np.zeros(n - k)], replicates, seed, (0.0, 1.0))
+    iv = share_interval(round(rate * n), n, replicates, seed)
     return iv.low, iv.high
 
 
