@@ -92,8 +92,15 @@ def test_report_compares_judge_and_people_on_the_same_cases(tiny):
     j = build_report(open_dataset(ds), replicates=50)["judge"][0]["criteria"]["polite"]
     # h1: t1-t5 have gold without h1 (pass): judge 5/5, h1 2/5; h2 and h3: t1, t2 (pass): judge 2/2, each 2/2
     same = j["same_cases"]
-    assert same["judge_percent"] == {"value": 1.0, "n": 9}
-    assert same["annotators_percent"] == {"value": round(6 / 9, 4), "n": 9}
+    assert same["judge_percent"]["value"] == 1.0 and same["judge_percent"]["n"] == 9
+    assert same["annotators_percent"]["value"] == round(6 / 9, 4) and same["annotators_percent"]["n"] == 9
+    # the judge right on every pair: no resample moves it, so the interval reaches as far as unseen cases
+    # could: 9 pairs on 5 cases are 5 cases resampled, 0.025^(1/5) (pairs as if independent: 0.025^(1/9))
+    assert (same["judge_percent"]["ci95"]["low"], same["judge_percent"]["ci95"]["high"]) == (round(0.025 ** (1 / 5), 4), 1.0)
+    lead = same["judge_minus_annotators"]
+    assert lead["value"] == round(3 / 9, 4) and lead["ci95"]["low"] <= lead["value"] <= lead["ci95"]["high"]
+    lo, hi = same["annotators_percent"]["ci95"]["low"], same["annotators_percent"]["ci95"]["high"]
+    assert lo < 6 / 9 < hi
     assert j["alt_test"]["passed"] is None and "not tested" in j["alt_test"]["summary"]  # 5 cases < 30
 
 
