@@ -73,8 +73,9 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
         sys.stderr.write(f"note: {excluded} case(s) were examples in judge prompt v{meta.prompt_version} of run {a.run}: "
                          f"measured on the other {len(keep)}\n")
     kept = set(keep)
-    result = [(title, calibrate(ds, verdicts, [c for c in cases if c in kept], a.gold, a.epsilon)) for title, cases in groups(ds, a.by)]
-    overall = calibrate(ds, verdicts, keep, rule=a.gold, epsilon=a.epsilon) if a.by != "criterion" else result[0][1]
+    result = [(title, calibrate(ds, verdicts, [c for c in cases if c in kept], a.gold, a.epsilon, replicates=a.replicates,
+                                seed=a.seed)) for title, cases in groups(ds, a.by)]
+    overall = calibrate(ds, verdicts, keep, a.gold, a.epsilon, replicates=a.replicates, seed=a.seed) if a.by != "criterion" else result[0][1]
     crits = ds.versions.in_force.criteria
     intervals = {c.criterion: dict(zip(("percent", "kappa"), confusion_intervals(
         c.confusion, kappa_weights(crits[c.criterion]), a.replicates, a.seed))) for c in overall}
@@ -94,6 +95,7 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
                           "failures": failures}, indent=2))
     else:
         from labeler.render import calibration_tables
+        from labeler.safetext import inert
 
         con = _console()
         for t in calibration_tables(result, a.run):
@@ -106,6 +108,13 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
             ci = intervals[c.criterion]
             kap = "" if ci["kappa"].low is None else f"  kappa [{ci['kappa'].low:.2f}, {ci['kappa'].high:.2f}]"
             print(f"  {c.criterion:<{width}}  agree [{ci['percent'].low:.1%}, {ci['percent'].high:.1%}]{kap}")
+        people = [(c.criterion, who, pk) for c in overall for who, pk in c.human_ci.items() if pk[0].low is not None]
+        if people:
+            print("annotators vs gold made without them, 95% intervals (BCa bootstrap over cases):")
+            width = max(len(f"{c} {inert(who)}") for c, who, _ in people)
+        for c, who, (p, k) in people:
+            kap = "" if k.low is None else f"  kappa [{k.low:.2f}, {k.high:.2f}]"
+            print(f"  {f'{c} {inert(who)}':<{width}}  agree [{p.low:.1%}, {p.high:.1%}]{kap}")
         for f in failures:
             sys.stderr.write(f"under the bar: {f}\n")
         if a.min is not None and not failures:

@@ -13,7 +13,7 @@ import numpy as np
 
 from labeler.stats.agreement import MISSING, Coefficient, Ratings, agreement_with, confusion, gold_of, kappa_weights, level_of
 from labeler.stats.alttest import EPSILON, AltTest, alt_test
-from labeler.stats.bootstrap import paired_change
+from labeler.stats.bootstrap import B_DEFAULT, Interval, agreement_vs, band, paired_change
 from labeler.derived.verdicts import first_values, position_consistency
 from labeler.truth.models import Value, Verdict
 from labeler.derived.current import Current
@@ -42,12 +42,15 @@ class Calibration:
     An inconsistent verdict has no value, so it is outside n above: this says how many were left out."""
     position_ci: tuple[float | None, float | None] | None = None
     """95% interval of that share, resampling the verdicts (position_interval)."""
+    human_ci: dict[str, tuple[Interval, Interval]] = field(default_factory=dict)
+    """annotator -> 95% intervals of (percent, kappa) in `humans`, when asked for (calibrate's `replicates`)."""
 
     def as_dict(self) -> dict:
         return {"criterion": self.criterion, "values": self.values, "n": self.judge_percent.n,
                 "judge": {"percent": self.judge_percent.as_dict(), "kappa": self.judge_kappa.as_dict()},
                 "confusion": {"rows": "judge", "columns": "gold", "matrix": self.confusion},
-                "humans": {a: {"percent": p.as_dict(), "kappa": k.as_dict()} for a, (p, k) in self.humans.items()},
+                "humans": {a: {"percent": _with_ci(p, self.human_ci.get(a, (None, None))[0]),
+                               "kappa": _with_ci(k, self.human_ci.get(a, (None, None))[1])} for a, (p, k) in self.humans.items()},
                 "cases_without_gold": self.no_gold, "verdict_errors": self.errors,
                 **({"alt_test": self.alt.as_dict()} if self.alt else {}),
                 **({"position_consistency": {"rate": self.position[0], "n": self.position[1], "inconsistent": self.inconsistent,
@@ -62,6 +65,17 @@ class Calibration:
         return round(self.position[1] * (1 - self.position[0]))
 
 
+def _with_ci(c: Coefficient, ci: Interval | None) -> dict:
+    """A coefficient as JSON, with its interval where one was computed (none when undefined); the band word
+    then from the interval (bootstrap.band: one band, or the span), as `agreement` gives it."""
+    out = c.as_dict()
+    if ci is not None and ci.low is not None and c.value is not None:
+        out["ci95"] = ci.as_dict()
+        if "band" in out:
+            out["band"] = band(ci)
+    return out
+
+
 @dataclass
 class JudgeVsGold:
     """The judge against gold on one criterion's arrays (judge_vs_gold): what Calibration reports."""
@@ -74,17 +88,21 @@ class JudgeVsGold:
     no_gold: int
     """Cases the judge answered that have no gold."""
     alt: AltTest | None
+    human_ci: dict = field(default_factory=dict)
+    """annotator -> (percent, kappa) 95% intervals, when `replicates` asked for them."""
 
 
 def judge_vs_gold(data: np.ndarray, judge: np.ndarray, adjudicated: np.ndarray | None, n_values: int, rule: str = "consensus",
                   weights: str | None = None, ordinal: bool = False, raters: list[str] | None = None,
-                  epsilon: float = EPSILON, judge_only: bool = False) -> JudgeVsGold:
+                  epsilon: float = EPSILON, judge_only: bool = False, replicates: int | None = None,
+                  seed: int = 0) -> JudgeVsGold:
     """The judge against gold made from every annotator; each annotator against gold made without their own
     label, on every judged case where that gold exists; and the alternative annotator test.
 
     `data`: annotators x cases of scale indexes (MISSING for none); `judge`: its scale index per case;
     `adjudicated`: the leads' gold per case (MISSING where none, CONFLICT where they disagree), or None.
-    `judge_only`: the judge against gold alone (no annotator beside it, no alternative annotator test)."""
+    `judge_only`: the judge against gold alone (no annotator beside it, no alternative annotator test).
+    `replicates`: also each annotator's 95% intervals (bootstrap.agreement_vs, resampling cases)."""
     data = np.asarray(data, dtype=np.int64)
     judge = np.asarray(judge, dtype=np.int64)
     raters = list(raters) if raters is not None else [str(i) for i in range(len(data))]
@@ -93,18 +111,21 @@ def judge_vs_gold(data: np.ndarray, judge: np.ndarray, adjudicated: np.ndarray |
     scored = judged & (g != MISSING)
     pct, kap = agreement_with(np.where(scored, judge, MISSING), g, n_values, weights)
     cm = confusion(judge[scored], g[scored], n_values).tolist()
-    hum = {}
+    hum, hum_ci = {}, {}
     for i, a in enumerate([] if judge_only else raters):
         g_i = np.where(judged, gold_of(data, n_values, rule, adjudicated, without=i), MISSING)
         p, k = agreement_with(data[i], g_i, n_values, weights)
         if p.n:
             hum[a] = (p, k)
+            if replicates:
+                hum_ci[a] = agreement_vs(data[i], g_i, n_values, weights, replicates, seed)
     alt = None if judge_only else alt_test(data, judge, raters, n_values, ordinal, epsilon)
-    return JudgeVsGold(pct, kap, cm, dict(sorted(hum.items())), int(judged.sum() - scored.sum()), alt)
+    return JudgeVsGold(pct, kap, cm, dict(sorted(hum.items())), int(judged.sum() - scored.sum()), alt, hum_ci)
 
 
 def calibrate_criterion(r: Ratings, judge: np.ndarray | dict[str, Value], adjudicated: np.ndarray | dict[str, Value], rule: str,
-                        errors: int, epsilon: float = EPSILON, judge_only: bool = False) -> Calibration:
+                        errors: int, epsilon: float = EPSILON, judge_only: bool = False, replicates: int | None = None,
+                        seed: int = 0) -> Calibration:
     """judge_vs_gold on one criterion's Ratings and the judge's values (its first verdict per case of `r` as
     scale indexes, MISSING where none, or case -> value).
     `adjudicated`: the leads' gold per case of `r` (stats/gather.adjudicated_of), or case -> value."""
@@ -113,14 +134,18 @@ def calibrate_criterion(r: Ratings, judge: np.ndarray | dict[str, Value], adjudi
     adj = adjudicated if isinstance(adjudicated, np.ndarray) else r.ref_vector(adjudicated)
     j = judge if isinstance(judge, np.ndarray) else r.ref_vector(judge)
     x = judge_vs_gold(r.data, j, adj, len(values), rule, kappa_weights(crit),
-                      level_of(crit) == "ordinal", r.raters, epsilon, judge_only)
-    return Calibration(r.criterion_id, values, x.percent, x.kappa, x.confusion, x.humans, x.no_gold, errors, x.alt)
+                      level_of(crit) == "ordinal", r.raters, epsilon, judge_only, replicates, seed)
+    return Calibration(r.criterion_id, values, x.percent, x.kappa, x.confusion, x.humans, x.no_gold, errors, x.alt,
+                       human_ci=x.human_ci)
 
 
 def calibrate(ds: Dataset, verdicts: dict[str, list[Verdict]], cases: list[str] | None = None,
-              rule: str = "consensus", epsilon: float = EPSILON, judge_only: bool = False) -> list[Calibration]:
+              rule: str = "consensus", epsilon: float = EPSILON, judge_only: bool = False,
+              replicates: int | None = None, seed: int = 0) -> list[Calibration]:
     """Per criterion of the rubric in force: the judge's first answer per case against gold
-    (`judge_only`: without each annotator beside it and the alternative annotator test)."""
+    (`judge_only`: without each annotator beside it and the alternative annotator test). `replicates`
+    and `seed`: the bootstrap of each annotator's intervals and of position consistency's (which has
+    one whatever is asked: 1,000 replicates, seed 0 by default)."""
     versions = ds.versions
     rubric = versions.in_force
     cases = list(ds.cases) if cases is None else cases
@@ -136,9 +161,10 @@ def calibrate(ds: Dataset, verdicts: dict[str, list[Verdict]], cases: list[str] 
     out = []
     for cid, crit in rubric.criteria.items():
         r = ratings_of(cur, cid, idx)
-        cal = calibrate_criterion(r, column(cid, r), adjudicated_of(cur, r), rule, len(errored), epsilon, judge_only)
+        cal = calibrate_criterion(r, column(cid, r), adjudicated_of(cur, r), rule, len(errored), epsilon, judge_only,
+                                  replicates, seed)
         cal.position = position.get(cid)
-        cal.position_ci = position_interval(*cal.position) if cal.position else None
+        cal.position_ci = position_interval(*cal.position, replicates or B_DEFAULT, seed) if cal.position else None
         out.append(cal)
     return out
 
