@@ -62,16 +62,16 @@ def build_report(ds: Dataset, days: int = 14, seed: int = 0, replicates: int = B
         "judge": [judge_report(ds, cur, versions, run, seed, replicates) for run in (runs if runs is not None else ds.judge_runs())],
         "drift": drift_history(ds),
         "win_rates": win_rates(ds, runs) if versions.in_force.pairwise else None,
-        "human_position_bias": position_bias(ds) if versions.in_force.pairwise else None,
+        "human_position_bias": position_bias(ds, replicates, seed) if versions.in_force.pairwise else None,
         "left_out": [str(p) for p in ds.problems],
     }
 
 
-def position_bias(ds: Dataset) -> list[dict]:
+def position_bias(ds: Dataset, replicates: int = B_DEFAULT, seed: int = 0) -> list[dict]:
     """A pairwise dataset: how often each annotator's decisive labels picked the output shown first."""
     from labeler.stats.winrate import human_position_bias
 
-    return [b.as_dict() for b in human_position_bias(ds)]
+    return [b.as_dict() for b in human_position_bias(ds, replicates, seed)]
 
 
 def win_rates(ds: Dataset, runs: list[str] | None) -> list[dict]:
