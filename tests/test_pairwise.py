@@ -618,11 +618,11 @@ def test_judge_status_gives_the_pooled_order_consistency_its_interval_resampling
     assert cli.main(["judge", "status", str(ds_path), "--json"]) == 0
     row = json.loads(capsys.readouterr().out)[0]
     q = 1 - 0.025 ** (1 / 4)
-    assert row["position_consistency"] == 0.5
+    assert row["position_consistency"] == 0.5 and row["position_consistency_verdicts"] == 4
     assert row["position_consistency_ci95"] == {"low": round(0.5 - 0.5 * q, 4), "high": round(0.5 + 0.5 * q, 4)}
     monkeypatch.setenv("COLUMNS", "200")
     assert cli.main(["judge", "status", str(ds_path)]) == 0
-    assert "50% [20%, 80%]" in capsys.readouterr().out
+    assert "50% [20%, 80%] of 4" in capsys.readouterr().out
 
 
 def test_calibrate_on_lower_gates_position_consistency_on_its_lower_bound_too(tmp_path: Path, monkeypatch, capsys):

@@ -198,6 +198,7 @@ def _judge_status(a: argparse.Namespace) -> int:
                      "errors": errors, "finished": str(meta.finished or ""),
                      "position_consistency": round(float(agreed.sum() / asked.sum()), 4) if asked.sum() else None,
                      "position_consistency_ci95": ci and {"low": ci["low"], "high": ci["high"]},
+                     "position_consistency_verdicts": int((asked > 0).sum()),
                      "batch": None if rec is None else {"id": rec.batch_id, "status": rec.status, "requests": rec.requests,
                                                          "collected": str(rec.collected or "")}})
     if a.json:
@@ -214,7 +215,7 @@ def _judge_status(a: argparse.Namespace) -> int:
         t.add_row(r["run"], r["model"], f"v{r['rubric_version']}", str(r["cases"]), str(r["errors"]), r["finished"],
                   "-" if b is None else f"{b['id']} {b['status']}" + (" (collected)" if b["collected"] else f" ({b['requests']} requests)"),
                   *(["-" if r["position_consistency"] is None else f"{r['position_consistency']:.0%}"
-                     + _ci_text(r["position_consistency_ci95"])] if pairwise else []))
+                     + _ci_text(r["position_consistency_ci95"]) + f" of {r['position_consistency_verdicts']}"] if pairwise else []))
     _console().print(t)
     return EXIT_OK
 
