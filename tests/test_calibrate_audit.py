@@ -142,3 +142,29 @@ def test_a_judge_that_says_pass_to_everything_is_not_said_to_replace_a_person(ex
     assert alt["tone"]["passed"] is True and alt["tone"]["chance"]["p"] <= 0.05  # a judge that discriminates still passes
     table = run(example, "calibrate", "support-summary", "--run", "gpt-4o-mini-2026-10").stdout
     assert "shuffled" in table and "warning:" in table  # (80 columns: the sentences wrap within their cell)
+
+
+def test_calibrate_gives_a_band_word_only_when_the_interval_lies_in_one_band(example: Path):
+    """A constant judge (under_80_words: pass every time) has kappa 0.000, "slight" on the point; 43 cases with
+    3 fails cannot place it, so the word is the span of the interval's ends (Landis-Koch: below 0 poor, then
+    up to .2, .4, .6, .8), as `agreement` gives it; the same in the table and in --json, beside each person's too."""
+    r = run(example, "calibrate", "support-summary", "--run", "gpt-4o-mini-2026-10", "--json")
+    crit = {c["criterion"]: c for c in json.loads(r.stdout)["groups"][0]["criteria"]}
+
+    def words(lo: float, hi: float) -> str:
+        edges = [(0.2, "slight"), (0.4, "fair"), (0.6, "moderate"), (0.8, "substantial"), (2.0, "almost perfect")]
+        lk = lambda x: "poor" if x < 0 else next(w for e, w in edges if x <= e)  # noqa: E731
+        return lk(lo) if lk(lo) == lk(hi) else f"{lk(lo)} to {lk(hi)}"
+
+    checked = 0
+    for c in crit.values():
+        for k in [c["judge"]["kappa"]] + [p["kappa"] for p in c["humans"].values()]:
+            if "ci95" in k:
+                assert k["band"] == words(k["ci95"]["low"], k["ci95"]["high"]), (c["criterion"], k)
+                checked += 1
+    assert checked >= 10
+    u = crit["under_80_words"]["judge"]["kappa"]
+    assert u["value"] == 0.0 and u["ci95"]["low"] < 0 and u["band"] == "poor to almost perfect"
+    r = run(example, "calibrate", "support-summary", "--run", "gpt-4o-mini-2026-10")
+    table = r.stdout.split("annotators vs gold")[0]  # the judge's table, wrapped at 80 columns
+    assert "poor to" in table and "slight" not in table

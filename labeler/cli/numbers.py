@@ -55,8 +55,6 @@ def cmd_agreement(a: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(a: argparse.Namespace) -> int:
-    from labeler.stats.agreement import kappa_weights
-    from labeler.stats.bootstrap import confusion_intervals
     from labeler.judge.prompts import held_out
     from labeler.stats.calibrate import below_bar, calibrate, groups
 
@@ -76,9 +74,7 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
     result = [(title, calibrate(ds, verdicts, [c for c in cases if c in kept], a.gold, a.epsilon, replicates=a.replicates,
                                 seed=a.seed)) for title, cases in groups(ds, a.by)]
     overall = calibrate(ds, verdicts, keep, a.gold, a.epsilon, replicates=a.replicates, seed=a.seed) if a.by != "criterion" else result[0][1]
-    crits = ds.versions.in_force.criteria
-    intervals = {c.criterion: dict(zip(("percent", "kappa"), confusion_intervals(
-        c.confusion, kappa_weights(crits[c.criterion]), a.replicates, a.seed))) for c in overall}
+    intervals = {c.criterion: dict(zip(("percent", "kappa"), c.judge_ci)) for c in overall}
     failures = below_bar(overall, a.min, a.on) if a.min is not None else []
     if a.min is not None and a.on == "lower":  # judge agreement on its interval's lower bound instead of the point
         lower = [_under_lower_bound(c, intervals[c.criterion]["percent"], a.min) for c in overall]

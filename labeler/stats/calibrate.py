@@ -13,7 +13,7 @@ import numpy as np
 
 from labeler.stats.agreement import MISSING, Coefficient, Ratings, agreement_with, confusion, gold_of, kappa_weights, level_of
 from labeler.stats.alttest import EPSILON, AltTest, alt_test
-from labeler.stats.bootstrap import B_DEFAULT, Interval, agreement_vs, band, paired_change
+from labeler.stats.bootstrap import B_DEFAULT, Interval, agreement_vs, band, confusion_intervals, paired_change
 from labeler.derived.verdicts import first_values, position_consistency
 from labeler.truth.models import Value, Verdict
 from labeler.derived.current import Current
@@ -44,10 +44,14 @@ class Calibration:
     """95% interval of that share, resampling the verdicts (position_interval)."""
     human_ci: dict[str, tuple[Interval, Interval]] = field(default_factory=dict)
     """annotator -> 95% intervals of (percent, kappa) in `humans`, when asked for (calibrate's `replicates`)."""
+    judge_ci: tuple[Interval, Interval] | None = None
+    """95% intervals of the judge's (percent, kappa), resampling its scored cases (bootstrap.confusion_intervals),
+    when asked for."""
 
     def as_dict(self) -> dict:
         return {"criterion": self.criterion, "values": self.values, "n": self.judge_percent.n,
-                "judge": {"percent": self.judge_percent.as_dict(), "kappa": self.judge_kappa.as_dict()},
+                "judge": {"percent": _with_ci(self.judge_percent, (self.judge_ci or (None, None))[0]),
+                          "kappa": _with_ci(self.judge_kappa, (self.judge_ci or (None, None))[1])},
                 "confusion": {"rows": "judge", "columns": "gold", "matrix": self.confusion},
                 "humans": {a: {"percent": _with_ci(p, self.human_ci.get(a, (None, None))[0]),
                                "kappa": _with_ci(k, self.human_ci.get(a, (None, None))[1])} for a, (p, k) in self.humans.items()},
@@ -135,8 +139,9 @@ def calibrate_criterion(r: Ratings, judge: np.ndarray | dict[str, Value], adjudi
     j = judge if isinstance(judge, np.ndarray) else r.ref_vector(judge)
     x = judge_vs_gold(r.data, j, adj, len(values), rule, kappa_weights(crit),
                       level_of(crit) == "ordinal", r.raters, epsilon, judge_only, replicates, seed)
+    ci = confusion_intervals(x.confusion, kappa_weights(crit), replicates, seed) if replicates else None
     return Calibration(r.criterion_id, values, x.percent, x.kappa, x.confusion, x.humans, x.no_gold, errors, x.alt,
-                       human_ci=x.human_ci)
+                       human_ci=x.human_ci, judge_ci=ci)
 
 
 def calibrate(ds: Dataset, verdicts: dict[str, list[Verdict]], cases: list[str] | None = None,
