@@ -1,6 +1,6 @@
 """How often each CI gate is wrong, by simulation through the gates' own code.
 
-    python benchmarks/gates_sim.py                 # about a minute
+    python benchmarks/gates_sim.py                 # about five minutes
     python benchmarks/gates_sim.py --sims 20 --json  # seconds (the smoke test)
 
 - regress --max-drop: a paired design (each case has its own chance to pass, both sides drawn from it),
