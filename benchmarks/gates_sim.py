@@ -1,12 +1,14 @@
 """How often each CI gate is wrong, by simulation through the gates' own code.
 
-    python benchmarks/gates_sim.py                 # about a minute
+    python benchmarks/gates_sim.py                 # about five minutes
     python benchmarks/gates_sim.py --sims 20 --json  # seconds (the smoke test)
 
 - regress --max-drop: a paired design (each case has its own chance to pass, both sides drawn from it),
   judged by the point rule (fail when the estimate falls more than the margin) and by the interval rule
   labeler uses (fail when the whole 95% interval is beyond the margin): the false-alarm rate when nothing
   changed, and the power (the rate of failing) for a true drop of a given size at a given n.
+- calibrate --vs: the same paired design as right or wrong against gold for an old and a new judge run; how
+  often a significant loss (the whole 95% interval of the agreement difference below 0) is called.
 - agreement --min-alpha and calibrate --min: how often a gate passes when the truth is under its bar
   (a false pass) and fails when the truth is over it, on the point estimate and on the lower bound.
 - drift --max-drift 0: how often it alarms when production is drawn like the golden set (5 to 200
@@ -25,7 +27,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from labeler.stats.agreement import krippendorff_alpha  # noqa: E402
-from labeler.stats.bootstrap import alpha_interval, confusion_intervals, mean_interval  # noqa: E402
+from labeler.stats.bootstrap import alpha_interval, confusion_intervals, mean_interval, paired_change  # noqa: E402
+from labeler.stats.calibrate import Change  # noqa: E402
 from labeler.stats.drift import analyse, local_embed, local_tf  # noqa: E402
 from labeler.stats.regress import gates  # noqa: E402
 
@@ -50,6 +53,21 @@ def drop_gate(n: int, drop: float, margin: float, sims: int, replicates: int, se
         interval += bool(gates({"groups": [{"group": "all cases", "criteria": {"c": item}}]}, margin, {}))
     return {"n": n, "true_drop": drop, "margin": margin, "fail_rate_point_rule": point / sims,
             "fail_rate_interval_rule": interval / sims}
+
+
+def vs_gate(n: int, drop: float, sims: int, replicates: int, seed: int) -> dict:
+    """calibrate --vs: the same paired design, as right (1) or wrong against gold per case for the old and the
+    new run; the gate fails on a significant loss (Change.significant_loss: the whole 95% interval of the
+    agreement difference below 0)."""
+    rng = np.random.default_rng(seed)
+    failed = 0
+    for s in range(sims):
+        old_right, new_right = paired(n, drop, rng)
+        gold = np.zeros(n, dtype=np.int64)
+        pct, kap = paired_change(1 - new_right.astype(np.int64), 1 - old_right.astype(np.int64), gold, 2, None, replicates, s)
+        change = Change("c", n, None, None, None, None, (pct.low, pct.high), (kap.low, kap.high), [], [])
+        failed += change.significant_loss
+    return {"n": n, "true_drop": drop, "fail_rate": failed / sims}
 
 
 def two_raters(n: int, q: float, rng) -> np.ndarray:
@@ -133,6 +151,8 @@ def main() -> None:
            "regress_max_drop": [drop_gate(n, d, m, s, b, a.seed + k) for k, (n, d, m) in enumerate(
                [(100, 0.0, 0.0), (100, 0.0, 0.01), (400, 0.0, 0.01), (100, 0.05, 0.01), (100, 0.10, 0.01),
                 (100, 0.15, 0.01), (400, 0.05, 0.01), (400, 0.10, 0.01)])],
+           "calibrate_vs": [vs_gate(n, d, s, b, a.seed + 50 + k) for k, (n, d) in enumerate(
+               [(100, 0.0), (400, 0.0), (100, 0.05), (100, 0.10), (100, 0.15), (400, 0.05), (400, 0.10)])],
            "agreement_min_alpha": [alpha_gate(n, t, 0.8, s // 2, b // 2, a.seed + k) for k, (n, t) in enumerate(
                [(60, 0.7), (60, 0.8), (60, 0.9), (200, 0.7), (200, 0.9)])],
            "calibrate_min": [agreement_gate(n, t, 0.8, s, b, a.seed + k) for k, (n, t) in enumerate(
@@ -146,7 +166,10 @@ def main() -> None:
     for r in out["regress_max_drop"]:
         print(f"  n={r['n']:<4} true drop {r['true_drop']:.0%}  margin {r['margin']:.0%}:  point rule fails "
               f"{r['fail_rate_point_rule']:.1%}, interval rule fails {r['fail_rate_interval_rule']:.1%}")
-    print(f"agreement --min-alpha 0.8 ({s // 2} runs each): how often the gate passes")
+    print(f"calibrate --vs ({s} runs each; fail rate = false alarm when the true drop is 0, else power)")
+    for r in out["calibrate_vs"]:
+        print(f"  n={r['n']:<4} true drop {r['true_drop']:.0%}: a significant loss in {r['fail_rate']:.1%}")
+    print(f"agreement --min-alpha 0.8 ({s // 2} runs each, {b // 2} replicates): how often the gate passes")
     for r in out["agreement_min_alpha"]:
         print(f"  n={r['n']:<4} true alpha {r['true_alpha']:.2f}: on the point {r['pass_rate_point']:.1%}, "
               f"on the lower bound {r['pass_rate_lower']:.1%}")

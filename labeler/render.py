@@ -22,6 +22,16 @@ def band_text(c: Coefficient) -> Text:
     return Text(c.band, style=BAND_STYLE[c.band])
 
 
+def _band_of(c: Coefficient, ci) -> Text:
+    """The Landis-Koch word: from the 95% interval when there is one (one band, or the span), else the point's."""
+    from labeler.stats.bootstrap import band
+
+    if ci is None or ci.low is None or c.value is None:
+        return band_text(c)
+    word = band(ci)
+    return Text(word, style=BAND_STYLE.get(word, ""))
+
+
 def _with_ci(c: Coefficient, ci, percent: bool = False) -> Text:
     """A coefficient and its 95% interval ("0.716 [0.40, 0.92]")."""
     t = coef_text(c, percent)
@@ -33,8 +43,6 @@ def _with_ci(c: Coefficient, ci, percent: bool = False) -> Text:
 def agreement_tables(groups: list[Group], by: str, intervals: dict | None = None) -> list[Table]:
     """With `intervals` (criterion -> {"alpha", "percent"}), each number shows its 95% interval and the
     Landis-Koch word is given only when the whole interval lies in one band."""
-    from labeler.stats.bootstrap import band
-
     tables = []
     for g in groups:
         if by == "annotator":
@@ -53,11 +61,7 @@ def agreement_tables(groups: list[Group], by: str, intervals: dict | None = None
             why = f" ({r.alpha.reason})" if r.alpha.reason else ""
             scale = r.scale if r.scale == r.level else f"{r.scale} ({r.level})"
             ci = (intervals or {}).get(r.criterion)
-            if ci and r.alpha.value is not None:
-                word = band(ci["alpha"])
-                words = Text(word, style=BAND_STYLE.get(word, ""))
-            else:
-                words = band_text(r.alpha)
+            words = _band_of(r.alpha, ci and ci["alpha"])
             t.add_row(Text(r.criterion, style=style), scale, str(r.alpha.n), _with_ci(r.percent, ci and ci["percent"], True),
                       _with_ci(r.alpha, ci and ci["alpha"]), Text.assemble(words, Text(why, style="dim")), mean_k)
         tables.append(t)
@@ -234,13 +238,11 @@ def sparkline(values: list[float | None]) -> Text:
     return t
 
 
-def calibration_tables(result, run: str, bands: list[dict] | None = None) -> list[Table]:
+def calibration_tables(result, run: str) -> list[Table]:
     """Per group: the judge against gold, the people against gold made without them (a table of their own,
-    one column per person, so both fit 80 columns), the alternative annotator test, the confusion matrices.
-    `bands` (per group, criterion -> word) words the judge's kappa by its interval rather than its point."""
+    one column per person, so both fit 80 columns), the alternative annotator test, the confusion matrices."""
     tables = []
-    for k, (title, items) in enumerate(result):
-        words = bands[k] if bands else {}
+    for title, items in result:
         t = Table(title=f"judge {run} vs gold: {title}", title_justify="left")
         pairwise = any(c.position for c in items)
         cols = ["criterion", "n", "agree", "kappa", "", "no gold", "errors"]
@@ -250,8 +252,7 @@ def calibration_tables(result, run: str, bands: list[dict] | None = None) -> lis
             t.add_column(col, justify="left" if col in ("criterion", "") else "right")
         for c in items:
             row = [c.criterion, str(c.judge_percent.n), coef_text(c.judge_percent, True), coef_text(c.judge_kappa),
-                   band_text(c.judge_kappa) if c.judge_kappa.value is None or c.criterion not in words
-                   else Text(words[c.criterion], style=BAND_STYLE.get(words[c.criterion], "")), str(c.no_gold), str(c.errors)]
+                   _band_of(c.judge_kappa, c.judge_ci and c.judge_ci[1]), str(c.no_gold), str(c.errors)]
             if pairwise:
                 rate, n = c.position or (None, 0)
                 ci = f" {_ci(c.position_ci)}" if c.position_ci else ""

@@ -59,9 +59,16 @@ def test_each_annotator_is_scored_on_every_judged_case_where_gold_without_them_e
     # gold from everyone (consensus): pass on t1, t2 only -> the judge is scored on 2 cases, 3 have no gold
     assert polite["n"] == 2 and polite["judge"]["percent"]["value"] == 1.0 and polite["cases_without_gold"] == 3
     # h1 against the consensus of h2 and h3 (pass on all five): right on t1, t2 only -> 2/5, not 1.0 on 2
-    assert polite["humans"]["h1"]["percent"] == {"value": 0.4, "n": 5}
-    # h2 against the consensus of h1 and h3: pass on t1, t2, none elsewhere -> 2/2
-    assert polite["humans"]["h2"]["percent"] == {"value": 1.0, "n": 2}
+    h1 = polite["humans"]["h1"]["percent"]
+    assert (h1["value"], h1["n"]) == (0.4, 5) and 0.0 <= h1["ci95"]["low"] < 0.4 < h1["ci95"]["high"] <= 1.0
+    # h2 against the consensus of h1 and h3: pass on t1, t2, none elsewhere -> 2/2; with a 95% interval like the
+    # judge's: no resample moves 2 of 2, so it reaches as far as unseen cases could, [0.025^(1/2), 1]
+    h2 = polite["humans"]["h2"]["percent"]
+    assert (h2["value"], h2["n"]) == (1.0, 2) and (h2["ci95"]["low"], h2["ci95"]["high"]) == (round(0.025 ** 0.5, 4), 1.0)
+    assert cli.main(["calibrate", "tiny", "--run", "r"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    at = lines.index("annotators vs gold made without them, 95% intervals (BCa bootstrap over cases):")
+    assert any(x.split() == ["polite", "h2", "agree", "[15.8%,", "100.0%]"] for x in lines[at:])
 
 
 def test_leads_who_disagree_leave_no_gold_and_the_consensus_does_not_stand_in(tiny, capsys, monkeypatch):
@@ -92,8 +99,15 @@ def test_report_compares_judge_and_people_on_the_same_cases(tiny):
     j = build_report(open_dataset(ds), replicates=50)["judge"][0]["criteria"]["polite"]
     # h1: t1-t5 have gold without h1 (pass): judge 5/5, h1 2/5; h2 and h3: t1, t2 (pass): judge 2/2, each 2/2
     same = j["same_cases"]
-    assert same["judge_percent"] == {"value": 1.0, "n": 9}
-    assert same["annotators_percent"] == {"value": round(6 / 9, 4), "n": 9}
+    assert same["judge_percent"]["value"] == 1.0 and same["judge_percent"]["n"] == 9
+    assert same["annotators_percent"]["value"] == round(6 / 9, 4) and same["annotators_percent"]["n"] == 9
+    # the judge right on every pair: no resample moves it, so the interval reaches as far as unseen cases
+    # could: 9 pairs on 5 cases are 5 cases resampled, 0.025^(1/5) (pairs as if independent: 0.025^(1/9))
+    assert (same["judge_percent"]["ci95"]["low"], same["judge_percent"]["ci95"]["high"]) == (round(0.025 ** (1 / 5), 4), 1.0)
+    lead = same["judge_minus_annotators"]
+    assert lead["value"] == round(3 / 9, 4) and lead["ci95"]["low"] <= lead["value"] <= lead["ci95"]["high"]
+    lo, hi = same["annotators_percent"]["ci95"]["low"], same["annotators_percent"]["ci95"]["high"]
+    assert lo < 6 / 9 < hi
     assert j["alt_test"]["passed"] is None and "not tested" in j["alt_test"]["summary"]  # 5 cases < 30
 
 

@@ -44,6 +44,8 @@ def test_gates_simulation_smoke():
     assert drops[0]["fail_rate_point_rule"] > 0  # nothing changed, yet the point rule fails some runs
     for key in ("agreement_min_alpha", "calibrate_min"):
         assert all(x["pass_rate_lower"] <= x["pass_rate_point"] for x in r[key]), key
+    vs = r["calibrate_vs"]  # calibrate --vs's significant-loss gate: false alarms, then power
+    assert [x["true_drop"] for x in vs][:2] == [0.0, 0.0] and all(0 <= x["fail_rate"] <= 1 for x in vs)
 
 
 def test_coverage_benchmark_smoke():

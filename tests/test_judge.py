@@ -131,6 +131,28 @@ def test_repeat_self_consistency_and_compare(judged: Path):
     assert comp["correct"].agreement == 1.0 and comp["correct"].n == 5
 
 
+def test_self_consistency_and_run_agreement_carry_their_intervals(judged: Path, monkeypatch, capsys):
+    """Repeats agree on 5 of 5 cases, and two runs on 5 of 5: no resample moves either, so each interval is
+    the exact binomial reach of unseen cases, [0.025^(1/5), 1] = [48%, 100%] (as calibrate's rates)."""
+    monkeypatch.chdir(judged.parent.parent)
+    with FakeOpenAI() as server:
+        code, out, _ = _cli(capsys, "judge", judged, "--model", "fake-1", "--base-url", server.base_url, "--run", "a",
+                            "--cases", "t*", "--repeat", "3", "--temperature", "0.7", "--json")
+        assert code == 0
+        reach = {"low": round(0.025 ** (1 / 5), 4), "high": 1.0}
+        assert json.loads(out)["self_consistency"]["correct"] == {"agreement": 1.0, "cases": 5, "ci95": reach}
+        code, out, _ = _cli(capsys, "judge", judged, "--model", "fake-1", "--base-url", server.base_url, "--run", "a2",
+                            "--cases", "t*", "--repeat", "3", "--temperature", "0.7")
+        assert "self-consistency correct: repeats agree on 100% [48%, 100%] of 5 cases" in out
+        _run(judged, server, run="b", cases="t*,mpick0")
+    code, out, _ = _cli(capsys, "judge", "compare", judged, "a", "b", "--json")
+    got = {c["criterion"]: c for c in json.loads(out)}
+    assert (got["correct"]["agreement"], got["correct"]["cases"], got["correct"]["ci95"]) == (1.0, 5, reach)
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = _cli(capsys, "judge", "compare", judged, "a", "b")
+    assert "100% [48%, 100%]" in out
+
+
 def test_a_run_name_cannot_silently_change_model(judged: Path):
     with FakeOpenAI() as server:
         _run(judged, server, cases="t1")

@@ -19,7 +19,7 @@ from labeler.flows.audit import AuditSession
 from labeler.judge import examples as ex
 from labeler.judge import prompts
 from labeler.judge.run import first_values
-from labeler.stats.calibrate import calibrate, compare_runs
+from labeler.stats.calibrate import calibrate, compare_runs, pooled
 from labeler.stats.numbers import gold
 from labeler.truth.logs import read_log
 from labeler.truth.models import Adjudication, Label
@@ -256,14 +256,15 @@ def test_old_runs_without_a_prompt_version_calibrate_as_before(example: Path):
     assert open_dataset(ds_path).judge_run(RUN)[0].prompt_version is None
 
 
-def test_paired_interval_against_a_reference_resampling(example_ds: Path):
+def test_paired_interval_against_scipys_bca(example_ds: Path):
     """compare_runs' point numbers and flips worked by hand, and its intervals against an independent
-    resample: the scored cases drawn one by one with replacement (a generator of the test's own), agreement
-    by counting and kappa by agreement.cohen_kappa, 4000 times. Both are plain percentile intervals of the
-    same distribution, so they differ by Monte-Carlo error only: a 2.5% quantile of 4000 draws moves by
-    about sd * 0.03 / 0.058 / sqrt(4000) = 0.008 sd each side, so 0.3 sd (over 10 standard errors of the
-    difference) tells a wrong distribution from noise; plus one atom (1/n), since the quantiles of a
-    distribution on a lattice can land one step apart."""
+    BCa: scipy.stats.bootstrap(method='BCa') at the expanded level (tests/bca_ref.py) over the scored
+    cases, agreement by counting and kappa by agreement.cohen_kappa, with draws of its own. They agree
+    within 4 Monte-Carlo standard errors of a tail quantile (labeler's 4000 replicates and scipy's 4000)
+    plus one atom (1/n: quantiles of a distribution on a lattice can land one step apart). A plain
+    percentile interval (what --vs printed before) is narrower at this n and sits off the skew."""
+    from bca_ref import scipy_bca, tail_error
+
     from labeler.stats.agreement import cohen_kappa, kappa_weights
 
     ds = open_dataset(example_ds)
@@ -280,8 +281,7 @@ def test_paired_interval_against_a_reference_resampling(example_ds: Path):
 
     rows = [cid for cid in cases if any(scored(cid, c) for c in crits)]
     n = len(rows)
-    plain = np.random.default_rng(2024)
-    samples = [[rows[i] for i in plain.integers(0, n, n)] for _ in range(4000)]
+    checked = 0
     for c in crits:
         scale = rubric.criteria[c].scale.values()
         w = kappa_weights(rubric.criteria[c])
@@ -290,20 +290,78 @@ def test_paired_interval_against_a_reference_resampling(example_ds: Path):
         assert got[c].n == len(both) and got[c].diff == pytest.approx(point)
         assert got[c].fixed == [x for x in both if vn[x][c] == g[x][c].value != vo[x][c]]
         assert got[c].broke == [x for x in both if vo[x][c] == g[x][c].value != vn[x][c]]
-        diffs, kaps = [], []
-        for sample in samples:
-            on = [x for x in sample if scored(x, c)]
-            if not on:
-                continue
-            a, b, gg = (np.array([scale.index(v) for v in vals]) for vals in
-                        zip(*[(vn[x][c], vo[x][c], g[x][c].value) for x in on]))
-            diffs.append(np.mean((a == gg).astype(float) - (b == gg)))
+
+        def arrays(idx):
+            on = [rows[i] for i in idx if scored(rows[i], c)]
+            return [np.array([scale.index(v) for v in vals]) for vals in zip(*[(vn[x][c], vo[x][c], g[x][c].value) for x in on])]
+
+        def diff(idx):
+            a, b, gg = arrays(idx)
+            return np.mean((a == gg).astype(float) - (b == gg))
+
+        def kappa_diff(idx):
+            a, b, gg = arrays(idx)
             kn, ko = cohen_kappa(a, gg, len(scale), w).value, cohen_kappa(b, gg, len(scale), w).value
-            if kn is not None and ko is not None:
-                kaps.append(kn - ko)
-        for mine, ref in ((got[c].percent_ci, diffs), (got[c].kappa_ci, kaps)):
-            tol = 0.3 * np.std(ref) + 1 / len(both)
-            assert mine == pytest.approx(tuple(np.percentile(ref, [2.5, 97.5])), abs=tol), c
+            return np.nan if kn is None or ko is None else kn - ko
+
+        for mine, stat in ((got[c].percent_ci, diff), (got[c].kappa_ci, kappa_diff)):
+            if len(set(map(tuple, np.array(arrays(range(n))).T))) < 2 or not np.isfinite(stat(range(n))):
+                continue  # nothing any resample could move: scipy has no BCa for it
+            lo, hi, se = scipy_bca(stat, n, resamples=4000, seed=9)
+            if not np.isfinite([lo, hi]).all():
+                continue  # a resample where kappa is undefined: labeler leaves it out, scipy cannot
+            tol = 4 * np.hypot(tail_error(se, n, 4000), tail_error(se, n, 4000)) + 1 / len(both)
+            assert mine == pytest.approx((lo, hi), abs=tol), c
+            checked += 1
+    assert checked >= 2
+
+
+def test_the_overall_gain_min_gain_gates_on_has_a_bca_interval_resampling_cases(example: Path):
+    """--min-gain's overall gain pools every criterion's scored cases; its interval resamples cases with all
+    their criteria, checked against scipy's BCa over the same cases (criteria correlated within a case);
+    --on lower gates on that interval's lower bound: +5.4% passes --min-gain 0 on the point, not on the
+    lower bound."""
+    from bca_ref import scipy_bca, tail_error
+
+    ds = open_dataset(example / "datasets" / "support-summary")
+    cases = list(ds.cases.ids)
+    new, old = ds.judge_run("gpt-4o-mini-2026-10-v2")[1], ds.judge_run("llama-3.1-8b-local")[1]
+    g, vn, vo = gold(ds), first_values(new), first_values(old)
+    crits = list(ds.rubric().criteria)
+    per = []  # per case: (fixed minus broke, criteria scored)
+    for cid in cases:
+        on = [c for c in crits if c in g.get(cid, {}) and vn.get(cid, {}).get(c) is not None and vo.get(cid, {}).get(c) is not None]
+        if on:
+            per.append((sum((vn[cid][c] == g[cid][c].value) - (vo[cid][c] == g[cid][c].value) for c in on), len(on)))
+    per = np.array(per, dtype=float)
+    stat = lambda idx: per[idx, 0].sum() / per[idx, 1].sum()  # noqa: E731
+    _, _, gain, ci = pooled(compare_runs(ds, new, old, cases), 4000, 3)
+    assert gain == pytest.approx(stat(np.arange(len(per))))
+    lo, hi, se = scipy_bca(stat, len(per), resamples=4000, seed=4)
+    tol = 4 * np.hypot(tail_error(se, len(per), 4000), tail_error(se, len(per), 4000))
+    assert ci == pytest.approx((lo, hi), abs=tol)
+    assert ci[0] < 0 < gain
+    args = ("calibrate", "support-summary", "--run", "gpt-4o-mini-2026-10-v2", "--vs", "llama-3.1-8b-local", "--min-gain", "0")
+    assert cli(example, *args).returncode == 0
+    r = cli(example, *args, "--on", "lower", "--json")
+    assert r.returncode == 1
+    out = json.loads(r.stdout)
+    assert out["min_gain_on"] == "lower bound of the 95% interval" and out["overall"]["gain_ci95"]["low"] < 0
+    assert "overall: agreement gain +5.4%" in out["failures"][0]
+
+
+def test_two_runs_that_never_flip_get_the_reach_of_unseen_flips_not_zero_width():
+    """No case flipped in 30: no resample moves the difference, yet up to 1 - 0.025^(1/30) of cases never
+    seen could flip either way (the exact binomial bound); the percentile code said [0, 0]."""
+    from labeler.stats.bootstrap import paired_change
+
+    rng = np.random.default_rng(1)
+    gold_ = rng.integers(0, 2, 30)
+    judge = np.where(rng.random(30) < 0.8, gold_, 1 - gold_)
+    pct, kap = paired_change(judge, judge, gold_, 2, None, 1000, 0)
+    q = 1 - 0.025 ** (1 / 30)
+    assert (pct.low, pct.high) == pytest.approx((-q, q))
+    assert kap.low < 0 < kap.high
 
 
 async def test_audit_screen_example_key_and_footer_counts(example_ds: Path):

@@ -460,11 +460,13 @@ def test_the_judge_command_reports_position_consistency(tmp_path: Path, monkeypa
     with FakeOpenAI(answerer=lambda prompt, allowed: {c: "first" for c in allowed}) as server:
         assert cli.main(["judge", str(ds_path), "--model", "m", "--base-url", server.base_url, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["position_consistency"]["correct"] == {"rate": 0.0, "verdicts": 4}
+    # 0 of 4: no resample moves it, so the interval is the exact binomial reach [0, 1 - 0.025^(1/4)] (as calibrate's)
+    assert out["position_consistency"]["correct"] == {"rate": 0.0, "verdicts": 4,
+                                                      "ci95": {"low": 0.0, "high": round(1 - 0.025 ** (1 / 4), 4)}}
     with FakeOpenAI() as server:  # the default answer is the last allowed value: the same in both orders
         assert cli.main(["judge", str(ds_path), "--model", "m", "--base-url", server.base_url, "--run", "r2"]) == 0
     said = capsys.readouterr().out
-    assert "position consistency correct: both orders agree on 100% of 4 cases" in said
+    assert "position consistency correct: both orders agree on 100% [40%, 100%] of 4 cases" in said
     assert "(key" not in said and "sk-test" not in "".join(p.read_text() for p in ds_path.rglob("*.yaml"))
 
 
@@ -497,7 +499,9 @@ def test_people_who_always_pick_the_first_output_show_their_position_bias(tmp_pa
     assert (bias["lazy"].first, bias["lazy"].decisive) == (10, 10)
     fair_first = sum(shown_order("fair", f"p{i}") == "AB" for i in range(10)) * 2
     assert (bias["fair"].first, bias["fair"].decisive) == (fair_first, 20)
-    assert bias["lazy"].as_dict()["ci95"][0] > 0.5
+    # 10 of 10 labels picked first: no resample moves it, so the interval reaches as far as unseen labels could
+    # (the exact binomial bound over 10 labels), not [1, 1]
+    assert bias["lazy"].as_dict()["ci95"] == [round(0.025 ** (1 / 10), 4), 1.0]
 
 
 async def test_the_dashboard_of_a_pairwise_dataset_plots_win_rates(example: Path):
@@ -601,3 +605,38 @@ def _walk(x):
     yield x
     for v in (x.values() if isinstance(x, dict) else x if isinstance(x, list) else ()):
         yield from _walk(v)
+
+
+def test_judge_status_gives_the_pooled_order_consistency_its_interval_resampling_verdicts(tmp_path: Path, monkeypatch, capsys):
+    """Each of 4 verdicts is consistent on one criterion of two: pooled 50%, and since every verdict is
+    exactly half, no resample of verdicts moves it: the interval is the binomial reach of unseen verdicts
+    over 4 of them, 0.5 -+ 0.5 (1 - 0.025^(1/4)). Resampling the 8 criteria as if independent would
+    give a bootstrap spread instead."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    ds_path = _workspace(tmp_path, [{"id": f"p{i}", "a": f"a{i}", "b": f"b{i}"} for i in range(4)])
+    _judge(ds_path, lambda prompt, allowed: {"correct": "first", "concise": allowed["concise"][-1]})
+    assert cli.main(["judge", "status", str(ds_path), "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)[0]
+    q = 1 - 0.025 ** (1 / 4)
+    assert row["position_consistency"] == 0.5 and row["position_consistency_verdicts"] == 4
+    assert row["position_consistency_ci95"] == {"low": round(0.5 - 0.5 * q, 4), "high": round(0.5 + 0.5 * q, 4)}
+    monkeypatch.setenv("COLUMNS", "200")
+    assert cli.main(["judge", "status", str(ds_path)]) == 0
+    assert "50% [20%, 80%] of 4" in capsys.readouterr().out
+
+
+def test_calibrate_on_lower_gates_position_consistency_on_its_lower_bound_too(tmp_path: Path, monkeypatch, capsys):
+    """6 of 6 verdicts consistent: 100% on the point, but 6 verdicts cannot rule out that 1 - 0.025^(1/6) = 46%
+    of them would flip: with --on lower, --min 0.8 fails on position consistency (it passed on the point
+    whatever --on said)."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    ds_path = _workspace(tmp_path, [{"id": f"p{i}", "a": f"a{i}", "b": f"b{i}"} for i in range(6)])
+    _, _, ds = _judge(ds_path, lambda prompt, allowed: {c: "tie" for c in allowed})
+    cal = calibrate(ds, ds.judge_run("j1")[1])
+    position = lambda on: [f for f in below_bar(cal, 0.8, on) if "position consistency" in f]  # noqa: E731
+    assert position("point") == []
+    assert position("lower") == [f"{c}: position consistency 100.0% [54.1%, 100.0%], lower 95% bound < 80% "
+                                 "(0 of 6 pairwise verdicts changed with the order)" for c in ("correct", "concise")]
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["calibrate", str(ds_path), "--run", "j1", "--min", "0.8", "--on", "lower"]) == 1
+    assert "correct: position consistency 100.0% [54.1%, 100.0%], lower 95% bound < 80%" in capsys.readouterr().err

@@ -74,11 +74,13 @@ def _judge_report(a, ds, cfg, summary) -> int:
     out = {"run": cfg.run, **summary.as_dict()}
     if cfg.repeat > 1:
         _, verdicts = ds.judge_run(cfg.run)
-        out["self_consistency"] = {c: {"agreement": None if x is None else round(x, 4), "cases": n}
+        out["self_consistency"] = {c: {"agreement": None if x is None else round(x, 4), "cases": n,
+                                       "ci95": _share_ci(x, n)}
                                    for c, (x, n) in self_consistency(verdicts, ds.rubric()).items()}
     if ds.rubric().pairwise:
         _, verdicts = ds.judge_run(cfg.run)
-        out["position_consistency"] = {c: {"rate": None if x is None else round(x, 4), "verdicts": n}
+        out["position_consistency"] = {c: {"rate": None if x is None else round(x, 4), "verdicts": n,
+                                           "ci95": _share_ci(x, n)}
                                        for c, (x, n) in position_consistency(verdicts, ds.rubric()).items()}
     if a.json:
         print(json.dumps(out, indent=2))
@@ -89,10 +91,10 @@ def _judge_report(a, ds, cfg, summary) -> int:
               + (f", tokens: {summary.tokens}" if summary.tokens_reported else "") + f", {summary.seconds:.1f}s"
               + _format_note(cfg, summary))
         for c, v in out.get("self_consistency", {}).items():
-            agree = "undefined" if v["agreement"] is None else f"{v['agreement']:.0%}"
+            agree = "undefined" if v["agreement"] is None else f"{v['agreement']:.0%}" + _ci_text(v["ci95"])
             print(f"  self-consistency {c}: repeats agree on {agree} of {v['cases']} cases")
         for c, v in out.get("position_consistency", {}).items():
-            rate = "undefined" if v["rate"] is None else f"{v['rate']:.0%}"
+            rate = "undefined" if v["rate"] is None else f"{v['rate']:.0%}" + _ci_text(v["ci95"])
             print(f"  position consistency {c}: both orders agree on {rate} of {v['verdicts']} cases "
                   "(the rest are recorded as inconsistent and count as no verdict)")
         if summary.hint:
@@ -102,6 +104,21 @@ def _judge_report(a, ds, cfg, summary) -> int:
     if summary.interrupted:
         return 130
     return EXIT_FAIL if summary.errors else EXIT_OK
+
+
+def _share_ci(rate: float | None, n: int) -> dict | None:
+    """The 95% interval of a share of n cases (bootstrap.share_interval, as calibrate's rates), as JSON;
+    None when the share is undefined."""
+    if rate is None or not n:
+        return None
+    from labeler.stats.bootstrap import share_interval
+
+    ci = share_interval(round(rate * n), n)
+    return {"low": round(ci.low, 4), "high": round(ci.high, 4)}
+
+
+def _ci_text(ci: dict | None) -> str:
+    return "" if not ci else f" [{ci['low']:.0%}, {ci['high']:.0%}]"
 
 
 def _format_note(cfg, summary) -> str:
@@ -159,6 +176,8 @@ def _judge_status(a: argparse.Namespace) -> int:
     from labeler.judge import batch as judge_batch
     from labeler.judge.run import JudgeConfig
 
+    from labeler.stats.bootstrap import ratio_interval
+
     ds = _open(a.dataset)
     rows = []
     for run in ([a.run] if a.run else ds.judge_runs()):
@@ -173,11 +192,13 @@ def _judge_status(a: argparse.Namespace) -> int:
             except (LabelerError, openai.APIError):
                 pass  # no key or no answer here: show what was recorded
         errors = verdicts.open_errors()  # an error a rerun answered is history, not a problem
-        counts = verdicts.position_counts()
-        asked = sum(n for _, n in counts.values())
+        agreed, asked = verdicts.position_rows()
+        ci = ratio_interval(agreed, asked).as_dict() if asked.sum() else None
         rows.append({"run": run, "model": meta.model, "rubric_version": meta.rubric_version, "cases": len(verdicts),
                      "errors": errors, "finished": str(meta.finished or ""),
-                     "position_consistency": round(sum(k for k, _ in counts.values()) / asked, 4) if asked else None,
+                     "position_consistency": round(float(agreed.sum() / asked.sum()), 4) if asked.sum() else None,
+                     "position_consistency_ci95": ci and {"low": ci["low"], "high": ci["high"]},
+                     "position_consistency_verdicts": int((asked > 0).sum()),
                      "batch": None if rec is None else {"id": rec.batch_id, "status": rec.status, "requests": rec.requests,
                                                          "collected": str(rec.collected or "")}})
     if a.json:
@@ -193,7 +214,8 @@ def _judge_status(a: argparse.Namespace) -> int:
         b = r["batch"]
         t.add_row(r["run"], r["model"], f"v{r['rubric_version']}", str(r["cases"]), str(r["errors"]), r["finished"],
                   "-" if b is None else f"{b['id']} {b['status']}" + (" (collected)" if b["collected"] else f" ({b['requests']} requests)"),
-                  *(["-" if r["position_consistency"] is None else f"{r['position_consistency']:.0%}"] if pairwise else []))
+                  *(["-" if r["position_consistency"] is None else f"{r['position_consistency']:.0%}"
+                     + _ci_text(r["position_consistency_ci95"]) + f" of {r['position_consistency_verdicts']}"] if pairwise else []))
     _console().print(t)
     return EXIT_OK
 
@@ -365,8 +387,9 @@ def _judge_compare(a: argparse.Namespace) -> int:
     if ma.rubric_version != mb.rubric_version:
         sys.stderr.write(f"note: runs used rubric v{ma.rubric_version} and v{mb.rubric_version}\n")
     comps = compare_runs(va, vb, ds.rubric())
+    cis = {c.criterion: _share_ci(c.agreement, c.n) for c in comps}
     if a.json:
-        print(json.dumps([{"criterion": c.criterion, "agreement": c.agreement, "cases": c.n,
+        print(json.dumps([{"criterion": c.criterion, "agreement": c.agreement, "cases": c.n, "ci95": cis[c.criterion],
                            "differ": [{"case": cid, "a": x, "b": y} for cid, x, y in c.differ]} for c in comps], indent=2))
         return EXIT_OK
     from rich.table import Table
@@ -377,7 +400,7 @@ def _judge_compare(a: argparse.Namespace) -> int:
     for col in ("criterion", "agreement", "cases", "differ on"):
         t.add_column(col)
     for c in comps:
-        pct = "undefined" if c.agreement is None else f"{c.agreement:.0%}"
+        pct = "undefined" if c.agreement is None else f"{c.agreement:.0%}" + _ci_text(cis[c.criterion])
         cases = ", ".join(f"{one_line(cid, 40)} ({x}/{y})" for cid, x, y in c.differ[:6]) + (" ..." if len(c.differ) > 6 else "")
         t.add_row(c.criterion, pct, str(c.n), cases or "-")
     _console().print(t)

@@ -69,8 +69,6 @@ def cmd_agreement(a: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(a: argparse.Namespace) -> int:
-    from labeler.stats.agreement import kappa_weights
-    from labeler.stats.bootstrap import band, confusion_intervals
     from labeler.judge.prompts import held_out
     from labeler.stats.calibrate import below_bar, calibrate, groups
 
@@ -87,18 +85,11 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
         sys.stderr.write(f"note: {excluded} case(s) were examples in judge prompt v{meta.prompt_version} of run {a.run}: "
                          f"measured on the other {len(keep)}\n")
     kept = set(keep)
-    result = [(title, calibrate(ds, verdicts, [c for c in cases if c in kept], a.gold, a.epsilon)) for title, cases in groups(ds, a.by)]
-    overall = calibrate(ds, verdicts, keep, rule=a.gold, epsilon=a.epsilon) if a.by != "criterion" else result[0][1]
-    crits = ds.versions.in_force.criteria
-
-    def ci(items) -> dict:
-        return {c.criterion: dict(zip(("percent", "kappa"), confusion_intervals(
-            c.confusion, kappa_weights(crits[c.criterion]), a.replicates, a.seed))) for c in items}
-
-    intervals = ci(overall)
-    # the judge's kappa gets a Landis-Koch word only from its interval, in every group shown
-    bands = [{k: band(v["kappa"]) for k, v in (intervals if items is overall else ci(items)).items()} for _, items in result]
-    failures = below_bar(overall, a.min) if a.min is not None else []
+    result = [(title, calibrate(ds, verdicts, [c for c in cases if c in kept], a.gold, a.epsilon, replicates=a.replicates,
+                                seed=a.seed)) for title, cases in groups(ds, a.by)]
+    overall = calibrate(ds, verdicts, keep, a.gold, a.epsilon, replicates=a.replicates, seed=a.seed) if a.by != "criterion" else result[0][1]
+    intervals = {c.criterion: dict(zip(("percent", "kappa"), c.judge_ci)) for c in overall}
+    failures = below_bar(overall, a.min, a.on) if a.min is not None else []
     if a.min is not None and a.on == "lower":  # judge agreement on its interval's lower bound instead of the point
         lower = [_under_lower_bound(c, intervals[c.criterion]["percent"], a.min) for c in overall]
         failures = [f for f in lower if f] + [f for f in failures if "judge agreement" not in f]
@@ -108,16 +99,16 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
         print(json.dumps({"dataset": ds.name, "run": a.run, "model": meta.model, "by": a.by, "min": a.min, "on": on,
                           "gold": a.gold, "prompt_version": meta.prompt_version, "excluded_examples": excluded,
                           "left_out": [str(p) for p in ds.problems],
-                          "groups": [{"group": t, "criteria": [_kappa_band(c.as_dict(), b) for c in items]}
-                                     for (t, items), b in zip(result, bands)],
+                          "groups": [{"group": t, "criteria": [c.as_dict() for c in items]} for t, items in result],
                           "intervals": {"method": "BCa bootstrap over cases, 95%", "replicates": a.replicates,
                                         "seed": a.seed, "criteria": _intervals_json(intervals)},
                           "failures": failures}, indent=2))
     else:
         from labeler.render import calibration_tables
+        from labeler.safetext import inert
 
         con = _console()
-        for t in calibration_tables(result, a.run, bands):
+        for t in calibration_tables(result, a.run):
             con.print(t)
         shown = [c for c in overall if intervals[c.criterion]["percent"].low is not None]
         if shown:
@@ -127,18 +118,18 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
             ci = intervals[c.criterion]
             kap = "" if ci["kappa"].low is None else f"  kappa [{ci['kappa'].low:.2f}, {ci['kappa'].high:.2f}]"
             print(f"  {c.criterion:<{width}}  agree [{ci['percent'].low:.1%}, {ci['percent'].high:.1%}]{kap}")
+        people = [(c.criterion, who, pk) for c in overall for who, pk in c.human_ci.items() if pk[0].low is not None]
+        if people:
+            print("annotators vs gold made without them, 95% intervals (BCa bootstrap over cases):")
+            width = max(len(f"{c} {inert(who)}") for c, who, _ in people)
+        for c, who, (p, k) in people:
+            kap = "" if k.low is None else f"  kappa [{k.low:.2f}, {k.high:.2f}]"
+            print(f"  {f'{c} {inert(who)}':<{width}}  agree [{p.low:.1%}, {p.high:.1%}]{kap}")
         for f in failures:
             sys.stderr.write(f"under the bar: {f}\n")
         if a.min is not None and not failures:
             print(f"every criterion at or above {a.min:.0%} (on the {on})")
     return EXIT_FAIL if failures or failed else EXIT_OK
-
-
-def _kappa_band(d: dict, bands: dict) -> dict:
-    """A criterion's calibration as JSON, the judge's kappa worded by its interval."""
-    if d["judge"]["kappa"]["value"] is not None and d["criterion"] in bands:
-        d["judge"]["kappa"]["band"] = bands[d["criterion"]]
-    return d
 
 
 def _under_lower_bound(c, ci, bar: float) -> str:
@@ -161,12 +152,15 @@ def _calibrate_vs(a: argparse.Namespace, ds, meta, verdicts) -> int:
     old_meta, old = ds.judge_run(a.vs)
     keep, excluded = held_out(ds, [meta, old_meta])
     changes = compare_runs(ds, verdicts, old, keep, a.gold, a.replicates, a.seed)
-    p_old, p_new, gain = pooled(changes)
+    p_old, p_new, gain, gain_ci = pooled(changes, a.replicates, a.seed)
     failures = [f"{c.criterion}: agreement fell {c.diff:+.1%} (95% interval {c.percent_ci[0]:+.1%} to {c.percent_ci[1]:+.1%}, "
                 f"n={c.n})" for c in changes if c.significant_loss]
-    if a.min_gain is not None and (gain is None or gain < a.min_gain):
+    on = "point estimate" if a.on == "point" else "lower bound of the 95% interval"
+    gated = gain if a.on == "point" else gain_ci[0]
+    if a.min_gain is not None and (gated is None or gated < a.min_gain):
         failures.append("overall: " + ("no case scored by both runs" if gain is None else
-                                       f"agreement gain {gain:+.1%} < {a.min_gain:+.1%} ({p_old:.1%} -> {p_new:.1%})"))
+                                       f"agreement gain {gain:+.1%} [{gain_ci[0]:+.1%}, {gain_ci[1]:+.1%}], its {on} "
+                                       f"< {a.min_gain:+.1%} ({p_old:.1%} -> {p_new:.1%})"))
     failed = _left_out(ds, a.strict)
     shown = " and ".join(dict.fromkeys(f"v{m.prompt_version}" for m in (meta, old_meta) if m.prompt_version is not None))
     what = (f"{excluded} case(s) used as examples by judge prompt {shown} left out; " if excluded else "") + \
@@ -175,8 +169,10 @@ def _calibrate_vs(a: argparse.Namespace, ds, meta, verdicts) -> int:
         print(json.dumps({"dataset": ds.name, "run": a.run, "vs": a.vs, "gold": a.gold, "seed": a.seed, "replicates": a.replicates,
                           "prompt_versions": {"run": meta.prompt_version, "vs": old_meta.prompt_version},
                           "excluded_examples": excluded, "held_out_cases": len(keep),
-                          "overall": {"old": p_old, "new": p_new, "gain": gain}, "criteria": [c.as_dict() for c in changes],
-                          "min_gain": a.min_gain, "failures": failures, "left_out": [str(p) for p in ds.problems]}, indent=2))
+                          "overall": {"old": p_old, "new": p_new, "gain": gain,
+                                      "gain_ci95": None if gain_ci[0] is None else {"low": round(gain_ci[0], 4), "high": round(gain_ci[1], 4)}},
+                          "criteria": [c.as_dict() for c in changes],
+                          "min_gain": a.min_gain, "min_gain_on": on, "failures": failures, "left_out": [str(p) for p in ds.problems]}, indent=2))
     else:
         from rich.table import Table
         from rich.text import Text
@@ -201,7 +197,10 @@ def _calibrate_vs(a: argparse.Namespace, ds, meta, verdicts) -> int:
                     con.print(Text(f"  {c.criterion} {label}: " + ", ".join(one_line(x, 40) for x in ids[:8])
                                    + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")))
         if gain is not None:
-            print(f"overall agreement {p_old:.1%} -> {p_new:.1%} ({gain:+.1%})")
+            ci = "" if gain_ci[0] is None else f", 95% interval [{gain_ci[0]:+.1%}, {gain_ci[1]:+.1%}]"
+            print(f"overall agreement {p_old:.1%} -> {p_new:.1%} ({gain:+.1%}{ci})")
+        if a.min_gain is not None:
+            print(f"--min-gain {a.min_gain:+.1%}: on the {on} of the overall gain")
         for f in failures:
             sys.stderr.write(f"gate failed: {f}\n")
     return EXIT_FAIL if failures or failed else EXIT_OK
@@ -342,7 +341,8 @@ def register(add) -> None:
                     help="before and after: RUN against OLD_RUN on the same held-out cases (paired bootstrap 95%% interval, "
                          "flipped cases); exit 1 when a criterion's agreement fell significantly")
     sp.add_argument("--min-gain", type=_gain, default=None, help="with --vs: exit 1 unless agreement over all criteria "
-                                                                 "rose by at least this (0.05 or 5%%; 0: no loss)")
+                                                                 "rose by at least this (0.05 or 5%%; 0: no loss), on the "
+                                                                 "point estimate or with --on lower the interval's lower bound")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--strict", action="store_true", help=STRICT_HELP)
     sp.add_argument("--gold", default="consensus", choices=GOLD_CHOICES, help=GOLD_HELP)

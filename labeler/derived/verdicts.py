@@ -270,6 +270,18 @@ class RunVerdicts(Mapping):
         m = np.frombuffer(bytes(self.pair), dtype=np.uint8).reshape(-1, w)[rows]
         return {c: (int((m[:, k] == 1).sum()), int((m[:, k] > 0).sum())) for k, c in enumerate(self.scales)}
 
+    def position_rows(self, cases=None):
+        """(criteria whose two orders agreed, criteria asked in both orders) per successful verdict: the
+        pooled position-consistency rate resampled by verdict, not by criterion (they are correlated)."""
+        import numpy as np
+
+        w = len(self.scales)
+        rows = [i for i, e in enumerate(self.error) if e is None and (cases is None or self.cases[i] in cases)]
+        if not rows or not w:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        m = np.frombuffer(bytes(self.pair), dtype=np.uint8).reshape(-1, w)[rows]
+        return (m == 1).sum(axis=1), (m > 0).sum(axis=1)
+
     def first_matrix(self, index: Mapping[str, int], n: int):
         """(cases x criteria scale indexes of each case's first successful verdict, -1 where none;
         cases x criteria: that verdict was inconsistent), for vectorized numbers over many cases."""

@@ -236,6 +236,26 @@ def mean_interval(values: np.ndarray, replicates: int = B_DEFAULT, seed: int = 0
                bounds=bounds or (-np.inf, np.inf), flat=flat)
 
 
+def share_interval(k: int, n: int, replicates: int = B_DEFAULT, seed: int = 0) -> Interval:
+    """k of n cases (each one yes or no): their mean over resampled cases (mean_interval)."""
+    return mean_interval(np.r_[np.ones(k), np.zeros(n - k)], replicates, seed, (0.0, 1.0))
+
+
+def ratio_interval(num: np.ndarray, den: np.ndarray, replicates: int = B_DEFAULT, seed: int = 0,
+                   bounds: tuple[float, float] = (0.0, 1.0)) -> Interval:
+    """sum(num) / sum(den) over resampled cases, each case carrying its own total (num) over its own
+    count (den): a rate whose trials come in groups (a verdict's criteria) resampled by group.
+    `bounds`: the range of num / den for one trial (a rate: (0, 1); a paired difference: (-1, 1))."""
+    num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
+    if not len(num):
+        return Interval(None, None, 0)
+    m = int((den > 0).sum())
+    flat = flat_mean(float(num.sum() / den.sum()), m, *bounds) if m else None
+    kinds, counts = np.unique(np.stack([num, den], axis=1), axis=0, return_counts=True)  # cases alike: one kind
+    return bca_counts(lambda block: _ratio(block @ kinds[:, 0], block @ kinds[:, 1]), counts, replicates, seed,
+                      bounds=bounds, flat=flat)
+
+
 def paired_interval(stat: Callable[[np.ndarray], float], n: int, replicates: int = B_DEFAULT, seed: int = 0) -> Interval:
     """Any statistic of case weights (stat(weights) -> value): the general, slower path."""
     return bca(lambda block: np.asarray([stat(w) for w in block], dtype=float), n, replicates, seed)
@@ -340,6 +360,12 @@ def weighted_kappa(a: np.ndarray, b: np.ndarray, n_values: int, weights_kind: st
     return float(_kappas(conf, _kappa_weights(n_values, weights_kind))[0])
 
 
+def _kappa_chance(conf: np.ndarray) -> float:
+    """Chance agreement of a confusion matrix: the product of its margins' shares, summed."""
+    p = conf / max(conf.sum(), 1.0)
+    return float((p.sum(axis=1) * p.sum(axis=0)).sum())
+
+
 def agreement_vs(a: np.ndarray, ref: np.ndarray, n_values: int, kind: str | None, replicates: int = B_DEFAULT,
                  seed: int = 0) -> tuple[Interval, Interval]:
     """(percent, kappa) intervals of one rater against a reference (gold, or a judge), resampling cases."""
@@ -356,6 +382,60 @@ def agreement_vs(a: np.ndarray, ref: np.ndarray, n_values: int, kind: str | None
     kap = _kappa_bca(lambda block: _kappas((block @ codes).reshape(-1, n_values, n_values), wt),
                      codes.sum(axis=0).reshape(1, n_values, n_values), wt, n, m, replicates, seed)
     return pct, kap
+
+
+def bca_counts(stat: Callable[[np.ndarray], np.ndarray], counts: np.ndarray, replicates: int = B_DEFAULT, seed: int = 0,
+               level: float = 0.95, bounds: tuple[float, float] = (-np.inf, np.inf),
+               flat: tuple[float, float] | None = None) -> Interval:
+    """bca when cases come in a few kinds that the statistic cannot tell apart (`counts`: cases of each
+    kind; stat: a block of replicates x kinds weights -> one value each): a replicate is
+    rng.multinomial(n, counts / n), exactly the distribution of n cases drawn with replacement, and the
+    jackknife leaves out one case of each kind (the plain delete-one jackknife). The same interval as
+    bca at the cost of the kinds, not the cases: 100,000 cases in milliseconds."""
+    counts = np.asarray(counts, dtype=np.float64)
+    n = int(counts.sum())
+    if n == 0:
+        return Interval(None, None, 0)
+    point = float(np.asarray(stat(counts[None, :]), dtype=float)[0])
+    rng = np.random.default_rng(seed)
+    boots = np.concatenate([np.asarray(stat(rng.multinomial(n, counts / n, size=min(2000, replicates - s)).astype(np.float64)),
+                                       dtype=float) for s in range(0, replicates, 2000)])
+    kinds = np.flatnonzero(counts)
+    jack = np.asarray(stat(counts[None, :] - np.eye(len(counts))[kinds]), dtype=float) if np.isfinite(point) else np.zeros(0)
+    return _bca_one(point, boots, np.repeat(jack, counts[kinds].astype(np.int64)) if len(jack) else jack, n, level, bounds, flat)
+
+
+def paired_change(new: np.ndarray, old: np.ndarray, ref: np.ndarray, n_values: int, kind: str | None,
+                  replicates: int = B_DEFAULT, seed: int = 0) -> tuple[Interval, Interval]:
+    """(percent, kappa) intervals of new's agreement with ref minus old's, resampling cases and keeping each
+    case's pair together (paired); a case where any of the three is MISSING is resampled but scores nothing.
+    Both numbers depend only on how many cases fall in each (new, old, ref) state, so the cases are
+    resampled as counts of states (bca_counts). When no resample moves a difference (no case flipped),
+    unseen cases could still flip: up to unseen_share(m) of them either way for agreement, that share over
+    the chance disagreement for kappa."""
+    k = n_values
+    both = (new != MISSING) & (old != MISSING) & (ref != MISSING)
+    states = np.where(both, (new * k + old) * k + ref, k ** 3)  # the last state: scored nothing
+    counts = np.bincount(states, minlength=k ** 3 + 1).astype(np.float64)
+    m = int(both.sum())
+    sn, so, sg = (np.r_[x, 0] for x in np.unravel_index(np.arange(k ** 3), (k, k, k)))
+    scored = np.r_[np.ones(k ** 3), 0.0]
+    d = ((sn == sg).astype(float) - (so == sg)) * scored
+    pct = bca_counts(lambda block: _ratio(block @ d, block @ scored), counts, replicates, seed, bounds=(-1.0, 1.0),
+                     flat=flat_mean(float(counts @ d) / m, m, -1.0, 1.0) if m else None)
+    cells = lambda a: np.eye(k * k)[a * k + sg] * scored[:, None]  # noqa: E731  (state -> its confusion cell)
+    cn, co = cells(sn), cells(so)
+    wt = _kappa_weights(k, kind)
+
+    def kappas(block: np.ndarray) -> np.ndarray:
+        return _kappas((block @ cn).reshape(-1, k, k), wt) - _kappas((block @ co).reshape(-1, k, k), wt)
+    point = float(kappas(counts[None, :])[0])
+    flat = None
+    if m and np.isfinite(point):
+        chance = max(_kappa_chance((counts @ c).reshape(k, k)) for c in (cn, co))
+        reach = unseen_share(m) / max(1.0 - chance, 1e-9)
+        flat = (max(-2.0, point - reach), min(2.0, point + reach))
+    return pct, bca_counts(kappas, counts, replicates, seed, bounds=(-2.0, 2.0), flat=flat)
 
 
 def rogan_gladen(p_obs: float, sensitivity: float, specificity: float) -> float | None:

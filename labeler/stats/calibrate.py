@@ -13,6 +13,7 @@ import numpy as np
 
 from labeler.stats.agreement import MISSING, Coefficient, Ratings, agreement_with, confusion, gold_of, kappa_weights, level_of
 from labeler.stats.alttest import EPSILON, AltTest, alt_test
+from labeler.stats.bootstrap import B_DEFAULT, Interval, agreement_vs, band, confusion_intervals, paired_change
 from labeler.derived.verdicts import first_values, position_consistency
 from labeler.truth.models import Value, Verdict
 from labeler.derived.current import Current
@@ -41,12 +42,19 @@ class Calibration:
     An inconsistent verdict has no value, so it is outside n above: this says how many were left out."""
     position_ci: tuple[float | None, float | None] | None = None
     """95% interval of that share, resampling the verdicts (position_interval)."""
+    human_ci: dict[str, tuple[Interval, Interval]] = field(default_factory=dict)
+    """annotator -> 95% intervals of (percent, kappa) in `humans`, when asked for (calibrate's `replicates`)."""
+    judge_ci: tuple[Interval, Interval] | None = None
+    """95% intervals of the judge's (percent, kappa), resampling its scored cases (bootstrap.confusion_intervals),
+    when asked for."""
 
     def as_dict(self) -> dict:
         return {"criterion": self.criterion, "values": self.values, "n": self.judge_percent.n,
-                "judge": {"percent": self.judge_percent.as_dict(), "kappa": self.judge_kappa.as_dict()},
+                "judge": {"percent": _with_ci(self.judge_percent, (self.judge_ci or (None, None))[0]),
+                          "kappa": _with_ci(self.judge_kappa, (self.judge_ci or (None, None))[1])},
                 "confusion": {"rows": "judge", "columns": "gold", "matrix": self.confusion},
-                "humans": {a: {"percent": p.as_dict(), "kappa": k.as_dict()} for a, (p, k) in self.humans.items()},
+                "humans": {a: {"percent": _with_ci(p, self.human_ci.get(a, (None, None))[0]),
+                               "kappa": _with_ci(k, self.human_ci.get(a, (None, None))[1])} for a, (p, k) in self.humans.items()},
                 "cases_without_gold": self.no_gold, "verdict_errors": self.errors,
                 **({"alt_test": self.alt.as_dict()} if self.alt else {}),
                 **({"position_consistency": {"rate": self.position[0], "n": self.position[1], "inconsistent": self.inconsistent,
@@ -61,6 +69,17 @@ class Calibration:
         return round(self.position[1] * (1 - self.position[0]))
 
 
+def _with_ci(c: Coefficient, ci: Interval | None) -> dict:
+    """A coefficient as JSON, with its interval where one was computed (none when undefined); the band word
+    then from the interval (bootstrap.band: one band, or the span), as `agreement` gives it."""
+    out = c.as_dict()
+    if ci is not None and ci.low is not None and c.value is not None:
+        out["ci95"] = ci.as_dict()
+        if "band" in out:
+            out["band"] = band(ci)
+    return out
+
+
 @dataclass
 class JudgeVsGold:
     """The judge against gold on one criterion's arrays (judge_vs_gold): what Calibration reports."""
@@ -73,17 +92,21 @@ class JudgeVsGold:
     no_gold: int
     """Cases the judge answered that have no gold."""
     alt: AltTest | None
+    human_ci: dict = field(default_factory=dict)
+    """annotator -> (percent, kappa) 95% intervals, when `replicates` asked for them."""
 
 
 def judge_vs_gold(data: np.ndarray, judge: np.ndarray, adjudicated: np.ndarray | None, n_values: int, rule: str = "consensus",
                   weights: str | None = None, ordinal: bool = False, raters: list[str] | None = None,
-                  epsilon: float = EPSILON, judge_only: bool = False) -> JudgeVsGold:
+                  epsilon: float = EPSILON, judge_only: bool = False, replicates: int | None = None,
+                  seed: int = 0) -> JudgeVsGold:
     """The judge against gold made from every annotator; each annotator against gold made without their own
     label, on every judged case where that gold exists; and the alternative annotator test.
 
     `data`: annotators x cases of scale indexes (MISSING for none); `judge`: its scale index per case;
     `adjudicated`: the leads' gold per case (MISSING where none, CONFLICT where they disagree), or None.
-    `judge_only`: the judge against gold alone (no annotator beside it, no alternative annotator test)."""
+    `judge_only`: the judge against gold alone (no annotator beside it, no alternative annotator test).
+    `replicates`: also each annotator's 95% intervals (bootstrap.agreement_vs, resampling cases)."""
     data = np.asarray(data, dtype=np.int64)
     judge = np.asarray(judge, dtype=np.int64)
     raters = list(raters) if raters is not None else [str(i) for i in range(len(data))]
@@ -92,18 +115,21 @@ def judge_vs_gold(data: np.ndarray, judge: np.ndarray, adjudicated: np.ndarray |
     scored = judged & (g != MISSING)
     pct, kap = agreement_with(np.where(scored, judge, MISSING), g, n_values, weights)
     cm = confusion(judge[scored], g[scored], n_values).tolist()
-    hum = {}
+    hum, hum_ci = {}, {}
     for i, a in enumerate([] if judge_only else raters):
         g_i = np.where(judged, gold_of(data, n_values, rule, adjudicated, without=i), MISSING)
         p, k = agreement_with(data[i], g_i, n_values, weights)
         if p.n:
             hum[a] = (p, k)
+            if replicates:
+                hum_ci[a] = agreement_vs(data[i], g_i, n_values, weights, replicates, seed)
     alt = None if judge_only else alt_test(data, judge, raters, n_values, ordinal, epsilon)
-    return JudgeVsGold(pct, kap, cm, dict(sorted(hum.items())), int(judged.sum() - scored.sum()), alt)
+    return JudgeVsGold(pct, kap, cm, dict(sorted(hum.items())), int(judged.sum() - scored.sum()), alt, hum_ci)
 
 
 def calibrate_criterion(r: Ratings, judge: np.ndarray | dict[str, Value], adjudicated: np.ndarray | dict[str, Value], rule: str,
-                        errors: int, epsilon: float = EPSILON, judge_only: bool = False) -> Calibration:
+                        errors: int, epsilon: float = EPSILON, judge_only: bool = False, replicates: int | None = None,
+                        seed: int = 0) -> Calibration:
     """judge_vs_gold on one criterion's Ratings and the judge's values (its first verdict per case of `r` as
     scale indexes, MISSING where none, or case -> value).
     `adjudicated`: the leads' gold per case of `r` (stats/gather.adjudicated_of), or case -> value."""
@@ -112,14 +138,19 @@ def calibrate_criterion(r: Ratings, judge: np.ndarray | dict[str, Value], adjudi
     adj = adjudicated if isinstance(adjudicated, np.ndarray) else r.ref_vector(adjudicated)
     j = judge if isinstance(judge, np.ndarray) else r.ref_vector(judge)
     x = judge_vs_gold(r.data, j, adj, len(values), rule, kappa_weights(crit),
-                      level_of(crit) == "ordinal", r.raters, epsilon, judge_only)
-    return Calibration(r.criterion_id, values, x.percent, x.kappa, x.confusion, x.humans, x.no_gold, errors, x.alt)
+                      level_of(crit) == "ordinal", r.raters, epsilon, judge_only, replicates, seed)
+    ci = confusion_intervals(x.confusion, kappa_weights(crit), replicates, seed) if replicates else None
+    return Calibration(r.criterion_id, values, x.percent, x.kappa, x.confusion, x.humans, x.no_gold, errors, x.alt,
+                       human_ci=x.human_ci, judge_ci=ci)
 
 
 def calibrate(ds: Dataset, verdicts: dict[str, list[Verdict]], cases: list[str] | None = None,
-              rule: str = "consensus", epsilon: float = EPSILON, judge_only: bool = False) -> list[Calibration]:
+              rule: str = "consensus", epsilon: float = EPSILON, judge_only: bool = False,
+              replicates: int | None = None, seed: int = 0) -> list[Calibration]:
     """Per criterion of the rubric in force: the judge's first answer per case against gold
-    (`judge_only`: without each annotator beside it and the alternative annotator test)."""
+    (`judge_only`: without each annotator beside it and the alternative annotator test). `replicates`
+    and `seed`: the bootstrap of each annotator's intervals and of position consistency's (which has
+    one whatever is asked: 1,000 replicates, seed 0 by default)."""
     versions = ds.versions
     rubric = versions.in_force
     cases = list(ds.cases) if cases is None else cases
@@ -135,22 +166,22 @@ def calibrate(ds: Dataset, verdicts: dict[str, list[Verdict]], cases: list[str] 
     out = []
     for cid, crit in rubric.criteria.items():
         r = ratings_of(cur, cid, idx)
-        cal = calibrate_criterion(r, column(cid, r), adjudicated_of(cur, r), rule, len(errored), epsilon, judge_only)
+        cal = calibrate_criterion(r, column(cid, r), adjudicated_of(cur, r), rule, len(errored), epsilon, judge_only,
+                                  replicates, seed)
         cal.position = position.get(cid)
-        cal.position_ci = position_interval(*cal.position) if cal.position else None
+        cal.position_ci = position_interval(*cal.position, replicates or B_DEFAULT, seed) if cal.position else None
         out.append(cal)
     return out
 
 
 def position_interval(rate: float | None, n: int, replicates: int = 1000, seed: int = 0) -> tuple[float | None, float | None] | None:
     """95% interval of a position-consistency rate: each verdict asked in both orders is a case, consistent
-    (1) or not (0), resampled as every other rate is (bootstrap.mean_interval); none when nothing was asked."""
-    from labeler.stats.bootstrap import mean_interval
+    (1) or not (0), resampled as every other rate is (bootstrap.share_interval); none when nothing was asked."""
+    from labeler.stats.bootstrap import share_interval
 
     if rate is None or not n:
         return None
-    k = round(rate * n)
-    iv = mean_interval(np.r_[np.ones(k), np.zeros(n - k)], replicates, seed, (0.0, 1.0))
+    iv = share_interval(round(rate * n), n, replicates, seed)
     return iv.low, iv.high
 
 
@@ -166,18 +197,25 @@ def groups(ds: Dataset, by: str) -> list[tuple[str, list[str]]]:
     raise ValueError("--by must be criterion, tier or tag")
 
 
-def below_bar(items: list[Calibration], bar: float) -> list[str]:
-    """Criteria whose judge-gold agreement is under `bar` (or undefined: no evidence is not a pass)."""
+def below_bar(items: list[Calibration], bar: float, on: str = "point") -> list[str]:
+    """Criteria whose judge-gold agreement is under `bar` (or undefined: no evidence is not a pass), and
+    pairwise runs whose position consistency is: on its point estimate, or (`on` "lower") on the lower
+    bound of its 95% interval."""
     out = []
     for c in items:
         if c.judge_percent.value is None:
             out.append(f"{c.criterion}: judge agreement undefined ({c.judge_percent.reason})")
         elif c.judge_percent.value < bar:
             out.append(f"{c.criterion}: judge agreement {c.judge_percent.value:.1%} < {bar:.0%} (n={c.judge_percent.n})")
-        if c.position and c.position[0] is not None and c.position[0] < bar:
+        if c.position and c.position[0] is not None:
             # agreement counts only verdicts both orders agreed on: a judge that flips with the order fails here
-            out.append(f"{c.criterion}: position consistency {c.position[0]:.1%} < {bar:.0%} "
-                       f"({c.inconsistent} of {c.position[1]} pairwise verdicts changed with the order)")
+            low = (c.position_ci or (None, None))[0]
+            gated = c.position[0] if on == "point" or low is None else low
+            if gated < bar:
+                ci = f" [{low:.1%}, {c.position_ci[1]:.1%}]" if low is not None else ""
+                out.append(f"{c.criterion}: position consistency {c.position[0]:.1%}{ci}"
+                           + ("" if on == "point" else ", lower 95% bound") + f" < {bar:.0%} "
+                           f"({c.inconsistent} of {c.position[1]} pairwise verdicts changed with the order)")
     return out
 
 
@@ -200,6 +238,10 @@ class Change:
     """Cases the old run got wrong and the new one right."""
     broke: list[str]
     """Cases the old run got right and the new one wrong."""
+    gained: np.ndarray | None = field(default=None, repr=False)
+    """Per case of the comparison: +1 fixed, -1 broke, 0 else (what pooled resamples across criteria)."""
+    scored: np.ndarray | None = field(default=None, repr=False)
+    """Per case of the comparison: scored by both runs against gold on this criterion."""
 
     @property
     def diff(self) -> float | None:
@@ -232,11 +274,8 @@ def compare_runs(ds: Dataset, new: dict[str, list[Verdict]], old: dict[str, list
     difference with a paired bootstrap 95% interval, and the flips.
 
     The bootstrap resamples the n cases scored on any criterion, with replacement, keeping each case's
-    pair of verdicts together (paired). A criterion's numbers depend only on how many resampled cases
-    fall in each (old, new, gold) state, so a replicate draws those counts at once: for each criterion
-    in rubric order, rng.multinomial(n, share of the n cases in each state, size=replicates) from
-    numpy.random.default_rng(seed). That is exactly the case resample's distribution, at 100,000 cases
-    in milliseconds."""
+    pair of verdicts together (paired): the same resamples for every criterion, and the same BCa
+    interval as every other number (bootstrap.paired_change)."""
     versions = ds.versions
     rubric = versions.in_force
     cur = Current(ds, versions)
@@ -251,8 +290,7 @@ def compare_runs(ds: Dataset, new: dict[str, list[Verdict]], old: dict[str, list
         jn, jo = (cols[id(v)](cid, r) for v in (new, old))
         both = (g != MISSING) & (jn != MISSING) & (jo != MISSING)
         per.append((cid, crit, np.where(both, g, MISSING), np.where(both, jn, MISSING), np.where(both, jo, MISSING), both))
-    n = int(np.any([p[-1] for p in per], axis=0).sum()) if per else 0
-    rng = np.random.default_rng(seed)
+    scored = np.any([p[-1] for p in per], axis=0) if per else np.zeros(0, dtype=bool)
     out = []
     for cid, crit, g, jn, jo, both in per:
         k, w = len(crit.scale.values()), kappa_weights(crit)
@@ -261,8 +299,9 @@ def compare_runs(ds: Dataset, new: dict[str, list[Verdict]], old: dict[str, list
         right_n, right_o = (jn == g) & both, (jo == g) & both
         fixed = [cases[j] for j in np.flatnonzero(right_n & ~right_o)]
         broke = [cases[j] for j in np.flatnonzero(right_o & ~right_n)]
-        pct_ci, kap_ci = paired_intervals(jn[both], jo[both], g[both], n, k, w, replicates, rng)
-        out.append(Change(cid, int(both.sum()), po, pn, ko, kn, pct_ci, kap_ci, fixed, broke))
+        pct_ci, kap_ci = paired_change(jn[scored], jo[scored], g[scored], k, w, replicates, seed) if both.any() else (None, None)
+        out.append(Change(cid, int(both.sum()), po, pn, ko, kn, _pair(pct_ci), _pair(kap_ci), fixed, broke,
+                          (right_n.astype(np.int64) - right_o)[scored], both[scored]))
     return out
 
 
@@ -295,50 +334,28 @@ def _first_columns(verdicts, cases: list[str], rubric, case_index: dict[str, int
     return get
 
 
-def paired_intervals(jn: np.ndarray, jo: np.ndarray, g: np.ndarray, n: int, k: int, weights: str | None,
-                     replicates: int, rng: np.random.Generator) -> tuple[tuple, tuple]:
-    """95% intervals of (new - old) agreement and kappa, from the m scored cases' (new, old, gold) scale
-    indexes among n resampled cases (the other n - m count as a state with no score)."""
-    from labeler.stats.bootstrap import _kappa_weights, _kappas
-
-    m = len(g)
-    if not m or not replicates:
-        return (None, None), (None, None)
-    state = (jn * k + jo) * k + g
-    counts = np.bincount(state, minlength=k ** 3).astype(float)
-    p = np.append(counts, n - m) / n
-    draws = rng.multinomial(n, p, size=replicates)[:, :k ** 3].astype(float)  # replicates x states
-    sn, so, sg = np.unravel_index(np.arange(k ** 3), (k, k, k))
-    tot = draws.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        diff = np.where(tot > 0, (draws @ ((sn == sg).astype(float) - (so == sg))) / tot, np.nan)
-    wt = _kappa_weights(k, weights)
-    conf_n = np.zeros((replicates, k * k))
-    conf_o = np.zeros((replicates, k * k))
-    np.add.at(conf_n.T, sn * k + sg, draws.T)
-    np.add.at(conf_o.T, so * k + sg, draws.T)
-    kd = _kappas(conf_n.reshape(-1, k, k), wt) - _kappas(conf_o.reshape(-1, k, k), wt)
-    return _percentile(diff), _percentile(kd)
+def _pair(ci) -> tuple[float | None, float | None]:
+    return (None, None) if ci is None else (ci.low, ci.high)
 
 
-def _percentile(values: np.ndarray) -> tuple[float | None, float | None]:
-    """The 2.5th and 97.5th percentiles of the defined replicates (a plain percentile interval: the state
-    counts have no cases to jackknife for BCa's acceleration)."""
-    v = values[np.isfinite(values)]
-    if not len(v):
-        return None, None
-    lo, hi = np.percentile(v, [2.5, 97.5])
-    return float(lo), float(hi)
+def pooled(changes: list[Change], replicates: int = 1000, seed: int = 0) -> tuple[float | None, float | None, float | None,
+                                                                                  tuple[float | None, float | None]]:
+    """(old, new, new - old, its 95% interval) agreement over every criterion's scored cases together (what
+    --min-gain gates on). The interval resamples cases, each with all its criteria (they are correlated):
+    bootstrap.ratio_interval of the case's gains over its scored criteria."""
+    from labeler.stats.bootstrap import ratio_interval
 
-
-def pooled(changes: list[Change]) -> tuple[float | None, float | None, float | None]:
-    """(old, new, new - old) agreement over every criterion's scored cases together (what --min-gain gates on)."""
     n = sum(c.n for c in changes)
     if not n:
-        return None, None, None
+        return None, None, None, (None, None)
     old = sum((c.old_percent.value or 0) * c.n for c in changes) / n
     new = sum((c.new_percent.value or 0) * c.n for c in changes) / n
-    return old, new, new - old
+    ci = (None, None)
+    if all(c.gained is not None for c in changes):
+        iv = ratio_interval(sum(c.gained for c in changes), sum(c.scored.astype(np.int64) for c in changes),
+                            replicates, seed, (-1.0, 1.0))
+        ci = (iv.low, iv.high)
+    return old, new, new - old, ci
 
 
 # ---------------------------------------------------------------- per judge prompt version: did v2 beat v1?

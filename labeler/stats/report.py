@@ -20,7 +20,7 @@ from labeler.derived.staleness import VersionIndex
 from labeler.stats.agreement import MISSING, cohen_kappa, kappa_weights, level_of
 from labeler.stats.alttest import alt_test
 from labeler.stats.bootstrap import (B_DEFAULT, Interval, agreement_vs, alpha_interval, block_interval,
-                                     flat_mean, mean_kappa_interval, percent_interval, rogan_gladen)
+                                     flat_mean, mean_kappa_interval, percent_interval, ratio_interval, rogan_gladen)
 from labeler.stats.numbers import agreement_groups
 from labeler.truth.models import Criterion, ScaleKind
 from labeler.dataset import Dataset
@@ -62,16 +62,16 @@ def build_report(ds: Dataset, days: int = 14, seed: int = 0, replicates: int = B
         "judge": [judge_report(ds, cur, versions, run, seed, replicates) for run in (runs if runs is not None else ds.judge_runs())],
         "drift": drift_history(ds),
         "win_rates": win_rates(ds, runs) if versions.in_force.pairwise else None,
-        "human_position_bias": position_bias(ds) if versions.in_force.pairwise else None,
+        "human_position_bias": position_bias(ds, replicates, seed) if versions.in_force.pairwise else None,
         "left_out": [str(p) for p in ds.problems],
     }
 
 
-def position_bias(ds: Dataset) -> list[dict]:
+def position_bias(ds: Dataset, replicates: int = B_DEFAULT, seed: int = 0) -> list[dict]:
     """A pairwise dataset: how often each annotator's decisive labels picked the output shown first."""
     from labeler.stats.winrate import human_position_bias
 
-    return [b.as_dict() for b in human_position_bias(ds)]
+    return [b.as_dict() for b in human_position_bias(ds, replicates, seed)]
 
 
 def win_rates(ds: Dataset, runs: list[str] | None) -> list[dict]:
@@ -229,7 +229,7 @@ def judge_report(ds: Dataset, cur: Current, versions: VersionIndex, run: str, se
         kap = cohen_kappa(j, gold, n_values, kind)
         alt = alt_test(r.data, j, r.raters, n_values, level_of(crit) == "ordinal")
         item = {"judge_vs_gold": {"percent": _coef(pct, int(both.sum()), p_i), "kappa": _coef(kap.value, kap.n, k_i)},
-                "same_cases": same_cases(r, j, adj),
+                "same_cases": same_cases(r, j, adj, replicates, seed),
                 "alt_test": {**alt.as_dict(), "summary": alt.summary()}}
         passing = pass_values(crit)
         if passing:
@@ -280,20 +280,29 @@ def pass_rates(jp: np.ndarray, gp: np.ndarray, both: np.ndarray, only: np.ndarra
             "method": "Rogan-Gladen: (raw + specificity - 1) / (sensitivity + specificity - 1), clipped to [0, 1]"}
 
 
-def same_cases(r, j: np.ndarray, adjudicated: np.ndarray) -> dict:
+def same_cases(r, j: np.ndarray, adjudicated: np.ndarray, replicates: int = B_DEFAULT, seed: int = 0) -> dict:
     """The judge and the people on the same footing: for each annotator, the cases they and the judge both
     labeled that have gold made without them; judge and annotator are both scored against that gold
     there, and the matches are pooled over annotators. (Gold from everyone exists mostly where people
-    agreed, so the judge on those cases beside people on all cases flatters the judge.)"""
-    hits_j = hits_h = n = 0
+    agreed, so the judge on those cases beside people on all cases flatters the judge.) The 95% intervals
+    (each rate and the judge's lead) resample cases, each with all its annotator pairs."""
+    hits_j = np.zeros(r.data.shape[1])
+    hits_h = np.zeros(r.data.shape[1])
+    pairs = np.zeros(r.data.shape[1])
     for i in range(len(r.raters)):
         g = r.gold("consensus", adjudicated, without=i)
         on = (r.data[i] != MISSING) & (j != MISSING) & (g != MISSING)
-        hits_j += int((j[on] == g[on]).sum())
-        hits_h += int((r.data[i][on] == g[on]).sum())
-        n += int(on.sum())
-    return {"judge_percent": _coef(hits_j / n if n else None, n), "annotators_percent": _coef(hits_h / n if n else None, n),
-            "n_counts": "annotator-case pairs: a case each annotator and the judge labeled, with gold made without that annotator"}
+        hits_j += on & (j == g)
+        hits_h += on & (r.data[i] == g)
+        pairs += on
+    n = int(pairs.sum())
+    rate = lambda x: float(x.sum()) / n if n else None  # noqa: E731
+    return {"judge_percent": _coef(rate(hits_j), n, ratio_interval(hits_j, pairs, replicates, seed)),
+            "annotators_percent": _coef(rate(hits_h), n, ratio_interval(hits_h, pairs, replicates, seed)),
+            "judge_minus_annotators": _coef(rate(hits_j - hits_h), n, ratio_interval(hits_j - hits_h, pairs, replicates, seed,
+                                                                                      (-1.0, 1.0))),
+            "n_counts": "annotator-case pairs: a case each annotator and the judge labeled, with gold made without that "
+                        "annotator; intervals resample cases"}
 
 
 def drift_history(ds: Dataset) -> dict:

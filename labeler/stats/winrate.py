@@ -282,23 +282,19 @@ class PositionBias:
                 "ci95": [_r(ci[0]), _r(ci[1])] if ci else None, "ci_resamples": "labels (cases)"}
 
 
-def by_label_interval(first: np.ndarray, decisive: np.ndarray, replicates: int = 2000, seed: int = 0) -> tuple[float, float] | None:
-    """95% interval of sum(first) / sum(decisive) resampling labels: each label's criteria stay together."""
-    from labeler.stats.bootstrap import block_interval
+def by_label_interval(first: np.ndarray, decisive: np.ndarray, replicates: int = 1000, seed: int = 0) -> tuple[float, float] | None:
+    """95% interval of sum(first) / sum(decisive) resampling labels: each label's criteria stay together
+    (bootstrap.ratio_interval, the BCa every rate gets)."""
+    from labeler.stats.bootstrap import ratio_interval
 
     keep = decisive > 0
-    f, d = first[keep].astype(float), decisive[keep].astype(float)
-    if not len(d):
+    if not keep.any():
         return None
-
-    def share(w: np.ndarray) -> np.ndarray:
-        return (w @ f) / (w @ d)
-
-    iv = block_interval(share, len(d), replicates, seed)
+    iv = ratio_interval(first[keep], decisive[keep], replicates, seed)
     return None if iv.low is None else (float(iv.low), float(iv.high))
 
 
-def human_position_bias(ds) -> list[PositionBias]:
+def human_position_bias(ds, replicates: int = 1000, seed: int = 0) -> list[PositionBias]:
     """Per annotator, over every criterion of their current pairwise labels that record the order shown."""
     from labeler.derived.current import Current
 
@@ -327,7 +323,7 @@ def human_position_bias(ds) -> list[PositionBias]:
             first_l += first
         if decisive_l.sum():
             out.append(PositionBias(who, int(first_l.sum()), int(decisive_l.sum()), int((decisive_l > 0).sum()),
-                                    by_label_interval(first_l, decisive_l)))
+                                    by_label_interval(first_l, decisive_l, replicates, seed)))
     return out
 
 
