@@ -285,3 +285,25 @@ def test_kappa_intervals_of_samples_without_the_costliest_disagreement_cover():
         held += iv.low <= truth <= iv.high
         blind += 1
     assert held / blind >= 0.6, held / blind
+
+
+def test_a_judge_that_always_says_pass_has_a_kappa_interval_as_wide_as_unseen_cases_allow():
+    """Kappa is 0 on every resample when the judge never varies; the interval reaches as far as
+    unseen_share(n) of the cases in one unseen cell could move it (sklearn's weighted kappa, not [0, 0])."""
+    from sklearn.metrics import cohen_kappa_score
+
+    from labeler.stats.bootstrap import agreement_vs, unseen_share
+
+    gold = np.array([1] * 40 + [0] * 3)
+    judge = np.ones(43, dtype=int)
+    _, kap = agreement_vs(judge, gold, 2, None, 300, 0)
+    q = unseen_share(43)
+    a = np.concatenate([judge, [0]])  # one more case: the judge says fail, gold says fail, weighing q of the whole
+    b = np.concatenate([gold, [0]])
+    w = np.concatenate([np.full(43, (1 - q) / 43), [q]])
+    high = cohen_kappa_score(a, b, sample_weight=w)
+    w_low = w.copy()
+    b_low = np.concatenate([gold, [1]])  # the judge says fail where gold passes
+    low = cohen_kappa_score(a, b_low, sample_weight=w_low)
+    assert kap.low == pytest.approx(low, abs=1e-9) and kap.high == pytest.approx(high, abs=1e-9)
+    assert kap.low < 0 < 0.5 < kap.high
