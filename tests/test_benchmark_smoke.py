@@ -74,3 +74,15 @@ def test_alttest_simulation_smoke():
     r = json.loads(out.stdout)["results"]
     assert r[0]["people"] == 3 and r[0]["judge_accuracy"] == 0.5
     assert all(x["pass_rate"] <= x["paper_rule_pass_rate"] for x in r)
+
+
+def test_every_mutant_still_matches_the_code_exactly_once():
+    """benchmarks/mutants.py refuses to run with a stale mutant (exit 2): a refactor must update them, not
+    quietly shrink the mutation check."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("mutants", BENCH.parent / "mutants.py")
+    mutants = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mutants)
+    stale = [what for path, old, _, what in mutants.MUTANTS if (mutants.ROOT / path).read_text().count(old) != 1]
+    assert stale == [] and len(mutants.MUTANTS) >= 30
