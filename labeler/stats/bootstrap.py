@@ -344,39 +344,40 @@ def _unseen_disagreement(confs: np.ndarray, wt: np.ndarray, rated: int) -> float
     used = pooled.sum(axis=0) > 0
     worst = float((wt * (pooled > 0)).max())
     q = unseen_share(rated)
-    tot = confs.sum(axis=(1, 2))
     lows = []
     for i, j in zip(*np.nonzero(np.triu((pooled == 0) & (wt > worst) & used[:, None] & used[None, :], 1))):
         cell = np.zeros_like(pooled)
         cell[i, j] = cell[j, i] = 0.5
-        ks = _kappas((1.0 - q) * confs + q * tot[:, None, None] * cell, wt)
-        ok = np.isfinite(ks)
-        if ok.any():
-            lows.append(float((ks[ok] * tot[ok]).sum() / tot[ok].sum()))
+        lows.append(_mean_kappa_with(confs, wt, q, cell))
+    lows = [k for k in lows if k is not None]
     return min(lows) if lows else None
+
+
+def _mean_kappa_with(confs: np.ndarray, wt: np.ndarray, q: float, cell: np.ndarray) -> float | None:
+    """The pairs' kappas averaged weighted by their cases, with share q of each pair's cases moved into
+    `cell` (K x K shares summing to 1); None when no pair's kappa is defined."""
+    tot = confs.sum(axis=(1, 2))
+    ks = _kappas((1.0 - q) * confs + q * tot[:, None, None] * cell, wt)
+    ok = np.isfinite(ks)
+    return float((ks[ok] * tot[ok]).sum() / tot[ok].sum()) if ok.any() else None
 
 
 def _unseen_cells(confs: np.ndarray, wt: np.ndarray, rated: int) -> tuple[float, float] | None:
     """How far a kappa no resample moves (a rater who always gave one value: kappa 0 on every resample)
     could go if unseen_share(rated) of each pair's cases fell in one cell none of them shows: the lowest
     and highest such kappa, with the point; None when every cell is seen."""
-    tot = confs.sum(axis=(1, 2))
     pooled = confs.sum(axis=0)
     q = unseen_share(rated)
-    seen = []
+    reach = []
     for i, j in zip(*np.nonzero(pooled == 0)):
         cell = np.zeros_like(pooled)
         cell[i, j] = 1.0
-        ks = _kappas((1.0 - q) * confs + q * tot[:, None, None] * cell, wt)
-        ok = np.isfinite(ks)
-        if ok.any():
-            seen.append(float((ks[ok] * tot[ok]).sum() / tot[ok].sum()))
-    point = _kappas(confs, wt)
-    ok = np.isfinite(point)
-    if not seen or not ok.any():
+        reach.append(_mean_kappa_with(confs, wt, q, cell))
+    reach = [k for k in reach if k is not None]
+    point = _mean_kappa_with(confs, wt, 0.0, np.zeros_like(pooled))
+    if not reach or point is None:
         return None
-    mid = float((point[ok] * tot[ok]).sum() / tot[ok].sum())
-    return max(-1.0, min(seen + [mid])), min(1.0, max(seen + [mid]))
+    return max(-1.0, min(reach + [point])), min(1.0, max(reach + [point]))
 
 
 def weighted_kappa(a: np.ndarray, b: np.ndarray, n_values: int, weights_kind: str | None, w: np.ndarray) -> float:
