@@ -60,7 +60,7 @@ async def test_keys_pressed_before_the_dataset_loads_land_on_the_painted_case(ex
         await pilot.press("2", "1", "2", "y", "0", "0")  # a whole label, then two values of the next case
         assert not (example_ds / "labels" / "dora.yaml").exists()  # nothing applied before the case is loaded
         gate.set()
-        for _ in range(100):
+        for _ in range(400):  # up to 20 s: a loaded CI machine
             await pilot.pause(0.05)
             if not isinstance(app.screen, FirstFrameScreen) and app.screen.pending is None:
                 break
@@ -88,10 +88,13 @@ async def test_keys_are_never_applied_to_another_case(example_ds: Path):
     assert app is not None
     gate = _gated(app)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        for _ in range(400):  # the first frame is up before the keys are pressed
+            if isinstance(app.screen, FirstFrameScreen):
+                break
+            await pilot.pause(0.05)
         await pilot.press("2", "1", "2", "y")
         gate.set()
-        for _ in range(100):
+        for _ in range(400):  # up to 20 s: a loaded CI machine
             await pilot.pause(0.05)
             if not isinstance(app.screen, FirstFrameScreen) and app.screen.pending is None:
                 break
@@ -172,7 +175,7 @@ async def test_git_is_asked_after_the_first_frame_and_its_identity_still_recorde
     app = _warm_start(_args(example_ds))
     assert app is not None and asked == []
     async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(100):
+        for _ in range(400):  # up to 20 s: a loaded CI machine
             await pilot.pause(0.05)
             if not isinstance(app.screen, FirstFrameScreen) and app.screen.pending is None:
                 break
